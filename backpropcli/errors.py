@@ -1,0 +1,91 @@
+"""One error hierarchy. Core code raises these; only the CLI turns them into stderr and an exit status."""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+from functools import cached_property
+
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where in the user's text an error points: 1-based line and character column."""
+
+    line: int
+    col: int
+    text: str = ""
+    path: str = ""
+    width: int = 1
+
+
+@dataclass(frozen=True)
+class Source:
+    """The user's text and where it came from; turns character offsets into locations."""
+
+    text: str
+    path: str = ""
+
+    @cached_property
+    def _line_starts(self) -> list[int]:
+        return [0] + [m.end() for m in _NEWLINE.finditer(self.text)]
+
+    def line_col(self, offset: int) -> tuple[int, int]:
+        """1-based line and character column of an offset."""
+        row = bisect.bisect_right(self._line_starts, offset) - 1
+        return row + 1, offset - self._line_starts[row] + 1
+
+    def locate(self, start: int, end: int | None = None) -> Location:
+        line, col = self.line_col(start)
+        begin = self._line_starts[line - 1]
+        found = _NEWLINE.search(self.text, begin)
+        stop = found.start() if found else len(self.text)
+        width = max(1, (end if end is not None else start + 1) - start)
+        return Location(line, col, self.text[begin:stop], self.path, width)
+
+
+class BackpropError(Exception):
+    """Anything the user can cause. `exit_code` is the process status the CLI maps it to."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, where: Location | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.where = where
+
+    def render(self) -> str:
+        """The `error:` line, then the source line and a caret under the spot, when there is one."""
+        where = self.where
+        if where is None:
+            return f"error: {self.message}"
+        prefix = f"{where.path}:" if where.path else ""
+        head = f"error: {prefix}{where.line}:{where.col}: {self.message}"
+        if not where.text:
+            return head
+        text, col = _visible(where.text, where.col)
+        caret = " " * (col - 1) + "^" * max(1, min(where.width, len(text) - col + 1))
+        return f"{head}\n  {text}\n  {caret}"
+
+
+def _visible(text: str, col: int, limit: int = 100) -> tuple[str, int]:
+    """Echo user text safely: printable ASCII only (no escapes reach a terminal or CI log), clipped around col."""
+    shown = "".join(ch if " " <= ch <= "~" else "?" for ch in text.expandtabs(1)[: col + limit])
+    start = max(0, col - 1 - limit // 2)
+    if start:
+        return "..." + shown[start:][:limit], col - start + 3
+    return shown[:limit], col
+
+
+class InputError(BackpropError):
+    """Text, bindings or options that are not a valid program."""
+
+
+class LimitError(InputError):
+    """Input beyond a documented size or depth limit."""
+
+
+class EvalError(InputError):
+    """A value or local gradient that does not exist at this point (log(0), 1/0, overflow, sqrt'(0))."""

@@ -1,0 +1,211 @@
+"""THE op table: one row per op, holding everything about it.
+
+Forward rule, hand-written local partials, sympy counterpart, syntax, the CS231n pattern,
+and the kink rule all live here, so adding an op is adding a row. No other module names an op.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+Number = int | Fraction | float
+
+# Exact values (int, Fraction) whose numerator or denominator would exceed this many bits
+# fall back to float, so `9**9**9` or a squaring recurrence cannot eat all memory.
+MAX_EXACT_BITS = 4096
+
+CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}
+
+
+@dataclass(frozen=True)
+class Op:
+    """One row. `partials(args, out)` returns d out / d args[i] for every i, hand-written."""
+
+    name: str
+    arity: tuple[int, int]  # (least, most) number of arguments; most == 0 means no upper bound
+    forward: Callable[..., Number]
+    partials: Callable[[tuple, Number], tuple]
+    sympy: Callable[..., Any]  # (sympy module, *argument expressions) -> expression
+    pattern: str  # what the gate does to the gradient arriving at it, in the lecture's words: 'mul swaps'
+    local_text: tuple[str, ...]  # local gradient per argument: {0}, {1}: arguments; {out}: the gate
+    symbols: tuple[str, ...] = ()  # operator tokens
+    functions: tuple[str, ...] = ()  # call names
+    precedence: int = 0
+    right_assoc: bool = False
+    kink: Callable[[tuple, Number], tuple] | None = None  # per argument: is the partial at a kink?
+
+
+def is_exact(v: Number) -> bool:
+    return type(v) is not float
+
+
+def _bits(v: int | Fraction) -> int:
+    if type(v) is int:
+        return v.bit_length()
+    return max(v.numerator.bit_length(), v.denominator.bit_length())
+
+
+def exact(v: Number) -> Number:
+    """Keep an exact result exact while it is small; past MAX_EXACT_BITS it becomes a float."""
+    if type(v) is float:
+        return v
+    if type(v) is Fraction and v.denominator == 1:
+        v = v.numerator
+    return float(v) if _bits(v) > MAX_EXACT_BITS else v
+
+
+def _add(a, b):
+    return exact(a + b)
+
+
+def _sub(a, b):
+    return exact(a - b)
+
+
+def _mul(a, b):
+    return exact(a * b)
+
+
+def _div(a, b):
+    if type(a) is not float and type(b) is not float:
+        return exact(Fraction(a) / b)
+    return a / b
+
+
+def _pow(a, b):
+    if type(b) is int and type(a) is not float and abs(b) * max(_bits(a), 1) <= MAX_EXACT_BITS:
+        return exact(Fraction(a) ** b if b < 0 else a**b)
+    return math.pow(a, b)  # raises instead of returning a complex number or inf
+
+
+def _pow_partials(args, out):
+    a, b = args
+    da = 0 if b == 0 else _mul(b, _pow(a, _sub(b, 1)))
+    # d/db a**b = a**b * log a exists only for a > 0 (it is 0 at a = 0 when b > 0); the
+    # backward pass asks for it only when the exponent depends on an input.
+    if a > 0:
+        return da, out * math.log(a)
+    return da, (0 if a == 0 and b > 0 else math.nan)
+
+
+def _sigmoid(a):
+    # two-branch form: neither branch overflows for large |a|
+    if a >= 0:
+        return 1.0 / (1.0 + math.exp(-a))
+    z = math.exp(a)
+    return z / (1.0 + z)
+
+
+def _relu(a):
+    return a if a > 0 else a - a  # 0 of the same kind (exact 0 or 0.0)
+
+
+def _sign(a):
+    return (a > 0) - (a < 0)
+
+
+def _extremum_partials(args, out):
+    """Ties split evenly: the minimum-norm subgradient (PyTorch's convention for max/min)."""
+    tied = sum(1 for a in args if a == out)
+    share = 1 if tied == 1 else Fraction(1, tied)
+    return tuple(share if a == out else 0 for a in args)
+
+
+def _extremum_kinks(args, out):
+    tied = sum(1 for a in args if a == out)
+    return tuple(tied > 1 and a == out for a in args)
+
+
+def _at_zero(args, out):
+    return (args[0] == 0,)
+
+
+OPS: dict[str, Op] = {
+    op.name: op
+    for op in (
+        Op("add", (2, 2), _add, lambda a, out: (1, 1), lambda sp, a, b: a + b,
+           "distributes", ("1", "1"), symbols=("+",), precedence=1),
+        Op("sub", (2, 2), _sub, lambda a, out: (1, -1), lambda sp, a, b: a - b,
+           "distributes, negates the right", ("1", "-1"), symbols=("-",), precedence=1),
+        Op("mul", (2, 2), _mul, lambda a, out: (a[1], a[0]), lambda sp, a, b: a * b,
+           "swaps", ("{1}", "{0}"), symbols=("*",), precedence=2),
+        Op("div", (2, 2), _div,
+           lambda a, out: (_div(1, a[1]), _div(-a[0], _mul(a[1], a[1]))),
+           lambda sp, a, b: a / b,
+           "scales by 1/b and -a/b**2", ("1/{1}", "-{0}/{1}**2"),
+           symbols=("/",), precedence=2),
+        Op("pos", (1, 1), lambda a: a, lambda a, out: (1,), lambda sp, a: a,
+           "passes it on", ("1",), symbols=("+",), precedence=3),
+        Op("neg", (1, 1), lambda a: -a, lambda a, out: (-1,), lambda sp, a: -a,
+           "negates", ("-1",), symbols=("-",), precedence=3),
+        Op("pow", (2, 2), _pow, _pow_partials, lambda sp, a, b: a**b,
+           "scales by b*a**(b-1) (and a**b*log(a))", ("{1}*{0}**({1} - 1)", "{out}*log({0})"),
+           symbols=("**", "^"), functions=("pow",), precedence=4, right_assoc=True),
+        Op("exp", (1, 1), math.exp, lambda a, out: (out,), lambda sp, a: sp.exp(a),
+           "scales by its own value", ("{out}",), functions=("exp",)),
+        Op("log", (1, 1), math.log, lambda a, out: (_div(1, a[0]),), lambda sp, a: sp.log(a),
+           "scales by 1/a", ("1/{0}",), functions=("log",)),
+        Op("sqrt", (1, 1), math.sqrt, lambda a, out: (0.5 / out,), lambda sp, a: sp.sqrt(a),
+           "scales by 1/(2*sqrt(a))", ("1/(2*{out})",), functions=("sqrt",)),
+        Op("sin", (1, 1), math.sin, lambda a, out: (math.cos(a[0]),), lambda sp, a: sp.sin(a),
+           "scales by cos(a)", ("cos({0})",), functions=("sin",)),
+        Op("cos", (1, 1), math.cos, lambda a, out: (-math.sin(a[0]),), lambda sp, a: sp.cos(a),
+           "scales by -sin(a)", ("-sin({0})",), functions=("cos",)),
+        Op("tan", (1, 1), math.tan, lambda a, out: (1 + out * out,), lambda sp, a: sp.tan(a),
+           "scales by 1 + tan(a)**2", ("1 + {out}**2",), functions=("tan",)),
+        Op("tanh", (1, 1), math.tanh, lambda a, out: (1 - out * out,), lambda sp, a: sp.tanh(a),
+           "scales by 1 - tanh(a)**2", ("1 - {out}**2",), functions=("tanh",)),
+        Op("sigmoid", (1, 1), _sigmoid, lambda a, out: (out * (1 - out),),
+           lambda sp, a: 1 / (1 + sp.exp(-a)),
+           "scales by s*(1 - s)", ("{out}*(1 - {out})",), functions=("sigmoid",)),
+        Op("relu", (1, 1), _relu, lambda a, out: (1 if a[0] > 0 else 0,),
+           lambda sp, a: sp.Max(0, a),
+           "gates: passes where a > 0", ("(1 if {0} > 0 else 0)",),
+           functions=("relu",), kink=_at_zero),
+        Op("abs", (1, 1), abs, lambda a, out: (_sign(a[0]),), lambda sp, a: sp.Abs(a),
+           "passes with the sign of a", ("sign({0})",), functions=("abs",), kink=_at_zero),
+        Op("max", (2, 0), lambda *a: max(a), _extremum_partials, lambda sp, *a: sp.Max(*a),
+           "routes to the largest", ("(1 if {i} is the largest else 0)",),
+           functions=("max",), kink=_extremum_kinks),
+        Op("min", (2, 0), lambda *a: min(a), _extremum_partials, lambda sp, *a: sp.Min(*a),
+           "routes to the smallest", ("(1 if {i} is the smallest else 0)",),
+           functions=("min",), kink=_extremum_kinks),
+    )
+}
+
+BINARY: dict[str, Op] = {s: op for op in OPS.values() if op.arity == (2, 2) for s in op.symbols}
+UNARY: dict[str, Op] = {s: op for op in OPS.values() if op.arity == (1, 1) for s in op.symbols}
+FUNCTIONS: dict[str, Op] = {f: op for op in OPS.values() for f in op.functions}
+
+
+def accepts(op: Op, count: int) -> bool:
+    least, most = op.arity
+    return count >= least and (most == 0 or count <= most)
+
+
+def arity_text(op: Op) -> str:
+    least, most = op.arity
+    if most == 0:
+        return f"{least} or more arguments"
+    return f"{least} argument" + ("" if least == 1 else "s")
+
+
+def show(v: Number) -> str:
+    """A number as the user should read it: exact values as 3 or 1/3, floats in shortest repr."""
+    if type(v) is float:
+        return repr(v) if v == v else "nan"
+    return str(v)
+
+
+def failure(op: Op, args: tuple, exc: Exception) -> str:
+    """Why a forward or local-gradient rule has no value here, in words."""
+    shown = ", ".join(show(a) for a in args)
+    if isinstance(exc, OverflowError):
+        return f"{op.name}({shown}) overflows: the result is too large for a float"
+    if isinstance(exc, ZeroDivisionError):
+        return f"{op.name}({shown}) divides by zero"
+    return f"{op.name}({shown}) is undefined (outside its domain)"

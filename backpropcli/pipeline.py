@@ -1,0 +1,94 @@
+"""The library API: text and bindings in, a Report out. The CLI is a thin shell over `analyze`."""
+
+from __future__ import annotations
+
+import difflib
+import gc
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from .autodiff import Backward, backward, forward
+from .claims import ClaimResult, grade
+from .crosscheck import Checks, crosscheck
+from .errors import InputError
+from .graph import INPUT, Graph
+from .ops import Number
+from .parse import parse
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything one run computed, as plain data: what renderers and notebooks read."""
+
+    graph: Graph
+    values: tuple[Number, ...]
+    back: Backward
+    checks: Checks | None  # None when the cross-check was not asked for
+    claims: tuple[ClaimResult, ...]
+    tol: float
+
+    @property
+    def value(self) -> Number:
+        return self.values[self.graph.output]
+
+    @property
+    def output(self) -> str:
+        return self.graph.nodes[self.graph.output].name
+
+    def gradient(self, name: str) -> Number:
+        """d output / d name, for any named node."""
+        return self.back.grads[self.graph.ids[name]]
+
+    @property
+    def gradients(self) -> dict[str, Number]:
+        """d output / d input, for every input, in definition order."""
+        return {self.graph.nodes[i].name: self.back.grads[i] for i in self.graph.inputs}
+
+    @property
+    def intermediate_gradients(self) -> dict[str, Number]:
+        """d output / d node for every named intermediate but the output itself."""
+        nodes, out = self.graph.nodes, self.graph.output
+        return {n.name: self.back.grads[i] for i, n in enumerate(nodes)
+                if n.name is not None and n.op != INPUT and i != out}
+
+    def counts(self) -> tuple[int, int, int]:
+        """(passed, failed, skipped) over the cross-checks and the claims."""
+        passed, failed, skipped = self.checks.counts() if self.checks else (0, 0, 0)
+        right = sum(1 for c in self.claims if c.ok)
+        return passed + right, failed + len(self.claims) - right, skipped
+
+    @property
+    def ok(self) -> bool:
+        return self.counts()[1] == 0
+
+
+def analyze(text: str, bindings: Mapping[str, Number] | None = None, *, path: str = "",
+            output: str | None = None, check: bool = True, tol: float = 1e-9, budget: float = 20.0) -> Report:
+    """Parse, run forward and backward, cross-check with sympy (unless check=False), grade claims."""
+    bindings = dict(bindings or {})
+    enabled = gc.isenabled()
+    gc.disable()  # the graph is acyclic tuples; the cyclic collector would only rescan it as it grows
+    try:
+        graph = parse(text, path, output, frozenset(bindings))
+        _check_bindings(graph, bindings)
+        values = forward(graph, bindings)
+        back = backward(graph, values)
+    finally:
+        if enabled:
+            gc.enable()
+    checks = crosscheck(graph, values, back, tol, budget) if check else None
+    claims = grade(graph, values, back, tol)
+    return Report(graph, tuple(values), back, checks, claims, tol)
+
+
+def _check_bindings(graph: Graph, bindings: Mapping[str, Number]) -> None:
+    ids = graph.ids
+    for name in bindings:
+        if name not in ids:
+            close = difflib.get_close_matches(name, sorted(ids), n=1)
+            hint = f"; did you mean {close[0]}?" if close else ""
+            raise InputError(f"{name} is bound but the program has no input of that name{hint}")
+        node = graph.nodes[ids[name]]
+        if node.op != INPUT:
+            line = graph.source.line_col(node.start)[0]
+            raise InputError(f"{name} is computed by the program (line {line}); only inputs can be bound")

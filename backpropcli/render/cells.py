@@ -1,0 +1,88 @@
+"""How numbers, checks and nodes read in every output format: one vocabulary for all renderers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+from ..crosscheck import Check
+from ..graph import Graph
+from ..ops import OPS, Number
+from ..pipeline import Report
+
+
+@dataclass(frozen=True)
+class Glyphs:
+    """Marks for verdicts; plain ASCII where the terminal cannot show the others."""
+
+    ok: str = "✓"
+    bad: str = "✗"
+    kink: str = "◇"
+    skip: str = "\u2013"  # en dash
+    partial: str = "∂"
+    times: str = "\u00d7"  # multiplication sign
+
+
+ASCII = Glyphs("ok", "FAIL", "kink", "-", "d", "x")
+UNICODE = Glyphs()
+
+
+def number(v: Number | None, digits: int = 6) -> str:
+    """Exact values as written (44, 1/3); floats to `digits` significant figures."""
+    if v is None:
+        return "undefined"
+    if type(v) is float:
+        text = f"{v:.{digits}g}"
+        return "0" if text == "-0" else text
+    return str(v)
+
+
+def json_number(v: Number) -> int | float:
+    if type(v) is Fraction:
+        return float(v)
+    return v
+
+
+def check_cell(check: Check | None, g: Glyphs) -> str:
+    if check is None:
+        return ""
+    if check.status == "pass":
+        return f"{g.ok} {check.expected}" if check.how == "sympy" else f"{g.ok} {check.expected} ({check.how})"
+    if check.status == "fail":
+        return f"{g.bad} {check.how} {check.expected}"
+    if check.status == "kink":
+        return f"{g.kink} kink, within {check.expected}"
+    return f"{g.skip} skipped"
+
+
+def op_cell(graph: Graph, gate: int) -> str:
+    op = graph.nodes[gate].op
+    return f"{op} {OPS[op].pattern}" if op in OPS else op
+
+
+def closing_line(report: Report) -> str:
+    """The one line CI reads: 'checks: N passed, M failed[, K skipped]'."""
+    passed, failed, skipped = report.counts()
+    tail = f", {skipped} skipped" if skipped else ""
+    return f"checks: {passed} passed, {failed} failed{tail}"
+
+
+def contributions(report: Report, node: int) -> list[Number]:
+    """The downstream gradients that add up to a node's gradient, one per edge leaving it."""
+    back = report.back
+    parts = []
+    for gate, pos in report.graph.consumers[node]:
+        if back.partials[gate] is not None:
+            parts.append(back.grads[gate] * back.partials[gate][pos])
+    return parts
+
+
+def sum_text(report: Report, node: int) -> str:
+    """'3 + 3 + 1 = 7' where a node fans out to several gates; empty otherwise."""
+    parts = contributions(report, node)
+    if node == report.graph.output:
+        parts = [1, *parts]
+    if len(parts) < 2:
+        return ""
+    shown = " + ".join(number(p) for p in parts[:8]) + (" + ..." if len(parts) > 8 else "")
+    return f"{shown} = {number(report.back.grads[node])}"

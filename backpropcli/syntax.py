@@ -1,0 +1,228 @@
+"""Parse stage, part three: one expression's tokens -> graph nodes, by operator precedence.
+
+Explicit operand and operator stacks instead of recursion, so nesting depth costs memory, not
+the C stack. Subexpressions without variables are folded into one constant as they are built.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+from .errors import EvalError, InputError, LimitError, Source
+from .graph import CONST, Node
+from .lexer import NAME, NUM, RESERVED, Token, keyword_message
+from .ops import BINARY, FUNCTIONS, UNARY, Number, Op, accepts, arity_text, failure
+
+MAX_DEPTH = 1000  # nested parentheses and calls in one statement
+MAX_NODES = 5_000_000
+MAX_DIGITS = 1000
+
+_BIN, _UN, _PAREN, _CALL = range(4)
+
+
+class Builder:
+    """Appends nodes in creation order; folds a gate whose arguments are all constants."""
+
+    def __init__(self, source: Source) -> None:
+        self.source = source
+        self.nodes: list[Node] = []
+
+    def leaf(self, op: str, name: str | None, value: Number | None, start: int, end: int) -> int:
+        if len(self.nodes) >= MAX_NODES:
+            raise LimitError(f"the graph exceeds the limit of {MAX_NODES:,} nodes", self.source.locate(start))
+        self.nodes.append(Node(op, (), name, value, start, end))
+        return len(self.nodes) - 1
+
+    def const(self, value: Number, start: int, end: int) -> int:
+        return self.leaf(CONST, None, value, start, end)
+
+    def gate(self, op: Op, args: tuple[int, ...], start: int, end: int) -> int:
+        nodes = self.nodes
+        for a in args:
+            if nodes[a].op != CONST:
+                return self._append(op, args, start, end)
+        values = tuple(nodes[a].value for a in args)
+        try:
+            value = op.forward(*values)
+        except (ArithmeticError, ValueError) as exc:
+            raise EvalError(failure(op, values, exc), self.source.locate(start, end)) from None
+        if type(value) is float and not math.isfinite(value):
+            raise EvalError(failure(op, values, OverflowError()), self.source.locate(start, end))
+        k = len(args)
+        if args == tuple(range(len(nodes) - k, len(nodes))):
+            del nodes[-k:]  # folded literals are referenced nowhere else
+        return self.const(value, start, end)
+
+    def _append(self, op: Op, args: tuple[int, ...], start: int, end: int) -> int:
+        if len(self.nodes) >= MAX_NODES:
+            raise LimitError(f"the graph exceeds the limit of {MAX_NODES:,} nodes", self.source.locate(start))
+        self.nodes.append(tuple.__new__(Node, (op.name, args, None, None, start, end)))
+        return len(self.nodes) - 1
+
+    def named(self, root: int, name: str) -> int:
+        """Give the statement's value its name; a bare reference to a named node gets a copy gate."""
+        node = self.nodes[root]
+        if node.name is None and node.args and root == len(self.nodes) - 1:
+            op, args, _, value, start, end = node
+            self.nodes[root] = tuple.__new__(Node, (op, args, name, value, start, end))
+            return root
+        copy = self._append(UNARY["+"], (root,), node.start, node.end)
+        self.nodes[copy] = self.nodes[copy]._replace(name=name)
+        return copy
+
+    def literal(self, tok: Token) -> int:
+        text = tok.text
+        if text.isdigit():
+            if len(text) > MAX_DIGITS:
+                raise LimitError(f"a number literal has more than {MAX_DIGITS} digits",
+                                 self.source.locate(tok.start, tok.end))
+            return self.const(int(text), tok.start, tok.end)
+        value = float(text)
+        if not math.isfinite(value):
+            raise InputError(f"{text} is too large for a float", self.source.locate(tok.start, tok.end))
+        return self.const(value, tok.start, tok.end)
+
+
+def expression(toks: list[Token], b: Builder, resolve: Callable[[Token], int], assignment: bool = False) -> int:
+    """Parse one expression into nodes appended to `b`; return the root's id."""
+    values: list[tuple[int, int, int]] = []  # (node id, start, end)
+    stack: list[tuple] = []  # (kind, op, start, value-stack height)
+    expect = True
+    depth = 0
+    n = len(toks)
+    i = 0
+    while i < n:
+        tok = toks[i]
+        kind, text = tok.kind, tok.text
+        if kind is NAME and text in RESERVED:
+            raise _err(b, keyword_message(text), tok)
+        if expect:
+            if kind is NUM:
+                values.append((b.literal(tok), tok.start, tok.end))
+                expect = False
+            elif kind is NAME and i + 1 < n and toks[i + 1].text == "(":
+                if text not in FUNCTIONS:
+                    raise _err(b, f"unknown function {text}(){_functions_hint(text)}", tok)
+                stack.append((_CALL, FUNCTIONS[text], tok.start, len(values)))
+                depth = _deeper(b, depth, tok)
+                i += 1
+            elif kind is NAME:
+                if text in FUNCTIONS:
+                    raise _err(b, f"{text} is a function; call it as {text}(...)", tok)
+                values.append((resolve(tok), tok.start, tok.end))
+                expect = False
+            elif text == "(":
+                stack.append((_PAREN, None, tok.start, len(values)))
+                depth = _deeper(b, depth, tok)
+            elif text in UNARY:
+                stack.append((_UN, UNARY[text], tok.start, 0))
+            else:
+                raise _err(b, _expected_operand(toks, i, stack), tok)
+        elif text in BINARY:
+            op = BINARY[text]
+            while stack and stack[-1][0] <= _UN and (
+                stack[-1][1].precedence > op.precedence
+                or (stack[-1][1].precedence == op.precedence and not op.right_assoc)
+            ):
+                _reduce(b, stack.pop(), values)
+            stack.append((_BIN, op, tok.start, 0))
+            expect = True
+        elif text == ")":
+            _close(b, stack, values, tok)
+            depth -= 1
+        elif text == ",":
+            while stack and stack[-1][0] <= _UN:
+                _reduce(b, stack.pop(), values)
+            if not stack or stack[-1][0] != _CALL:
+                raise _err(b, "tuples are not allowed: ',' only separates function arguments", tok)
+            expect = True
+        else:
+            raise _err(b, _expected_operator(toks, i, stack, assignment), tok)
+        i += 1
+    if expect:
+        last = toks[-1]
+        raise InputError("the expression ends too early: an operand is missing",
+                         b.source.locate(last.end - 1 if n else 0, last.end))
+    while stack:
+        entry = stack.pop()
+        if entry[0] > _UN:
+            raise InputError("'(' is never closed", b.source.locate(entry[2]))
+        _reduce(b, entry, values)
+    return values[-1][0]
+
+
+def _reduce(b: Builder, entry: tuple, values: list[tuple[int, int, int]]) -> None:
+    kind, op, start, _ = entry
+    if kind == _BIN:
+        right = values.pop()
+        left = values.pop()
+        values.append((b.gate(op, (left[0], right[0]), left[1], right[2]), left[1], right[2]))
+    else:
+        arg = values.pop()
+        values.append((b.gate(op, (arg[0],), start, arg[2]), start, arg[2]))
+
+
+def _close(b: Builder, stack: list[tuple], values: list[tuple[int, int, int]], tok: Token) -> None:
+    while stack and stack[-1][0] <= _UN:
+        _reduce(b, stack.pop(), values)
+    if not stack:
+        raise _err(b, "unmatched ')'", tok)
+    kind, op, start, height = stack.pop()
+    if kind == _PAREN:
+        return
+    args = values[height:]
+    if not accepts(op, len(args)):
+        name = b.source.text[start:b.source.text.index("(", start)]
+        raise InputError(f"{name}() takes {arity_text(op)}, got {len(args)}", b.source.locate(start, tok.end))
+    del values[height:]
+    node = b.gate(op, tuple(a[0] for a in args), start, tok.end)
+    values.append((node, start, tok.end))
+
+
+def _deeper(b: Builder, depth: int, tok: Token) -> int:
+    if depth >= MAX_DEPTH:
+        raise LimitError(f"parentheses and calls nest deeper than the limit of {MAX_DEPTH}",
+                         b.source.locate(tok.start))
+    return depth + 1
+
+
+def _err(b: Builder, message: str, tok: Token) -> InputError:
+    return InputError(message, b.source.locate(tok.start, tok.end))
+
+
+def _functions_hint(name: str) -> str:
+    return "; known functions: " + ", ".join(sorted(FUNCTIONS))
+
+
+def _expected_operand(toks: list[Token], i: int, stack: list[tuple]) -> str:
+    text = toks[i].text
+    in_call = any(e[0] == _CALL for e in stack)
+    if text in ("*", "**") and in_call:
+        return "starred arguments are not allowed"
+    if text == ")" and stack and stack[-1][0] == _CALL and toks[i - 1].text == "(":
+        return "a function call needs arguments"
+    if text == "=" and i and toks[i - 1].text in BINARY:
+        return "augmented assignment is not allowed"
+    if text == "=" and i and toks[i - 1].text in ("=",):
+        return "comparisons are not supported"
+    return f"expected a number, a name or '(' here, found {text!r}"
+
+
+def _expected_operator(toks: list[Token], i: int, stack: list[tuple], assignment: bool) -> str:
+    tok, prev = toks[i], toks[i - 1]
+    adjacent = prev.end == tok.start
+    if tok.text == "=":
+        if any(e[0] == _CALL for e in stack):
+            return "keyword arguments are not allowed"
+        if i + 1 < len(toks) and toks[i + 1].text == "=":
+            return "comparisons are not supported"
+        return "chained assignment is not allowed" if assignment else "can only assign to a single name"
+    if tok.kind is NUM and tok.text.startswith(".") and adjacent:
+        return "attribute access is not allowed"
+    if tok.kind is NAME and prev.kind is NUM and adjacent:
+        if tok.text in ("j", "J"):
+            return "complex literals are not allowed"
+        return f"malformed number {prev.text + tok.text!r} (write {prev.text}*{tok.text} for a product)"
+    return f"expected an operator between {prev.text!r} and {tok.text!r}"
+

@@ -13,10 +13,9 @@ from collections.abc import Iterable
 import click
 
 from . import __version__
-from .errors import BackpropError, InputError, Location
+from .errors import BackpropError, InputError
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
-MAX_INPUT_BYTES = 64 * 1024 * 1024
 FORMATS = ("table", "json", "markdown")
 
 LANGUAGE_HELP = """\b
@@ -44,43 +43,7 @@ def main() -> None:
     """Backpropagation at the level of single gates, cross-checked with sympy."""
 
 
-@main.command("eval", epilog=LANGUAGE_HELP)
-@click.argument("args", nargs=-1, metavar="[EXPR|-] [NAME=VALUE]...")
-@click.option("-f", "--file", "path", metavar="PATH", help="Read the program from PATH ('-' is stdin).")
-@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE[,...]", help="Bind inputs (repeatable).")
-@click.option("--output", metavar="NAME", help="The output node (default: the last intermediate; f for an expression).")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
-              help="table (rich), json (schema backprop.eval v1) or markdown.")
-@click.option("--no-check", is_flag=True, help="Skip the sympy cross-check (sympy is then not imported).")
-@click.option("--tol", type=float, default=1e-9, show_default=True, help="Relative tolerance for float checks.")
-@click.option("--budget", type=float, default=20.0, show_default=True, help="Seconds allowed for the sympy checks.")
-@click.option("--rows", default="60", show_default=True, metavar="N|all",
-              help="Ledger rows shown in table and markdown output; failures and kinks come first.")
-@click.option("--debug", is_flag=True, help="Show a traceback for errors.")
-def eval_command(args: tuple[str, ...], path: str | None, sets: tuple[str, ...], output: str | None, fmt: str,
-                 no_check: bool, tol: float, budget: float, rows: str, debug: bool) -> None:
-    """Evaluate EXPR (or a program from -f PATH or stdin) and show its gradients gate by gate.
-
-    \b
-      backprop eval "(w+x*y)*z" w=5 x=3 y=2 z=4
-      backprop eval "(w+x*y)*z" --set w=5,x=3 --set y=2,z=4
-      backprop eval -f samples/lecture27.bp
-      cat samples/lecture27.bp | backprop eval -
-    """
-    from .bindings import parse_bindings, split_sets
-    from .pipeline import analyze
-
-    text, source_path, binding_args = _program(args, path)
-    bindings = parse_bindings(list(binding_args) + split_sets(sets))
-    if not tol > 0 or not budget > 0:
-        raise InputError("--tol and --budget must be positive numbers")
-    report = analyze(text, bindings, path=source_path, output=output, check=not no_check, tol=tol,
-                     budget=budget)
-    _emit(report, fmt, _rows(rows))
-    sys.exit(EXIT_OK if report.ok else EXIT_FAILED)
-
-
-def _rows(text: str) -> int | None:
+def rows_option(text: str) -> int | None:
     if text == "all":
         return None
     if not text.isdigit():
@@ -88,56 +51,7 @@ def _rows(text: str) -> int | None:
     return int(text)
 
 
-def _program(args: tuple[str, ...], path: str | None) -> tuple[str, str, tuple[str, ...]]:
-    """The program text, a name for it in messages, and the remaining positional bindings."""
-    if path is not None:
-        return read_input(path), ("<stdin>" if path == "-" else path), args
-    if not args:
-        raise InputError("no expression given: pass EXPR, '-' for stdin, or -f PATH (see backprop eval --help)")
-    if args[0] == "-":
-        return read_input("-"), "<stdin>", args[1:]
-    if len(args[0].encode("utf-8", "surrogateescape")) > MAX_INPUT_BYTES:
-        raise InputError("the expression is larger than the input limit")
-    return args[0], "", args[1:]
-
-
-def read_input(path: str) -> str:
-    """Bytes from a file or stdin, capped while reading, decoded as UTF-8 (a BOM is allowed)."""
-    try:
-        if path == "-":
-            stream = sys.stdin.buffer if sys.stdin is not None else None
-            if stream is None:
-                raise InputError("stdin is closed: nothing to read")
-            data = stream.read(MAX_INPUT_BYTES + 1)
-        else:
-            with open(path, "rb") as handle:
-                data = handle.read(MAX_INPUT_BYTES + 1)
-    except IsADirectoryError:
-        raise InputError(f"{path!a} is a directory, not a program file") from None
-    except FileNotFoundError:
-        raise InputError(f"no such file: {path!a}") from None
-    except OSError as exc:
-        raise InputError(f"cannot read {path!a}: {exc.strerror or exc}") from None
-    if len(data) > MAX_INPUT_BYTES:
-        raise InputError(f"the input is larger than the limit of {MAX_INPUT_BYTES // 2**20} MiB")
-    return _decode(data, "<stdin>" if path == "-" else path)
-
-
-def _decode(data: bytes, name: str) -> str:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        before = data[: exc.start].decode("utf-8", "replace")
-        line = before.count("\n") + 1
-        col = len(before) - (before.rfind("\n") + 1) + 1
-        raise InputError(f"the input is not UTF-8 (byte 0x{data[exc.start]:02x})",
-                         Location(line, col, "", name)) from None
-    if not text.strip():
-        raise InputError(f"the input is empty ({name})")
-    return text
-
-
-def _glyphs():
+def glyphs():
     from .render.cells import ASCII, UNICODE
 
     encoding = getattr(sys.stdout, "encoding", None) or "ascii"
@@ -149,10 +63,10 @@ def _glyphs():
     return UNICODE
 
 
-def _emit(report, fmt: str, rows: int | None) -> None:
+def emit(report, fmt: str, rows: int | None) -> None:
     from .render import RENDERERS, Options
 
-    rendered = RENDERERS[fmt](report, Options(rows=rows, glyphs=_glyphs()))
+    rendered = RENDERERS[fmt](report, Options(rows=rows, glyphs=glyphs()))
     if isinstance(rendered, Iterable) and not hasattr(rendered, "__rich_console__"):
         write = sys.stdout.write
         for chunk in rendered:
@@ -162,6 +76,12 @@ def _emit(report, fmt: str, rows: int | None) -> None:
     from rich.console import Console
 
     Console(highlight=False, soft_wrap=False).print(rendered)
+
+
+# Each command lives in its own module under commands/; registering it is one line here.
+from .commands.eval import eval_command  # noqa: E402
+
+main.add_command(eval_command)
 
 
 def run() -> None:

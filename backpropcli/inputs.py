@@ -1,0 +1,58 @@
+"""Reading the user's program: from argv, a file or stdin, capped while reading, strictly UTF-8."""
+
+from __future__ import annotations
+
+import sys
+
+from .errors import InputError, Location
+
+MAX_INPUT_BYTES = 64 * 1024 * 1024
+
+
+def program(args: tuple[str, ...], path: str | None) -> tuple[str, str, tuple[str, ...]]:
+    """The program text, a name for it in messages, and the remaining positional bindings."""
+    if path is not None:
+        return read_input(path), ("<stdin>" if path == "-" else path), args
+    if not args:
+        raise InputError("no expression given: pass EXPR, '-' for stdin, or -f PATH (see backprop eval --help)")
+    if args[0] == "-":
+        return read_input("-"), "<stdin>", args[1:]
+    if len(args[0].encode("utf-8", "surrogateescape")) > MAX_INPUT_BYTES:
+        raise InputError("the expression is larger than the input limit")
+    return args[0], "", args[1:]
+
+
+def read_input(path: str) -> str:
+    """Bytes from a file or stdin, capped while reading, decoded as UTF-8 (a BOM is allowed)."""
+    try:
+        if path == "-":
+            stream = sys.stdin.buffer if sys.stdin is not None else None
+            if stream is None:
+                raise InputError("stdin is closed: nothing to read")
+            data = stream.read(MAX_INPUT_BYTES + 1)
+        else:
+            with open(path, "rb") as handle:
+                data = handle.read(MAX_INPUT_BYTES + 1)
+    except IsADirectoryError:
+        raise InputError(f"{path!a} is a directory, not a program file") from None
+    except FileNotFoundError:
+        raise InputError(f"no such file: {path!a}") from None
+    except OSError as exc:
+        raise InputError(f"cannot read {path!a}: {exc.strerror or exc}") from None
+    if len(data) > MAX_INPUT_BYTES:
+        raise InputError(f"the input is larger than the limit of {MAX_INPUT_BYTES // 2**20} MiB")
+    return _decode(data, "<stdin>" if path == "-" else path)
+
+
+def _decode(data: bytes, name: str) -> str:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        before = data[: exc.start].decode("utf-8", "replace")
+        line = before.count("\n") + 1
+        col = len(before) - (before.rfind("\n") + 1) + 1
+        raise InputError(f"the input is not UTF-8 (byte 0x{data[exc.start]:02x})",
+                         Location(line, col, "", name)) from None
+    if not text.strip():
+        raise InputError(f"the input is empty ({name})")
+    return text

@@ -19,7 +19,7 @@ def program(args: tuple[str, ...], path: str | None) -> tuple[str, str, tuple[st
         return read_input("-"), "<stdin>", args[1:]
     if len(args[0].encode("utf-8", "surrogateescape")) > MAX_INPUT_BYTES:
         raise InputError("the expression is larger than the input limit")
-    return args[0], "", args[1:]
+    return args[0], "<expr>", args[1:]
 
 
 def read_input(path: str) -> str:

@@ -6,8 +6,8 @@ import sys
 
 import click
 
-from ..cli import EXIT_FAILED, EXIT_OK, FORMATS, LANGUAGE_HELP, emit, rows_option
 from ..errors import InputError
+from .output import EXIT_FAILED, EXIT_OK, FORMATS, LANGUAGE_HELP, emit, rows_option
 
 
 @click.command("eval", epilog=LANGUAGE_HELP)

@@ -1,7 +1,21 @@
 """backprop: node-level gradients of scalar expressions, cross-checked with sympy."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 __version__ = "0.1.0"
 
-from .pipeline import Report, analyze
-
 __all__ = ["Report", "__version__", "analyze"]
+
+if TYPE_CHECKING:
+    from .pipeline import Report, analyze
+
+
+def __getattr__(name: str):
+    """The API loads on first use, so `backprop --version` and `--help` start without the pipeline."""
+    if name in ("Report", "analyze"):
+        from . import pipeline
+
+        return getattr(pipeline, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,7 +1,8 @@
 """Forward and backward: one loop over the graph in creation order, and the same loop reversed.
 
 Local gradients come only from the op table's hand-written rules; gradients are returned and
-accumulated with +=, never stored on nodes.
+accumulated with +=, never stored on nodes. Both loops are the engine's hot path (10^5 nodes
+and more): they read nodes by position, branch on arity, and leave checks to a pass at the end.
 """
 
 from __future__ import annotations
@@ -14,9 +15,6 @@ from .errors import EvalError, InputError
 from .graph import CONST, INPUT, Graph
 from .ops import OPS, Number, exact, failure
 
-_FORWARD = {name: op.forward for name, op in OPS.items()}
-_PARTIALS = {name: op.partials for name, op in OPS.items()}
-
 
 @dataclass(frozen=True)
 class Backward:
@@ -28,70 +26,108 @@ class Backward:
 def forward(graph: Graph, point: Mapping[str, Number]) -> list[Number]:
     """Values of every node. `point` overrides the inputs' own values."""
     nodes = graph.nodes
-    missing = [n.name for n in nodes if n.op == INPUT and n.value is None and n.name not in point]
-    if missing:
-        raise InputError("no value for " + ", ".join(missing) + " (bind with name=value)")
     values: list = [None] * len(nodes)
-    fwd = _FORWARD
+    fwd = {name: op.forward for name, op in OPS.items()}  # read per call: a test may swap a row
     i = 0
     try:
-        for i, node in enumerate(nodes):
-            args = node.args
-            if not args:
-                values[i] = point.get(node.name, node.value) if node.op == INPUT else node.value
-            elif len(args) == 2:
-                values[i] = fwd[node.op](values[args[0]], values[args[1]])
+        for i, (op, args, name, value, _, _) in enumerate(nodes):
+            if len(args) == 2:
+                values[i] = fwd[op](values[args[0]], values[args[1]])
             elif len(args) == 1:
-                values[i] = fwd[node.op](values[args[0]])
+                values[i] = fwd[op](values[args[0]])
+            elif args:
+                values[i] = fwd[op](*[values[a] for a in args])
+            elif op == INPUT:
+                values[i] = value = point.get(name, value)
+                if value is None:
+                    raise _missing(graph, point)
             else:
-                values[i] = fwd[node.op](*[values[a] for a in args])
+                values[i] = value
     except (ArithmeticError, ValueError) as exc:
         raise _failed(graph, i, values, exc) from None
-    for i, v in enumerate(values):
-        if type(v) is float and not math.isfinite(v):
-            raise _failed(graph, i, values, OverflowError())
+    if not _all_finite(values):
+        i = next(i for i, v in enumerate(values) if type(v) is float and not math.isfinite(v))
+        raise _failed(graph, i, values, OverflowError())
     return values
 
 
 def backward(graph: Graph, values: list[Number]) -> Backward:
-    """d output / d node for every node, by one reversed loop from the output."""
+    """d output / d node for every node, by one reversed loop from the output.
+
+    A gradient of None marks a node the output does not reach (yet); such nodes get no local
+    gradients. Gradients also flow into constants, whose totals are reset to 0 when the loop
+    reaches them: cheaper than asking at every edge whether its argument is a constant.
+    """
     nodes = graph.nodes
     out = graph.output
-    grads: list = [0] * len(nodes)
+    grads: list = [None] * (out + 1) + [0] * (len(nodes) - out - 1)
     grads[out] = 1
     partials: list = [None] * len(nodes)
-    live = [False] * len(nodes)
-    live[out] = True
-    rules = _PARTIALS
+    kinks: list[tuple[int, int]] = []
+    try:
+        _sweep(nodes, out, values, grads, partials, kinks)
+    except _Failed as failed:
+        raise _no_slope(graph, failed.args[0], values) from None
+    if not _all_finite(grads):
+        _check_finite(graph, values, grads, partials)
+    return Backward(tuple(grads), tuple(partials), tuple(kinks))
+
+
+class _Failed(Exception):
+    """A local rule raised at this gate: there is no finite derivative there."""
+
+
+def _sweep(nodes: tuple, out: int, values: list, grads: list, partials: list, kinks: list) -> None:
+    """The reversed loop itself, with the two common arities written out: it is the hot path."""
+    rules = {name: op.partials for name, op in OPS.items()}
+    kink_rules = {name: op.kink for name, op in OPS.items() if op.kink is not None}
     i = out
     try:
         for i in range(out, -1, -1):
-            node = nodes[i]
-            args = node.args
-            if not args or not live[i]:
-                continue
-            locs = rules[node.op](tuple([values[a] for a in args]), values[i])
-            partials[i] = locs
             g = grads[i]
-            for a, local in zip(args, locs, strict=True):
-                if nodes[a].op != CONST:
-                    d = grads[a] + g * local
+            if g is None:
+                grads[i] = 0
+                continue
+            op, args = nodes[i][:2]
+            if len(args) == 2:
+                a, b = args
+                locs = partials[i] = rules[op]((values[a], values[b]), values[i])
+                d = grads[a]
+                d = g * locs[0] if d is None else d + g * locs[0]
+                grads[a] = d if type(d) is float else exact(d)
+                d = grads[b]
+                d = g * locs[1] if d is None else d + g * locs[1]
+                grads[b] = d if type(d) is float else exact(d)
+            elif len(args) == 1:
+                a = args[0]
+                locs = partials[i] = rules[op]((values[a],), values[i])
+                d = grads[a]
+                d = g * locs[0] if d is None else d + g * locs[0]
+                grads[a] = d if type(d) is float else exact(d)
+            elif args:
+                locs = partials[i] = rules[op](tuple([values[a] for a in args]), values[i])
+                for a, local in zip(args, locs, strict=True):
+                    d = grads[a]
+                    d = g * local if d is None else d + g * local
                     grads[a] = d if type(d) is float else exact(d)
-                    live[a] = True
-    except (ArithmeticError, ValueError) as exc:
-        raise _no_slope(graph, i, values, exc) from None
-    _check_finite(graph, values, grads, partials)
-    return Backward(tuple(grads), tuple(partials), _kinks(graph, values, partials))
+            elif op == CONST:
+                grads[i] = 0
+            if op in kink_rules:
+                flags = kink_rules[op](tuple([values[a] for a in args]), values[i])
+                kinks.extend((i, pos) for pos, flag in enumerate(flags) if flag)
+    except (ArithmeticError, ValueError):
+        raise _Failed(i) from None
 
 
 def ledger(graph: Graph, back: Backward) -> list[tuple[int, int]]:
     """The edges the backward pass used, in the order it visited them: gates from the output back."""
+    nodes, partials = graph.nodes, back.partials
     rows = []
-    for gate in range(len(graph.nodes) - 1, -1, -1):
-        if back.partials[gate] is None:
+    for gate in range(len(nodes) - 1, -1, -1):
+        if partials[gate] is None:
             continue
-        for pos, arg in enumerate(graph.nodes[gate].args):
-            if graph.nodes[arg].op != CONST:
+        for pos, arg in enumerate(nodes[gate][1]):
+            if nodes[arg][0] != CONST:
                 rows.append((gate, pos))
     return rows
 
@@ -111,20 +147,47 @@ def kinked(graph: Graph, back: Backward) -> list[bool]:
     return flags
 
 
-def _kinks(graph: Graph, values: list[Number], partials: list) -> tuple[tuple[int, int], ...]:
-    found = []
-    for i in range(len(graph.nodes) - 1, -1, -1):
-        node = graph.nodes[i]
-        rule = OPS[node.op].kink if partials[i] is not None else None
-        if rule is not None:
-            flags = rule(tuple(values[a] for a in node.args), values[i])
-            found.extend((i, pos) for pos, flag in enumerate(flags) if flag)
-    return tuple(found)
+def tangent(graph: Graph, partials: list, seed: int) -> tuple[float | None, float]:
+    """d output / d seed by forward mode, as with dual numbers: one pass in creation order carrying
+    d node / d seed, with the given local partials per gate (sympy's, in the cross-check) in place of
+    the op table's rules. Also returns the sum of |path products|, which bounds its rounding error.
+
+    The value is None when a gate on the way lacks the partial it needs.
+    """
+    nodes, out = graph.nodes, graph.output
+    dot: list = [None] * (out + 1)  # None: the node does not depend on the seed
+    scale = [0.0] * (out + 1)
+    if seed > out:
+        return 0.0, 0.0
+    dot[seed] = scale[seed] = 1.0
+    for i in range(seed + 1, out + 1):
+        locs = partials[i]
+        if locs is None:  # a leaf, or a gate that does not reach the output
+            continue
+        total, size = None, 0.0
+        for a, local in zip(nodes[i][1], locs, strict=True):
+            d = dot[a]
+            if d is None:
+                continue
+            if local is None:
+                return None, 0.0
+            local = float(local)
+            total = local * d if total is None else total + local * d
+            size += abs(local) * scale[a]
+        dot[i], scale[i] = total, size
+    return (0.0 if dot[out] is None else dot[out]), scale[out]
+
+
+def _all_finite(numbers: list[Number]) -> bool:
+    """No inf or nan among the floats; exact numbers too large for a float are finite too."""
+    try:
+        return all(map(math.isfinite, numbers))
+    except OverflowError:
+        return all(type(v) is not float or math.isfinite(v) for v in numbers)
 
 
 def _check_finite(graph: Graph, values: list[Number], grads: list, partials: list) -> None:
-    if all(type(g) is not float or math.isfinite(g) for g in grads):
-        return
+    """Name the edge or node where a gradient stopped being a finite number."""
     for i in range(len(graph.nodes) - 1, -1, -1):
         locs = partials[i]
         if locs is None:
@@ -132,12 +195,17 @@ def _check_finite(graph: Graph, values: list[Number], grads: list, partials: lis
         for a, local in zip(graph.nodes[i].args, locs, strict=True):
             bad = type(local) is float and not math.isfinite(local)
             if bad and graph.nodes[a].op != CONST:
-                raise _no_slope(graph, i, values, ValueError())
+                raise _no_slope(graph, i, values)
         if type(grads[i]) is float and not math.isfinite(grads[i]):
             node = graph.nodes[i]
             raise EvalError(f"the gradient at {graph.text(i)} overflows a float",
                             graph.source.locate(node.start, node.end))
     raise EvalError("a gradient overflows a float")
+
+
+def _missing(graph: Graph, point: Mapping[str, Number]) -> InputError:
+    names = [n.name for n in graph.nodes if n.op == INPUT and n.value is None and n.name not in point]
+    return InputError("no value for " + ", ".join(names) + " (bind with name=value)")
 
 
 def _failed(graph: Graph, i: int, values: list[Number], exc: Exception) -> EvalError:
@@ -146,7 +214,7 @@ def _failed(graph: Graph, i: int, values: list[Number], exc: Exception) -> EvalE
     return EvalError(failure(OPS[node.op], args, exc), graph.source.locate(node.start, node.end))
 
 
-def _no_slope(graph: Graph, i: int, values: list[Number], exc: Exception) -> EvalError:
+def _no_slope(graph: Graph, i: int, values: list[Number]) -> EvalError:
     node = graph.nodes[i]
     args = ", ".join(str(values[a]) for a in node.args)
     return EvalError(f"{node.op}({args}) has no finite derivative here, so the gradient does not exist",

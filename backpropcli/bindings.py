@@ -1,23 +1,25 @@
 """Bindings from the command line (`w=5`, `--set a=1,b=2`): names and values, validated as text.
 
-Values follow an ASCII grammar (integers, decimals, scientific notation, fractions p/q, with a
-sign); never float() on raw text, which would accept 'nan', 'Infinity' or full-width digits.
+Names follow the program's rules (ASCII, not a keyword or function name). Values follow an ASCII
+grammar (integers, decimals, scientific notation, fractions p/q, with a sign); never float() on
+raw text, which would accept 'nan', 'Infinity', '1_000' or full-width digits.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from fractions import Fraction
 
 from .errors import InputError
-from .lexer import RESERVED
+from .lexer import MAX_DIGITS, RESERVED, number
 from .ops import FUNCTIONS, Number
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-_INTEGER = re.compile(r"[+-]?\d{1,1000}\Z")
-_DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d{1,4})?\Z")
-_FRACTION = re.compile(r"([+-]?\d{1,1000})/([+-]?\d{1,1000})\Z")
+_UNSIGNED = r"(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+_DECIMAL = re.compile(rf"([+-]?)({_UNSIGNED})\Z")
+_FRACTION = re.compile(r"([+-]?[0-9]+)/([+-]?[0-9]+)\Z")
+_NOT_FINITE = frozenset(["nan", "inf", "infinity"])
+_BLANKS = " \t"
 VALUE_GRAMMAR = "an integer (3, -2), a decimal (2.5, -1e-3) or a fraction (1/3)"
 
 
@@ -25,8 +27,9 @@ def parse_bindings(items: list[str]) -> dict[str, Number]:
     """`name=value` items, in order; a name bound twice is an error."""
     bound: dict[str, Number] = {}
     for item in items:
+        _check_encoding(item)
         name, sep, text = item.partition("=")
-        name, text = name.strip(), text.strip()
+        name, text = name.strip(_BLANKS), text.strip(_BLANKS)
         if not sep:
             raise InputError(f"binding {_echo(item)} is not name=value")
         check_binding_name(name, item)
@@ -42,35 +45,54 @@ def split_sets(values: tuple[str, ...]) -> list[str]:
 
 
 def check_binding_name(name: str, item: str) -> None:
+    """The same rules as a name the program assigns, so a binding can always reach its input."""
     if not name:
         raise InputError(f"binding {_echo(item)} has no name before '='")
     if not _NAME.match(name):
         raise InputError(f"binding {_echo(item)}: {_echo(name)} is not a name (names are ASCII letters, digits "
                          f"and _, not starting with a digit)")
-    if name in RESERVED or name in FUNCTIONS:
-        raise InputError(f"binding {_echo(item)}: {name} is a reserved word or function name")
+    if name in RESERVED:
+        raise InputError(f"binding {_echo(item)}: '{name}' is a Python keyword and cannot be a name")
+    if name in FUNCTIONS:
+        raise InputError(f"binding {_echo(item)}: '{name}' is a function name and cannot be a variable")
 
 
 def parse_value(text: str, name: str) -> Number:
+    """A value in the binding grammar: exact for integers and fractions, a finite float otherwise."""
     if not text:
         raise InputError(f"binding {name}= has no value; expected {VALUE_GRAMMAR}")
-    if _INTEGER.match(text):
-        return int(text)
+    if len(text) > 2 * MAX_DIGITS + 3:
+        raise InputError(f"binding {name}=...: the value is longer than the limit of {MAX_DIGITS} digits")
     m = _FRACTION.match(text)
     if m:
-        den = int(m.group(2))
-        if den == 0:
-            raise InputError(f"binding {name}={_echo(text)} divides by zero")
-        value = Fraction(int(m.group(1)), den)
-        return value.numerator if value.denominator == 1 else value
-    if _DECIMAL.match(text):
-        value = float(text)
-        if not math.isfinite(value):
-            raise InputError(f"binding {name}={_echo(text)} is too large for a float")
-        return value
-    if text.lower().lstrip("+-") in ("nan", "inf", "infinity"):
+        return _fraction(m.group(1), m.group(2), name, text)
+    m = _DECIMAL.match(text)
+    if m:
+        try:
+            value = number(m.group(2))
+        except ValueError as exc:
+            raise InputError(f"binding {name}={_echo(text)}: {exc}") from None
+        return -value if m.group(1) == "-" else value
+    if text.lower().lstrip("+-") in _NOT_FINITE:
         raise InputError(f"binding {name}={_echo(text)}: values must be finite numbers")
     raise InputError(f"binding {name}={_echo(text)} is not a number; expected {VALUE_GRAMMAR}")
+
+
+def _fraction(top: str, bottom: str, name: str, text: str) -> Number:
+    if max(len(top), len(bottom)) > MAX_DIGITS:
+        raise InputError(f"binding {name}=...: the value is longer than the limit of {MAX_DIGITS} digits")
+    den = int(bottom)
+    if den == 0:
+        raise InputError(f"binding {name}={_echo(text)} divides by zero")
+    value = Fraction(int(top), den)
+    return value.numerator if value.denominator == 1 else value
+
+
+def _check_encoding(item: str) -> None:
+    """argv bytes that are not UTF-8 arrive as lone surrogates (surrogateescape); name the byte."""
+    for ch in item:
+        if "\udc80" <= ch <= "\udcff":
+            raise InputError(f"binding {_echo(item)} is not UTF-8 (byte 0x{ord(ch) - 0xDC00:02x})")
 
 
 def _echo(text: str) -> str:

@@ -7,13 +7,17 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import sys
 
 import click
 
 from . import __version__
+from .commands.check import check_command
 from .commands.eval import eval_command
-from .commands.output import EXIT_FAILED, EXIT_INPUT, EXIT_INTERRUPTED
+from .commands.explain import explain_command
+from .commands.graph import graph_command
+from .commands.output import EXIT_INPUT, EXIT_INTERRUPTED
 from .errors import BackpropError
 
 
@@ -24,16 +28,33 @@ def main() -> None:
 
 
 main.add_command(eval_command)
+main.add_command(graph_command)
+main.add_command(explain_command)
+main.add_command(check_command)
 
 
-def run() -> None:
-    """Entry point: the one error boundary."""
-    debug = "--debug" in sys.argv[1:]
-    if hasattr(sys.stdout, "reconfigure"):
-        sys.stdout.reconfigure(errors="backslashreplace")
-        sys.stderr.reconfigure(errors="backslashreplace")
+def run(argv: list[str] | None = None) -> None:
+    """Entry point: the one error boundary. `argv` defaults to the process's arguments.
+
+    Every way out is one `error:` line and a documented status, whatever the input or the
+    streams around the process: a closed stdout or stderr, a reader that goes away, Ctrl-C.
+    """
+    debug = "--debug" in (sys.argv[1:] if argv is None else argv)
+    if argv is None and hasattr(signal, "SIGPIPE"):
+        # the process is ours: a reader that goes away (backprop ... | head) ends it quietly, as it
+        # ends cat or grep, with the shell's status 141; click would turn it into exit 1, "a check failed"
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        if stream is None:  # closed by the caller (>&-): the exit status is still the verdict
+            setattr(sys, name, os.fdopen(os.open(os.devnull, os.O_WRONLY), "w", encoding="utf-8"))
+        elif hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     try:
-        main(standalone_mode=False)
+        try:
+            main(args=argv, standalone_mode=False)
+        finally:
+            sys.stdout.flush()  # a reader that went away shows up here, inside the boundary
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
@@ -41,22 +62,27 @@ def run() -> None:
         if isinstance(exc, click.UsageError) and exc.ctx is not None:
             hint = f" (see {exc.ctx.command_path} --help)"
         _fail(f"error: {exc.format_message()}{hint}", EXIT_INPUT)
-    except click.Abort:
+    except (click.Abort, KeyboardInterrupt):
         _fail("error: interrupted", EXIT_INTERRUPTED)
     except BackpropError as exc:
         if debug:
             raise
         _fail(exc.render(), exc.exit_code)
-    except KeyboardInterrupt:
-        _fail("error: interrupted", EXIT_INTERRUPTED)
     except BrokenPipeError:
-        # the reader went away (backprop ... | head): stop quietly; point stdout at devnull so the
-        # interpreter's final flush does not raise again
+        # in process (argv given) the reader can still go away: stop quietly with the same status,
+        # and point stdout at devnull so the interpreter's final flush does not raise again
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        sys.exit(EXIT_FAILED)
+        sys.exit(128 + signal.SIGPIPE)
+    except MemoryError:
+        _fail("error: out of memory: the input needs more memory than this machine has", EXIT_INPUT)
+    except Exception as exc:  # a safety net for bugs: tests and the fuzzer check it is never reached
+        if debug:
+            raise
+        _fail(f"error: internal error ({type(exc).__name__}: {ascii(str(exc))[:200]}); this is a bug in "
+              f"backprop: rerun with --debug for the traceback", EXIT_INPUT)
 
 
 def _fail(message: str, code: int) -> None:
-    with contextlib.suppress(OSError):
-        print(message, file=sys.stderr)
+    with contextlib.suppress(OSError, ValueError):  # stderr may be closed or a broken pipe too
+        print(message, file=sys.stderr, flush=True)
     sys.exit(code)

@@ -61,13 +61,19 @@ class BackpropError(Exception):
         where = self.where
         if where is None:
             return f"error: {self.message}"
-        prefix = f"{where.path}:" if where.path else ""
+        prefix = f"{_escaped(where.path)}:" if where.path else ""
         head = f"error: {prefix}{where.line}:{where.col}: {self.message}"
         if not where.text:
             return head
         text, col = _visible(where.text, where.col)
         caret = " " * (col - 1) + "^" * max(1, min(where.width, len(text) - col + 1))
         return f"{head}\n  {text}\n  {caret}"
+
+
+def _escaped(text: str) -> str:
+    """A file name in a message: printable ASCII as is, anything else escaped, so a name holding a
+    newline or a terminal escape cannot forge a line of its own in a CI log."""
+    return "".join(ch if " " <= ch <= "~" else ascii(ch)[1:-1] for ch in text)
 
 
 def _visible(text: str, col: int, limit: int = 100) -> tuple[str, int]:

@@ -1,10 +1,14 @@
-"""Reading the user's program: from argv, a file or stdin, capped while reading, strictly UTF-8."""
+"""Reading the user's program: from argv, a file or stdin, capped while reading, strictly UTF-8.
+
+The cap holds while reading, so an endless source (-f /dev/zero) stops at the limit, not at the
+end of memory.
+"""
 
 from __future__ import annotations
 
 import sys
 
-from .errors import InputError, Location
+from .errors import InputError, LimitError, Source
 
 MAX_INPUT_BYTES = 64 * 1024 * 1024
 
@@ -18,7 +22,7 @@ def program(args: tuple[str, ...], path: str | None) -> tuple[str, str, tuple[st
     if args[0] == "-":
         return read_input("-"), "<stdin>", args[1:]
     if len(args[0].encode("utf-8", "surrogateescape")) > MAX_INPUT_BYTES:
-        raise InputError("the expression is larger than the input limit")
+        raise LimitError(f"the expression is larger than the limit of {MAX_INPUT_BYTES // 2**20} MiB")
     return args[0], "<expr>", args[1:]
 
 
@@ -40,19 +44,16 @@ def read_input(path: str) -> str:
     except OSError as exc:
         raise InputError(f"cannot read {path!a}: {exc.strerror or exc}") from None
     if len(data) > MAX_INPUT_BYTES:
-        raise InputError(f"the input is larger than the limit of {MAX_INPUT_BYTES // 2**20} MiB")
-    return _decode(data, "<stdin>" if path == "-" else path)
+        raise LimitError(f"the input is larger than the limit of {MAX_INPUT_BYTES // 2**20} MiB")
+    return decode(data, "<stdin>" if path == "-" else path)
 
 
-def _decode(data: bytes, name: str) -> str:
+def decode(data: bytes, name: str) -> str:
+    """Strict UTF-8 (a BOM is dropped); a bad byte is reported where it is, with its line shown."""
+    body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
     try:
-        text = data.decode("utf-8-sig")
+        return body.decode("utf-8")
     except UnicodeDecodeError as exc:
-        before = data[: exc.start].decode("utf-8", "replace")
-        line = before.count("\n") + 1
-        col = len(before) - (before.rfind("\n") + 1) + 1
-        raise InputError(f"the input is not UTF-8 (byte 0x{data[exc.start]:02x})",
-                         Location(line, col, "", name)) from None
-    if not text.strip():
-        raise InputError(f"the input is empty ({name})")
-    return text
+        offset = len(body[: exc.start].decode("utf-8"))
+        where = Source(body.decode("utf-8", "replace"), name).locate(offset)
+        raise InputError(f"the input is not UTF-8 (byte 0x{body[exc.start]:02x})", where) from None

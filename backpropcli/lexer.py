@@ -7,20 +7,25 @@ backslash continues a line. Anything outside the language gets a message that na
 from __future__ import annotations
 
 import keyword
+import math
 import re
 import unicodedata
 from collections.abc import Iterator
 from typing import NamedTuple
 
 from .errors import InputError, Source
+from .ops import Number
 
 NUM, NAME, OP = "num", "name", "op"
+MAX_DIGITS = 1000  # characters in one number literal or binding value; int() itself stops at 4300 digits
 _NL, _COMMENT = "nl", "comment"
 
-# Each match is (leading blanks, token); blanks are only counted, for the offsets.
+# Each match is (leading blanks, token); blanks are only counted, for the offsets. The blanks are
+# possessive so that trailing blanks at the very end of the text can never be read as a token.
 _TOKEN = re.compile(
-    r"([ \t\f]*)(\r\n|\r|\n|\\(?:\r\n|\r|\n)|#[^\r\n]*"
-    r"|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[A-Za-z_][A-Za-z0-9_]*|\*\*|.)"
+    r"([ \t\f]*+)(\r\n|\r|\n|\\(?:\r\n|\r|\n)|#[^\r\n]*"
+    r"|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[A-Za-z_][A-Za-z0-9_]*|\*\*|.)",
+    re.ASCII,  # \d is 0-9 only: float() and int() would read other scripts' digits
 )
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 _OPERAND = rf"(?:{_NAME}|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)"
@@ -29,8 +34,10 @@ _OPERAND = rf"(?:{_NAME}|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)"
 SIMPLE = re.compile(
     rf"[ \t]*({_NAME})[ \t]*=[ \t]*"
     rf"(?:({_NAME})\([ \t]*({_OPERAND})[ \t]*(\))|({_OPERAND})(?:[ \t]*(\*\*|[-+*/^])[ \t]*({_OPERAND}))?)"
-    r"[ \t]*(?:;|(#[^\r\n]*)?(?:\r\n|\r|\n|\Z))"
+    r"[ \t]*(?:;|(#[^\r\n]*)?(?:\r\n|\r|\n|\Z))",
+    re.ASCII,
 )
+RESERVED = frozenset(keyword.kwlist)  # never a name; soft keywords (match, case, type, _) are ordinary names
 OPERATORS = frozenset(["+", "-", "*", "/", "**", "^", "(", ")", ",", "=", ";"])
 
 _KIND = {ch: NAME for ch in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_"}
@@ -40,26 +47,34 @@ _KIND.update({"\n": _NL, "\r": _NL, "#": _COMMENT})
 # What a stray character most likely means, for the error message.
 _FOREIGN = {
     ".": "attribute access is not allowed",
-    "[": "subscripts and lists are not allowed",
-    "]": "subscripts and lists are not allowed",
-    "{": "sets and dicts are not allowed",
-    "}": "sets and dicts are not allowed",
+    "[": "lists, subscripts and comprehensions are not allowed",
+    "]": "lists, subscripts and comprehensions are not allowed",
+    "{": "sets, dicts and comprehensions are not allowed",
+    "}": "sets, dicts and comprehensions are not allowed",
     "'": "strings are not allowed",
     '"': "strings are not allowed",
-    ":": "':' is not allowed (no slices, annotations, lambdas or walrus :=)",
+    ":": "':' is not allowed (no slices, annotations, lambdas or dict displays)",
     "\\": "a backslash is only allowed at the end of a line, to continue it",
     "`": "backticks are not allowed",
     "$": "'$' is not allowed (drop the $ signs of the slides' math)",
     "\x00": "NUL bytes are not allowed",
+    "%": "the modulo operator % is not supported",
+    "@": "the matrix operator @ is not supported",
+    "&": "bitwise operators are not supported",
+    "|": "bitwise operators are not supported",
+    "~": "bitwise operators are not supported",
+    "<": "comparisons are not supported",
+    ">": "comparisons are not supported",
+    "!": "comparisons are not supported",
+    "?": "'?' is not allowed",
 }
+# Two characters that mean something more specific than the first one alone.
+_PAIRS = {":=": "the walrus operator := is not allowed", "<<": "shift operators are not supported",
+          ">>": "shift operators are not supported"}
 _PREFIXES = {p: "f-strings are not allowed" for p in ("f", "rf", "fr")}
 _PREFIXES.update({p: "bytes literals are not allowed" for p in ("b", "rb", "br")})
 _PREFIXES.update({p: "strings are not allowed" for p in ("r", "u")})
-_OPERATOR_WORDS = {
-    "%": "the modulo operator %", "@": "the matrix operator @", "&": "the operator &",
-    "|": "the operator |", "~": "the operator ~", "<": "comparisons", ">": "comparisons",
-    "!": "comparisons", "?": "'?'",
-}
+_HINTS = {"\u2212": "-", "\u2013": "-", "\u2014": "-", "\u00d7": "*", "\u00b7": "*", "\u00f7": "/"}
 
 
 class Token(NamedTuple):
@@ -74,20 +89,22 @@ class Statement(NamedTuple):
     comment: str  # the trailing comment on the statement's last line, if any
 
 
-def foreign(text: str, prev: Token | None = None) -> str:
-    """Name a character that is not part of the language; `prev` is a token touching it."""
+def foreign(text: str, prev: Token | None = None, after: str = "") -> str:
+    """Name a character that is not part of the language; `prev` is a token touching it, `after` what follows."""
     if text in "'\"" and prev is not None and prev.text.lower() in _PREFIXES:
         return _PREFIXES[prev.text.lower()]
+    if text + after[:1] in _PAIRS:
+        return _PAIRS[text + after[:1]]
     if text in _FOREIGN:
         return _FOREIGN[text]
-    if text in _OPERATOR_WORDS:
-        return f"{_OPERATOR_WORDS[text]} is not supported"
     code = ord(text)
+    if 0xDC80 <= code <= 0xDCFF:  # how Python hands over a byte that is not UTF-8 (surrogateescape)
+        return f"the input is not UTF-8 (byte 0x{code - 0xDC00:02x})"
     if code > 127:
         label = unicodedata.name(text, "unnamed character")
-        hint = " (use '-')" if text in "\u2212\u2013\u2014" else ""
-        return f"non-ASCII character {text!r} (U+{code:04X}, {label}) is not allowed{hint}; names are ASCII"
-    return f"character {text!r} (0x{code:02x}) is not allowed"
+        hint = f" (use '{_HINTS[text]}')" if text in _HINTS else ""
+        return f"non-ASCII character U+{code:04X} ({label}) is not allowed outside comments{hint}; names are ASCII"
+    return f"character {text!a} (0x{code:02x}) is not allowed"
 
 
 def statements(source: Source) -> Iterator[Statement | re.Match]:
@@ -112,17 +129,26 @@ def statements(source: Source) -> Iterator[Statement | re.Match]:
 
 
 def statement(source: Source, pos: int) -> tuple[Statement | None, int]:
-    """Tokens of the next statement from `pos`; returns it and where the next one starts."""
+    """Tokens of the next statement from `pos`; returns it and where the next one starts.
+
+    A Python keyword or a character outside the language stops the scan at once: nothing after it
+    can make the statement valid, and the message names the first thing that is wrong.
+    """
     tokens: list[Token] = []
     comment = ""
     depth = 0
     kinds = _KIND
+    text_all = source.text
     new = tuple.__new__  # Token(...) without the NamedTuple constructor's overhead: this loop is hot
-    for m in _TOKEN.finditer(source.text, pos):
+    for m in _TOKEN.finditer(text_all, pos):
         text = m.group(2)
         start = m.start(2)
         kind = kinds.get(text[0], OP)
-        if kind is NAME or kind is NUM:
+        if kind is NAME:
+            if text in RESERVED:
+                raise InputError(keyword_message(text), source.locate(start, m.end()))
+            tokens.append(new(Token, (kind, text, start, m.end())))
+        elif kind is NUM:
             tokens.append(new(Token, (kind, text, start, m.end())))
         elif kind is OP:
             if text in OPERATORS:
@@ -139,19 +165,42 @@ def statement(source: Source, pos: int) -> tuple[Statement | None, int]:
                 tokens.append(new(Token, (kind, text, start, m.end())))
             elif text[0] == "." and len(text) > 1:
                 tokens.append(new(Token, (NUM, text, start, m.end())))
-            elif text[0] != "\\" or len(text) == 1:
-                prev = tokens[-1] if tokens and tokens[-1].end == start else None
-                raise InputError(foreign(text, prev), source.locate(start))
+            elif text[0] != "\\" or (len(text) == 1 and m.end() < len(text_all)):
+                raise _stray(source, tokens, text, start)
         elif kind is _COMMENT:
             comment = text[1:].strip()
         elif depth <= 0:  # a newline outside parentheses ends the statement
             if tokens:
                 return Statement(tokens, comment), m.end()
             comment, depth = "", 0
-    return (Statement(tokens, comment) if tokens else None), len(source.text)
+    return (Statement(tokens, comment) if tokens else None), len(text_all)
 
 
-RESERVED = frozenset(keyword.kwlist)
+def _stray(source: Source, tokens: list[Token], text: str, start: int) -> InputError:
+    """The error for a character outside the language, with the tokens around it for context."""
+    prev = tokens[-1] if tokens and tokens[-1].end == start else None
+    after = source.text[start + 1 : start + 2]
+    return InputError(foreign(text, prev, after), source.locate(start))
+
+
+def number(text: str) -> Number:
+    """The value of a number in the language's grammar: digits only are an exact int, anything else a float.
+
+    Raises ValueError with the reason when the text has no faithful value: too long, or beyond
+    the float range either way (1e999 would be inf, 1e-999 would silently become 0).
+    """
+    if len(text) > MAX_DIGITS:
+        raise ValueError(f"a number longer than {MAX_DIGITS} characters is beyond the limit")
+    if not text.isascii():  # float() and int() would read full-width and Arabic-Indic digits
+        raise ValueError(f"{text!a} is not an ASCII number")
+    if text.isdigit():
+        return int(text)
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is too large for a float")
+    if value == 0 and text.lower().partition("e")[0].strip("0.+-"):
+        raise ValueError(f"{text} is too small for a float (it would round to 0)")
+    return value
 
 
 def keyword_message(word: str) -> str | None:
@@ -164,4 +213,6 @@ def keyword_message(word: str) -> str | None:
         return f"{word} is not a number"
     if word in ("for", "in", "if", "else", "async"):
         return f"'{word}' is not allowed (no comprehensions or conditionals)"
+    if word in ("and", "or", "not", "is"):
+        return f"'{word}' is not allowed (no logic or comparisons)"
     return f"the Python keyword '{word}' is not allowed"

@@ -58,22 +58,32 @@ def exact(v: Number) -> Number:
     return float(v) if _bits(v) > MAX_EXACT_BITS else v
 
 
+def _result(v: Number) -> Number:
+    """An arithmetic result: exact while small, and never inf, so an overflow is reported at the gate
+    that caused it rather than where the inf (or a nan made from it) first makes an op raise."""
+    if type(v) is float:
+        if v - v == 0:  # false for inf and nan
+            return v
+        raise OverflowError("the result is too large for a float")
+    return exact(v)
+
+
 def _add(a, b):
-    return exact(a + b)
+    return _result(a + b)
 
 
 def _sub(a, b):
-    return exact(a - b)
+    return _result(a - b)
 
 
 def _mul(a, b):
-    return exact(a * b)
+    return _result(a * b)
 
 
 def _div(a, b):
     if type(a) is not float and type(b) is not float:
         return exact(Fraction(a) / b)
-    return a / b
+    return _result(a / b)
 
 
 def _pow(a, b):
@@ -130,49 +140,49 @@ OPS: dict[str, Op] = {
         Op("add", (2, 2), _add, lambda a, out: (1, 1), lambda sp, a, b: a + b,
            "distributes", ("1", "1"), symbols=("+",), precedence=1),
         Op("sub", (2, 2), _sub, lambda a, out: (1, -1), lambda sp, a, b: a - b,
-           "distributes, negates the right", ("1", "-1"), symbols=("-",), precedence=1),
+           "distributes, negates b", ("1", "-1"), symbols=("-",), precedence=1),
         Op("mul", (2, 2), _mul, lambda a, out: (a[1], a[0]), lambda sp, a, b: a * b,
            "swaps", ("{1}", "{0}"), symbols=("*",), precedence=2),
         Op("div", (2, 2), _div,
-           lambda a, out: (_div(1, a[1]), _div(-a[0], _mul(a[1], a[1]))),
+           lambda a, out: (_div(1, a[1]), _div(-out, a[1])),  # -a/b**2 as -(a/b)/b: b**2 may leave the float range
            lambda sp, a, b: a / b,
-           "scales by 1/b and -a/b**2", ("1/{1}", "-{0}/{1}**2"),
+           "scales: 1/b, -a/b**2", ("1/{1}", "-{0}/{1}**2"),
            symbols=("/",), precedence=2),
         Op("pos", (1, 1), lambda a: a, lambda a, out: (1,), lambda sp, a: a,
-           "passes it on", ("1",), symbols=("+",), precedence=3),
+           "passes", ("1",), symbols=("+",), precedence=3),
         Op("neg", (1, 1), lambda a: -a, lambda a, out: (-1,), lambda sp, a: -a,
            "negates", ("-1",), symbols=("-",), precedence=3),
         Op("pow", (2, 2), _pow, _pow_partials, lambda sp, a, b: a**b,
-           "scales by b*a**(b-1) (and a**b*log(a))", ("{1}*{0}**({1} - 1)", "{out}*log({0})"),
+           "scales: b*a**(b-1)", ("{1}*{0}**({1} - 1)", "{out}*log({0})"),
            symbols=("**", "^"), functions=("pow",), precedence=4, right_assoc=True),
         Op("exp", (1, 1), math.exp, lambda a, out: (out,), lambda sp, a: sp.exp(a),
-           "scales by its own value", ("{out}",), functions=("exp",)),
+           "scales by exp(a)", ("{out}",), functions=("exp",)),
         Op("log", (1, 1), math.log, lambda a, out: (_div(1, a[0]),), lambda sp, a: sp.log(a),
            "scales by 1/a", ("1/{0}",), functions=("log",)),
         Op("sqrt", (1, 1), math.sqrt, lambda a, out: (0.5 / out,), lambda sp, a: sp.sqrt(a),
-           "scales by 1/(2*sqrt(a))", ("1/(2*{out})",), functions=("sqrt",)),
+           "scales: 1/(2*sqrt(a))", ("1/(2*{out})",), functions=("sqrt",)),
         Op("sin", (1, 1), math.sin, lambda a, out: (math.cos(a[0]),), lambda sp, a: sp.sin(a),
            "scales by cos(a)", ("cos({0})",), functions=("sin",)),
         Op("cos", (1, 1), math.cos, lambda a, out: (-math.sin(a[0]),), lambda sp, a: sp.cos(a),
            "scales by -sin(a)", ("-sin({0})",), functions=("cos",)),
         Op("tan", (1, 1), math.tan, lambda a, out: (1 + out * out,), lambda sp, a: sp.tan(a),
-           "scales by 1 + tan(a)**2", ("1 + {out}**2",), functions=("tan",)),
+           "scales: 1 + tan**2", ("1 + {out}**2",), functions=("tan",)),
         Op("tanh", (1, 1), math.tanh, lambda a, out: (1 - out * out,), lambda sp, a: sp.tanh(a),
-           "scales by 1 - tanh(a)**2", ("1 - {out}**2",), functions=("tanh",)),
+           "scales: 1 - tanh**2", ("1 - {out}**2",), functions=("tanh",)),
         Op("sigmoid", (1, 1), _sigmoid, lambda a, out: (out * (1 - out),),
            lambda sp, a: 1 / (1 + sp.exp(-a)),
-           "scales by s*(1 - s)", ("{out}*(1 - {out})",), functions=("sigmoid",)),
+           "scales: s*(1 - s)", ("{out}*(1 - {out})",), functions=("sigmoid",)),
         Op("relu", (1, 1), _relu, lambda a, out: (1 if a[0] > 0 else 0,),
            lambda sp, a: sp.Max(0, a),
-           "gates: passes where a > 0", ("(1 if {0} > 0 else 0)",),
+           "gates", ("(1 if {0} > 0 else 0)",),
            functions=("relu",), kink=_at_zero),
         Op("abs", (1, 1), abs, lambda a, out: (_sign(a[0]),), lambda sp, a: sp.Abs(a),
-           "passes with the sign of a", ("sign({0})",), functions=("abs",), kink=_at_zero),
+           "passes with sign(a)", ("sign({0})",), functions=("abs",), kink=_at_zero),
         Op("max", (2, 0), lambda *a: max(a), _extremum_partials, lambda sp, *a: sp.Max(*a),
-           "routes to the largest", ("(1 if {i} is the largest else 0)",),
+           "routes", ("(1 if {i} is the largest else 0)",),
            functions=("max",), kink=_extremum_kinks),
         Op("min", (2, 0), lambda *a: min(a), _extremum_partials, lambda sp, *a: sp.Min(*a),
-           "routes to the smallest", ("(1 if {i} is the smallest else 0)",),
+           "routes", ("(1 if {i} is the smallest else 0)",),
            functions=("min",), kink=_extremum_kinks),
     )
 }
@@ -201,9 +211,15 @@ def show(v: Number) -> str:
     return str(v)
 
 
+def _brief(v: Number, limit: int = 40) -> str:
+    """A number for an error message: an exact value may have a thousand digits."""
+    text = show(v)
+    return text if len(text) <= limit else f"{text[:16]}...{text[-4:]} ({len(text)} characters)"
+
+
 def failure(op: Op, args: tuple, exc: Exception) -> str:
     """Why a forward or local-gradient rule has no value here, in words."""
-    shown = ", ".join(show(a) for a in args)
+    shown = ", ".join(_brief(a) for a in args)
     if isinstance(exc, OverflowError):
         return f"{op.name}({shown}) overflows: the result is too large for a float"
     if isinstance(exc, ZeroDivisionError):

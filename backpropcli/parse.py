@@ -11,7 +11,7 @@ import re
 
 from .errors import InputError, LimitError, Source
 from .graph import CONST, INPUT, Claim, Graph, Node
-from .lexer import NAME, NUM, RESERVED, Statement, Token, keyword_message, statement, statements
+from .lexer import NAME, RESERVED, Statement, Token, keyword_message, statement, statements
 from .ops import BINARY, CONSTANTS, FUNCTIONS, accepts
 from .syntax import Builder, expression
 
@@ -22,8 +22,14 @@ DEFAULT_OUTPUT = "f"
 def parse(text: str, path: str = "", output: str | None = None, bound: frozenset[str] = frozenset()) -> Graph:
     """Turn program text into a Graph. `bound` names come from bindings (they shadow pi and e)."""
     if len(text) > MAX_INPUT_CHARS:
-        raise LimitError(f"input is larger than the limit of {MAX_INPUT_CHARS // 2**20} MiB")
+        raise LimitError(f"the input is larger than the limit of {MAX_INPUT_CHARS // 2**20} MiB")
     text = text[1:] if text.startswith("\ufeff") else text
+    if not text or text.isspace():
+        raise InputError("the input is empty" + (f" ({path})" if path else ""))
+    if output is not None and (not _IDENTIFIER.match(output) or output in _SPECIAL):
+        # it names a node and is echoed in messages, so it follows the rules for names
+        raise InputError(f"--output {output!a} is not a name (ASCII letters, digits and _, not a keyword or "
+                         f"function)")
     return _Program(Source(text, path), output, bound).run()
 
 
@@ -74,24 +80,32 @@ class _Program:
         return self.graph()
 
     def simple(self, m: re.Match) -> bool:
-        """Read a one-line statement straight from its regex match; False sends it the long way."""
+        """Read a one-line statement straight from its regex match; False sends it the long way.
+
+        The gate is made with its name at once: this path carries generated programs, where
+        building each node twice would be a visible share of the cost.
+        """
         target, fn, fn_arg, _, left, sym, right, _ = m.groups()
         special = _SPECIAL
         if (target in special or target in self.defined or target in self.claim_at or _claimlike(target)
-                or fn_arg in special or left in special or right in special):
+                or fn_arg in special or left in special or right in special or target in (left, right, fn_arg)):
             return False
         spans = m.regs
         if fn is not None:
-            op = FUNCTIONS.get(fn)
-            if op is None or not accepts(op, 1):
+            op = _UNARY_CALLS.get(fn)
+            if op is None:
                 return False
-            root = self.b.gate(op, (self.operand(fn_arg, spans[3][0]),), spans[2][0], spans[4][1])
+            root = self.b.gate(op, (self.operand(fn_arg, spans[3][0]),), spans[2][0], spans[4][1], target)
         elif sym is not None:
             args = (self.operand(left, spans[5][0]), self.operand(right, spans[7][0]))
-            root = self.b.gate(BINARY[sym], args, spans[5][0], spans[7][1])
+            root = self.b.gate(BINARY[sym], args, spans[5][0], spans[7][1], target)
         else:
             root = self.operand(left, spans[5][0])
-        self.define(target, spans[1][0], root)
+        if self.b.nodes[root].name == target:
+            self.last = self.defined[target] = root
+            self.def_at[target] = spans[1][0]
+        else:
+            self.define(target, spans[1][0], root)
         return True
 
     def operand(self, text: str, start: int) -> int:
@@ -99,9 +113,9 @@ class _Program:
         if found is not None:
             return found
         c = text[0]
-        kind = NAME if c.isalpha() or c == "_" else NUM
-        tok = tuple.__new__(Token, (kind, text, start, start + len(text)))
-        return self.resolve(tok) if kind is NAME else self.b.literal(tok)
+        if c.isalpha() or c == "_":
+            return self.resolve(tuple.__new__(Token, (NAME, text, start, start + len(text))))
+        return self.b.number(text, start, start + len(text))
 
     def error(self, message: str, tok: Token) -> InputError:
         return InputError(message, self.source.locate(tok.start, tok.end))
@@ -121,7 +135,10 @@ class _Program:
             self.claim(target, rhs, split, stmt)
             return
         self.check_new(name, target)
-        self.define(name, target.start, expression(rhs, self.b, self.resolve, assignment=True))
+        root = expression(rhs, self.b, self.resolve, assignment=True)
+        if name in self.free:  # the right-hand side read the name as an input: a cycle of length one
+            raise self.error(f"{name} is used in its own definition", target)
+        self.define(name, target.start, root)
 
     def define(self, name: str, start: int, root: int) -> None:
         """Bind a statement's value to its name: a constant makes an input, anything else a gate."""
@@ -187,6 +204,8 @@ class _Program:
                 hint = _suggest(self.output, self.defined)
                 raise InputError(f"--output {self.output}: no such name in the program{hint}")
             out = self.defined[self.output]
+        elif self.last is None and not self.b.nodes and not self.claims:
+            raise InputError("the program has no statements, only comments and blank lines")
         elif self.last is None:
             raise InputError("the program has no output: no statement computes anything from its inputs")
         else:
@@ -236,6 +255,8 @@ class _Program:
             ref = tok.text
             if ref in refs:
                 return refs[ref]
+            if ref == name:
+                raise self.error(f"this claim uses {name} in its own definition", tok)
             if ref in self.claim_at or ref in self.defined:
                 refs[ref] = b.leaf(INPUT, ref, None, tok.start, tok.end)
                 return refs[ref]
@@ -268,6 +289,8 @@ class _Program:
 
 
 _SPECIAL = RESERVED | frozenset(FUNCTIONS)
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_UNARY_CALLS = {name: op for name, op in FUNCTIONS.items() if accepts(op, 1)}
 
 
 def _claimlike(name: str) -> bool:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import difflib
 import gc
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from .autodiff import Backward, backward, forward
@@ -14,6 +15,8 @@ from .errors import InputError
 from .graph import INPUT, Graph
 from .ops import Number
 from .parse import parse
+
+Progress = Callable[..., None]  # progress(stage, done=0, total=0)
 
 
 @dataclass(frozen=True)
@@ -63,22 +66,45 @@ class Report:
 
 
 def analyze(text: str, bindings: Mapping[str, Number] | None = None, *, path: str = "",
-            output: str | None = None, check: bool = True, tol: float = 1e-9, budget: float = 20.0) -> Report:
-    """Parse, run forward and backward, cross-check with sympy (unless check=False), grade claims."""
+            output: str | None = None, check: bool = True, tol: float = 1e-9, budget: float = 20.0,
+            progress: Progress | None = None) -> Report:
+    """Parse, run forward and backward, cross-check with sympy (unless check=False), grade claims.
+
+    `progress(stage, done, total)`, if given, hears of each stage as it starts (for a progress bar).
+    """
     bindings = dict(bindings or {})
-    enabled = gc.isenabled()
-    gc.disable()  # the graph is acyclic tuples; the cyclic collector would only rescan it as it grows
-    try:
+    progress = progress or _quiet
+    with _collector_paused():
+        progress("parsing")
         graph = parse(text, path, output, frozenset(bindings))
         _check_bindings(graph, bindings)
+        progress("forward and backward", 0, len(graph.nodes))
         values = forward(graph, bindings)
         back = backward(graph, values)
+        checks = None
+        if check:
+            progress("cross-check: loading sympy")
+            checks = crosscheck(graph, values, back, tol, budget, progress)
+        progress("grading claims", 0, len(graph.claims))
+        claims = grade(graph, values, back, tol)
+    return Report(graph, tuple(values), back, checks, claims, tol)
+
+
+def _quiet(stage: str, done: int = 0, total: int = 0) -> None:
+    """No progress display."""
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The graph and the checks are acyclic tuples and records: the cyclic collector would only
+    rescan them again and again as they grow (it runs again, once, when the stages are done)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
     finally:
         if enabled:
             gc.enable()
-    checks = crosscheck(graph, values, back, tol, budget) if check else None
-    claims = grade(graph, values, back, tol)
-    return Report(graph, tuple(values), back, checks, claims, tol)
 
 
 def _check_bindings(graph: Graph, bindings: Mapping[str, Number]) -> None:

@@ -11,12 +11,11 @@ from collections.abc import Callable
 
 from .errors import EvalError, InputError, LimitError, Source
 from .graph import CONST, Node
-from .lexer import NAME, NUM, RESERVED, Token, keyword_message
+from .lexer import NAME, NUM, OP, Token, number
 from .ops import BINARY, FUNCTIONS, UNARY, Number, Op, accepts, arity_text, failure
 
 MAX_DEPTH = 1000  # nested parentheses and calls in one statement
 MAX_NODES = 5_000_000
-MAX_DIGITS = 1000
 
 _BIN, _UN, _PAREN, _CALL = range(4)
 
@@ -31,17 +30,18 @@ class Builder:
     def leaf(self, op: str, name: str | None, value: Number | None, start: int, end: int) -> int:
         if len(self.nodes) >= MAX_NODES:
             raise LimitError(f"the graph exceeds the limit of {MAX_NODES:,} nodes", self.source.locate(start))
-        self.nodes.append(Node(op, (), name, value, start, end))
+        self.nodes.append(tuple.__new__(Node, (op, (), name, value, start, end)))
         return len(self.nodes) - 1
 
     def const(self, value: Number, start: int, end: int) -> int:
         return self.leaf(CONST, None, value, start, end)
 
-    def gate(self, op: Op, args: tuple[int, ...], start: int, end: int) -> int:
+    def gate(self, op: Op, args: tuple[int, ...], start: int, end: int, name: str | None = None) -> int:
+        """A new gate (carrying `name` if given), or a constant when every argument is one."""
         nodes = self.nodes
         for a in args:
             if nodes[a].op != CONST:
-                return self._append(op, args, start, end)
+                return self._append(op, args, start, end, name)
         values = tuple(nodes[a].value for a in args)
         try:
             value = op.forward(*values)
@@ -54,10 +54,10 @@ class Builder:
             del nodes[-k:]  # folded literals are referenced nowhere else
         return self.const(value, start, end)
 
-    def _append(self, op: Op, args: tuple[int, ...], start: int, end: int) -> int:
+    def _append(self, op: Op, args: tuple[int, ...], start: int, end: int, name: str | None = None) -> int:
         if len(self.nodes) >= MAX_NODES:
             raise LimitError(f"the graph exceeds the limit of {MAX_NODES:,} nodes", self.source.locate(start))
-        self.nodes.append(tuple.__new__(Node, (op.name, args, None, None, start, end)))
+        self.nodes.append(tuple.__new__(Node, (op.name, args, name, None, start, end)))
         return len(self.nodes) - 1
 
     def named(self, root: int, name: str) -> int:
@@ -72,16 +72,15 @@ class Builder:
         return copy
 
     def literal(self, tok: Token) -> int:
-        text = tok.text
-        if text.isdigit():
-            if len(text) > MAX_DIGITS:
-                raise LimitError(f"a number literal has more than {MAX_DIGITS} digits",
-                                 self.source.locate(tok.start, tok.end))
-            return self.const(int(text), tok.start, tok.end)
-        value = float(text)
-        if not math.isfinite(value):
-            raise InputError(f"{text} is too large for a float", self.source.locate(tok.start, tok.end))
-        return self.const(value, tok.start, tok.end)
+        return self.number(tok.text, tok.start, tok.end)
+
+    def number(self, text: str, start: int, end: int) -> int:
+        """A number literal as a constant node; a value without a faithful float is an error here."""
+        try:
+            value = number(text)
+        except ValueError as exc:
+            raise InputError(str(exc), self.source.locate(start, end)) from None
+        return self.const(value, start, end)
 
 
 def expression(toks: list[Token], b: Builder, resolve: Callable[[Token], int], assignment: bool = False) -> int:
@@ -95,8 +94,6 @@ def expression(toks: list[Token], b: Builder, resolve: Callable[[Token], int], a
     while i < n:
         tok = toks[i]
         kind, text = tok.kind, tok.text
-        if kind is NAME and text in RESERVED:
-            raise _err(b, keyword_message(text), tok)
         if expect:
             if kind is NUM:
                 values.append((b.literal(tok), tok.start, tok.end))
@@ -197,14 +194,20 @@ def _functions_hint(name: str) -> str:
 
 def _expected_operand(toks: list[Token], i: int, stack: list[tuple]) -> str:
     text = toks[i].text
+    prev = toks[i - 1].text if i else ""
     in_call = any(e[0] == _CALL for e in stack)
-    if text in ("*", "**") and in_call:
+    if text in ("*", "**") and in_call and prev in ("(", ","):
         return "starred arguments are not allowed"
-    if text == ")" and stack and stack[-1][0] == _CALL and toks[i - 1].text == "(":
-        return "a function call needs arguments"
-    if text == "=" and i and toks[i - 1].text in BINARY:
+    if text == "/" and prev == "/" and toks[i - 1].end == toks[i].start:
+        return "floor division // is not supported"
+    if text == ")" and prev == "(":
+        in_parens = not stack or stack[-1][0] != _CALL
+        return "empty parentheses () are not allowed" if in_parens else "a function call needs arguments"
+    if text == ")" and prev == ",":
+        return "a trailing comma is not allowed"
+    if text == "=" and prev in BINARY:
         return "augmented assignment is not allowed"
-    if text == "=" and i and toks[i - 1].text in ("=",):
+    if text == "=" and prev == "=":
         return "comparisons are not supported"
     return f"expected a number, a name or '(' here, found {text!r}"
 
@@ -218,11 +221,21 @@ def _expected_operator(toks: list[Token], i: int, stack: list[tuple], assignment
         if i + 1 < len(toks) and toks[i + 1].text == "=":
             return "comparisons are not supported"
         return "chained assignment is not allowed" if assignment else "can only assign to a single name"
+    if prev.kind is NUM and adjacent and tok.kind is not OP:
+        return _malformed_number(prev.text, tok.text)
     if tok.kind is NUM and tok.text.startswith(".") and adjacent:
         return "attribute access is not allowed"
-    if tok.kind is NAME and prev.kind is NUM and adjacent:
-        if tok.text in ("j", "J"):
-            return "complex literals are not allowed"
-        return f"malformed number {prev.text + tok.text!r} (write {prev.text}*{tok.text} for a product)"
     return f"expected an operator between {prev.text!r} and {tok.text!r}"
 
+
+def _malformed_number(digits: str, rest: str) -> str:
+    """A number run together with what follows: say which Python literal it looks like, if any."""
+    if rest in ("j", "J"):
+        return "complex literals are not allowed"
+    if digits == "0" and rest[0] in "xXoObB":
+        return "hexadecimal, octal and binary literals are not allowed"
+    if rest[0] == "_":
+        return "underscores in numbers are not allowed"
+    if rest[0] == ".":
+        return f"malformed number {digits + rest!r}"
+    return f"malformed number {digits + rest!r} (write {digits}*{rest} for a product)"

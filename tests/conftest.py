@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 
@@ -20,3 +22,36 @@ def pinned_console(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COLUMNS", "100")
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.delenv("FORCE_COLOR", raising=False)
+
+
+class Outcome:
+    """What a command line did: exit status and both streams, as text."""
+
+    def __init__(self, code: int, out: str, err: str) -> None:
+        self.code, self.out, self.err = code, out, err
+
+    def __repr__(self) -> str:
+        return f"Outcome(code={self.code}, err={self.err!r}, out={self.out[:200]!r})"
+
+
+@pytest.fixture
+def cli():
+    """Run `backprop ARGS` in process through the real error boundary (`run`), with stdin bytes."""
+    from click.testing import CliRunner
+
+    from backpropcli.cli import run
+
+    def invoke(*args: str, stdin: bytes | str = b"") -> Outcome:
+        runner = CliRunner()
+        data = stdin.encode() if isinstance(stdin, str) else stdin
+        with runner.isolation(input=data) as (out, err, *_):
+            try:
+                run(list(args))
+                code = 0
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else 1
+            sys.stdout.flush()
+            sys.stderr.flush()
+            return Outcome(code, out.getvalue().decode(), err.getvalue().decode())
+
+    return invoke

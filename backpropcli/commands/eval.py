@@ -1,47 +1,94 @@
-"""`backprop eval`: one program, its gradients gate by gate, cross-checked."""
+"""`backprop eval`: programs, their gradients gate by gate, cross-checked; several files in one process."""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 
 import click
 
-from ..errors import InputError
-from .output import EXIT_FAILED, EXIT_OK, FORMATS, LANGUAGE_HELP, emit, rows_option
+from ..errors import BackpropError, InputError
+from .output import EXIT_FAILED, EXIT_OK, FORMATS, LANGUAGE_HELP, Progress, emit, emit_each, rows_option
+
+MANY_HELP = """\b
+Several programs: repeat -f, or list more paths after it (backprop eval -f
+a.bp b.bp, or -f homework/*.bp); the bindings apply to every program. They run
+in one process, in the order given, each written as soon as it is done: table
+and markdown output put a heading with the path before each program (==> path
+<== and ## path); json output is JSON Lines, one document per program. A bad
+program gets its error: line on stderr and no output, and the rest still run.
+The exit status is the worst: 2 (bad input) > 1 (a failed check) > 0."""
 
 
-@click.command("eval", epilog=LANGUAGE_HELP)
-@click.argument("args", nargs=-1, metavar="[EXPR|-] [NAME=VALUE]...")
-@click.option("-f", "--file", "path", metavar="PATH", help="Read the program from PATH ('-' is stdin).")
+@click.command("eval", epilog=MANY_HELP + "\n\n" + LANGUAGE_HELP)
+@click.argument("args", nargs=-1, metavar="[EXPR|-|PATH...] [NAME=VALUE]...")
+@click.option("-f", "--file", "paths", multiple=True, metavar="PATH",
+              help="Read a program from PATH ('-' is stdin); repeatable. Then the positional arguments are "
+                   "bindings (NAME=VALUE) and further paths.")
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE[,...]", help="Bind inputs (repeatable).")
 @click.option("--output", metavar="NAME", help="The output node (default: the last intermediate; f for an expression).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
               help="table (rich), json (schema backprop.eval v1) or markdown.")
 @click.option("--no-check", is_flag=True, help="Skip the sympy cross-check (sympy is then not imported).")
 @click.option("--tol", type=float, default=1e-9, show_default=True, help="Relative tolerance for float checks.")
-@click.option("--budget", type=float, default=20.0, show_default=True, help="Seconds allowed for the sympy checks.")
+@click.option("--budget", type=float, default=20.0, show_default=True,
+              help="Seconds allowed for the sympy checks of each program; what is left is reported as skipped.")
 @click.option("--rows", default="60", show_default=True, metavar="N|all",
-              help="Ledger rows shown in table and markdown output; failures and kinks come first.")
+              help="Rows shown per table in table and markdown output: failures, kinks and the largest "
+                   "gradients first, then a count of the rest.")
 @click.option("--debug", is_flag=True, help="Show a traceback for errors.")
-def eval_command(args: tuple[str, ...], path: str | None, sets: tuple[str, ...], output: str | None, fmt: str,
+def eval_command(args: tuple[str, ...], paths: tuple[str, ...], sets: tuple[str, ...], output: str | None, fmt: str,
                  no_check: bool, tol: float, budget: float, rows: str, debug: bool) -> None:
-    """Evaluate EXPR (or a program from -f PATH or stdin) and show its gradients gate by gate.
+    """Evaluate EXPR (or programs from -f PATH or stdin) and show the gradients gate by gate.
 
     \b
       backprop eval "(w+x*y)*z" w=5 x=3 y=2 z=4
       backprop eval "(w+x*y)*z" --set w=5,x=3 --set y=2,z=4
       backprop eval -f samples/lecture27.bp
+      backprop eval -f samples/*.bp --format json
       cat samples/lecture27.bp | backprop eval -
     """
     from ..bindings import parse_bindings, split_sets
-    from ..inputs import program
-    from ..pipeline import analyze
 
-    text, source_path, binding_args = program(args, path)
-    bindings = parse_bindings(list(binding_args) + split_sets(sets))
     if not tol > 0 or not budget > 0:
         raise InputError("--tol and --budget must be positive numbers")
-    report = analyze(text, bindings, path=source_path, output=output, check=not no_check, tol=tol,
-                     budget=budget)
-    emit(report, fmt, rows_option(rows))
+    files = [*paths, *(a for a in args if "=" not in a)] if paths else []
+    settings = {"output": output, "check": not no_check, "tol": tol, "budget": budget}
+    limit = rows_option(rows)
+    if len(files) > 1:
+        bindings = parse_bindings([a for a in args if "=" in a] + split_sets(sets))
+        sys.exit(emit_each(_each(files, bindings, settings, debug), fmt, limit))
+    from ..inputs import program
+
+    text, source_path, binding_args = program(args, files[0] if files else None)
+    bindings = parse_bindings(list(binding_args) + split_sets(sets))
+    with Progress(sys.stderr.isatty()) as progress:
+        report = _analyze(text, bindings, source_path, settings, progress)
+        emit(report, fmt, limit)
     sys.exit(EXIT_OK if report.ok else EXIT_FAILED)
+
+
+def _analyze(text: str, bindings: dict, path: str, settings: dict, progress: Progress):
+    from ..pipeline import analyze
+
+    report = analyze(text, bindings, path=path, progress=progress, **settings)
+    progress.writing()
+    return report
+
+
+def _each(files: list[str], bindings: dict, settings: dict, debug: bool) -> Iterator[tuple[str, object]]:
+    """Each program's report, or the error that stopped it, one at a time: only one is in memory.
+
+    The caller writes a report while the generator waits at `yield`, inside its progress bar.
+    """
+    from ..inputs import read_input
+
+    for path in files:
+        name = "<stdin>" if path == "-" else path
+        try:
+            with Progress(sys.stderr.isatty()) as progress:
+                yield name, _analyze(read_input(path), bindings, name, settings, progress)
+        except BackpropError as exc:
+            if debug:
+                raise
+            yield name, exc

@@ -1,11 +1,11 @@
-"""What every command shares: exit statuses, output formats, and writing a rendering to stdout."""
+"""What every command shares: exit statuses, output formats, writing renderings to stdout, progress."""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Iterable
 
-from ..errors import InputError
+from ..errors import BackpropError, InputError
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 FORMATS = ("table", "json", "markdown")
@@ -29,7 +29,6 @@ Exit status: 0 all checks pass, 1 a cross-check or claim fails, 2 bad input
 or usage, 130 interrupted."""
 
 
-
 def rows_option(text: str) -> int | None:
     if text == "all":
         return None
@@ -50,16 +49,135 @@ def glyphs():
     return UNICODE
 
 
-def emit(report, fmt: str, rows: int | None) -> None:
+def emit(report, fmt: str, rows: int | None, one_line: bool = False) -> None:
+    """Write one report. `one_line` puts a JSON document on a single line, for JSON Lines."""
     from ..render import RENDERERS, Options
 
     rendered = RENDERERS[fmt](report, Options(rows=rows, glyphs=glyphs()))
     if isinstance(rendered, Iterable) and not hasattr(rendered, "__rich_console__"):
         write = sys.stdout.write
         for chunk in rendered:
-            write(chunk)
+            # json.dumps escapes every control character inside strings, so the only raw newlines
+            # in a document are whitespace between tokens: dropping them keeps the same document
+            write(chunk.replace("\n", "") if one_line else chunk)
+        if one_line:
+            write("\n")
         sys.stdout.flush()
         return
     from rich.console import Console
 
     Console(highlight=False, soft_wrap=False).print(rendered)
+
+
+def emit_each(outcomes: Iterable[tuple[str, object]], fmt: str, rows: int | None) -> int:
+    """Several programs in one process, each written as soon as it is done; returns the exit status.
+
+    Table and Markdown output put a heading with the path before each program; JSON is JSON Lines,
+    one document per program. A program that is bad input gets its `error:` line on stderr and no
+    output, and the others still run. The status is the worst one: 2 (bad input) > 1 (a failed
+    check or claim) > 0.
+    """
+    worst = EXIT_OK
+    for k, (path, outcome) in enumerate(outcomes):
+        if isinstance(outcome, BackpropError):
+            sys.stdout.flush()
+            print(error_text(path, outcome), file=sys.stderr, flush=True)
+            worst = max(worst, outcome.exit_code)
+            continue
+        _heading(fmt, path, first=k == 0)
+        emit(outcome, fmt, rows, one_line=fmt == "json")
+        worst = max(worst, EXIT_OK if outcome.ok else EXIT_FAILED)
+    return worst
+
+
+def error_text(path: str, error: BackpropError) -> str:
+    """The error's own rendering (it names the file when it has a location); else the path first."""
+    if error.where is not None and error.where.path:
+        return error.render()
+    return f"error: {_printable(path)}: {error.message}"
+
+
+def _heading(fmt: str, path: str, first: bool) -> None:
+    shown = _printable(path)
+    if fmt == "markdown":
+        sys.stdout.write(("" if first else "\n") + f"## {shown}\n\n")
+    elif fmt == "table":
+        sys.stdout.write(("" if first else "\n") + f"==> {shown} <==\n")
+    sys.stdout.flush()
+
+
+def _printable(text: str) -> str:
+    """User text (a path) in output: printable ASCII only, so it cannot steer a terminal."""
+    return "".join(ch if " " <= ch <= "~" else "?" for ch in text)
+
+
+class Progress:
+    """A transient progress bar on stderr, shown only on a terminal and only once a run passes a second.
+
+    Called as progress(stage, done, total) by the stages; total 0 means a stage of unknown length.
+    A timer thread shows the bar, so a quick run never imports rich for it.
+    """
+
+    DELAY = 1.0
+
+    def __init__(self, enabled: bool) -> None:
+        import threading  # here, not at the top: `backprop --version` should not pay for it
+
+        self.enabled = enabled
+        self.lock = threading.Lock()
+        self.state = ("starting", 0, 0)
+        self.bar = None
+        self.task = None
+        self.closed = False
+        self.timer = threading.Timer(self.DELAY, self._show)
+        self.timer.daemon = True
+
+    def __enter__(self) -> Progress:
+        if self.enabled:
+            self.timer.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __call__(self, stage: str, done: int = 0, total: int = 0) -> None:
+        with self.lock:
+            same = stage == self.state[0]
+            self.state = (stage, done, total)
+            if self.bar is None:
+                return
+            if same:
+                self.bar.update(self.task, completed=done)
+            else:  # a new task per stage: its own clock, and a pulsing bar when the length is unknown
+                self.bar.remove_task(self.task)
+                self.task = self.bar.add_task(stage, total=total or None, completed=done)
+
+    def writing(self) -> None:
+        """Output is next: on a terminal the bar goes first, so the two never mix; else it stays up."""
+        if sys.stdout.isatty():
+            self.close()
+        else:
+            self("writing output")
+
+    def close(self) -> None:
+        with self.lock:
+            self.closed = True
+            self.timer.cancel()
+            if self.bar is not None:
+                self.bar.stop()
+                self.bar = None
+
+    def _show(self) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, SpinnerColumn, TextColumn, TimeElapsedColumn
+        from rich.progress import Progress as Bar
+
+        with self.lock:
+            if self.closed:
+                return
+            stage, done, total = self.state
+            self.bar = Bar(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                           TimeElapsedColumn(), console=Console(stderr=True), transient=True,
+                           redirect_stdout=False, redirect_stderr=False)
+            self.task = self.bar.add_task(stage, total=total or None, completed=done)
+            self.bar.start()

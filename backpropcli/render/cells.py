@@ -43,16 +43,31 @@ def json_number(v: Number) -> int | float:
     return v
 
 
+def short(text: str, digits: int = 6) -> str:
+    """A number the cross-check wrote out in full, shortened like `number` does."""
+    try:
+        value = float(text)
+    except ValueError:
+        return text
+    return text if "/" in text or text.lstrip("-").isdigit() else number(value, digits)
+
+
 def check_cell(check: Check | None, g: Glyphs) -> str:
+    """The verdict and sympy's own number: '✓ 11', '✗ sympy 12', 'kink, within [0, 1]', 'skipped'."""
     if check is None:
         return ""
+    expected = short(check.expected)
     if check.status == "pass":
-        return f"{g.ok} {check.expected}" if check.how == "sympy" else f"{g.ok} {check.expected} ({check.how})"
+        return f"{g.ok} {expected}" if check.how == "sympy" else f"{g.ok} {expected} ({check.how})"
     if check.status == "fail":
-        return f"{g.bad} {check.how} {check.expected}"
+        return f"{g.bad} {check.how} {expected}"
     if check.status == "kink":
         return f"{g.kink} kink, within {check.expected}"
     return f"{g.skip} skipped"
+
+
+def formula_cell(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def op_cell(graph: Graph, gate: int) -> str:

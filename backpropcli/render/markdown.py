@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from ..autodiff import ledger
 from ..pipeline import Report
 from . import Options
-from .cells import check_cell, closing_line, number, op_cell, sum_text
-from .rows import chosen_rows
+from .cells import check_cell, closing_line, formula_cell, number, op_cell, sum_text
+from .rows import chosen_nodes, chosen_rows
 
 
 def _row(cells: list[str]) -> str:
@@ -39,14 +39,17 @@ def render(report: Report, options: Options) -> Iterator[str]:
     head = ["name", "value", f"∂{out}/∂name", "sum over edges"] + (["sympy", "check"] if checked else [])
     yield _row(head)
     yield _row(["---"] * len(head))
-    for i, node in enumerate(graph.nodes):
-        if node.name is None:
-            continue
+    named = [i for i, node in enumerate(graph.nodes) if node.name is not None]
+    shown, hidden = chosen_nodes(report, named, options.rows)
+    for i in shown:
+        node = graph.nodes[i]
         cells = [f"`{node.name}`", number(values[i]), number(back.grads[i]), sum_text(report, i)]
         if checked:
-            formula = report.checks.formulas.get(i, "")
+            formula = formula_cell(report.checks.formulas.get(i, ""))
             cells += [f"`{formula}`" if formula else "", check_cell(report.checks.nodes.get(i), g)]
         yield _row(cells)
+    if hidden:
+        yield f"\n{hidden} more rows not shown.\n"
     if report.claims:
         yield "\n### Hand-written backward pass\n\n"
         yield _row(["line", "claim", "written", "true", "verdict"])

@@ -10,8 +10,8 @@ from rich.text import Text
 from ..autodiff import ledger
 from ..pipeline import Report
 from . import Options
-from .cells import check_cell, closing_line, number, op_cell, sum_text
-from .rows import chosen_rows
+from .cells import check_cell, closing_line, formula_cell, number, op_cell, sum_text
+from .rows import chosen_nodes, chosen_rows
 
 
 def render(report: Report, options: Options) -> Group:
@@ -27,10 +27,14 @@ def render(report: Report, options: Options) -> Group:
     return Group(*parts)
 
 
-def _table(title: str, *columns: str) -> Table:
+# Short cells that read badly when folded: verdicts, op names, numbers. Formulas and labels may fold.
+_WHOLE = frozenset(["op", "kind", "check", "value", "upstream", "local", "downstream", "written", "true"])
+
+
+def _table(title: str, *columns: str, whole: frozenset[str] = _WHOLE) -> Table:
     table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
     for col in columns:
-        table.add_column(col, overflow="fold", no_wrap=col in ("op", "kind"), min_width=len(col))
+        table.add_column(col, overflow="fold", no_wrap=col in whole, min_width=len(col))
     return table
 
 
@@ -40,7 +44,8 @@ def _ledger(report: Report, options: Options) -> Table:
     cols = ["gate", "op", "value", "upstream", "input", "local", "downstream"]
     if report.checks:
         cols.append("sympy")
-    table = _table("Backward pass, gate by gate, in the order backprop visits them", *cols)
+    table = _table("Backward pass, gate by gate, in the order backprop visits them", *cols,
+                   whole=_WHOLE | {"sympy"})
     legend = f"upstream = {d}{out}/{d}gate, local = {d}gate/{d}input, downstream = upstream {g.times} local"
     graph, back, values = report.graph, report.back, report.values
     rows = ledger(graph, back)
@@ -71,15 +76,19 @@ def _gradients(report: Report, options: Options) -> Table:
         cols += ["sympy", "check"]
     table = _table(f"Gradients of {out}", *cols)
     graph, back = report.graph, report.back
-    for i, node in enumerate(graph.nodes):
-        if node.name is None:
-            continue
+    named = [i for i, node in enumerate(graph.nodes) if node.name is not None]
+    shown, hidden = chosen_nodes(report, named, options.rows)
+    for i in shown:
+        node = graph.nodes[i]
         kind = "input" if not node.args else ("output" if i == graph.output else "intermediate")
         cells = [node.name, kind, number(report.values[i]), number(back.grads[i]), sum_text(report, i)]
         if report.checks:
-            cells.append(report.checks.formulas.get(i, ""))
+            cells.append(formula_cell(report.checks.formulas.get(i, "")))
             cells.append(check_cell(report.checks.nodes.get(i), options.glyphs))
         table.add_row(*map(Text, cells))
+    if hidden:
+        table.caption = f"{hidden} more rows not shown (--rows all shows them)"
+        table.caption_justify = "left"
     return table
 
 

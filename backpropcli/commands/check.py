@@ -1,0 +1,136 @@
+"""`backprop check`: grade hand-written backward passes in many program files, for people and for CI."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
+
+import click
+
+from ..errors import InputError
+from .output import EXIT_FAILED, EXIT_INPUT, EXIT_OK, glyphs
+
+
+def _table(results, g):
+    from ..render.check_table import render
+
+    return render(results, g)
+
+
+def _json(results, g):
+    from ..render.check_json import render
+
+    return render(results, g)
+
+
+def _github(results, g):
+    from ..render.check_github import render
+
+    return render(results, g)
+
+
+def _junit(results, g):
+    from ..render.check_junit import render
+
+    return render(results, g)
+
+
+# Each yields rich renderables (table) or str chunks (the others), one file at a time.
+CHECK_FORMATS: dict[str, Callable] = {"table": _table, "json": _json, "github": _github, "junit": _junit}
+MACHINE = ("json", "junit")  # formats whose stdout must stay one parseable document
+
+HELP_EPILOG = """\b
+Each claim `d<out>d<node> = expr` gets a verdict:
+  correct      right value, and the formula is the true gradient as a function
+  numeric      a plain number with the right value
+  wrong        the step itself is wrong; the message says what the local rule gives
+  inherited    the step is right, but an earlier wrong claim it uses makes it off
+  coincidence  right value here, but not the true gradient as a function nearby
+  missing      (--require-all) an input or intermediate without a claim
+At a kink, any value between the one-sided derivatives passes.
+
+\b
+Exit status: 0 every claim passes, 1 some claim fails, 2 some file is bad input
+(it is reported on stderr with line and caret; the other files are still checked)."""
+
+
+@dataclass
+class _Tally:
+    """Running totals over the files, for the closing line and the exit status."""
+
+    passed: int = 0
+    failed: int = 0
+    errors: int = 0
+
+
+@click.command("check", epilog=HELP_EPILOG)
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.option("--format", "fmt", type=click.Choice(tuple(CHECK_FORMATS)), default="table", show_default=True,
+              help="table, json (schema backprop.check v1), github (workflow annotations) or junit (XML).")
+@click.option("--require-all", is_flag=True, help="Fail a file where some input or intermediate has no claim.")
+@click.option("--output", metavar="NAME", help="The output node of every file (default: its last intermediate).")
+@click.option("--tol", type=float, default=1e-9, show_default=True, help="Relative tolerance for float values.")
+@click.option("--debug", is_flag=True, help="Show a traceback for errors.")
+def check_command(paths: tuple[str, ...], fmt: str, require_all: bool, output: str | None, tol: float,
+                  debug: bool) -> None:
+    """Grade the hand-written backward pass in each PATH, line by line.
+
+    A PATH may be a program file, a directory (its *.bp files, sorted) or '-' for stdin.
+
+    \b
+      backprop check samples/lecture27.bp
+      backprop check homework/ --require-all
+      backprop check homework/ --format github
+    """
+    from ..grading import expand
+
+    if not tol > 0:
+        raise InputError("--tol must be a positive number")
+    tally = _Tally()
+    results = _graded(expand(paths), tally, output=output, tol=tol, require_all=require_all, debug=debug)
+    _write(CHECK_FORMATS[fmt](results, glyphs()))
+    closing = f"{tally.passed} passed, {tally.failed} failed"
+    print(closing, file=sys.stderr if fmt in MACHINE else sys.stdout, flush=True)
+    sys.exit(EXIT_INPUT if tally.errors else EXIT_FAILED if tally.failed else EXIT_OK)
+
+
+def _graded(paths: list[str], tally: _Tally, *, debug: bool, **options) -> Iterator:
+    """Grade file by file, as the renderer asks for them; report a bad file on stderr as it comes."""
+    from ..grading import grade_file
+
+    for path in paths:
+        result = grade_file(path, **options)
+        if result.error is not None:
+            if debug:
+                raise result.error
+            print(_error_text(result.path, result.error), file=sys.stderr, flush=True)
+            tally.errors += 1
+        tally.passed += result.passed
+        tally.failed += result.failed
+        yield result
+
+
+def _error_text(path: str, error) -> str:
+    """The error's own rendering (it names the file when it has a location); else the path first. A path
+    is echoed printable only: a student's file name could hold terminal escapes or a CI command."""
+    from ..grading import printable
+
+    where = error.where
+    if where is not None and where.path:
+        return type(error)(error.message, replace(where, path=printable(where.path))).render()
+    return f"error: {printable(path)}: {error.message}"
+
+
+def _write(chunks: Iterable) -> None:
+    console = None
+    for chunk in chunks:
+        if isinstance(chunk, str):
+            sys.stdout.write(chunk)
+            continue
+        if console is None:
+            from rich.console import Console
+
+            console = Console(highlight=False, soft_wrap=False)
+        console.print(chunk)
+    sys.stdout.flush()

@@ -1,0 +1,59 @@
+"""`backprop explain`: the backward pass told step by step, as a worked solution, or as pseudo-code.
+
+The pseudo-code is a program backprop reads back, with a claim for every gradient that passes.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from .output import EXIT_OK, LANGUAGE_HELP
+
+FORMATS = ("text", "markdown", "latex")
+
+
+@click.command("explain", epilog=LANGUAGE_HELP)
+@click.argument("args", nargs=-1, metavar="[EXPR|-] [NAME=VALUE]...")
+@click.option("-f", "--file", "path", metavar="PATH", help="Read the program from PATH ('-' is stdin).")
+@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE[,...]", help="Bind inputs (repeatable).")
+@click.option("--output", metavar="NAME", help="The output node (default: the last intermediate; f for an expression).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+              help="text (numbered steps), markdown or latex (a worked solution to paste into notes).")
+@click.option("--pseudocode", is_flag=True,
+              help="Print the lecture-style program (Set Input, Forward Pass, Backward Pass) instead.")
+@click.option("--debug", is_flag=True, help="Show a traceback for errors.")
+def explain_command(args: tuple[str, ...], path: str | None, sets: tuple[str, ...], output: str | None, fmt: str,
+                    pseudocode: bool, debug: bool) -> None:
+    """Explain the backward pass of EXPR (or of a program from -f PATH or stdin), gate by gate.
+
+    \b
+      backprop explain "(w+x*y)*z" w=5 x=3 y=2 z=4
+      backprop explain -f samples/fanout.bp --format markdown
+      backprop explain -f samples/lecture27.bp --pseudocode > mine.bp && backprop eval -f mine.bp
+    """
+    from ..bindings import parse_bindings, split_sets
+    from ..explain import explain
+    from ..inputs import program
+    from ..pipeline import analyze
+
+    if pseudocode and fmt != "text":
+        raise click.UsageError("--pseudocode prints a program; it has no --format")
+    text, source_path, binding_args = program(args, path)
+    bindings = parse_bindings(list(binding_args) + split_sets(sets))
+    report = analyze(text, bindings, path=source_path, output=output, check=False)
+    render = _renderer("pseudocode" if pseudocode else fmt)
+    write = sys.stdout.write
+    for chunk in render(explain(report)):
+        write(chunk)
+    sys.stdout.flush()
+    sys.exit(EXIT_OK)
+
+
+def _renderer(name: str):
+    from ..render import explain_latex, explain_markdown, explain_pseudocode, explain_text
+
+    table = {"text": explain_text, "markdown": explain_markdown, "latex": explain_latex,
+             "pseudocode": explain_pseudocode}
+    return table[name].render

@@ -1,0 +1,93 @@
+"""`backprop graph`: the computational graph with every value and gradient, to read or to draw.
+
+tree (rich, in the terminal), dot (Graphviz source), mermaid (GitHub and Markdown viewers), and
+svg or png laid out by Graphviz's dot program. An image goes to -o PATH, or to stdout when stdout
+is a file or a pipe; it is never written into a terminal.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+
+import click
+
+from ..errors import InputError
+from .output import EXIT_OK, LANGUAGE_HELP
+
+FORMATS = ("tree", "dot", "mermaid", "svg", "png")
+IMAGES = ("svg", "png")
+
+
+@click.command("graph", epilog=LANGUAGE_HELP)
+@click.argument("args", nargs=-1, metavar="[EXPR|-] [NAME=VALUE]...")
+@click.option("-f", "--file", "path", metavar="PATH", help="Read the program from PATH ('-' is stdin).")
+@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE[,...]", help="Bind inputs (repeatable).")
+@click.option("--output", metavar="NAME", help="The output node (default: the last intermediate; f for an expression).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="tree", show_default=True,
+              help="tree (terminal), dot (Graphviz source), mermaid, or svg/png drawn by Graphviz's dot.")
+@click.option("-o", "--out-file", "target", metavar="PATH",
+              help="Write to PATH instead of stdout ('-' is stdout, also for an image on a terminal).")
+@click.option("--debug", is_flag=True, help="Show a traceback for errors.")
+def graph_command(args: tuple[str, ...], path: str | None, sets: tuple[str, ...], output: str | None, fmt: str,
+                  target: str | None, debug: bool) -> None:
+    """Draw the graph of EXPR (or of a program from -f PATH or stdin) with its values and gradients.
+
+    \b
+      backprop graph "(w+x*y)*z" w=5 x=3 y=2 z=4
+      backprop graph -f samples/lecture27.bp --format dot
+      backprop graph -f samples/lecture27.bp --format mermaid
+      backprop graph -f samples/lecture27.bp --format svg -o lecture27.svg
+    """
+    from ..bindings import parse_bindings, split_sets
+    from ..inputs import program
+    from ..pipeline import analyze
+
+    text, source_path, binding_args = program(args, path)
+    bindings = parse_bindings(list(binding_args) + split_sets(sets))
+    report = analyze(text, bindings, path=source_path, output=output, check=False)
+    if fmt in IMAGES and target is None and sys.stdout.isatty():
+        raise InputError(f"--format {fmt} makes an image, which a terminal cannot show: write it with "
+                         f"-o PATH, or redirect stdout to a file or a pipe")
+    if fmt == "tree":
+        _show_tree(report, target)
+    else:
+        _write(_drawing(report, fmt), target)
+    sys.exit(EXIT_OK)
+
+
+def _drawing(report, fmt: str) -> bytes:
+    from ..render import dot, mermaid
+
+    if fmt == "mermaid":
+        return "".join(mermaid.render(report)).encode("utf-8")
+    source = "".join(dot.render(report))
+    return source.encode("utf-8") if fmt == "dot" else dot.image(source, fmt)
+
+
+def _show_tree(report, target: str | None) -> None:
+    """On stdout rich decides about colour (a terminal, NO_COLOR); a file gets plain text."""
+    from rich.console import Console
+
+    from ..render.tree import render
+    from .output import glyphs
+
+    if target is None or target == "-":
+        Console(highlight=False, soft_wrap=False).print(render(report, glyphs()))
+        return
+    text = io.StringIO()
+    Console(file=text, width=100, color_system=None, highlight=False, soft_wrap=False).print(render(report))
+    _write(text.getvalue().encode("utf-8"), target)
+
+
+def _write(data: bytes, target: str | None) -> None:
+    if target is None or target == "-":
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    try:
+        with open(target, "wb") as handle:
+            handle.write(data)
+    except OSError as exc:
+        raise InputError(f"cannot write {target!a}: {exc.strerror or exc}") from None

@@ -1,0 +1,222 @@
+"""Explain stage: the backward pass told gate by gate, as data the narrative and pseudo-code share.
+
+Every gate gets a name a program can use: its own, or t1, t2, ... for a gate inside an expression,
+chosen so that neither a name of the program nor a piece the claim rule `d<out>d<node>` could
+split off one is taken. Local gradients come from the op table's templates.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from itertools import groupby
+
+from .autodiff import ledger
+from .errors import BackpropError, InputError, Source
+from .graph import INPUT, Graph
+from .lexer import statement
+from .ops import OPS, Number, exact
+from .pipeline import Report
+from .syntax import Builder, expression
+
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_UNSIGNED = re.compile(r"(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\Z")
+
+
+@dataclass(frozen=True)
+class Flow:
+    """One edge of a gate: what the gate sends back to one of its inputs."""
+
+    pos: int
+    node: int
+    local: Number
+    downstream: Number
+    kink: bool  # the gate is not differentiable here; `local` is the subgradient the pass used
+    shared: bool  # the node feeds several edges, so this is one part of its gradient
+    complete: bool  # the last edge into the node: its gradient is final after this one
+
+
+@dataclass(frozen=True)
+class Total:
+    """A node fed by several edges, complete after this step: its gradient is their sum."""
+
+    node: int
+    parts: tuple[Number, ...]  # in the order the pass visited the edges
+    grad: Number
+
+
+@dataclass(frozen=True)
+class Step:
+    gate: int
+    upstream: Number
+    flows: tuple[Flow, ...]
+    totals: tuple[Total, ...]
+
+
+@dataclass(frozen=True)
+class Explanation:
+    report: Report
+    names: tuple[str | None, ...]  # per node: a name a program can use; None for a constant
+    steps: tuple[Step, ...]  # one per gate the gradient reaches, from the output back
+
+    @property
+    def graph(self) -> Graph:
+        return self.report.graph
+
+    @property
+    def output(self) -> str:
+        return self.names[self.graph.output]
+
+    def gates(self) -> list[int]:
+        """The forward pass: every gate up to the output, in creation order."""
+        return [i for i, node in enumerate(self.graph.nodes[: self.graph.output + 1]) if node.args]
+
+
+def explain(report: Report) -> Explanation:
+    """The backward pass as steps; an output that is an input has none, which is an error."""
+    graph = report.graph
+    out = graph.nodes[graph.output]
+    if not out.args:
+        raise InputError(f"the output {out.name} is an input: there is no backward pass to explain")
+    edges = ledger(graph, report.back)
+    fed = Counter(graph.nodes[gate].args[pos] for gate, pos in edges)
+    parts: dict[int, list[Number]] = {}  # each node's shares so far, in visiting order
+    kinks = frozenset(report.back.kinks)
+    steps = tuple(_step(report, gate, [pos for _, pos in group], fed, parts, kinks)
+                  for gate, group in groupby(edges, key=lambda edge: edge[0]))
+    return Explanation(report, gate_names(graph), steps)
+
+
+def _step(report: Report, gate: int, positions: list[int], fed: Counter, parts: dict[int, list[Number]],
+          kinks: frozenset[tuple[int, int]]) -> Step:
+    back = report.back
+    flows, totals = [], []
+    for pos in positions:
+        node = report.graph.nodes[gate].args[pos]
+        local = back.partials[gate][pos]
+        down = exact(back.grads[gate] * local)
+        parts.setdefault(node, []).append(down)
+        complete = len(parts[node]) == fed[node]
+        flows.append(Flow(pos, node, local, down, (gate, pos) in kinks, fed[node] > 1, complete))
+        if complete and fed[node] > 1:
+            totals.append(Total(node, tuple(parts[node]), back.grads[node]))
+    return Step(gate, back.grads[gate], tuple(flows), tuple(totals))
+
+
+def gate_names(graph: Graph) -> tuple[str | None, ...]:
+    """The program's names, and t1, t2, ... for the gates it left unnamed; None for constants."""
+    taken = set(graph.ids)
+    for name in graph.ids:
+        taken.update(claim_pieces(name))
+    names: list[str | None] = []
+    count = 0
+    for node in graph.nodes:
+        if node.name is None and node.args:
+            count += 1
+            while f"t{count}" in taken:
+                count += 1
+            names.append(f"t{count}")
+        else:
+            names.append(node.name)
+    return tuple(names)
+
+
+def claim_pieces(name: str) -> set[str]:
+    """Every <out> and <node> the claim rule could read in a name shaped like d<out>d<node>."""
+    if len(name) < 4 or name[0] != "d":
+        return set()
+    rest = name[1:]
+    pieces = set()
+    for i in range(1, len(rest) - 1):
+        if rest[i] == "d":
+            pieces.update((rest[:i], rest[:i - 1], rest[i + 1:]))
+    return pieces
+
+
+def right_side(graph: Graph, gate: int, atom) -> str:
+    """A gate's formula in the language, from the op table: `x * y`, `-d`, `exp(t1)`, `max(x, y)`."""
+    node = graph.nodes[gate]
+    op = OPS[node.op]
+    args = [atom(a) for a in node.args]
+    if op.symbols and op.arity == (2, 2):
+        return f"{args[0]} {op.symbols[0]} {args[1]}"
+    if op.symbols and op.arity == (1, 1):
+        return f"{op.symbols[0]}{args[0]}"
+    return f"{op.functions[0]}({', '.join(args)})"
+
+
+def template(graph: Graph, gate: int, pos: int) -> str:
+    """The op table's local gradient of a gate along one argument, with {0}, {out}, {i} unfilled."""
+    texts = OPS[graph.nodes[gate].op].local_text
+    return texts[pos] if len(texts) > 1 else texts[0]
+
+
+def local_text(graph: Graph, gate: int, pos: int, atom) -> str:
+    """The local gradient in the program's names: `y`, `1 - t2**2`, `(1 if x > 0 else 0)`."""
+    args = graph.nodes[gate].args
+
+    def fill(m: re.Match) -> str:
+        key = m.group(1)
+        if key.isdigit():
+            return atom(args[int(key)])
+        return atom(gate) if key == "out" else atom(args[pos])
+
+    return _PLACEHOLDER.sub(fill, template(graph, gate, pos))
+
+
+def formula(text: str) -> Graph | None:
+    """A template as a formula of the language, with inputs _0, _1, _out, _i; None where it is prose."""
+    source = Source(_PLACEHOLDER.sub(r"_\1", text))
+    builder = Builder(source)
+    leaves: dict[str, int] = {}
+
+    def resolve(tok) -> int:
+        if not tok.text.startswith("_"):
+            raise InputError("a template may only name its placeholders")
+        if tok.text not in leaves:
+            leaves[tok.text] = builder.leaf(INPUT, tok.text, None, tok.start, tok.end)
+        return leaves[tok.text]
+
+    try:
+        stmt, end = statement(source, 0)
+        if stmt is None or source.text[end:].strip():
+            return None
+        root = expression(stmt.tokens, builder, resolve)
+    except BackpropError:
+        return None
+    return Graph(tuple(builder.nodes), root, source)
+
+
+# Each op's local-gradient templates that are formulas of the language, compiled once.
+FORMULAS: dict[str, Graph | None] = {text: formula(text) for op in OPS.values() for text in op.local_text}
+
+
+def placeholders(graph: Graph, values, gate: int, pos: int) -> dict[str, Number]:
+    """The values a compiled template reads at this gate: _0, _1, ... the arguments, _out, _i."""
+    args = graph.nodes[gate].args
+    point = {f"_{k}": values[a] for k, a in enumerate(args)}
+    point["_out"] = values[gate]
+    point["_i"] = values[args[pos]]
+    return point
+
+
+def atomic(text: str) -> str:
+    """Text that can stand as an argument or factor: a name or unsigned number, else in parentheses."""
+    return text if _IDENTIFIER.match(text) or _UNSIGNED.match(text) else f"({text})"
+
+
+def grouped(text: str) -> bool:
+    """Is the text one factor already: a name, a number, a call, or one parenthesised group?"""
+    if _IDENTIFIER.match(text) or _UNSIGNED.match(text):
+        return True
+    head = text.split("(", 1)[0]
+    if not text.endswith(")") or (head and not _IDENTIFIER.match(head)):
+        return False
+    depth = 0
+    for i, ch in enumerate(text):
+        depth += (ch == "(") - (ch == ")")
+        if depth == 0 and i >= len(head) and i < len(text) - 1:
+            return False
+    return True

@@ -1,0 +1,98 @@
+"""The batch driver of `backprop check`: program files in, one FileResult per file out.
+
+A file that cannot be read, parsed or evaluated becomes a FileResult holding its error, so one bad
+file never stops the others from being graded.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .autodiff import backward, forward
+from .claims import ClaimResult, grade
+from .errors import BackpropError, InputError
+from .graph import CONST, INPUT, Graph
+from .inputs import read_input
+from .ops import Number
+from .parse import parse
+
+EXTENSION = ".bp"
+
+
+@dataclass(frozen=True)
+class Missing:
+    """A node that --require-all wanted a claim about."""
+
+    node: int
+    claim: str  # the claim that would cover it, in the lecture's spelling: dfdw
+    kind: str  # input | intermediate
+    true: Number
+
+
+@dataclass(frozen=True)
+class FileResult:
+    path: str
+    graph: Graph | None = None
+    value: Number | None = None  # the output's value
+    claims: tuple[ClaimResult, ...] = ()
+    missing: tuple[Missing, ...] = ()
+    error: BackpropError | None = None
+
+    @property
+    def passed(self) -> int:
+        return sum(1 for c in self.claims if c.ok)
+
+    @property
+    def failed(self) -> int:
+        return len(self.claims) - self.passed + len(self.missing)
+
+    def line_col(self, offset: int) -> tuple[int, int]:
+        return self.graph.source.line_col(offset)
+
+
+def printable(path: str) -> str:
+    """A path as it may be echoed to a terminal or CI log: a file name can hold escapes and newlines."""
+    return "".join(ch if ch.isprintable() else "?" for ch in path)
+
+
+def expand(args: Iterable[str]) -> list[str]:
+    """Paths as given, except that a directory stands for its *.bp files, sorted by name.
+
+    A directory without any stays in the list, so that it is reported instead of silently skipped.
+    """
+    paths = []
+    for arg in args:
+        if arg != "-" and os.path.isdir(arg):
+            found = sorted(e.path for e in os.scandir(arg) if e.name.endswith(EXTENSION) and e.is_file())
+            paths.extend(found or [arg])
+        else:
+            paths.append(arg)
+    return paths
+
+
+def grade_file(path: str, *, output: str | None = None, tol: float = 1e-9, require_all: bool = False,
+               symbolic: bool = True) -> FileResult:
+    """Read, parse, run forward and backward, and grade every claim of one program file."""
+    shown = "<stdin>" if path == "-" else path
+    try:
+        if path != "-" and os.path.isdir(path):
+            raise InputError(f"no {EXTENSION} files in this directory")
+        graph = parse(read_input(path), printable(shown), output)
+        values = forward(graph, {})
+        back = backward(graph, values)
+        claims = grade(graph, values, back, tol, symbolic)
+    except BackpropError as exc:
+        return FileResult(shown, error=exc)
+    missing = _missing(graph, back.grads, claims) if require_all else ()
+    return FileResult(shown, graph, values[graph.output], claims, missing)
+
+
+def _missing(graph: Graph, grads: tuple[Number, ...], claims: tuple[ClaimResult, ...]) -> tuple[Missing, ...]:
+    """Named inputs and intermediates (not the output) without a claim, in definition order."""
+    covered = {c.claim.wrt for c in claims}
+    out = graph.nodes[graph.output].name
+    return tuple(Missing(i, f"d{out}d{node.name}", "input" if node.op == INPUT else "intermediate", grads[i])
+                 for i, node in enumerate(graph.nodes)
+                 if node.name is not None and node.op != CONST and i != graph.output and i not in covered)

@@ -1,0 +1,87 @@
+"""Timing on a shared, noisy machine: peers measured side by side in one run, medians of paired ratios.
+
+A ratio is taken per round (both peers measured back to back), then the median over rounds, so
+load that comes and goes during the run hits both sides of each ratio alike.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable, Sequence
+
+
+def timed(fn: Callable[[], object], gc_off: bool = False) -> float:
+    """Seconds one call takes; with gc_off the cyclic collector is paused during it."""
+    gc.collect()
+    if gc_off:
+        gc.disable()
+    try:
+        start = time.perf_counter()
+        fn()
+        return time.perf_counter() - start
+    finally:
+        gc.enable()
+
+
+def rounds(peers: dict[str, Callable[[], float]], count: int) -> dict[str, list[float]]:
+    """Every peer once per round, in the same order each round; the samples per peer."""
+    samples: dict[str, list[float]] = {name: [] for name in peers}
+    for _ in range(count):
+        for name, run in peers.items():
+            samples[name].append(run())
+    return samples
+
+
+def paired_ratio(samples: dict[str, list[float]], slow: str, fast: str) -> float:
+    """Median over rounds of slow/fast, each ratio taken within one round."""
+    return statistics.median(s / f for s, f in zip(samples[slow], samples[fast], strict=True))
+
+
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values)
+
+
+def peak_growth(fn: Callable[[], object]) -> int:
+    """Peak bytes allocated while fn runs, above what was allocated before (tracemalloc)."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        keep = fn()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    del keep
+    return peak - base
+
+
+def backprop_command() -> list[str]:
+    """The `backprop` script installed beside this interpreter, else `python -m backpropcli`.
+
+    Not whatever `backprop` is first on PATH: a version manager's shim there would add a shell's
+    start-up to every measurement.
+    """
+    script = os.path.join(os.path.dirname(sys.executable), "backprop")
+    return [script] if os.path.exists(script) else [sys.executable, "-m", "backpropcli"]
+
+
+def process_time(argv: list[str], stdout_path: str = os.devnull) -> float:
+    """Wall seconds of one whole process, its output sent to a file; it must succeed (status 0 or 1)."""
+    with open(stdout_path, "wb") as out:
+        start = time.perf_counter()
+        done = subprocess.run(argv, stdout=out, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, check=False)
+        elapsed = time.perf_counter() - start
+    if done.returncode not in (0, 1):
+        raise RuntimeError(f"{' '.join(argv)} exited {done.returncode}: {done.stderr.decode()[-500:]}")
+    return elapsed
+
+
+def interleaved(commands: dict[str, list[str]], count: int) -> dict[str, list[float]]:
+    """Whole-process wall times, the commands taking turns, `count` runs each."""
+    return rounds({name: (lambda argv=argv: process_time(argv)) for name, argv in commands.items()}, count)

@@ -1,0 +1,51 @@
+"""The benchmark: backprop beside micrograd on the same programs, in the same run, as ratios.
+
+    python bench/run.py            # full: N = 10^3, 10^4, 10^5, the 10^6 chain, whole processes
+    python bench/run.py --quick    # a minute or so: smaller N, fewer rounds
+
+Every goal is a ratio to a peer measured in the same run (never an absolute time), printed with
+the goal and whether it was met. Figures also go to bench/results/<time>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+
+import sections  # bench/ is on sys.path as the script's own folder
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="smaller sizes and fewer rounds")
+    parser.add_argument("--rounds", type=int, help="rounds per measurement (default 5, quick 3)")
+    parser.add_argument("--only", choices=sections.NAMES, action="append", help="run only these sections")
+    args = parser.parse_args()
+    sys.setrecursionlimit(10**7)  # micrograd's topological sort recurses once per level of depth
+    plan = sections.Plan(quick=args.quick, rounds=args.rounds or (3 if args.quick else 5),
+                         workdir=tempfile.mkdtemp(prefix="backprop-bench-"))
+    print(f"backprop bench ({'quick' if args.quick else 'full'}), {plan.rounds} rounds, python "
+          f"{sys.version.split()[0]}, {os.cpu_count()} cores; ratios are medians of paired rounds\n")
+    results = {}
+    for name in args.only or sections.NAMES:
+        results[name] = sections.SECTIONS[name](plan)
+        print()
+    _save(results)
+
+
+def _save(results: dict) -> None:
+    folder = os.path.join(HERE, "results")
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, time.strftime("%Y%m%d-%H%M%S") + ".json")
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(results, handle, indent=1)
+    print(f"figures written to {os.path.relpath(path)}")
+
+if __name__ == "__main__":
+    main()

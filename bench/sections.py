@@ -1,0 +1,249 @@
+"""What the bench measures, one function per section; each prints a table and returns its figures."""
+
+from __future__ import annotations
+
+import gc
+import math
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+
+import gen
+import measure
+import peers
+
+from backpropcli.autodiff import backward, forward
+from backpropcli.parse import parse
+
+SMALL_PROGRAM = ["(w+x*y)*z", "w=5", "x=3", "y=2", "z=4"]
+
+
+@dataclass
+class Plan:
+    quick: bool
+    rounds: int
+    workdir: str
+    files: dict = field(default_factory=dict)
+
+    @property
+    def sizes(self) -> tuple[int, ...]:
+        return (1000, 10_000) if self.quick else (1000, 10_000, 100_000)
+
+    @property
+    def largest(self) -> int:
+        return self.sizes[-1]
+
+    def file(self, workload: str, n: int) -> str:
+        """The workload written as a .bp file once per run."""
+        key = (workload, n)
+        if key not in self.files:
+            self.files[key] = os.path.join(self.workdir, f"{workload}_{n}.bp")
+            gen.write(gen.program(workload, n), self.files[key])
+        return self.files[key]
+
+
+def table(head: list[str], rows: list[list[str]]) -> None:
+    widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
+    for row in [head, ["-" * w for w in widths], *rows]:
+        cells = [str(c).rjust(w) if i else str(c).ljust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))]
+        print("  ".join(cells))
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "MISSED"
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms"
+
+
+# ---- engine: build + forward + backward, in process -------------------------------------------
+
+def ours_once(prog: list[tuple]) -> float:
+    """Build through the parser's Builder, forward, backward: with the collector paused, as analyze() runs."""
+    def run():
+        graph = peers.build_ours(prog)
+        backward(graph, forward(graph, {}))
+    return measure.timed(run, gc_off=True)
+
+
+def micrograd_once(prog: list[tuple]) -> None:
+    out, _ = peers.build_micrograd(prog)
+    out.backward()
+
+
+def passes_once(prog: list[tuple]) -> float:
+    """Forward + backward alone, on a graph built beforehand (not timed)."""
+    graph = peers.build_ours(prog)
+    return measure.timed(lambda: backward(graph, forward(graph, {})), gc_off=True)
+
+
+def engine(plan: Plan) -> dict:
+    print("Engine: build + forward + backward of the same op list (ours via the parser's Builder; micrograd Values)")
+    rows, figures = [], {}
+    for workload in gen.WORKLOADS:
+        for n in plan.sizes:
+            prog = gen.program(workload, n)
+            agreement = _agreement(prog)
+            samples = measure.rounds({
+                "ours": lambda prog=prog: ours_once(prog),
+                "ours, passes only": lambda prog=prog: passes_once(prog),
+                "micrograd": lambda prog=prog: measure.timed(lambda: micrograd_once(prog)),
+                "micrograd-gc-off": lambda prog=prog: measure.timed(lambda: micrograd_once(prog), gc_off=True),
+            }, plan.rounds)
+            ratio = measure.paired_ratio(samples, "micrograd", "ours")
+            ratio_off = measure.paired_ratio(samples, "micrograd-gc-off", "ours")
+            ratio_passes = measure.paired_ratio(samples, "micrograd", "ours, passes only")
+            goal = f"{verdict(ratio >= 8)} (>= 8x)" if n >= 100_000 else ""
+            figures[f"{workload}/{n}"] = {"gates": gen.gates(prog), "ratio": ratio, "ratio_gc_off": ratio_off,
+                                          "ratio_passes_only": ratio_passes,
+                                          "max_rel_diff": agreement,
+                                          **{k: measure.median(v) for k, v in samples.items()}}
+            rows.append([f"{workload}/{n}", f"{gen.gates(prog):,}", ms(measure.median(samples["ours"])),
+                         ms(measure.median(samples["micrograd"])), f"{ratio:.1f}x",
+                         f"{ratio_off:.1f}x", ms(measure.median(samples["ours, passes only"])),
+                         f"{ratio_passes:.1f}x", f"{agreement:.0e}", goal])
+            gc.collect()
+    table(["workload/N", "gates", "ours", "micrograd", "ratio", "vs gc off", "fwd+bwd", "ratio", "grad diff",
+           "goal"], rows)
+    print("ratio = micrograd / ours (build through the parser's Builder + forward + backward); vs gc off = the same "
+          "with micrograd's cyclic collector off; fwd+bwd = our two passes alone, and micrograd / that")
+    return figures
+
+
+def _agreement(prog: list[tuple]) -> float:
+    """Largest relative difference between our input gradients and micrograd's."""
+    _, ours = peers.run_ours(prog)
+    _, theirs = peers.run_micrograd(prog)
+    return max(abs(ours[k] - theirs[k]) / max(1e-300, abs(theirs[k]), abs(ours[k])) if ours[k] != theirs[k] else 0.0
+               for k in ours)
+
+
+# ---- parsing and memory ------------------------------------------------------------------------
+
+def parsing(plan: Plan) -> dict:
+    print(f"Parsing: the .bp file at N = {plan.largest:,}, per statement line (median of {plan.rounds})")
+    rows, figures = [], {}
+    for workload in gen.WORKLOADS:
+        with open(plan.file(workload, plan.largest), encoding="ascii") as handle:
+            text = handle.read()
+        lines = text.count("\n")
+        best = measure.median([measure.timed(lambda text=text: parse(text), gc_off=True) for _ in range(plan.rounds)])
+        per_line = best / lines * 1e6
+        figures[workload] = {"lines": lines, "seconds": best, "us_per_line": per_line}
+        rows.append([workload, f"{lines:,}", ms(best), f"{per_line:.2f} us", f"{verdict(per_line <= 4)} (<= 4 us)"])
+    table(["workload", "lines", "parse", "per line", "goal"], rows)
+    return figures
+
+
+def memory(plan: Plan) -> dict:
+    n = plan.largest
+    print(f"Memory: tracemalloc peak growth during build + forward + backward at N = {n:,}, per graph node")
+    rows, figures = [], {}
+    for workload in gen.WORKLOADS:
+        prog = gen.program(workload, n)
+        nodes = len(peers.build_ours(prog).nodes)
+        with open(plan.file(workload, n), encoding="ascii") as handle:
+            text = handle.read()
+        ours = measure.peak_growth(lambda prog=prog: peers.run_ours(prog)) / nodes
+        parsed = measure.peak_growth(lambda text=text: _parse_and_run(text)) / nodes
+        theirs = measure.peak_growth(lambda prog=prog: peers.run_micrograd(prog)) / nodes
+        figures[workload] = {"nodes": nodes, "ours": ours, "ours_from_text": parsed, "micrograd": theirs}
+        rows.append([workload, f"{nodes:,}", f"{ours:.0f} B", f"{parsed:.0f} B", f"{theirs:.0f} B",
+                     f"{verdict(ours <= 500)} (<= 500 B)"])
+    table(["workload", "nodes", "ours", "ours, parsing the text", "micrograd", "goal"], rows)
+    return figures
+
+
+def _parse_and_run(text: str):
+    graph = parse(text)
+    return graph, backward(graph, forward(graph, {}))
+
+
+# ---- whole processes ----------------------------------------------------------------------------
+
+def deep(plan: Plan) -> dict:
+    n = 100_000 if plan.quick else 1_000_000
+    path = plan.file("chain", n)
+    print(f"Depth: a {n:,}-deep chain through analyze() in a fresh process at the default recursion limit")
+    script = ("import sys, time; from backpropcli import analyze; t = time.perf_counter(); "
+              f"r = analyze(open({path!r}).read(), check=False); "
+              "print(sys.getrecursionlimit(), r.gradients['w'], time.perf_counter() - t)")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)
+    ok = done.returncode == 0
+    limit, grad, seconds = done.stdout.split() if ok else ("?", "nan", "nan")
+    ok = ok and math.isfinite(float(grad))
+    table(["chain depth", "recursion limit", "dfinal/dw", "parse + forward + backward", "goal"],
+          [[f"{n:,}", limit, grad, ms(float(seconds)), verdict(ok) + ("" if ok else done.stderr[-300:])]])
+    return {"depth": n, "ok": ok, "seconds": float(seconds)}
+
+
+def process(plan: Plan) -> dict:
+    n = plan.largest
+    path = plan.file("mlp", n)
+    ours = [*measure.backprop_command(), "eval", "-f", path, "--no-check", "--format", "json"]
+    theirs = [sys.executable, os.path.join(os.path.dirname(__file__), "peers.py"), "micrograd", "mlp", str(n)]
+    print(f"Whole process, MLP N = {n:,}: `backprop eval -f FILE --no-check --format json` (parse and write "
+          f"included) vs a process that generates the op list, builds it in micrograd and runs backward")
+    samples = measure.interleaved({"backprop": ours, "micrograd": theirs}, plan.rounds)
+    ratio = measure.paired_ratio(samples, "micrograd", "backprop")
+    table(["backprop", "micrograd", "ratio", "goal"],
+          [[ms(measure.median(samples["backprop"])), ms(measure.median(samples["micrograd"])), f"{ratio:.2f}x",
+            f"{verdict(ratio >= 2)} (>= 2x)"]])
+    return {"n": n, "ratio": ratio, **{k: measure.median(v) for k, v in samples.items()}}
+
+
+def checks(plan: Plan) -> dict:
+    n = plan.largest
+    path = plan.file("mlp", n)
+    base = [*measure.backprop_command(), "eval", "-f", path, "--format", "json"]
+    print(f"Cross-check cost, MLP N = {n:,}: the default run (checks on) vs --no-check, whole process")
+    samples = measure.interleaved({"checked": base, "no-check": [*base, "--no-check"]}, plan.rounds)
+    ratio = measure.paired_ratio(samples, "checked", "no-check")
+    table(["checked", "--no-check", "ratio", "goal"],
+          [[ms(measure.median(samples["checked"])), ms(measure.median(samples["no-check"])), f"{ratio:.2f}x",
+            f"{verdict(ratio <= 5)} (<= 5x)"]])
+    return {"n": n, "ratio": ratio, **{k: measure.median(v) for k, v in samples.items()}}
+
+
+def startup(plan: Plan) -> dict:
+    cmd, py = measure.backprop_command(), sys.executable
+    runs = max(plan.rounds, 5 if plan.quick else 11)
+    print(f"Start-up: whole processes, interleaved, median of {runs}")
+    samples = measure.interleaved({
+        "import click": [py, "-c", "import click"],
+        "backprop --version": [*cmd, "--version"],
+        "backprop --help": [*cmd, "--help"],
+        "import sympy": [py, "-c", "import sympy"],
+        "eval --no-check": [*cmd, "eval", *SMALL_PROGRAM, "--no-check"],
+        "eval (checked)": [*cmd, "eval", *SMALL_PROGRAM],
+    }, runs)
+    med = {k: measure.median(v) for k, v in samples.items()}
+    version = measure.paired_ratio(samples, "backprop --version", "import click")
+    helped = measure.paired_ratio(samples, "backprop --help", "import click")
+    extra = measure.median([c - s for c, s in zip(samples["eval (checked)"], samples["import sympy"], strict=True)])
+    sympy_loaded = _imports_sympy(["eval", *SMALL_PROGRAM, "--no-check"])
+    table(["command", "median", "compared with", "goal"], [
+        ["python -c 'import click'", ms(med["import click"]), "", ""],
+        ["backprop --version", ms(med["backprop --version"]), f"{version:.2f}x click", verdict(version <= 1.3)],
+        ["backprop --help", ms(med["backprop --help"]), f"{helped:.2f}x click", verdict(helped <= 1.3)],
+        ["python -c 'import sympy'", ms(med["import sympy"]), "", ""],
+        ["eval, small, --no-check", ms(med["eval --no-check"]), f"sympy imported: {sympy_loaded}",
+         verdict(not sympy_loaded)],
+        ["eval, small, checked", ms(med["eval (checked)"]), f"sympy + {ms(extra)}", verdict(extra <= 0.2)],
+    ])
+    return {"medians": med, "version_ratio": version, "help_ratio": helped, "checked_minus_sympy": extra,
+            "sympy_imported_without_check": sympy_loaded}
+
+
+def _imports_sympy(args: list[str]) -> bool:
+    """Whether `backprop ARGS` imports sympy at all, from CPython's own import log (-X importtime)."""
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "backpropcli", *args], capture_output=True,
+                          text=True, check=False)
+    return any(line.rstrip().endswith(" sympy") for line in done.stderr.splitlines())
+
+
+SECTIONS = {"engine": engine, "parse": parsing, "memory": memory, "deep": deep, "process": process,
+            "checks": checks, "startup": startup}
+NAMES = tuple(SECTIONS)

@@ -1,0 +1,42 @@
+"""What `backprop check` shows, against reviewed golden files (rewrite with pytest --update-goldens)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parent.parent
+GOLDEN = Path(__file__).parent / "golden"
+CASES = sorted(p.relative_to(ROOT).as_posix() for p in (Path(__file__).parent / "cases").glob("check_*.bp"))
+
+RUNS = {f"check_{Path(case).stem.removeprefix('check_')}": (case,) for case in CASES}
+RUNS.update({
+    "check_lecture27_slip": ("samples/lecture27_slip.bp",),
+    "check_partial_require_all": ("tests/cases/check_partial.bp", "--require-all"),
+    "check_batch_github": (*CASES, "samples/lecture27_slip.bp", "--format", "github"),
+})
+
+
+@pytest.mark.parametrize("name", sorted(RUNS))
+def test_check_output_matches_golden(cli, monkeypatch, update_goldens, name):
+    monkeypatch.chdir(ROOT)
+    result = cli("check", *RUNS[name])
+    assert result.code in (0, 1), result
+    assert result.err == ""
+    golden = GOLDEN / f"{name}.txt"
+    if update_goldens:
+        golden.write_text(result.out, encoding="utf-8")
+    assert golden.exists(), f"missing {golden.name}: run pytest --update-goldens and review it"
+    assert result.out == golden.read_text(encoding="utf-8")
+
+
+def test_hook_manifest_runs_check_on_bp_files():
+    """The pre-commit manifest: the entry is this command, on .bp files only, in a Python environment."""
+    text = (ROOT / ".pre-commit-hooks.yaml").read_text()
+    fields = dict(re.findall(r"^\s*-?\s*(id|entry|language|files):\s*(.+)$", text, re.M))
+    assert fields["entry"] == "backprop check"
+    assert fields["language"] == "python"
+    pattern = re.compile(fields["files"].strip("'\""))
+    assert pattern.search("homework/lecture27.bp") and not pattern.search("notes.bp.txt")

@@ -1,0 +1,121 @@
+"""`backprop eval` through the real entry point: outputs, exit statuses, error lines."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SAMPLES = Path(__file__).parent.parent / "samples"
+
+
+def test_lecture_expression_gives_the_lecture_numbers(cli):
+    result = cli("eval", "(w+x*y)*z", "w=5", "x=3", "y=2", "z=4", "--format", "json")
+    assert result.code == 0, result
+    data = json.loads(result.out)
+    assert data["value"] == 44
+    assert data["gradients"] == {"w": 4, "x": 8, "y": 12, "z": 11}
+    assert data["checks"]["failed"] == 0 and data["checks"]["passed"] > 0
+
+
+def test_set_option_and_positional_bindings_agree(cli):
+    a = cli("eval", "(w+x*y)*z", "--set", "w=5,x=3", "--set", "y=2,z=4", "--format", "json")
+    b = cli("eval", "(w+x*y)*z", "w=5", "x=3", "y=2", "z=4", "--format", "json")
+    assert a.code == b.code == 0
+    assert json.loads(a.out)["gradients"] == json.loads(b.out)["gradients"]
+
+
+def test_lecture_program_from_file_and_from_stdin(cli):
+    path = str(SAMPLES / "lecture27.bp")
+    from_file = cli("eval", "-f", path, "--format", "json")
+    from_stdin = cli("eval", "-", "--format", "json", stdin=(SAMPLES / "lecture27.bp").read_bytes())
+    assert from_file.code == from_stdin.code == 0
+    data = json.loads(from_file.out)
+    assert data["intermediate_gradients"] == {"v": 4, "u": 4}
+    assert [c["verdict"] for c in data["claims"]] == ["correct"] * 6
+    assert json.loads(from_stdin.out)["gradients"] == data["gradients"]
+
+
+def test_table_shows_ledger_gradients_claims_and_closing_line(cli):
+    result = cli("eval", "-f", str(SAMPLES / "lecture27.bp"))
+    assert result.code == 0
+    lines = result.out.splitlines()
+    assert lines[0] == "f = 44"
+    assert lines[-1] == "checks: 19 passed, 0 failed"
+    assert "mul swaps" in result.out and "add distributes" in result.out
+    assert "y*z" in result.out  # sympy's symbolic derivative of f by x
+
+
+def test_fan_out_sum_is_shown(cli):
+    result = cli("eval", "x*x + x", "x=3")
+    assert result.code == 0
+    assert "3 + 3 + 1 = 7" in result.out
+
+
+def test_exact_fraction_output(cli):
+    result = cli("eval", "x/y", "x=1", "y=3", "--format", "json")
+    data = json.loads(result.out)
+    assert data["value_text"] == "1/3"
+    assert data["nodes"][1]["grad_text"] == "-1/9"
+
+
+def test_wrong_claim_exits_1_and_names_the_line(cli):
+    result = cli("eval", "-f", str(SAMPLES / "wrong_backward.bp"))
+    assert result.code == 1
+    assert "checks: 18 passed, 1 failed" in result.out.splitlines()[-1]
+
+
+def test_markdown_output(cli):
+    result = cli("eval", "(w+x*y)*z", "w=5", "x=3", "y=2", "z=4", "--format", "markdown")
+    assert result.code == 0
+    assert "| gate | op | value |" in result.out
+    assert result.out.rstrip().endswith("checks: 13 passed, 0 failed")
+
+
+def test_no_check_skips_sympy_and_says_so(cli):
+    result = cli("eval", "x*y", "x=2", "y=5", "--no-check")
+    assert result.code == 0
+    assert "cross-check not run" in result.out
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin", "fragment"),
+    [
+        (("eval", "x*"), b"", "<expr>:1:2: the expression ends too early"),
+        (("eval", "x*y", "x=1"), b"", "no value for y"),
+        (("eval", "x*y", "x=1", "y=2", "q=3"), b"", "q is bound but the program has no input"),
+        (("eval", "x*y", "x=abc", "y=2"), b"", "is not a number"),
+        (("eval", "-f", "/nonexistent/file.bp"), b"", "no such file"),
+        (("eval", "-"), b"", "the input is empty"),
+        (("eval", "log(x)", "x=0"), b"", "log(0) is undefined"),
+        (("eval", "x*y", "--format", "yaml"), b"", "error: Invalid value for '--format'"),
+        (("eval",), b"", "no expression given"),
+    ],
+    ids=["syntax", "missing", "unknown-binding", "bad-value", "no-file", "empty-stdin", "domain", "usage",
+         "no-expr"],
+)
+def test_bad_input_is_one_error_line_and_exit_2(cli, args, stdin, fragment):
+    result = cli(*args, stdin=stdin)
+    assert result.code == 2, result
+    assert result.err.startswith("error: ")
+    assert fragment in result.err
+    assert "Traceback" not in result.err
+    assert result.out == ""
+
+
+def test_caret_points_at_the_column(cli):
+    result = cli("eval", "x + y $ 2", "x=1", "y=2")
+    lines = result.err.splitlines()
+    assert lines[0].startswith("error: <expr>:1:7:")
+    assert lines[1] == "  x + y $ 2"
+    assert lines[2] == "        ^"
+
+
+def test_module_entry_point_and_version():
+    done = subprocess.run([sys.executable, "-m", "backpropcli", "--version"], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0
+    assert done.stdout.startswith("backprop, version ")

@@ -1,0 +1,91 @@
+"""The sympy cross-check: it agrees with a right backward pass and catches a wrong one."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from backpropcli.autodiff import backward, forward
+from backpropcli.crosscheck import crosscheck
+from backpropcli.parse import parse
+from backpropcli.pipeline import analyze
+
+
+def checked(text: str, budget: float = 20.0, **point):
+    graph = parse(text)
+    values = forward(graph, point)
+    back = backward(graph, values)
+    return graph, back, crosscheck(graph, values, back, budget=budget)
+
+
+def test_lecture_all_pass_with_symbolic_formulas():
+    graph, _, checks = checked("(w+x*y)*z", w=5, x=3, y=2, z=4)
+    assert checks.counts() == (13, 0, 0)
+    formulas = {graph.nodes[i].name: text for i, text in checks.formulas.items()}
+    assert formulas == {"w": "z", "x": "y*z", "y": "x*z", "z": "w + x*y"}
+
+
+def test_wrong_local_partial_is_caught():
+    graph, back, _ = checked("x*y", x=3, y=2)
+    wrong = list(back.partials)
+    wrong[graph.output] = (3, 2)  # mul that does not swap
+    bad = dataclasses.replace(back, partials=tuple(wrong))
+    values = forward(graph, {"x": 3, "y": 2})
+    checks = crosscheck(graph, values, bad)
+    statuses = [c.status for c in checks.edges.values()]
+    assert statuses == ["fail", "fail"]
+    assert [c.expected for c in checks.edges.values()] == ["2", "3"]
+
+
+def test_wrong_accumulation_is_caught():
+    # fan-out written with = instead of +=: x gets only one of its contributions
+    graph, back, _ = checked("x*x + x", x=3)
+    grads = list(back.grads)
+    grads[0] = 1
+    values = forward(graph, {"x": 3})
+    checks = crosscheck(graph, values, dataclasses.replace(back, grads=tuple(grads)))
+    assert checks.nodes[0].status == "fail"
+    assert checks.nodes[0].expected == "7"
+
+
+def test_relu_at_zero_is_a_kink_not_a_failure():
+    _, _, checks = checked("relu(x) * 3", x=0)
+    statuses = {c.status for c in checks.edges.values()}
+    assert "kink" in statuses and "fail" not in statuses
+    assert checks.counts()[1] == 0
+
+
+def test_function_smooth_through_kinks_never_fails():
+    report = analyze("relu(x) - relu(-x)", {"x": 0})
+    assert report.ok
+    x_check = report.checks.nodes[0]
+    assert x_check.status == "skip"
+    assert "subgradient convention" in x_check.note
+
+
+def test_max_tie_lies_within_the_one_sided_derivatives():
+    _, _, checks = checked("max(x, y)", x=2, y=2)
+    assert [c.expected for c in checks.edges.values()] == ["[0, 1]", "[0, 1]"]
+    assert all(c.status == "kink" for c in checks.edges.values())
+
+
+def test_removable_singularity_of_the_power_template():
+    # sympy's d/dx x**2 written as x**2*2/x is nan at 0; the check must still pass
+    _, _, checks = checked("x**2", x=0)
+    assert checks.counts() == (3, 0, 0)
+
+
+def test_long_chain_passes_or_skips_and_never_fails():
+    lines = ["x0 = 0.5", "w = 0.99"]
+    for k in range(1, 201):
+        lines.append(f"x{k} = tanh(x{k - 1} * w)")
+    report = analyze("\n".join(lines))
+    passed, failed, _ = report.counts()
+    assert failed == 0 and passed > 0
+    assert any("beyond the symbolic cap" in note for note in report.checks.notes)
+
+
+def test_exhausted_budget_skips_instead_of_failing():
+    _, _, checks = checked("sin(x)*cos(y)", budget=1e-9, x=0.5, y=0.25)
+    _, failed, skipped = checks.counts()
+    assert failed == 0 and skipped > 0
+    assert any("time budget" in note for note in checks.notes)

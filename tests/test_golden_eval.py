@@ -1,0 +1,35 @@
+"""What `backprop eval` prints for every sample, in every format, against reviewed golden files.
+
+Rewrite them on purpose with `pytest --update-goldens` and review the diff.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parent.parent
+GOLDEN = Path(__file__).parent / "golden"
+SAMPLES = sorted(p.name for p in (ROOT / "samples").glob("*.bp"))
+EXTENSIONS = {"table": "txt", "json": "json", "markdown": "md"}
+
+
+@pytest.mark.parametrize("fmt", sorted(EXTENSIONS))
+@pytest.mark.parametrize("sample", SAMPLES)
+def test_sample_output_matches_golden(cli, monkeypatch, update_goldens, sample, fmt):
+    monkeypatch.chdir(ROOT)
+    result = cli("eval", "-f", f"samples/{sample}", "--format", fmt)
+    assert result.code in (0, 1), result
+    golden = GOLDEN / f"eval_{Path(sample).stem}.{EXTENSIONS[fmt]}"
+    if update_goldens:
+        golden.write_text(result.out, encoding="utf-8")
+    assert golden.exists(), f"missing {golden.name}: run pytest --update-goldens and review it"
+    assert result.out == golden.read_text(encoding="utf-8")
+
+
+def test_output_is_identical_across_runs(cli, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    first = cli("eval", "-f", "samples/sigmoid_neuron.bp", "--format", "json")
+    second = cli("eval", "-f", "samples/sigmoid_neuron.bp", "--format", "json")
+    assert first.out == second.out

@@ -1,0 +1,168 @@
+"""The parser: the one-line fast path agrees with the token path, layout and encodings, limits, and
+the number grammar. Messages for bad input are in test_hostile.py."""
+
+from __future__ import annotations
+
+import pytest
+
+import backpropcli.parse
+import backpropcli.syntax
+from backpropcli.errors import BackpropError, InputError, LimitError
+from backpropcli.graph import CONST, INPUT
+from backpropcli.lexer import MAX_DIGITS, number
+from backpropcli.ops import BINARY, FUNCTIONS, OPS, accepts
+from backpropcli.parse import parse
+from backpropcli.syntax import MAX_DEPTH
+
+
+def shape(text: str, **kwargs) -> list[tuple]:
+    """The graph without source spans: what a program means, not where it was written."""
+    return [(n.op, n.args, n.name, n.value) for n in parse(text, **kwargs).nodes]
+
+
+def error(text: str, **kwargs) -> BackpropError:
+    with pytest.raises(BackpropError) as caught:
+        parse(text, **kwargs)
+    return caught.value
+
+
+UNARY_CALLS = sorted(name for name, op in FUNCTIONS.items() if accepts(op, 1))
+SYMBOLS = sorted(BINARY)
+
+
+@pytest.mark.parametrize("line", [f"t = {fn}(x)" for fn in UNARY_CALLS]
+                         + [f"t = x {sym} w" for sym in SYMBOLS]
+                         + ["t = x", "t = 2.5e-3", "t = x * 0.5", "t = 3 * x", "t = x ** 2"])
+def test_fast_path_and_token_path_build_the_same_graph(line):
+    """`t = a op b` lines skip the tokenizer; wrapping the right side in parentheses forces the token path."""
+    program = "x = 0.5\nw = 2\n{}\nf = t * w\n"
+    target, rhs = line.split(" = ")
+    assert shape(program.format(line)) == shape(program.format(f"{target} = ({rhs})"))
+
+
+@pytest.mark.parametrize("layout", [
+    "x = 3\ny = x * x\n",
+    "x = 3\r\ny = x * x\r\n",  # CRLF
+    "x = 3\ry = x * x\r",  # old Mac line ends
+    "\ufeffx = 3\ny = x * x",  # a BOM, no final newline
+    "x = 3; y = x * x",
+    "x = 3;; ;\n\n\ny = x * x;",  # empty statements
+    "\tx\t=\t3\n\ty = x*x\t",  # tabs, and a tab at the very end
+    "x = 3   \ny = x * x   ",  # trailing blanks at the very end
+    "x = 3 \f\ny = x * x",  # form feed
+    "x = 3  # caf\u00e9 \u202e comment\ny = x * x  # \U0001f600",  # any UTF-8 inside comments
+    "x = 3\ny = (x\n     * x)\n",  # a statement continued inside parentheses
+    "x = 3\ny = x * \\\n    x\n",  # a backslash continuation
+    "x = 3\ny = x * x \\",  # a backslash at the very end continues nothing and is harmless
+])
+def test_layouts_mean_the_same_program(layout):
+    assert shape(layout) == shape("x = 3\ny = x * x\n")
+
+
+def test_error_positions_count_characters_on_the_right_line():
+    err = error("x = 1\r\n# caf\u00e9\r\ny = x $ 2\r\n")
+    assert (err.where.line, err.where.col) == (3, 7)
+    assert err.render().splitlines()[2] == "        ^"
+
+
+def test_error_after_tabs_points_at_the_character():
+    err = error("f =\tx\t$ 2")
+    assert (err.where.line, err.where.col) == (1, 7)
+
+
+def test_keywords_are_reported_where_they_start_before_later_errors():
+    err = error("lambda x: x")
+    assert err.message == "lambda is not allowed" and err.where.col == 1
+
+
+def test_self_reference_on_both_paths():
+    assert "a is used in its own definition" in error("a = a * 2").message
+    assert "a is used in its own definition" in error("a = (a * 2)").message
+    assert "a is used in its own definition" in error("a = exp(a)").message
+
+
+def test_a_name_redefined_on_the_fast_path_is_still_caught():
+    assert "w is defined twice" in error("w = 1\nw = 2\nf = w * x").message
+
+
+def test_trailing_blank_after_an_expression_is_accepted():
+    assert shape("x * y ") == shape("x * y")
+    assert shape("x * y\t") == shape("x * y")
+
+
+def test_empty_and_comment_only_inputs_say_so():
+    assert error("").message == "the input is empty"
+    assert error(" \n\t \r\n", path="p.bp").message == "the input is empty (p.bp)"
+    assert "only comments and blank lines" in error("# nothing\n\n   # here").message
+
+
+def test_nesting_up_to_the_limit_works_and_one_more_does_not():
+    deep = "(" * MAX_DEPTH + "x" + ")" * MAX_DEPTH
+    assert shape(deep) == shape("x")
+    err = error("(" + deep + ")")
+    assert isinstance(err, LimitError) and f"limit of {MAX_DEPTH}" in err.message
+
+
+def test_long_unary_chains_and_sums_need_no_recursion():
+    graph = parse("-" * 50_000 + "x")
+    assert len(graph.nodes) == 50_001  # the input and one neg per sign: no stack depth involved
+    terms = parse(" + ".join(["x"] * 50_000))
+    assert len(terms.nodes) == 50_000
+
+
+def test_node_limit(monkeypatch):
+    monkeypatch.setattr(backpropcli.syntax, "MAX_NODES", 100)
+    err = error("f = " + " + ".join(["x"] * 200))
+    assert isinstance(err, LimitError) and "exceeds the limit of 100 nodes" in err.message
+
+
+def test_input_size_limit(monkeypatch):
+    monkeypatch.setattr(backpropcli.parse, "MAX_INPUT_CHARS", 10)
+    err = error("f = x * y + z")
+    assert isinstance(err, LimitError) and "larger than the limit" in err.message
+
+
+def test_constants_folded_and_inputs_named():
+    nodes = parse("w = 2 * 3 + 1\nf = w * x").nodes
+    assert (nodes[0].op, nodes[0].name, nodes[0].value) == (INPUT, "w", 7)
+    assert not any(n.op == CONST for n in nodes)
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("0", 0), ("42", 42), ("007", 7), ("2.5", 2.5), ("1.", 1.0), (".5", 0.5), ("1e3", 1000.0),
+    ("2.5E-3", 0.0025), ("1e308", 1e308), ("5e-324", 5e-324), ("0e-999", 0.0), ("0.000", 0.0),
+    ("9" * MAX_DIGITS, int("9" * MAX_DIGITS)),
+])
+def test_number_grammar_values(text, value):
+    got = number(text)
+    assert got == value and type(got) is type(value)
+
+
+@pytest.mark.parametrize(("text", "says"), [
+    ("1e999", "too large for a float"),
+    ("1e-999", "too small for a float (it would round to 0)"),
+    ("9" * (MAX_DIGITS + 1), f"longer than {MAX_DIGITS} characters"),
+    ("\u0663", "not an ASCII number"),
+    ("\uff15", "not an ASCII number"),
+])
+def test_number_grammar_rejections(text, says):
+    with pytest.raises(ValueError, match=r".") as caught:
+        number(text)
+    assert says in str(caught.value)
+
+
+def test_every_op_is_reachable_from_text():
+    """Each row of the op table has syntax the parser accepts (a symbol or a call)."""
+    for name, op in OPS.items():
+        if op.functions:
+            args = ", ".join(["x"] * max(op.arity[0], 1))
+            text = f"{op.functions[0]}({args})"
+        elif op.arity == (1, 1):
+            text = f"{op.symbols[0]}x"
+        else:
+            text = f"x {op.symbols[0]} y"
+        assert name in {n.op for n in parse(text).nodes}, text
+
+
+def test_input_errors_are_input_errors():
+    assert isinstance(error("x $ y"), InputError)

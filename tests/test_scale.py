@@ -1,0 +1,147 @@
+"""Large graphs: depth without recursion, checks that scale and still catch a wrong rule, lazy sympy,
+many programs in one process, summaries instead of 10^5-row tables. No timings here: bench/ has those."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import subprocess
+import sys
+import time
+
+import pytest
+
+from backpropcli.autodiff import ledger
+from backpropcli.ops import OPS
+from backpropcli.pipeline import analyze
+from backpropcli.render.rows import chosen_nodes, chosen_rows
+
+SMALL = ["(w+x*y)*z", "w=5", "x=3", "y=2", "z=4"]
+
+
+def doubling_chain(depth: int) -> str:
+    """x0 = 3, then *2 and /2 in turn: the value stays 3 and d out/d x0 is exactly 1 at any depth."""
+    lines = ["x0 = 3"]
+    for k in range(1, depth + 1):
+        lines.append(f"x{k} = x{k - 1} * 2" if k % 2 else f"x{k} = x{k - 1} / 2")
+    return "\n".join(lines) + "\n"
+
+
+def tanh_chain(depth: int) -> str:
+    """Beyond the symbolic cap (depth > 80): tanh and a shared weight, over and over."""
+    lines = ["x0 = 0.5", "w = 0.9"]
+    for k in range(1, depth + 1):
+        lines.append(f"x{k} = tanh(x{k - 1})" if k % 2 else f"x{k} = x{k - 1} * w")
+    return "\n".join(lines) + "\n"
+
+
+def test_a_hundred_thousand_deep_chain_at_the_default_recursion_limit():
+    limit = sys.getrecursionlimit()
+    report = analyze(doubling_chain(100_000), check=False)
+    assert sys.getrecursionlimit() == limit
+    assert report.value == 3
+    assert report.gradients == {"x0": 1}
+
+
+def test_dual_numbers_agree_with_the_backward_pass_beyond_the_cap():
+    report = analyze(tanh_chain(300))
+    assert report.ok
+    hows = {check.how for check in report.checks.nodes.values()}
+    assert hows == {"chain", "dual"}
+    assert any("beyond the symbolic cap" in note and "dual" in note for note in report.checks.notes)
+
+
+def test_a_wrong_local_rule_is_caught_beyond_the_cap_and_says_by_what(monkeypatch):
+    wrong = dataclasses.replace(OPS["tanh"], partials=lambda a, out: (1 - out,))  # should be 1 - out**2
+    monkeypatch.setitem(OPS, "tanh", wrong)
+    report = analyze(tanh_chain(300))
+    assert not report.ok
+    failed = {(check.how, check.status) for check in report.checks.nodes.values() if check.status == "fail"}
+    assert failed == {("chain", "fail"), ("dual", "fail")}
+    assert all(c.status == "fail" for (gate, _), c in report.checks.edges.items()
+               if report.graph.nodes[gate].op == "tanh")
+
+
+def test_a_sympy_call_that_would_hang_stops_at_the_budget(monkeypatch):
+    def slow_sin(sp, a):
+        time.sleep(30)
+        return sp.sin(a)
+
+    monkeypatch.setitem(OPS, "sin", dataclasses.replace(OPS["sin"], sympy=slow_sin))
+    start = time.monotonic()
+    report = analyze("sin(x) * 2", {"x": 0.5}, budget=0.3)
+    assert time.monotonic() - start < 10
+    assert report.counts()[1] == 0 and report.counts()[2] > 0
+    assert any("time budget" in note for note in report.checks.notes)
+
+
+@pytest.mark.parametrize("fmt", ["table", "json", "markdown"])
+def test_no_check_never_imports_sympy(fmt):
+    argv = ["eval", *SMALL, "--no-check", "--format", fmt]
+    script = (
+        "import sys\n"
+        "from backpropcli.cli import run\n"
+        "try:\n"
+        f"    run({argv!r})\n"
+        "except SystemExit as exc:\n"
+        "    print(exc.code, sorted(m for m in sys.modules if m.split('.')[0] == 'sympy'), file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)
+    assert done.stderr.strip() == "0 []"
+
+
+def write(tmp_path, name: str, text: str) -> str:
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+@pytest.fixture
+def programs(tmp_path):
+    return {
+        "good": write(tmp_path, "good.bp", "x = 2\nf = x * x\n"),
+        "wrong": write(tmp_path, "wrong.bp", "x = 2\nf = x * x\ndfdx = 5\n"),
+        "bad": write(tmp_path, "bad.bp", "f = x *\n"),
+    }
+
+
+@pytest.mark.parametrize(("names", "status"), [
+    (("good", "good"), 0),
+    (("good", "wrong"), 1),
+    (("wrong", "bad", "good"), 2),
+    (("bad", "good"), 2),
+])
+def test_several_programs_the_worst_status_wins(cli, programs, names, status):
+    paths = [programs[n] for n in names]
+    result = cli("eval", "-f", paths[0], *paths[1:], "--format", "json")
+    assert result.code == status
+    documents = [json.loads(line) for line in result.out.splitlines()]
+    assert [d["path"] for d in documents] == [p for n, p in zip(names, paths, strict=True) if n != "bad"]
+    assert ("bad.bp:1:7" in result.err) == ("bad" in names)
+
+
+def test_several_programs_in_a_table_get_a_heading_each(cli, programs):
+    result = cli("eval", "-f", programs["good"], "-f", programs["wrong"], "--no-check")
+    assert result.code == 1
+    assert result.out.count("==> ") == 2 and programs["wrong"] in result.out
+
+
+def test_a_large_graph_shows_a_summary_unless_rows_all(cli, tmp_path):
+    path = write(tmp_path, "deep.bp", tanh_chain(400))
+    summary = cli("eval", "-f", path, "--no-check", "--format", "markdown", "--rows", "10")
+    rows = [line for line in summary.out.splitlines() if line.startswith("| `")]
+    assert len(rows) == 20  # 10 ledger rows and 10 gradient rows
+    assert "590 more rows not shown" in summary.out and "392 more rows not shown" in summary.out
+    full = cli("eval", "-f", path, "--no-check", "--format", "markdown", "--rows", "all")
+    assert "not shown" not in full.out
+
+
+def test_the_summary_puts_failures_first(monkeypatch):
+    wrong = dataclasses.replace(OPS["tanh"], partials=lambda a, out: (1 - out,))
+    monkeypatch.setitem(OPS, "tanh", wrong)
+    report = analyze(tanh_chain(300))
+    shown, hidden = chosen_rows(report, ledger(report.graph, report.back), 5)
+    assert hidden > 0 and all(report.checks.edges[edge].status == "fail" for edge in shown)
+    named = [i for i, node in enumerate(report.graph.nodes) if node.name is not None]
+    ids, hidden = chosen_nodes(report, named, 5)
+    assert hidden > 0 and all(report.checks.nodes[i].status == "fail" for i in ids)

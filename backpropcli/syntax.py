@@ -167,6 +167,8 @@ def _close(b: Builder, stack: list[tuple], values: list[tuple[int, int, int]], t
         raise _err(b, "unmatched ')'", tok)
     kind, op, start, height = stack.pop()
     if kind == _PAREN:
+        # the parenthesised operand's span takes in its parentheses: labels read "(a+b)*c"
+        values[-1] = (values[-1][0], start, tok.end)
         return
     args = values[height:]
     if not accepts(op, len(args)):

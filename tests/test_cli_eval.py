@@ -119,3 +119,11 @@ def test_module_entry_point_and_version():
                           timeout=60)
     assert done.returncode == 0
     assert done.stdout.startswith("backprop, version ")
+
+
+@pytest.mark.parametrize("option", [("--tol", "inf"), ("--tol", "nan"), ("--tol", "0"), ("--budget", "-1"),
+                                    ("--rows", "\uff15")])
+def test_options_that_would_pass_anything_are_refused(cli, option):
+    result = cli("eval", "x*y", "x=1", "y=2", *option)
+    assert result.code == 2
+    assert result.err.startswith("error: ")

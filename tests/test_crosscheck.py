@@ -89,3 +89,25 @@ def test_exhausted_budget_skips_instead_of_failing():
     _, failed, skipped = checks.counts()
     assert failed == 0 and skipped > 0
     assert any("time budget" in note for note in checks.notes)
+
+
+def test_underflowing_float_template_defers_to_sympy():
+    # the compiled template -a/b**2 underflows at b = 1.37e-160; the gradient of y/y is 0 all the same
+    report = analyze("y/y", {"y": 1.3675636787823643e-160})
+    assert report.ok, report.counts()
+
+
+def test_gradients_in_the_subnormal_range_do_not_fail_the_dual_check():
+    lines = ["x0 = 0.5", "w = 0.9"] + [f"x{k} = tanh(x{k - 1}) * w" for k in range(1, 7001)]
+    report = analyze("\n".join(lines))
+    assert 0 < abs(report.gradients["x0"]) < 1e-300
+    assert report.counts()[1] == 0
+
+
+def test_a_power_the_engine_let_go_to_float_is_not_rebuilt_exactly_by_sympy():
+    # (1/3)**(10**9) exactly would take sympy minutes; the engine's value is a float, so is the check
+    from fractions import Fraction
+
+    report = analyze("x ** 1000000000 + y", {"x": Fraction(1, 3), "y": 2}, budget=5)
+    assert report.ok
+    assert all(c.status != "skip" for c in report.checks.nodes.values())

@@ -85,8 +85,8 @@ def check_command(paths: tuple[str, ...], fmt: str, require_all: bool, output: s
     """
     from ..grading import expand
 
-    if not tol > 0:
-        raise InputError("--tol must be a positive number")
+    if not 0 < tol < 1:  # also refuses nan and inf, which would pass anything
+        raise InputError("--tol takes a number between 0 and 1")
     tally = _Tally()
     results = _graded(expand(paths), tally, output=output, tol=tol, require_all=require_all, debug=debug)
     _write(CHECK_FORMATS[fmt](results, glyphs()))

@@ -50,8 +50,8 @@ def eval_command(args: tuple[str, ...], paths: tuple[str, ...], sets: tuple[str,
     """
     from ..bindings import parse_bindings, split_sets
 
-    if not tol > 0 or not budget > 0:
-        raise InputError("--tol and --budget must be positive numbers")
+    if not 0 < tol < 1 or not 0 < budget <= 1e6:  # also refuses nan and inf, which would pass anything
+        raise InputError("--tol takes a number between 0 and 1, --budget a number of seconds up to 1e6")
     files = [*paths, *(a for a in args if "=" not in a)] if paths else []
     settings = {"output": output, "check": not no_check, "tol": tol, "budget": budget}
     limit = rows_option(rows)

@@ -32,7 +32,7 @@ or usage, 130 interrupted."""
 def rows_option(text: str) -> int | None:
     if text == "all":
         return None
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):
         raise InputError(f"--rows takes a number or 'all', not {text!a}")
     return int(text)
 

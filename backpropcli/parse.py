@@ -12,7 +12,7 @@ import re
 from .errors import InputError, LimitError, Source
 from .graph import CONST, INPUT, Claim, Graph, Node
 from .lexer import NAME, RESERVED, Statement, Token, keyword_message, statement, statements
-from .ops import BINARY, CONSTANTS, FUNCTIONS, accepts
+from .ops import BINARY, CONSTANTS, FUNCTIONS, UNARY, accepts
 from .syntax import Builder, expression
 
 MAX_INPUT_CHARS = 64 * 1024 * 1024
@@ -85,7 +85,7 @@ class _Program:
         The gate is made with its name at once: this path carries generated programs, where
         building each node twice would be a visible share of the cost.
         """
-        target, fn, fn_arg, _, left, sym, right, _ = m.groups()
+        target, fn, fn_arg, _, left, sym, right, negated, _ = m.groups()
         special = _SPECIAL
         if (target in special or target in self.defined or target in self.claim_at or _claimlike(target)
                 or fn_arg in special or left in special or right in special or target in (left, right, fn_arg)):
@@ -96,6 +96,9 @@ class _Program:
             if op is None:
                 return False
             root = self.b.gate(op, (self.operand(fn_arg, spans[3][0]),), spans[2][0], spans[4][1], target)
+        elif negated is not None:  # folds to a constant, exactly as the token path does
+            literal = self.b.number(negated, spans[8][0], spans[8][1])
+            root = self.b.gate(UNARY["-"], (literal,), spans[8][0] - 1, spans[8][1])
         elif sym is not None:
             args = (self.operand(left, spans[5][0]), self.operand(right, spans[7][0]))
             root = self.b.gate(BINARY[sym], args, spans[5][0], spans[7][1], target)

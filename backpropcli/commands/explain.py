@@ -9,16 +9,13 @@ import sys
 
 import click
 
-from .output import EXIT_OK, LANGUAGE_HELP
+from .output import EXIT_OK, LANGUAGE_HELP, program_options
 
 FORMATS = ("text", "markdown", "latex")
 
 
 @click.command("explain", epilog=LANGUAGE_HELP)
-@click.argument("args", nargs=-1, metavar="[EXPR|-] [NAME=VALUE]...")
-@click.option("-f", "--file", "path", metavar="PATH", help="Read the program from PATH ('-' is stdin).")
-@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE[,...]", help="Bind inputs (repeatable).")
-@click.option("--output", metavar="NAME", help="The output node (default: the last intermediate; f for an expression).")
+@program_options
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
               help="text (numbered steps), markdown or latex (a worked solution to paste into notes).")
 @click.option("--pseudocode", is_flag=True,
@@ -52,8 +49,6 @@ def explain_command(args: tuple[str, ...], path: str | None, sets: tuple[str, ..
 
 
 def _renderer(name: str):
-    from ..render import explain_latex, explain_markdown, explain_pseudocode, explain_text
+    from ..render import lazy
 
-    table = {"text": explain_text, "markdown": explain_markdown, "latex": explain_latex,
-             "pseudocode": explain_pseudocode}
-    return table[name].render
+    return lazy(f"explain_{name}")

@@ -13,17 +13,14 @@ import sys
 import click
 
 from ..errors import InputError
-from .output import EXIT_OK, LANGUAGE_HELP
+from .output import EXIT_OK, LANGUAGE_HELP, program_options
 
 FORMATS = ("tree", "dot", "mermaid", "svg", "png")
 IMAGES = ("svg", "png")
 
 
 @click.command("graph", epilog=LANGUAGE_HELP)
-@click.argument("args", nargs=-1, metavar="[EXPR|-] [NAME=VALUE]...")
-@click.option("-f", "--file", "path", metavar="PATH", help="Read the program from PATH ('-' is stdin).")
-@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE[,...]", help="Bind inputs (repeatable).")
-@click.option("--output", metavar="NAME", help="The output node (default: the last intermediate; f for an expression).")
+@program_options
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="tree", show_default=True,
               help="tree (terminal), dot (Graphviz source), mermaid, or svg/png drawn by Graphviz's dot.")
 @click.option("-o", "--out-file", "target", metavar="PATH",

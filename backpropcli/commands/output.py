@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+
+import click
 
 from ..errors import BackpropError, InputError
 
@@ -181,3 +183,17 @@ class Progress:
                            redirect_stdout=False, redirect_stderr=False)
             self.task = self.bar.add_task(stage, total=total or None, completed=done)
             self.bar.start()
+
+
+def program_options(command: Callable) -> Callable:
+    """The inputs of a command that reads one program: EXPR or -f PATH, with bindings and --output."""
+    options = [
+        click.argument("args", nargs=-1, metavar="[EXPR|-] [NAME=VALUE]..."),
+        click.option("-f", "--file", "path", metavar="PATH", help="Read the program from PATH ('-' is stdin)."),
+        click.option("--set", "sets", multiple=True, metavar="NAME=VALUE[,...]", help="Bind inputs (repeatable)."),
+        click.option("--output", metavar="NAME",
+                     help="The output node (default: the last intermediate; f for an expression)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command

@@ -9,11 +9,35 @@ from dataclasses import dataclass, replace
 import click
 
 from ..errors import InputError
-from ..render import lazy
 from .output import EXIT_FAILED, EXIT_INPUT, EXIT_OK, glyphs
 
+
+def _table(results, g):
+    from ..render.check_table import render
+
+    return render(results, g)
+
+
+def _json(results, g):
+    from ..render.check_json import render
+
+    return render(results, g)
+
+
+def _github(results, g):
+    from ..render.check_github import render
+
+    return render(results, g)
+
+
+def _junit(results, g):
+    from ..render.check_junit import render
+
+    return render(results, g)
+
+
 # Each yields rich renderables (table) or str chunks (the others), one file at a time.
-CHECK_FORMATS: dict[str, Callable] = {name: lazy(f"check_{name}") for name in ("table", "json", "github", "junit")}
+CHECK_FORMATS: dict[str, Callable] = {"table": _table, "json": _json, "github": _github, "junit": _junit}
 MACHINE = ("json", "junit")  # formats whose stdout must stay one parseable document
 
 HELP_EPILOG = """\b

@@ -49,6 +49,8 @@ def explain_command(args: tuple[str, ...], path: str | None, sets: tuple[str, ..
 
 
 def _renderer(name: str):
-    from ..render import lazy
+    from ..render import explain_latex, explain_markdown, explain_pseudocode, explain_text
 
-    return lazy(f"explain_{name}")
+    table = {"text": explain_text, "markdown": explain_markdown, "latex": explain_latex,
+             "pseudocode": explain_pseudocode}
+    return table[name].render

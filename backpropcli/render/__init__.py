@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib import import_module
 
 from .cells import UNICODE, Glyphs
 
@@ -15,14 +14,23 @@ class Options:
     glyphs: Glyphs = UNICODE
 
 
-def lazy(module: str) -> Callable:
-    """A format's `render`, imported on first use: rich and the other formats cost start-up time."""
+def _table(report, options):
+    from .table import render
 
-    def render(*args):
-        return import_module(f"{__name__}.{module}").render(*args)
+    return render(report, options)
 
-    return render
+
+def _json(report, options):
+    from .json import render
+
+    return render(report, options)
+
+
+def _markdown(report, options):
+    from .markdown import render
+
+    return render(report, options)
 
 
 # Each returns a rich renderable (table) or an iterable of str chunks (the others).
-RENDERERS: dict[str, Callable] = {"table": lazy("table"), "json": lazy("json"), "markdown": lazy("markdown")}
+RENDERERS: dict[str, Callable] = {"table": _table, "json": _json, "markdown": _markdown}

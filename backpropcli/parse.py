@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Callable, Container
 
 from .errors import InputError, LimitError, Source
 from .graph import CONST, INPUT, Claim, Graph, Node
@@ -222,19 +223,13 @@ class _Program:
 
     def claim_split(self, name: str, tok: Token) -> tuple[str, str] | None:
         """Read `d<out>d<node>` or `d<out>_d<node>` by the names the program has defined so far."""
-        if not _claimlike(name) or name in self.defined:
+        if name in self.defined:
             return None
-        rest = name[1:]
-        gate_named = None
-        for i in range(1, len(rest) - 1):
-            if rest[i] != "d":
-                continue
-            out = rest[:i - 1] if rest[i - 1] == "_" and i > 1 else rest[:i]
-            wrt = rest[i + 1:]
-            if out in self.def_at and wrt in self.defined:
-                return out, wrt
-            if out in self.def_at and self.b.nodes[self.defined[out]].op != INPUT:
-                gate_named = gate_named or (out, wrt)
+        nodes, defined = self.b.nodes, self.defined
+        split, gate_named = read_claim(name, self.def_at, defined,
+                                       lambda out: out in defined and nodes[defined[out]].op != INPUT)
+        if split is not None:
+            return split
         if gate_named is not None:
             out, wrt = gate_named
             raise self.error(f"{name} reads as a claim about d{out}/d{wrt}, but {wrt} is not defined"
@@ -298,6 +293,29 @@ _UNARY_CALLS = {name: op for name, op in FUNCTIONS.items() if accepts(op, 1)}
 
 def _claimlike(name: str) -> bool:
     return len(name) >= 4 and name[0] == "d"
+
+
+def read_claim(name: str, assigned: Container[str], known: Container[str],
+               is_gate: Callable[[str], bool]) -> tuple[tuple[str, str] | None, tuple[str, str] | None]:
+    """The claim rule: `d<out>d<node>` (or `d<out>_d<node>`) with <out> assigned and <node> known.
+
+    Returns (out, node) for a claim, and separately the first near miss: a split whose <out> is a
+    gate but whose <node> is unknown, which the parser reports as an error.
+    """
+    if not _claimlike(name):
+        return None, None
+    rest = name[1:]
+    near_miss = None
+    for i in range(1, len(rest) - 1):
+        if rest[i] != "d":
+            continue
+        out = rest[:i - 1] if rest[i - 1] == "_" and i > 1 else rest[:i]
+        wrt = rest[i + 1:]
+        if out in assigned and wrt in known:
+            return (out, wrt), None
+        if near_miss is None and is_gate(out):
+            near_miss = (out, wrt)
+    return None, near_miss
 
 
 def _assigned(text: str, name: str) -> bool:

@@ -16,6 +16,7 @@ from ..autodiff import forward
 from ..errors import BackpropError, InputError
 from ..explain import FORMULAS, Explanation, Flow, Step, atomic, grouped, local_text, placeholders, right_side, template
 from ..ops import Number
+from ..parse import read_claim
 
 INPUT_WIDTH = 72  # Set Input wraps its `name = value` pairs at this width
 COMMENT_COLUMN = 44  # claims longer than this push their comment further right
@@ -56,19 +57,10 @@ def reads_as_claim(name: str, assigned: set[str], gates: set[str]) -> tuple[str,
     A split whose <out> is a gate but whose <node> is unknown is an error in the parser; it is
     returned as a claim here too, since such a name cannot be assigned either way.
     """
-    if len(name) < 4 or name[0] != "d" or name in assigned:
+    if name in assigned:
         return None
-    rest = name[1:]
-    near_miss = None
-    for i in range(1, len(rest) - 1):
-        if rest[i] != "d":
-            continue
-        out = rest[:i - 1] if rest[i - 1] == "_" and i > 1 else rest[:i]
-        if out in assigned and rest[i + 1:] in assigned:
-            return out, rest[i + 1:]
-        if out in gates:
-            near_miss = near_miss or (out, rest[i + 1:])
-    return near_miss
+    split, near_miss = read_claim(name, assigned, assigned, gates.__contains__)
+    return split or near_miss
 
 
 class _Term(NamedTuple):

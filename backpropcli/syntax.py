@@ -40,7 +40,7 @@ class Builder:
         """A new gate (carrying `name` if given), or a constant when every argument is one."""
         nodes = self.nodes
         for a in args:
-            if nodes[a].op != CONST:
+            if nodes[a][0] != CONST:  # Node.op, read by position: this is the parser's hot path
                 return self._append(op, args, start, end, name)
         values = tuple(nodes[a].value for a in args)
         try:
@@ -55,10 +55,12 @@ class Builder:
         return self.const(value, start, end)
 
     def _append(self, op: Op, args: tuple[int, ...], start: int, end: int, name: str | None = None) -> int:
-        if len(self.nodes) >= MAX_NODES:
+        nodes = self.nodes
+        count = len(nodes)
+        if count >= MAX_NODES:
             raise LimitError(f"the graph exceeds the limit of {MAX_NODES:,} nodes", self.source.locate(start))
-        self.nodes.append(tuple.__new__(Node, (op.name, args, name, None, start, end)))
-        return len(self.nodes) - 1
+        nodes.append(tuple.__new__(Node, (op.name, args, name, None, start, end)))
+        return count
 
     def named(self, root: int, name: str) -> int:
         """Give the statement's value its name; a bare reference to a named node gets a copy gate."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -12,8 +13,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 @pytest.fixture
-def update_goldens(request: pytest.FixtureRequest) -> bool:
-    return request.config.getoption("--update-goldens")
+def matches_golden(request: pytest.FixtureRequest):
+    """Compare what a user sees with its reviewed golden file; rewrite it under --update-goldens."""
+    update = request.config.getoption("--update-goldens")
+
+    def check(golden: Path, text: str) -> None:
+        if update:
+            golden.write_text(text, encoding="utf-8")
+        assert golden.exists(), f"missing {golden.name}: run pytest --update-goldens and review it"
+        assert text == golden.read_text(encoding="utf-8")
+
+    return check
 
 
 @pytest.fixture(autouse=True)

@@ -20,16 +20,13 @@ RUNS.update({
 
 
 @pytest.mark.parametrize("name", sorted(RUNS))
-def test_check_output_matches_golden(cli, monkeypatch, update_goldens, name):
+def test_check_output_matches_golden(cli, monkeypatch, matches_golden, name):
     monkeypatch.chdir(ROOT)
     result = cli("check", *RUNS[name])
     assert result.code in (0, 1), result
     assert result.err == ""
     golden = GOLDEN / f"{name}.txt"
-    if update_goldens:
-        golden.write_text(result.out, encoding="utf-8")
-    assert golden.exists(), f"missing {golden.name}: run pytest --update-goldens and review it"
-    assert result.out == golden.read_text(encoding="utf-8")
+    matches_golden(golden, result.out)
 
 
 def test_hook_manifest_runs_check_on_bp_files():

@@ -55,15 +55,12 @@ def _same(a, b) -> bool:
 
 @pytest.mark.parametrize("fmt", sorted(FORMATS))
 @pytest.mark.parametrize("case", EXPLAIN_CASES)
-def test_explanation_matches_golden(cli, update_goldens, case, fmt):
+def test_explanation_matches_golden(cli, matches_golden, case, fmt):
     options = ["--pseudocode"] if fmt == "pseudocode" else ["--format", fmt]
     result = cli("explain", "-f", str(CASES / f"{case}.bp"), *options)
     assert result.code == 0, result
     golden = GOLDEN / f"{case}.{FORMATS[fmt]}"
-    if update_goldens:
-        golden.write_text(result.out, encoding="utf-8")
-    assert golden.exists(), f"missing {golden.name}: run pytest --update-goldens and review it"
-    assert result.out == golden.read_text(encoding="utf-8")
+    matches_golden(golden, result.out)
 
 
 @pytest.mark.parametrize("path", SAMPLES + sorted(CASES.glob("explain_*.bp")), ids=lambda p: p.name)

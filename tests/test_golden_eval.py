@@ -17,15 +17,12 @@ EXTENSIONS = {"table": "txt", "json": "json", "markdown": "md"}
 
 @pytest.mark.parametrize("fmt", sorted(EXTENSIONS))
 @pytest.mark.parametrize("sample", SAMPLES)
-def test_sample_output_matches_golden(cli, monkeypatch, update_goldens, sample, fmt):
+def test_sample_output_matches_golden(cli, monkeypatch, matches_golden, sample, fmt):
     monkeypatch.chdir(ROOT)
     result = cli("eval", "-f", f"samples/{sample}", "--format", fmt)
     assert result.code in (0, 1), result
     golden = GOLDEN / f"eval_{Path(sample).stem}.{EXTENSIONS[fmt]}"
-    if update_goldens:
-        golden.write_text(result.out, encoding="utf-8")
-    assert golden.exists(), f"missing {golden.name}: run pytest --update-goldens and review it"
-    assert result.out == golden.read_text(encoding="utf-8")
+    matches_golden(golden, result.out)
 
 
 def test_output_is_identical_across_runs(cli, monkeypatch):

@@ -32,14 +32,11 @@ needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's d
 
 @pytest.mark.parametrize("fmt", sorted(EXTENSIONS))
 @pytest.mark.parametrize("case", GRAPH_CASES)
-def test_picture_matches_golden(cli, update_goldens, case, fmt):
+def test_picture_matches_golden(cli, matches_golden, case, fmt):
     result = cli("graph", "-f", str(CASES / f"{case}.bp"), "--format", fmt)
     assert result.code == 0, result
     golden = GOLDEN / f"{case}.{EXTENSIONS[fmt]}"
-    if update_goldens:
-        golden.write_text(result.out, encoding="utf-8")
-    assert golden.exists(), f"missing {golden.name}: run pytest --update-goldens and review it"
-    assert result.out == golden.read_text(encoding="utf-8")
+    matches_golden(golden, result.out)
 
 
 @pytest.mark.parametrize("fmt", sorted(EXTENSIONS))

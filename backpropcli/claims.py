@@ -12,11 +12,11 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 
 from .autodiff import Backward, kinked
-from .crosscheck import agree
+from .crosscheck import agree, within
 from .derivation import Neighbourhood, evaluate, one_sided, refs
 from .errors import BackpropError
 from .graph import Claim, Graph
-from .ops import OPS, Number, is_exact, show
+from .ops import OPS, Number, show
 
 PASSING = ("correct", "numeric")
 
@@ -117,11 +117,7 @@ class _Judge:
         """Equal to the truth (exactly, or within tol for floats); at a kink, anywhere in the interval."""
         if interval is None:
             return agree(value, true, self.tol)
-        lo, hi = interval
-        if is_exact(value) and is_exact(lo) and is_exact(hi):
-            return lo <= value <= hi
-        slack = self.tol * max(1.0, abs(float(lo)), abs(float(hi)))
-        return float(lo) - slack <= float(value) <= float(hi) + slack
+        return within(value, *interval, self.tol)
 
     def interval(self, node: int) -> tuple[Number, Number] | None:
         """At a kink: the one-sided derivatives and the backward pass's own subgradient, and all between."""

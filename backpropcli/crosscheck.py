@@ -208,7 +208,7 @@ def _local(st: _State, gate: int, pos: int, at_kink: bool) -> Check:
         st.sympy_partials[gate][pos] = ours
         text = f"[{show(lo)}, {show(hi)}]"
         note = "not differentiable here: any value between the one-sided derivatives is a subgradient"
-        return Check("kink" if _within(st, ours, lo, hi) else "fail", text, note=note)
+        return Check("kink" if within(ours, lo, hi, st.tol) else "fail", text, note=note)
     theirs = _evaluate(st, t, args, pos, exact=is_exact(st.values[gate]))
     if theirs is not None and type(theirs) is float and not agree(ours, theirs, st.tol):
         # the template compiled for floats can underflow or overflow on the way (-a/b**2 at
@@ -263,13 +263,15 @@ def _one_sided(st: _State, d, syms, args: list[Number], pos: int) -> tuple[Numbe
     return lo, hi
 
 
-def _within(st: _State, ours: Number, lo: Number, hi: Number) -> bool:
+def within(value: Number, lo: Number, hi: Number, tol: float) -> bool:
+    """A value between two one-sided derivatives: exactly where all three are exact, else with a
+    relative slack; never where a bound is nan."""
     if lo != lo or hi != hi:
         return False
-    if is_exact(ours) and is_exact(lo) and is_exact(hi):
-        return lo <= ours <= hi
-    slack = st.tol * max(1.0, abs(float(lo)), abs(float(hi)))
-    return float(lo) - slack <= float(ours) <= float(hi) + slack
+    if is_exact(value) and is_exact(lo) and is_exact(hi):
+        return lo <= value <= hi
+    slack = tol * max(1.0, abs(float(lo)), abs(float(hi)))
+    return float(lo) - slack <= float(value) <= float(hi) + slack
 
 
 def _number(expr) -> Number | None:
@@ -299,7 +301,8 @@ def _node_checks(st: _State) -> tuple[dict[int, Check], dict[int, str]]:
     graph = st.graph
     kinked = kinked_nodes(graph, st.back)
     formulas: dict[int, str] = {}
-    if _tree_size(graph) <= SYMBOLIC_TREE_CAP and _depth(graph) <= SYMBOLIC_DEPTH_CAP:
+    sizes, depths = expanded(graph, SYMBOLIC_TREE_CAP)
+    if sizes[graph.output] <= SYMBOLIC_TREE_CAP and depths[graph.output] <= SYMBOLIC_DEPTH_CAP:
         nodes = _symbolic_inputs(st, kinked, formulas)
         if len(graph.nodes) <= SYMBOLIC_NODE_CAP:
             nodes.update(_symbolic_totals(st, kinked, skip=set(nodes)))
@@ -316,21 +319,16 @@ def _node_checks(st: _State) -> tuple[dict[int, Check], dict[int, str]]:
     return nodes, formulas
 
 
-def _tree_size(graph: Graph) -> int:
-    """Size of the output's expression with every shared node written out again (capped)."""
+def expanded(graph: Graph, cap: int) -> tuple[list[int], list[int]]:
+    """Each node's expression size with every shared node written out again (capped at cap + 1),
+    and its depth: what sympy, which works on trees, will face. Counted on the DAG, in one pass."""
     size = [1] * len(graph.nodes)
-    for i, node in enumerate(graph.nodes):
-        if node.args:
-            size[i] = min(SYMBOLIC_TREE_CAP + 1, 1 + sum(size[a] for a in node.args))
-    return size[graph.output]
-
-
-def _depth(graph: Graph) -> int:
     depth = [0] * len(graph.nodes)
     for i, node in enumerate(graph.nodes):
         if node.args:
+            size[i] = min(cap + 1, 1 + sum(size[a] for a in node.args))
             depth[i] = 1 + max(depth[a] for a in node.args)
-    return depth[graph.output]
+    return size, depth
 
 
 def _fixed(st: _State, node: int):
@@ -360,7 +358,7 @@ def _total(st: _State, i: int, expr, sym, kinked: bool) -> Check:
     if kinked:
         lo, hi = _one_sided(st, d, (sym,), [st.values[i]], 0)
         text = f"[{show(lo)}, {show(hi)}]"
-        if _within(st, ours, lo, hi):
+        if within(ours, lo, hi, st.tol):
             return Check("kink", text, note="the gradient passes a kink; it lies between the one-sided derivatives")
         return Check("skip", text, note="the gradient passes a kink, where the subgradient convention differs "
                                         "from the one-sided derivatives (the function may be smooth here)")

@@ -20,7 +20,7 @@ from fractions import Fraction
 from functools import cached_property
 
 from .autodiff import Backward, backward, forward
-from .crosscheck import agree
+from .crosscheck import agree, expanded
 from .errors import BackpropError, EvalError
 from .graph import CONST, INPUT, Claim, Graph, Node
 from .ops import OPS, Number, exact
@@ -188,12 +188,7 @@ def _approx(v: Number) -> str:
 def _small(graph: Graph) -> bool:
     """Every node's expression, shared nodes written out, within the caps: sympy flattens sums and products
     as trees, not as the shared graph."""
-    size = [1] * len(graph.nodes)
-    depth = [0] * len(graph.nodes)
-    for i, node in enumerate(graph.nodes):
-        if node.args:
-            size[i] = min(SYMBOLIC_SIZE_CAP + 1, 1 + sum(size[a] for a in node.args))
-            depth[i] = 1 + max(depth[a] for a in node.args)
+    size, depth = expanded(graph, SYMBOLIC_SIZE_CAP)
     return max(size) <= SYMBOLIC_SIZE_CAP and max(depth) <= SYMBOLIC_DEPTH_CAP
 
 

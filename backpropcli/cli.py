@@ -9,28 +9,68 @@ import contextlib
 import os
 import signal
 import sys
+from collections.abc import Callable
 
 import click
 
 from . import __version__
-from .commands.check import check_command
-from .commands.eval import eval_command
-from .commands.explain import explain_command
-from .commands.graph import graph_command
-from .commands.output import EXIT_INPUT, EXIT_INTERRUPTED
-from .errors import BackpropError
+from .status import EXIT_INPUT, EXIT_INTERRUPTED
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+def _eval() -> click.Command:
+    from .commands.eval import eval_command
+
+    return eval_command
+
+
+def _check() -> click.Command:
+    from .commands.check import check_command
+
+    return check_command
+
+
+def _graph() -> click.Command:
+    from .commands.graph import graph_command
+
+    return graph_command
+
+
+def _explain() -> click.Command:
+    from .commands.explain import explain_command
+
+    return explain_command
+
+
+# name -> (loader, the line `backprop --help` shows). A command's module loads only when that command
+# runs (or its own --help is asked for), so `--version` and `--help` start with click alone.
+COMMANDS: dict[str, tuple[Callable[[], click.Command], str]] = {
+    "eval": (_eval, "Gradients gate by gate, cross-checked with sympy."),
+    "check": (_check, "Grade the hand-written backward pass in each PATH, line by line."),
+    "graph": (_graph, "Draw the computational graph: a tree, dot, mermaid, svg or png."),
+    "explain": (_explain, "Explain the backward pass step by step, in the lecture's words."),
+}
+
+
+class _Commands(click.Group):
+    """A group whose commands load on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        entry = COMMANDS.get(cmd_name)
+        return entry[0]() if entry else None
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, COMMANDS[name][1]) for name in self.list_commands(ctx)])
+
+
+@click.group(cls=_Commands,
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, "-V", "--version", prog_name="backprop")
 def main() -> None:
     """Backpropagation at the level of single gates, cross-checked with sympy."""
-
-
-main.add_command(eval_command)
-main.add_command(graph_command)
-main.add_command(explain_command)
-main.add_command(check_command)
 
 
 def run(argv: list[str] | None = None) -> None:
@@ -64,10 +104,6 @@ def run(argv: list[str] | None = None) -> None:
         _fail(f"error: {exc.format_message()}{hint}", EXIT_INPUT)
     except (click.Abort, KeyboardInterrupt):
         _fail("error: interrupted", EXIT_INTERRUPTED)
-    except BackpropError as exc:
-        if debug:
-            raise
-        _fail(exc.render(), exc.exit_code)
     except BrokenPipeError:
         # in process (argv given) the reader can still go away: stop quietly with the same status,
         # and point stdout at devnull so the interpreter's final flush does not raise again
@@ -75,9 +111,14 @@ def run(argv: list[str] | None = None) -> None:
         sys.exit(128 + signal.SIGPIPE)
     except MemoryError:
         _fail("error: out of memory: the input needs more memory than this machine has", EXIT_INPUT)
-    except Exception as exc:  # a safety net for bugs: tests and the fuzzer check it is never reached
+    except Exception as exc:
+        from .errors import BackpropError  # loaded already by whatever raised one
+
         if debug:
             raise
+        if isinstance(exc, BackpropError):
+            _fail(exc.render(), exc.exit_code)
+        # anything else is a bug: a safety net that tests and the fuzzer check is never reached
         _fail(f"error: internal error ({type(exc).__name__}: {ascii(str(exc))[:200]}); this is a bug in "
               f"backprop: rerun with --debug for the traceback", EXIT_INPUT)
 

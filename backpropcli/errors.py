@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 
+from .status import EXIT_INPUT
+
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 
 
@@ -49,7 +51,7 @@ class Source:
 class BackpropError(Exception):
     """Anything the user can cause. `exit_code` is the process status the CLI maps it to."""
 
-    exit_code = 2
+    exit_code = EXIT_INPUT
 
     def __init__(self, message: str, where: Location | None = None) -> None:
         super().__init__(message)

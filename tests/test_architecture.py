@@ -13,6 +13,7 @@ PACKAGE = Path(__file__).parent.parent / "backpropcli"
 
 # Each stage may import only from stages before it (or from its own folder).
 LAYERS = [
+    ["status"],
     ["errors"],
     ["ops"],
     ["graph"],
@@ -24,7 +25,9 @@ LAYERS = [
     ["derivation"],
     ["claims"],
     ["pipeline"],
-    ["grading", "explain"],
+    ["grading", "explain", "network"],
+    ["matrix"],
+    ["unroll"],
     ["render"],
     ["commands"],
     ["cli"],

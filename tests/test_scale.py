@@ -90,6 +90,33 @@ def test_no_check_never_imports_sympy(fmt):
     assert done.stderr.strip() == "0 []"
 
 
+@pytest.mark.parametrize("flag", ["--version", "--help"])
+def test_version_and_help_load_click_and_nothing_of_the_pipeline(flag):
+    script = (
+        "import sys\n"
+        "from backpropcli.cli import run\n"
+        "try:\n"
+        f"    run([{flag!r}])\n"
+        "finally:\n"
+        "    mine = sorted(m for m in sys.modules if m.startswith('backpropcli.'))\n"
+        "    print(mine, 'rich' in sys.modules, file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)
+    assert done.returncode == 0
+    assert done.stderr.strip() == "['backpropcli.cli', 'backpropcli.status'] False"
+    assert ("Commands:" if flag == "--help" else "version") in done.stdout
+
+
+def test_every_listed_command_loads_under_its_own_name(cli):
+    from backpropcli.cli import COMMANDS
+
+    listing = " ".join(cli("--help").out.split())
+    for name, (load, line) in COMMANDS.items():
+        assert load().name == name
+        assert f"{name} {line}" in listing
+        assert cli(name, "--help").code == 0
+
+
 def write(tmp_path, name: str, text: str) -> str:
     path = tmp_path / name
     path.write_text(text)

@@ -9,7 +9,8 @@ from dataclasses import dataclass, replace
 import click
 
 from ..errors import InputError
-from .output import EXIT_FAILED, EXIT_INPUT, EXIT_OK, glyphs
+from ..status import EXIT_FAILED, EXIT_INPUT, EXIT_OK
+from .output import glyphs
 
 
 def _table(results, g):

@@ -8,7 +8,8 @@ from collections.abc import Iterator
 import click
 
 from ..errors import BackpropError, InputError
-from .output import EXIT_FAILED, EXIT_OK, FORMATS, LANGUAGE_HELP, Progress, emit, emit_each, rows_option
+from ..status import EXIT_FAILED, EXIT_OK
+from .output import FORMATS, LANGUAGE_HELP, Progress, emit, emit_each, rows_option
 
 MANY_HELP = """\b
 Several programs: repeat -f, or list more paths after it (backprop eval -f

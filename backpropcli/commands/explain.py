@@ -9,7 +9,8 @@ import sys
 
 import click
 
-from .output import EXIT_OK, LANGUAGE_HELP, program_options
+from ..status import EXIT_OK
+from .output import LANGUAGE_HELP, program_options
 
 FORMATS = ("text", "markdown", "latex")
 

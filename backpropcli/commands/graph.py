@@ -13,7 +13,8 @@ import sys
 import click
 
 from ..errors import InputError
-from .output import EXIT_OK, LANGUAGE_HELP, program_options
+from ..status import EXIT_OK
+from .output import LANGUAGE_HELP, program_options
 
 FORMATS = ("tree", "dot", "mermaid", "svg", "png")
 IMAGES = ("svg", "png")

@@ -1,4 +1,4 @@
-"""What every command shares: exit statuses, output formats, writing renderings to stdout, progress."""
+"""What every command shares: output formats, writing renderings to stdout, progress."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from collections.abc import Callable, Iterable
 import click
 
 from ..errors import BackpropError, InputError
+from ..status import EXIT_FAILED, EXIT_OK
 
-EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 FORMATS = ("table", "json", "markdown")
 
 LANGUAGE_HELP = """\b

@@ -88,7 +88,9 @@ def _sweep(nodes: tuple, out: int, values: list, grads: list, partials: list, ki
             if g is None:
                 grads[i] = 0
                 continue
-            op, args = nodes[i][:2]
+            node = nodes[i]
+            op = node[0]
+            args = node[1]
             if len(args) == 2:
                 a, b = args
                 locs = partials[i] = rules[op]((values[a], values[b]), values[i])

@@ -18,6 +18,7 @@ MAX_DEPTH = 1000  # nested parentheses and calls in one statement
 MAX_NODES = 5_000_000
 
 _BIN, _UN, _PAREN, _CALL = range(4)
+_new_tuple = tuple.__new__  # a Node without NamedTuple's keyword-handling constructor
 
 
 class Builder:
@@ -30,7 +31,7 @@ class Builder:
     def leaf(self, op: str, name: str | None, value: Number | None, start: int, end: int) -> int:
         if len(self.nodes) >= MAX_NODES:
             raise LimitError(f"the graph exceeds the limit of {MAX_NODES:,} nodes", self.source.locate(start))
-        self.nodes.append(tuple.__new__(Node, (op, (), name, value, start, end)))
+        self.nodes.append(_new_tuple(Node, (op, (), name, value, start, end)))
         return len(self.nodes) - 1
 
     def const(self, value: Number, start: int, end: int) -> int:
@@ -41,7 +42,12 @@ class Builder:
         nodes = self.nodes
         for a in args:
             if nodes[a][0] != CONST:  # Node.op, read by position: this is the parser's hot path
-                return self._append(op, args, start, end, name)
+                count = len(nodes)
+                if count >= MAX_NODES:
+                    raise LimitError(f"the graph exceeds the limit of {MAX_NODES:,} nodes",
+                                     self.source.locate(start))
+                nodes.append(_new_tuple(Node, (op.name, args, name, None, start, end)))
+                return count
         values = tuple(nodes[a].value for a in args)
         try:
             value = op.forward(*values)
@@ -59,7 +65,7 @@ class Builder:
         count = len(nodes)
         if count >= MAX_NODES:
             raise LimitError(f"the graph exceeds the limit of {MAX_NODES:,} nodes", self.source.locate(start))
-        nodes.append(tuple.__new__(Node, (op.name, args, name, None, start, end)))
+        nodes.append(_new_tuple(Node, (op.name, args, name, None, start, end)))
         return count
 
     def named(self, root: int, name: str) -> int:
@@ -67,7 +73,7 @@ class Builder:
         node = self.nodes[root]
         if node.name is None and node.args and root == len(self.nodes) - 1:
             op, args, _, value, start, end = node
-            self.nodes[root] = tuple.__new__(Node, (op, args, name, value, start, end))
+            self.nodes[root] = _new_tuple(Node, (op, args, name, value, start, end))
             return root
         copy = self._append(UNARY["+"], (root,), node.start, node.end)
         self.nodes[copy] = self.nodes[copy]._replace(name=name)

@@ -25,15 +25,15 @@ from backpropcli.syntax import Builder
 def build_ours(prog: list[tuple]) -> Graph:
     """The Graph of the program, built node by node through the parser's Builder."""
     b = Builder(Source(""))
-    leaf, const, gate, named = b.leaf, b.const, b.gate, b.named
+    leaf, const, gate = b.leaf, b.const, b.gate
     ids: dict[str, int] = {}
     for stmt in prog:
         if len(stmt) == 2:
             ids[stmt[0]] = leaf(INPUT, stmt[0], stmt[1], 0, 0)
             continue
-        name, op, a, c = stmt
+        name, op, a, c = stmt  # one statement `name = a op c`: the gate carries its name, as the parser's are
         args = (ids[a],) if c is None else (ids[a], ids[c] if type(c) is str else const(c, 0, 0))
-        ids[name] = named(gate(OPS[op], args, 0, 0), name)
+        ids[name] = gate(OPS[op], args, 0, 0, name)
     return Graph(tuple(b.nodes), len(b.nodes) - 1)
 
 

@@ -12,8 +12,8 @@ from collections.abc import Callable, Container
 
 from .errors import InputError, LimitError, Source
 from .graph import CONST, INPUT, Claim, Graph, Node
-from .lexer import NAME, RESERVED, Statement, Token, keyword_message, statement, statements
-from .ops import BINARY, CONSTANTS, FUNCTIONS, UNARY, accepts
+from .lexer import NAME, RESERVED, Statement, Token, keyword_message, number, statement, statements
+from .ops import BINARY, CONSTANTS, FUNCTIONS, accepts
 from .syntax import Builder, expression
 
 MAX_INPUT_CHARS = 64 * 1024 * 1024
@@ -83,30 +83,50 @@ class _Program:
     def simple(self, m: re.Match) -> bool:
         """Read a one-line statement straight from its regex match; False sends it the long way.
 
-        The gate is made with its name at once: this path carries generated programs, where
-        building each node twice would be a visible share of the cost.
+        The gate is made with its name at once, and an input (`x = 0.5`, `x = -2`) is made as one
+        leaf: this path carries generated programs, where every call per line shows in the cost.
+        Anything unusual (a known or special name, a claim-like target, a bad number) goes the
+        long way, which gives the same graph or the error with its position.
         """
         target, fn, fn_arg, _, left, sym, right, negated, _ = m.groups()
         special = _SPECIAL
-        if (target in special or target in self.defined or target in self.claim_at or _claimlike(target)
-                or fn_arg in special or left in special or right in special or target in (left, right, fn_arg)):
+        defined = self.defined
+        if (target in defined or target in special or (target[0] == "d" and _claimlike(target))
+                or target in self.claim_at or left in special or right in special or fn_arg in special
+                or target in (left, right, fn_arg)):
             return False
         spans = m.regs
-        if fn is not None:
+        b = self.b
+        if sym is not None:
+            a = defined.get(left)
+            if a is None:
+                a = self.operand(left, spans[5][0])
+            c = defined.get(right)
+            if c is None:
+                c = self.operand(right, spans[7][0])
+            root = b.gate(BINARY[sym], (a, c), spans[5][0], spans[7][1], target)
+        elif fn is not None:
             op = _UNARY_CALLS.get(fn)
             if op is None:
                 return False
-            root = self.b.gate(op, (self.operand(fn_arg, spans[3][0]),), spans[2][0], spans[4][1], target)
-        elif negated is not None:  # folds to a constant, exactly as the token path does
-            literal = self.b.number(negated, spans[8][0], spans[8][1])
-            root = self.b.gate(UNARY["-"], (literal,), spans[8][0] - 1, spans[8][1])
-        elif sym is not None:
-            args = (self.operand(left, spans[5][0]), self.operand(right, spans[7][0]))
-            root = self.b.gate(BINARY[sym], args, spans[5][0], spans[7][1], target)
+            a = defined.get(fn_arg)
+            if a is None:
+                a = self.operand(fn_arg, spans[3][0])
+            root = b.gate(op, (a,), spans[2][0], spans[4][1], target)
+        elif negated is not None or not (left[0].isalpha() or left[0] == "_"):
+            try:
+                value = number(negated or left)
+            except ValueError:
+                return False
+            start = spans[1][0]
+            defined[target] = b.leaf(INPUT, target, -value if negated is not None else value, start,
+                                     spans[1][1])
+            self.def_at[target] = start
+            return True
         else:
             root = self.operand(left, spans[5][0])
-        if self.b.nodes[root].name == target:
-            self.last = self.defined[target] = root
+        if b.nodes[root][2] == target:  # Node.name: the gate carries the statement's name
+            self.last = defined[target] = root
             self.def_at[target] = spans[1][0]
         else:
             self.define(target, spans[1][0], root)

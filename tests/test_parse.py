@@ -40,6 +40,16 @@ def test_fast_path_and_token_path_build_the_same_graph(line):
     assert shape(program.format(line)) == shape(program.format(f"{target} = ({rhs})"))
 
 
+@pytest.mark.parametrize("line", ["t = 7", "t = -2", "t = - 0.75", "t = .5", "t = 1e-3", "t = 0", "t = -0.0",
+                                  "t = 12345678901234567890"])
+def test_an_input_line_makes_the_same_leaf_on_both_paths(line):
+    """An input is one leaf on the fast path; a trailing backslash sends the same line the token way."""
+    fast = parse(f"{line}\nf = t * 2\n").nodes[0]
+    slow = parse(f"{line} \\\n\nf = t * 2\n").nodes[0]
+    assert fast == slow and fast.op == "input" and fast.name == "t"
+    assert repr(fast.value) == repr(slow.value)  # -0.0 stays -0.0
+
+
 @pytest.mark.parametrize("layout", [
     "x = 3\ny = x * x\n",
     "x = 3\r\ny = x * x\r\n",  # CRLF

@@ -68,16 +68,20 @@ def _result(v: Number) -> Number:
     return exact(v)
 
 
+# The three commonest gates check a float result in line: the forward pass's hot path.
 def _add(a, b):
-    return _result(a + b)
+    v = a + b
+    return v if type(v) is float and v - v == 0 else _result(v)
 
 
 def _sub(a, b):
-    return _result(a - b)
+    v = a - b
+    return v if type(v) is float and v - v == 0 else _result(v)
 
 
 def _mul(a, b):
-    return _result(a * b)
+    v = a * b
+    return v if type(v) is float and v - v == 0 else _result(v)
 
 
 def _div(a, b):

@@ -58,32 +58,37 @@ def check_binding_name(name: str, item: str) -> None:
 
 
 def parse_value(text: str, name: str) -> Number:
-    """A value in the binding grammar: exact for integers and fractions, a finite float otherwise."""
+    """A binding's value: exact for integers and fractions, a finite float otherwise."""
+    return read_value(text, f"binding {name}=")
+
+
+def read_value(text: str, head: str) -> Number:
+    """A value in the binding grammar. `head` is what messages say before the value: 'binding x='."""
     if not text:
-        raise InputError(f"binding {name}= has no value; expected {VALUE_GRAMMAR}")
+        raise InputError(f"{head.rstrip()} has no value; expected {VALUE_GRAMMAR}")
     if len(text) > 2 * MAX_DIGITS + 3:
-        raise InputError(f"binding {name}=...: the value is longer than the limit of {MAX_DIGITS} digits")
+        raise InputError(f"{head}...: the value is longer than the limit of {MAX_DIGITS} digits")
     m = _FRACTION.match(text)
     if m:
-        return _fraction(m.group(1), m.group(2), name, text)
+        return _fraction(m.group(1), m.group(2), head, text)
     m = _DECIMAL.match(text)
     if m:
         try:
             value = number(m.group(2))
         except ValueError as exc:
-            raise InputError(f"binding {name}={_echo(text)}: {exc}") from None
+            raise InputError(f"{head}{_echo(text)}: {exc}") from None
         return -value if m.group(1) == "-" else value
     if text.lower().lstrip("+-") in _NOT_FINITE:
-        raise InputError(f"binding {name}={_echo(text)}: values must be finite numbers")
-    raise InputError(f"binding {name}={_echo(text)} is not a number; expected {VALUE_GRAMMAR}")
+        raise InputError(f"{head}{_echo(text)}: values must be finite numbers")
+    raise InputError(f"{head}{_echo(text)} is not a number; expected {VALUE_GRAMMAR}")
 
 
-def _fraction(top: str, bottom: str, name: str, text: str) -> Number:
+def _fraction(top: str, bottom: str, head: str, text: str) -> Number:
     if max(len(top), len(bottom)) > MAX_DIGITS:
-        raise InputError(f"binding {name}=...: the value is longer than the limit of {MAX_DIGITS} digits")
+        raise InputError(f"{head}...: the value is longer than the limit of {MAX_DIGITS} digits")
     den = int(bottom)
     if den == 0:
-        raise InputError(f"binding {name}={_echo(text)} divides by zero")
+        raise InputError(f"{head}{_echo(text)} divides by zero")
     value = Fraction(int(top), den)
     return value.numerator if value.denominator == 1 else value
 

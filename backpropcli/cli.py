@@ -41,6 +41,12 @@ def _explain() -> click.Command:
     return explain_command
 
 
+def _mlp() -> click.Command:
+    from .commands.mlp import mlp_command
+
+    return mlp_command
+
+
 # name -> (loader, the line `backprop --help` shows). A command's module loads only when that command
 # runs (or its own --help is asked for), so `--version` and `--help` start with click alone.
 COMMANDS: dict[str, tuple[Callable[[], click.Command], str]] = {
@@ -48,6 +54,7 @@ COMMANDS: dict[str, tuple[Callable[[], click.Command], str]] = {
     "check": (_check, "Grade the hand-written backward pass in each PATH, line by line."),
     "graph": (_graph, "Draw the computational graph: a tree, dot, mermaid, svg or png."),
     "explain": (_explain, "Explain the backward pass step by step, in the lecture's words."),
+    "mlp": (_mlp, "Backprop through a small MLP layer by layer, checked against the gates."),
 }
 
 

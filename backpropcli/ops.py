@@ -191,6 +191,19 @@ OPS: dict[str, Op] = {
     )
 }
 
+# Layer activations of `backprop mlp`: the ops a network layer may apply unit by unit, each with
+# its derivative written for the matrix route as a function of z and a = op(z), so the layer
+# formulas do not borrow the node engine's partials. relu takes 0 at z = 0, the same
+# minimum-norm subgradient as the engine. A layer may also be "identity" (a = z), not an op.
+# The first row is the command's default activation.
+ACTIVATIONS: dict[str, Callable[[Number, Number], Number]] = {
+    "sigmoid": lambda z, a: _mul(a, _sub(1, a)),
+    "tanh": lambda z, a: _sub(1, _mul(a, a)),
+    "relu": lambda z, a: 1 if z > 0 else 0,
+}
+# The op binary cross-entropy applies to the outputs: -(t log a + (1 - t) log(1 - a)).
+CROSS_ENTROPY_LOG = OPS["log"]
+
 BINARY: dict[str, Op] = {s: op for op in OPS.values() if op.arity == (2, 2) for s in op.symbols}
 UNARY: dict[str, Op] = {s: op for op in OPS.values() if op.arity == (1, 1) for s in op.symbols}
 FUNCTIONS: dict[str, Op] = {f: op for op in OPS.values() for f in op.functions}

@@ -44,8 +44,8 @@ def glyphs():
 
     encoding = getattr(sys.stdout, "encoding", None) or "ascii"
     try:
-        (UNICODE.ok + UNICODE.bad + UNICODE.kink + UNICODE.skip + UNICODE.partial + UNICODE.times + "\u2500").encode(
-            encoding)
+        (UNICODE.ok + UNICODE.bad + UNICODE.kink + UNICODE.skip + UNICODE.partial + UNICODE.times + UNICODE.delta
+         + UNICODE.levels + "\u2500").encode(encoding)
     except (UnicodeEncodeError, LookupError):
         return ASCII
     return UNICODE

@@ -21,9 +21,11 @@ class Glyphs:
     skip: str = "\u2013"  # en dash
     partial: str = "∂"
     times: str = "\u00d7"  # multiplication sign
+    delta: str = "\u03b4"  # delta: dL/dz of a layer
+    levels: str = "\u2581\u2582\u2583\u2584\u2585\u2586\u2587\u2588"  # lower eighth block up to full block
 
 
-ASCII = Glyphs("ok", "FAIL", "kink", "-", "d", "x")
+ASCII = Glyphs("ok", "FAIL", "kink", "-", "d", "x", "delta", "_.:-=+*#")
 UNICODE = Glyphs()
 
 

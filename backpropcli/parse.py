@@ -63,14 +63,15 @@ class _Program:
         self.constants: dict[str, float | None] = {}  # pi and e, once known not to be the program's own names
 
     def run(self) -> Graph:
+        simple = self.simple
         for stmt in statements(self.source):
+            if type(stmt) is not Statement and self.bare is None:
+                if simple(stmt):
+                    continue
+                stmt = statement(self.source, stmt.start())[0]
             if self.bare is not None:
                 raise self.error("a bare expression must be the last statement (or give it a name: f = ...)",
                                  self.bare)
-            if type(stmt) is not Statement:
-                if self.simple(stmt):
-                    continue
-                stmt = statement(self.source, stmt.start())[0]
             toks = stmt.tokens
             if len(toks) >= 2 and toks[1].text == "=" and toks[0].kind is NAME:
                 self.assignment(toks[0], toks[2:], stmt)
@@ -95,41 +96,41 @@ class _Program:
                 or target in self.claim_at or left in special or right in special or fn_arg in special
                 or target in (left, right, fn_arg)):
             return False
-        spans = m.regs
+        at = m.start
         b = self.b
         if sym is not None:
             a = defined.get(left)
             if a is None:
-                a = self.operand(left, spans[5][0])
+                a = self.operand(left, at(5))
             c = defined.get(right)
             if c is None:
-                c = self.operand(right, spans[7][0])
-            root = b.gate(BINARY[sym], (a, c), spans[5][0], spans[7][1], target)
+                c = self.operand(right, at(7))
+            root = b.gate(BINARY[sym], (a, c), at(5), m.end(7), target)
         elif fn is not None:
             op = _UNARY_CALLS.get(fn)
             if op is None:
                 return False
             a = defined.get(fn_arg)
             if a is None:
-                a = self.operand(fn_arg, spans[3][0])
-            root = b.gate(op, (a,), spans[2][0], spans[4][1], target)
+                a = self.operand(fn_arg, at(3))
+            root = b.gate(op, (a,), at(2), m.end(4), target)
         elif negated is not None or not (left[0].isalpha() or left[0] == "_"):
             try:
                 value = number(negated or left)
             except ValueError:
                 return False
-            start = spans[1][0]
+            start = at(1)
             defined[target] = b.leaf(INPUT, target, -value if negated is not None else value, start,
-                                     spans[1][1])
+                                     m.end(1))
             self.def_at[target] = start
             return True
         else:
-            root = self.operand(left, spans[5][0])
+            root = self.operand(left, at(5))
         if b.nodes[root][2] == target:  # Node.name: the gate carries the statement's name
             self.last = defined[target] = root
-            self.def_at[target] = spans[1][0]
+            self.def_at[target] = at(1)
         else:
-            self.define(target, spans[1][0], root)
+            self.define(target, at(1), root)
         return True
 
     def operand(self, text: str, start: int) -> int:

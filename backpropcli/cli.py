@@ -116,6 +116,12 @@ def run(argv: list[str] | None = None) -> None:
         # and point stdout at devnull so the interpreter's final flush does not raise again
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(128 + signal.SIGPIPE)
+    except OSError as exc:
+        # stdout could not take the output (a full disk, a device error); files the program reads
+        # or writes itself report their own errors. Point stdout at devnull so the interpreter's
+        # final flush does not fail again on what is still buffered.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _fail(f"error: cannot write the output: {exc.strerror or exc}", EXIT_INPUT)
     except MemoryError:
         _fail("error: out of memory: the input needs more memory than this machine has", EXIT_INPUT)
     except Exception as exc:

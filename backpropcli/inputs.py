@@ -26,7 +26,7 @@ def program(args: tuple[str, ...], path: str | None) -> tuple[str, str, tuple[st
     return args[0], "<expr>", args[1:]
 
 
-def read_input(path: str) -> str:
+def read_input(path: str, kind: str = "program") -> str:
     """Bytes from a file or stdin, capped while reading, decoded as UTF-8 (a BOM is allowed)."""
     try:
         if path == "-":
@@ -38,7 +38,7 @@ def read_input(path: str) -> str:
             with open(path, "rb") as handle:
                 data = handle.read(MAX_INPUT_BYTES + 1)
     except IsADirectoryError:
-        raise InputError(f"{path!a} is a directory, not a program file") from None
+        raise InputError(f"{path!a} is a directory, not a {kind} file") from None
     except FileNotFoundError:
         raise InputError(f"no such file: {path!a}") from None
     except OSError as exc:

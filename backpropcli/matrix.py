@@ -12,9 +12,10 @@ ops.exact bounding them; gradient descent runs in floats, where exact steps woul
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from fractions import Fraction
+from itertools import chain
 from operator import mul
 
 from .errors import InputError, LimitError
@@ -98,13 +99,24 @@ def _forward(network: Network, x: Matrix) -> tuple[list[Matrix], list[Matrix]]:
     acts: list[Matrix] = [x]
     for layer, (w, b, name) in enumerate(zip(network.weights, network.biases, network.activations, strict=True), 1):
         inputs = columns(acts[-1])  # per example, the units before
-        z = tuple(tuple(exact(sum(map(mul, row, col)) + bias) for col in inputs)
+        z = tuple(tuple(_sum(chain(map(mul, row, col), (bias,))) for col in inputs)
                   for row, bias in zip(w, b, strict=True))
         _finite(z, f"z{layer}_{{j}} of example {{c}}")
         act = FORWARD[name]
         zs.append(z)
         acts.append(tuple(tuple(exact(act(v)) for v in unit) for unit in z))
     return zs, acts
+
+
+def _sum(values: Iterable[Number]) -> Number:
+    """Left to right, as the unrolled program adds, and kept bounded after every addition as the
+    engine's add gate is: exact while small, a float past the op table's limit on exact size."""
+    total: Number = 0
+    for v in values:
+        total = total + v
+        if type(total) is not float:
+            total = exact(total)
+    return total
 
 
 def _mean(v: Number, count: int) -> Number:
@@ -115,7 +127,7 @@ def _mean(v: Number, count: int) -> Number:
 def _backward(network: Network, zs: list[Matrix], acts: list[Matrix], t: Matrix, loss: Loss) -> Pass:
     out = acts[-1]
     count = len(out) * len(out[0])  # outputs * examples
-    total = _mean(sum(loss.share(a, y) for unit, targets in zip(out, t, strict=True)
+    total = _mean(_sum(loss.share(a, y) for unit, targets in zip(out, t, strict=True)
                       for a, y in zip(unit, targets, strict=True)), count)
     _finite(((total,),), "L")
     upstream = tuple(tuple(_mean(loss.slope(a, y), count) for a, y in zip(unit, targets, strict=True))
@@ -126,13 +138,13 @@ def _backward(network: Network, zs: list[Matrix], acts: list[Matrix], t: Matrix,
         delta = tuple(tuple(exact(g * slope(z, a)) for g, z, a in zip(*rows, strict=True))
                       for rows in zip(upstream, zs[layer - 1], acts[layer], strict=True))
         _finite(delta, f"dL/dz{layer}_{{j}} of example {{c}}")
-        dW = tuple(tuple(exact(sum(map(mul, d, unit))) for unit in acts[layer - 1]) for d in delta)
+        dW = tuple(tuple(_sum(map(mul, d, unit)) for unit in acts[layer - 1]) for d in delta)
         _finite(dW, f"dL/dw{layer}_{{j}}_{{c}}")
-        db = tuple(exact(sum(d)) for d in delta)
+        db = tuple(_sum(d) for d in delta)
         _finite((db,), f"dL/db{layer}_{{c}}")
         layers.append(Layer(zs[layer - 1], acts[layer], delta, dW, db))
         if layer > 1:  # (W^l)^T delta^l: what each unit before receives
-            upstream = tuple(tuple(sum(map(mul, col, per_example)) for per_example in columns(delta))
+            upstream = tuple(tuple(_sum(map(mul, col, per_example)) for per_example in columns(delta))
                              for col in columns(network.weights[layer - 1]))
     return Pass(total, tuple(reversed(layers)))
 

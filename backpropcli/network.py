@@ -114,7 +114,7 @@ def _vector(text: str, option: str, sizes: tuple[int, ...], layer: int, unit: st
 def read_examples(path: str, sizes: tuple[int, ...]) -> Examples:
     """A CSV file: per row the inputs, then the targets. Blank lines and # comments are skipped;
     a first row of words only is a header."""
-    text = read_input(path)
+    text = read_input(path, "CSV")
     name = "<stdin>" if path == "-" else path
     width = sizes[0] + sizes[-1]
     rows: list[Vector] = []
@@ -128,15 +128,16 @@ def read_examples(path: str, sizes: tuple[int, ...]) -> Examples:
             continue
         where = Location(number, 1, line, name)
         if len(cells) != width:
-            raise InputError(f"the row has {len(cells)} values; --layers {','.join(map(str, sizes))} needs "
+            raise InputError(f"the row has {_plural(len(cells), 'value')}; --layers {','.join(map(str, sizes))} needs "
                              f"{width}: {_plural(sizes[0], 'input')}, then {_plural(sizes[-1], 'target')}", where)
         if len(rows) == MAX_EXAMPLES:
             raise LimitError(f"more than {MAX_EXAMPLES} examples; that is the limit", where)
         rows.append(tuple(_cell(c, number, line, name, sum(map(len, cells[:k])) + k + 1, k + 1)
                           for k, c in enumerate(cells)))
     if not rows:
-        raise InputError(f"{name}: no examples (rows of {_plural(sizes[0], 'input')}, then "
-                         f"{_plural(sizes[-1], 'target')})")
+        read = " (its one row was read as a header: cells are separated by commas)" if header else ""
+        raise InputError(f"{name}: no examples{read}; each row holds {_plural(sizes[0], 'input')}, then "
+                         f"{_plural(sizes[-1], 'target')}, separated by commas")
     return Examples(tuple(r[: sizes[0]] for r in rows), tuple(r[sizes[0]:] for r in rows))
 
 
@@ -171,7 +172,7 @@ def seeded(sizes: tuple[int, ...], activations: tuple[str, ...], seed: int) -> N
 
 def read_weights(path: str, sizes: tuple[int, ...], activations: tuple[str, ...]) -> Network:
     """{"layers": [{"W": [[...], ...], "b": [...]}, ...]}, checked against --layers."""
-    text = read_input(path)
+    text = read_input(path, "weights")
     name = "<stdin>" if path == "-" else path
     try:
         data = json.loads(text, parse_float=_json_number(name), parse_int=_json_number(name),
@@ -207,14 +208,14 @@ def _layer(data: object, path: str, layer: int, sizes: tuple[int, ...]) -> tuple
     needs = f"--layers {','.join(map(str, sizes))} needs"
     rows, b = data["W"], data["b"]
     if not isinstance(rows, list) or len(rows) != sizes[layer]:
-        raise InputError(f"{path}: layer {layer}'s W has {_count(rows, 'rows')}; {needs} {sizes[layer]} "
+        raise InputError(f"{path}: layer {layer}'s W has {_count(rows, 'row')}; {needs} {sizes[layer]} "
                          f"(one per output unit)")
     for j, row in enumerate(rows):
         if not isinstance(row, list) or len(row) != sizes[layer - 1]:
-            raise InputError(f"{path}: layer {layer}'s W row {j} has {_count(row, 'entries')}; {needs} "
+            raise InputError(f"{path}: layer {layer}'s W row {j} has {_count(row, 'entry')}; {needs} "
                              f"{sizes[layer - 1]} (one per input unit)")
     if not isinstance(b, list) or len(b) != sizes[layer]:
-        raise InputError(f"{path}: layer {layer}'s b has {_count(b, 'entries')}; {needs} {sizes[layer]} "
+        raise InputError(f"{path}: layer {layer}'s b has {_count(b, 'entry')}; {needs} {sizes[layer]} "
                          f"(one per output unit)")
     weights = tuple(tuple(_entry(v, f"{path}: layer {layer}'s W[{j}][{k}] = ") for k, v in enumerate(row))
                     for j, row in enumerate(rows))
@@ -222,11 +223,13 @@ def _layer(data: object, path: str, layer: int, sizes: tuple[int, ...]) -> tuple
 
 
 def _plural(n: int, thing: str) -> str:
-    return f"{n} {thing}{'s' * (n != 1)}"
+    if n == 1:
+        return f"1 {thing}"
+    return f"{n} {thing[:-1]}ies" if thing.endswith("y") else f"{n} {thing}s"
 
 
-def _count(value: object, things: str) -> str:
-    return f"{len(value)} {things}" if isinstance(value, list) else f"no list of {things}"
+def _count(value: object, thing: str) -> str:
+    return _plural(len(value), thing) if isinstance(value, list) else f"no list of {thing}s"
 
 
 def _entry(value: object, head: str) -> Number:

@@ -102,7 +102,10 @@ def _pow_partials(args, out):
     # d/db a**b = a**b * log a exists only for a > 0 (it is 0 at a = 0 when b > 0); the
     # backward pass asks for it only when the exponent depends on an input.
     if a > 0:
-        return da, out * math.log(a)
+        try:
+            return da, out * math.log(a)
+        except OverflowError:  # an exact power beyond the float range: no float slope either
+            return da, math.inf
     return da, (0 if a == 0 and b > 0 else math.nan)
 
 

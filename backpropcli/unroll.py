@@ -8,17 +8,18 @@ weights are shared. The claims dLd<name> are the layer formulas written out unit
 
 from __future__ import annotations
 
+import math
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from itertools import pairwise
 
-from .crosscheck import agree
 from .errors import LimitError
 from .explain import FORMULAS, grouped
 from .matrix import SLOPE, Descent, Layer, Loss, Pass, run
-from .network import IDENTITY, Examples, Network
-from .ops import CROSS_ENTROPY_LOG, OPS, Number
+from .network import IDENTITY, Examples, Matrix, Network
+from .ops import CROSS_ENTROPY_LOG, OPS, Number, is_exact
 from .pipeline import analyze
 
 MAX_WEIGHT_USES = 200_000  # examples * weights: the unrolled program has about twice as many nodes
@@ -229,20 +230,50 @@ def study(network: Network, examples: Examples, loss: Loss, tol: float) -> Study
 
 
 def compare(network: Network, examples: Examples, matrix: Pass, node: Pass, tol: float) -> Iterator[Agreement]:
-    """Every quantity of both routes, in the order the tables show them: L, then per layer and unit."""
+    """Every quantity of both routes, in the order the tables show them: L, then per layer and unit.
+
+    Exact values must be equal. Floats must agree within `tol` relative to the larger of the two,
+    or within `tol` times the largest entry of the same quantity in that layer: an entry near zero
+    (a sum that cancels) is judged at its neighbours' scale, never against a fixed floor that a
+    deep network's tiny but wrong gradients would slip under."""
     names = _Names(examples.count)
 
-    def pair(name: str, quantity: str, layer: int, j: int, ours: Number, theirs: Number) -> Agreement:
-        return Agreement(name, quantity, layer, j, ours, theirs, agree(ours, theirs, tol))
+    def pair(name: str, quantity: str, layer: int, j: int, ours: Number, theirs: Number, scale: float) -> Agreement:
+        return Agreement(name, quantity, layer, j, ours, theirs, close(ours, theirs, tol, scale))
 
-    yield pair("L", "L", 0, 0, matrix.loss, node.loss)
+    yield pair("L", "L", 0, 0, matrix.loss, node.loss, 0.0)
     for layer, (ours, theirs) in enumerate(zip(matrix.layers, node.layers, strict=True), 1):
+        z_, a_, d_ = _largest(ours.z), _largest(ours.a), _largest(ours.delta)
+        w_, b_ = _largest(ours.dW), _largest((ours.db,))
         for j in range(network.sizes[layer]):
             for e in range(examples.count):
                 z = names.unit("z", layer, j, e)
-                yield pair(z, "z", layer, j, ours.z[j][e], theirs.z[j][e])
-                yield pair(names.unit("a", layer, j, e), "a", layer, j, ours.a[j][e], theirs.a[j][e])
-                yield pair(f"dLd{z}", "delta", layer, j, ours.delta[j][e], theirs.delta[j][e])
+                yield pair(z, "z", layer, j, ours.z[j][e], theirs.z[j][e], z_)
+                yield pair(names.unit("a", layer, j, e), "a", layer, j, ours.a[j][e], theirs.a[j][e], a_)
+                yield pair(f"dLd{z}", "delta", layer, j, ours.delta[j][e], theirs.delta[j][e], d_)
             for k in range(network.sizes[layer - 1]):
-                yield pair(f"dLdw{layer}_{j}_{k}", "dW", layer, j, ours.dW[j][k], theirs.dW[j][k])
-            yield pair(f"dLdb{layer}_{j}", "db", layer, j, ours.db[j], theirs.db[j])
+                yield pair(f"dLdw{layer}_{j}_{k}", "dW", layer, j, ours.dW[j][k], theirs.dW[j][k], w_)
+            yield pair(f"dLdb{layer}_{j}", "db", layer, j, ours.db[j], theirs.db[j], b_)
+
+
+def close(ours: Number, theirs: Number, tol: float, scale: float) -> bool:
+    """Equal if both are exact; else within tol relative to the larger, or to `scale`."""
+    if is_exact(ours) and is_exact(theirs):
+        return ours == theirs
+    try:
+        a, b = float(ours), float(theirs)
+    except OverflowError:  # an exact value beyond the float range cannot be near a float
+        return False
+    return math.isclose(a, b, rel_tol=tol, abs_tol=tol * scale)
+
+
+def _largest(matrix: Matrix) -> float:
+    """The largest magnitude in a matrix, as a float (the float range's end for larger exact ones)."""
+    top = 0.0
+    for row in matrix:
+        for v in row:
+            try:
+                top = max(top, abs(float(v)))
+            except OverflowError:
+                return sys.float_info.max
+    return top

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -127,3 +128,21 @@ def test_options_that_would_pass_anything_are_refused(cli, option):
     result = cli("eval", "x*y", "x=1", "y=2", *option)
     assert result.code == 2
     assert result.err.startswith("error: ")
+
+
+def test_an_exact_power_beyond_the_float_range_keeps_its_gradient(cli):
+    """d/dx x**2 at x = 10**200 is 2*10**200, exact; the exponent's own slope (x**2 * log x) is
+    beyond the float range, but the exponent is a constant and needs none."""
+    big = 10**200
+    out = cli("eval", "x**2", f"x={big}", "--format", "json")
+    assert out.code == 0, out.err
+    doc = json.loads(out.out)
+    assert doc["gradients"]["x"] == 2 * big and doc["checks"]["failed"] == 0
+
+
+def test_json_writes_a_fraction_beyond_the_float_range_as_its_nearest_integer(cli):
+    big = 10**400
+    out = cli("eval", "x/3", f"x={big}", "--no-check", "--format", "json")
+    assert out.code == 0, out.err
+    doc = json.loads(out.out)
+    assert doc["value"] == round(Fraction(big, 3)) and doc["value_text"] == f"{big}/3"

@@ -375,6 +375,18 @@ def test_stdout_closed_before_start_keeps_the_verdict():
     assert proc.returncode == 0 and proc.stderr == b""
 
 
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.parametrize("args", [("eval", "x * 2", "x=1", "--no-check"),
+                                  ("eval", "x * 2", "x=1", "--format", "json"),
+                                  ("mlp", "--layers", "2,1", "--input", "1,2", "--target", "1")])
+def test_a_full_disk_is_one_error_line(args):
+    with open("/dev/full", "wb") as full:
+        proc = subprocess.run([sys.executable, "-m", "backpropcli", *args], stdin=subprocess.DEVNULL,
+                              stdout=full, stderr=subprocess.PIPE, cwd=ROOT, timeout=120, check=False)
+    assert proc.returncode == 2
+    assert proc.stderr.decode() == "error: cannot write the output: No space left on device\n"
+
+
 def test_ascii_terminal_gets_ascii_output_and_errors():
     env = {"PYTHONIOENCODING": "ascii"}
     ok = backprop("eval", "-f", "samples/lecture27.bp", env=env)

@@ -3,6 +3,7 @@ gradient descent, the emitted program read back by eval and check, errors, and g
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from fractions import Fraction
@@ -15,20 +16,21 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from backpropcli import matrix
+from backpropcli import matrix, unroll
 from backpropcli.matrix import LOSSES, descend, run
 from backpropcli.network import (
     LAYER_ACTIVATIONS,
     Examples,
     Network,
     decimal,
+    one_example,
     read_weights,
     seeded,
     weights_json,
 )
 from backpropcli.ops import exact, is_exact
 from backpropcli.render.cells import ASCII, UNICODE
-from backpropcli.render.mlp_table import curve
+from backpropcli.render.mlp_table import CURVE, curve
 from backpropcli.unroll import program, study
 
 ROOT = Path(__file__).parent.parent
@@ -122,6 +124,28 @@ def test_a_wrong_layer_formula_is_caught(cli, monkeypatch):
     assert out.out.rstrip().endswith("checks: 9 passed, 17 failed")
 
 
+def test_a_tiny_wrong_gradient_deep_in_a_network_is_caught(monkeypatch):
+    """17 layers of sigmoid: the first layer's dL/dW are about 1e-12, below any fixed absolute floor.
+    Doubling them in the matrix route must still fail every one of them."""
+    sizes = (2,) + (2,) * 16 + (1,)
+    net = seeded(sizes, ("sigmoid",) * 17, 0)
+    ex = one_example("0.5,-1.2", "1", sizes)
+    honest = unroll.study(net, ex, LOSSES["mse"], 1e-9)
+    assert honest.ok and 0 < max(abs(v) for row in honest.matrix.layers[0].dW for v in row) < 1e-11
+    original = unroll.run
+
+    def doubled(*args):
+        done = original(*args)
+        first = done.layers[0]
+        wrong = dataclasses.replace(first, dW=tuple(tuple(2 * v for v in row) for row in first.dW))
+        return dataclasses.replace(done, layers=(wrong, *done.layers[1:]))
+
+    monkeypatch.setattr(unroll, "run", doubled)
+    caught = unroll.study(net, ex, LOSSES["mse"], 1e-9)
+    failed = [a.name for a in caught.agreements if not a.ok]
+    assert failed == ["dLdw1_0_0", "dLdw1_0_1", "dLdw1_1_0", "dLdw1_1_1"]
+
+
 # ---- gradient descent ------------------------------------------------------------------------------
 
 def test_gradient_descent_separates_and(cli):
@@ -166,7 +190,7 @@ def test_decimals_are_exact():
 def test_loss_curve_in_blocks_and_in_ascii():
     assert curve((4.0, 2.0, 1.0, 0.0), UNICODE) == "█▅▃▁"
     assert curve((4.0, 2.0, 1.0, 0.0), ASCII) == "#=:_"
-    assert len(curve(tuple(float(v) for v in range(1000, 0, -1)), UNICODE)) == 60
+    assert len(curve(tuple(float(v) for v in range(1000, 0, -1)), UNICODE)) == CURVE
 
 
 # ---- the emitted program ---------------------------------------------------------------------------
@@ -262,6 +286,17 @@ BAD = [
                  "--lr takes a positive number", id="lr"),
     pytest.param(("--layers", "2,1", "--input", "1,2", "--target", "1", "--seed", "1", "--weights", "w.json"),
                  "give --seed or --weights, not both", id="seed-and-weights"),
+    pytest.param(("--layers", "2,1", "--input", "1,2", "--target", "1", "--seed", "-5"),
+                 "--seed takes a whole number from 0 up, not -5", id="negative-seed"),
+    pytest.param(("--layers", "2,1", "--data", "-", "--weights", "-"),
+                 "--weights and --data cannot both read stdin", id="two-stdins"),
+    pytest.param(("--layers", "2,1", "--input", "1,2", "--target", "1", "--emit", "-", "--weights-out", "-"),
+                 "--emit and --weights-out cannot both write to stdout", id="two-stdouts"),
+    pytest.param(("--layers", "2,1", "--input", "1,2", "--target", "1", "--lr", "0.5"),
+                 "--lr is the step size of gradient descent: give --steps N too", id="lr-without-steps"),
+    pytest.param(("--layers", "2,1", "--data", "/"), "'/' is a directory, not a CSV file", id="data-directory"),
+    pytest.param(("--layers", "2,1", "--weights", "/", "--input", "1,2", "--target", "1"),
+                 "'/' is a directory, not a weights file", id="weights-directory"),
 ]
 
 
@@ -273,11 +308,26 @@ def test_bad_input_exits_2_with_one_line(cli, args, says):
     assert "Traceback" not in out.err
 
 
+def test_weights_out_to_stdout_replaces_the_report(cli, tmp_path):
+    out = cli("mlp", "--layers", "2,1", "--input", "1,2", "--target", "1", "--weights-out", "-")
+    assert out.code == 0, out
+    doc = json.loads(out.out)  # the weights file alone: one JSON document
+    assert len(doc["layers"]) == 1 and len(doc["layers"][0]["W"][0]) == 2
+
+
+def test_a_one_row_file_with_other_separators_says_it_was_read_as_a_header(cli, tmp_path):
+    path = tmp_path / "tabs.csv"
+    path.write_text("1\t2\t1\n")
+    out = cli("mlp", "--layers", "2,1", "--data", str(path))
+    assert out.code == 2
+    assert "its one row was read as a header: cells are separated by commas" in out.err
+
+
 @pytest.mark.parametrize(("text", "says"), [
     ('{"layers": [{"W": [[1, 2], [3, 4], [5, 6]], "b": [0, 0, 0]}, {"W": [[1, 2, 3], [1, 1, 1]], "b": [0]}]}',
      "weights.json: layer 2's W has 2 rows; --layers 2,3,1 needs 1 (one per output unit)"),
     ('{"layers": [{"W": [[1, 2], [3], [5, 6]], "b": [0, 0, 0]}, {"W": [[1, 2, 3]], "b": [0]}]}',
-     "layer 1's W row 1 has 1 entries; --layers 2,3,1 needs 2 (one per input unit)"),
+     "layer 1's W row 1 has 1 entry; --layers 2,3,1 needs 2 (one per input unit)"),
     ('{"layers": [{"W": [[1, 2], [3, 4], [5, 6]], "b": [0, 0]}, {"W": [[1, 2, 3]], "b": [0]}]}',
      "layer 1's b has 2 entries; --layers 2,3,1 needs 3 (one per output unit)"),
     ('{"layers": [{"W": [[1, 2], [3, 4], [5, 6]], "b": [0, 0, 0]}]}',
@@ -391,3 +441,21 @@ def test_any_options_get_a_defined_outcome(cli, layers, inputs, targets, activat
     assert "internal error" not in out.err and "Traceback" not in out.err
     if out.code == 2:
         assert out.err.startswith("error: ") and out.err.count("\n") == 1
+
+
+def test_exact_values_beyond_the_float_range_are_compared_and_shown(cli, tmp_path):
+    """x = 1e200 exactly: L = (1e200 - 1)**2 is beyond the float range but exact in both routes,
+    and a weight of 1e-148 makes a gradient of about 2e452, shown to six digits."""
+    out = cli("mlp", "--layers", "1,1", "--activation", "identity", "--input", "1e200", "--target", "1")
+    assert out.code == 0, out
+    weights = tmp_path / "huge.json"
+    weights.write_text('{"layers": [{"W": [[1]], "b": [0]}, {"W": [[1e-148]], "b": [0]}]}')
+    out = cli("mlp", "--layers", "1,1,1", "--activation", "identity", "--weights", str(weights),
+              "--input", "1e300", "--target", "1/3")
+    assert out.code == 0, out
+    assert "2e+452" in out.out
+    out = cli("mlp", "--layers", "1,1,1", "--activation", "identity", "--weights", str(weights),
+              "--input", "1e300", "--target", "1/3", "--format", "json")
+    assert out.code == 0, out
+    dw = json.loads(out.out)["layers"][1]["dW"][0][0]  # 2*(1e152 - 1/3)*1e300, beyond the float range
+    assert dw == round(2 * (Fraction(10**152) - Fraction(1, 3)) * 10**300)

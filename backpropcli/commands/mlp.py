@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 import click
+from click.core import ParameterSource
 
 from ..errors import InputError
 from ..matrix import LOSSES, check_work, descend
@@ -48,8 +49,9 @@ row of column names are skipped). L is then the mean over the examples.
 
 \b
 Limits: 16 weight layers, 256 units per layer, 10,000 examples, 100,000
-steps, 10,000,000 weight updates in all (steps x examples x parameters), and
-200,000 weight uses (examples x weights) in the unrolled program.
+steps, 10,000,000 weight updates in all ((steps + 1) x examples x
+parameters), and 200,000 weight uses (examples x weights) in the unrolled
+program.
 
 \b
 Exit status: 0 the layer formulas agree with the node-level engine on every
@@ -84,13 +86,15 @@ RENDERERS: dict[str, Callable] = {"table": _table, "json": _json}
 @click.option("--input", "input_text", metavar="X,X,...", help="One example's inputs.")
 @click.option("--target", "target_text", metavar="T,T,...", help="That example's targets.")
 @click.option("--data", "data_path", metavar="PATH", help="Examples from a CSV file: inputs, then targets.")
-@click.option("--lr", type=float, default=0.1, show_default=True, help="Learning rate of gradient descent.")
+@click.option("--lr", type=float, default=0.1, show_default=True,
+              help="Learning rate of gradient descent (with --steps; up to 1e6).")
 @click.option("--steps", type=int, default=0, show_default=True, help="Steps of gradient descent (0: none).")
 @click.option("--emit", "emit_path", metavar="PATH",
               help="Write the network unrolled to a scalar program, with its backward pass as claims "
                    "('-': to stdout, instead of the report).")
 @click.option("--weights-out", "weights_out", metavar="PATH",
-              help="Write the weights (after gradient descent, if any) as a JSON weights file.")
+              help="Write the weights (after gradient descent, if any) as a JSON weights file ('-': to stdout, "
+                   "instead of the report).")
 @click.option("--format", "fmt", type=click.Choice(tuple(RENDERERS)), default="table", show_default=True,
               help="table (rich) or json (schema backprop.mlp v1).")
 @click.option("--tol", type=float, default=1e-9, show_default=True,
@@ -114,7 +118,9 @@ def mlp_command(sizes_text: str, activation: str, loss_name: str, seed: int | No
     """
     from ..unroll import program, study  # the gate-level engine: loaded when a network runs, not for --help
 
-    _check_options(tol, lr, seed, weights_path, input_text, target_text, data_path)
+    lr_given = click.get_current_context().get_parameter_source("lr") is not ParameterSource.DEFAULT
+    _check_options(tol, lr, seed, weights_path, input_text, target_text, data_path, emit_path, weights_out, steps,
+                   lr_given)
     sizes = parse_sizes(sizes_text)
     activations = parse_activations(activation, len(sizes) - 1)
     examples = _examples(sizes, input_text, target_text, data_path)
@@ -130,19 +136,28 @@ def mlp_command(sizes_text: str, activation: str, loss_name: str, seed: int | No
         _save(emit_path, program(network, examples, loss, result.matrix, header))
     if weights_out is not None:
         _save(weights_out, weights_json(result.descent.network if result.descent else network))
-    if emit_path != "-":
+    if "-" not in (emit_path, weights_out):
         _write(RENDERERS[fmt](result, glyphs()))
     sys.exit(EXIT_OK if result.ok else EXIT_FAILED)
 
 
 def _check_options(tol: float, lr: float, seed: int | None, weights: str | None, inputs: str | None,
-                   targets: str | None, data: str | None) -> None:
+                   targets: str | None, data: str | None, emit: str | None, weights_out: str | None,
+                   steps: int, lr_given: bool) -> None:
     if not 0 < tol < 1:  # also refuses nan and inf, which would pass anything
         raise InputError("--tol takes a number between 0 and 1")
     if not (math.isfinite(lr) and 0 < lr <= 1e6):
         raise InputError("--lr takes a positive number up to 1e6")
     if seed is not None and weights is not None:
         raise InputError("give --seed or --weights, not both")
+    if seed is not None and seed < 0:  # random.Random(-5) is random.Random(5): refuse rather than alias
+        raise InputError(f"--seed takes a whole number from 0 up, not {seed}")
+    if weights == "-" and data == "-":
+        raise InputError("--weights and --data cannot both read stdin ('-')")
+    if emit == "-" and weights_out == "-":
+        raise InputError("--emit and --weights-out cannot both write to stdout ('-')")
+    if lr_given and not steps:
+        raise InputError("--lr is the step size of gradient descent: give --steps N too")
     if data is not None and (inputs is not None or targets is not None):
         raise InputError("give --data, or --input and --target, not both")
     if data is None and (inputs is None or targets is None):

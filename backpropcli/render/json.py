@@ -106,8 +106,8 @@ def _batched(records: Iterator[str]) -> Iterator[str]:
 
 
 def _number(v: Number) -> str:
-    """A number as json.dumps writes it (int and float repr; a fraction as its nearest float)."""
-    return repr(float(v)) if type(v) is Fraction else repr(v)
+    """A number as json.dumps writes it (int and float repr; a fraction as json_number makes it)."""
+    return repr(json_number(v)) if type(v) is Fraction else repr(v)
 
 
 def _check(check: Check | None) -> str:

@@ -3,6 +3,8 @@ matrices, each checked against the node route; then gradient descent, its loss c
 
 from __future__ import annotations
 
+from decimal import Context
+
 from rich import box
 from rich.console import Group
 from rich.table import Table
@@ -17,7 +19,7 @@ from .cells import Glyphs
 COLUMNS = 6  # examples or inputs shown per matrix, so a table fits 100 columns; --format json has them all
 ROWS = 32  # units shown per layer
 STEP_ROWS = 11  # gradient descent steps listed; the curve shows the rest
-CURVE = 60  # characters of the loss curve at most
+CURVE = 40  # characters of the loss curve at most: its line fits 80 columns
 
 
 def render(study: Study, g: Glyphs) -> Group:
@@ -40,21 +42,25 @@ def render(study: Study, g: Glyphs) -> Group:
     if study.descent is not None:
         parts.extend(_descent(study.descent, count, g))
     passed, failed = study.counts()
-    parts.append(Text("\ncheck: the layer formulas against the node-level engine on the unrolled network (see --emit)",
+    parts.append(Text("\ncheck: layer formulas vs the node-level engine on the unrolled network (--emit)",
                       style="dim"))
     parts.append(Text(f"checks: {passed} passed, {failed} failed", style="bold red" if failed else "bold green"))
     return Group(*parts)
 
 
+_SIX = Context(prec=6)
+
+
 def number(v: Number) -> str:
     """Short for a matrix cell: an exact decimal or fraction while short (0.37, 1/3), else 6 digits."""
-    if type(v) is int:
-        return str(v)
     if type(v) is not float:
-        exact = decimal(v) or str(v)
+        exact = str(v) if type(v) is int else decimal(v) or str(v)
         if len(exact) <= 12:
             return exact
-        v = float(v)
+        try:
+            v = float(v)
+        except OverflowError:  # an exact value beyond the float range, to 6 digits as a float would be
+            return format(_SIX.create_decimal(round(v)).normalize(_SIX), "g").replace("E", "e")
     text = f"{v:.6g}"
     return "0" if text == "-0" else text
 

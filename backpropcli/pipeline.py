@@ -7,14 +7,17 @@ import gc
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .autodiff import Backward, backward, forward
-from .claims import ClaimResult, grade
 from .crosscheck import Checks, crosscheck
 from .errors import InputError
 from .graph import INPUT, Graph
 from .ops import Number
 from .parse import parse
+
+if TYPE_CHECKING:
+    from .claims import ClaimResult
 
 Progress = Callable[..., None]  # progress(stage, done=0, total=0)
 
@@ -85,8 +88,12 @@ def analyze(text: str, bindings: Mapping[str, Number] | None = None, *, path: st
         if check:
             progress("cross-check: loading sympy")
             checks = crosscheck(graph, values, back, tol, budget, progress)
-        progress("grading claims", 0, len(graph.claims))
-        claims = grade(graph, values, back, tol)
+        claims: tuple[ClaimResult, ...] = ()
+        if graph.claims:  # the grader (and its sympy side) loads only for programs that have claims
+            from .claims import grade
+
+            progress("grading claims", 0, len(graph.claims))
+            claims = grade(graph, values, back, tol)
     return Report(graph, tuple(values), back, checks, claims, tol)
 
 

@@ -117,6 +117,19 @@ def test_every_listed_command_loads_under_its_own_name(cli):
         assert cli(name, "--help").code == 0
 
 
+def test_a_program_without_claims_does_not_load_the_claim_grader():
+    script = (
+        "import sys\n"
+        "from backpropcli import analyze\n"
+        "report = analyze('(w+x*y)*z', {'w': 5, 'x': 3, 'y': 2, 'z': 4})\n"
+        "print(report.claims, 'backpropcli.claims' in sys.modules, 'backpropcli.derivation' in sys.modules)\n"
+        "report = analyze('x = 2; f = x * x; dfdx = 2 * x')\n"
+        "print(len(report.claims), report.ok)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)
+    assert done.stdout.split("\n")[:2] == ["() False False", "1 True"], done.stderr
+
+
 def write(tmp_path, name: str, text: str) -> str:
     path = tmp_path / name
     path.write_text(text)

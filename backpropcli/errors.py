@@ -63,7 +63,7 @@ class BackpropError(Exception):
         where = self.where
         if where is None:
             return f"error: {self.message}"
-        prefix = f"{_escaped(where.path)}:" if where.path else ""
+        prefix = f"{escaped(where.path)}:" if where.path else ""
         head = f"error: {prefix}{where.line}:{where.col}: {self.message}"
         if not where.text:
             return head
@@ -72,7 +72,7 @@ class BackpropError(Exception):
         return f"{head}\n  {text}\n  {caret}"
 
 
-def _escaped(text: str) -> str:
+def escaped(text: str) -> str:
     """A file name in a message: printable ASCII as is, anything else escaped, so a name holding a
     newline or a terminal escape cannot forge a line of its own in a CI log."""
     return "".join(ch if " " <= ch <= "~" else ascii(ch)[1:-1] for ch in text)

@@ -52,11 +52,6 @@ class FileResult:
         return self.graph.source.line_col(offset)
 
 
-def printable(path: str) -> str:
-    """A path as it may be echoed to a terminal or CI log: a file name can hold escapes and newlines."""
-    return "".join(ch if ch.isprintable() else "?" for ch in path)
-
-
 def expand(args: Iterable[str]) -> list[str]:
     """Paths as given, except that a directory stands for its *.bp files, sorted by name.
 
@@ -79,7 +74,7 @@ def grade_file(path: str, *, output: str | None = None, tol: float = 1e-9, requi
     try:
         if path != "-" and os.path.isdir(path):
             raise InputError(f"no {EXTENSION} files in this directory")
-        graph = parse(read_input(path), printable(shown), output)
+        graph = parse(read_input(path), shown, output)
         values = forward(graph, {})
         back = backward(graph, values)
         claims = grade(graph, values, back, tol, symbolic)

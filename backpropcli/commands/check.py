@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import click
 
 from ..errors import InputError
 from ..status import EXIT_FAILED, EXIT_INPUT, EXIT_OK
-from .output import glyphs
+from .output import error_text, glyphs
 
 
 def _table(results, g):
@@ -105,22 +105,11 @@ def _graded(paths: list[str], tally: _Tally, *, debug: bool, **options) -> Itera
         if result.error is not None:
             if debug:
                 raise result.error
-            print(_error_text(result.path, result.error), file=sys.stderr, flush=True)
+            print(error_text(result.path, result.error), file=sys.stderr, flush=True)
             tally.errors += 1
         tally.passed += result.passed
         tally.failed += result.failed
         yield result
-
-
-def _error_text(path: str, error) -> str:
-    """The error's own rendering (it names the file when it has a location); else the path first. A path
-    is echoed printable only: a student's file name could hold terminal escapes or a CI command."""
-    from ..grading import printable
-
-    where = error.where
-    if where is not None and where.path:
-        return type(error)(error.message, replace(where, path=printable(where.path))).render()
-    return f"error: {printable(path)}: {error.message}"
 
 
 def _write(chunks: Iterable) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 
 import click
 
-from ..errors import BackpropError, InputError
+from ..errors import BackpropError, InputError, escaped
 from ..status import EXIT_FAILED, EXIT_OK
 
 FORMATS = ("table", "json", "markdown")
@@ -96,21 +96,16 @@ def error_text(path: str, error: BackpropError) -> str:
     """The error's own rendering (it names the file when it has a location); else the path first."""
     if error.where is not None and error.where.path:
         return error.render()
-    return f"error: {_printable(path)}: {error.message}"
+    return f"error: {escaped(path)}: {error.message}"
 
 
 def _heading(fmt: str, path: str, first: bool) -> None:
-    shown = _printable(path)
+    shown = escaped(path)
     if fmt == "markdown":
         sys.stdout.write(("" if first else "\n") + f"## {shown}\n\n")
     elif fmt == "table":
         sys.stdout.write(("" if first else "\n") + f"==> {shown} <==\n")
     sys.stdout.flush()
-
-
-def _printable(text: str) -> str:
-    """User text (a path) in output: printable ASCII only, so it cannot steer a terminal."""
-    return "".join(ch if " " <= ch <= "~" else "?" for ch in text)
 
 
 class Progress:

@@ -9,7 +9,8 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from ..grading import FileResult, printable
+from ..errors import escaped
+from ..grading import FileResult
 from .cells import Glyphs, number
 from .check_rows import rows
 
@@ -23,9 +24,9 @@ def render(results: Iterable[FileResult], glyphs: Glyphs) -> Iterator[Renderable
 
 def _file(result: FileResult, g: Glyphs) -> RenderableType:
     if result.error is not None:
-        return Text(f"{printable(result.path)}: not checked: {result.error.message}", style="bold red")
+        return Text(f"{escaped(result.path)}: not checked: {result.error.message}", style="bold red")
     out = result.graph.nodes[result.graph.output].name
-    head = Text(f"{printable(result.path)}: {out} = {number(result.value, 12)}", style="bold")
+    head = Text(f"{escaped(result.path)}: {out} = {number(result.value, 12)}", style="bold")
     found = rows(result)
     if not found:
         return Group(head, Text("no gradient claims (d<out>d<node> = expr) in this file", style="dim"), Text(""))

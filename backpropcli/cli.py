@@ -86,7 +86,8 @@ def run(argv: list[str] | None = None) -> None:
     Every way out is one `error:` line and a documented status, whatever the input or the
     streams around the process: a closed stdout or stderr, a reader that goes away, Ctrl-C.
     """
-    debug = "--debug" in (sys.argv[1:] if argv is None else argv)
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in (args[: args.index("--")] if "--" in args else args)  # after --, it is an operand
     if argv is None and hasattr(signal, "SIGPIPE"):
         # the process is ours: a reader that goes away (backprop ... | head) ends it quietly, as it
         # ends cat or grep, with the shell's status 141; click would turn it into exit 1, "a check failed"

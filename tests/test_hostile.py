@@ -502,3 +502,11 @@ def test_the_scan_finds_evaluator_calls():
 @pytest.mark.parametrize("path", sorted(PACKAGE.rglob("*.py")), ids=lambda p: str(p.relative_to(PACKAGE)))
 def test_no_string_evaluator_in_the_package(path):
     assert evaluator_calls(path.read_text(encoding="utf-8")) == []
+
+
+def test_debug_after_the_separator_is_an_expression_not_the_flag(cli):
+    """`backprop eval -- --debug` evaluates -(-debug): the word is an operand, so an error in it
+    is still one line, not the traceback --debug asks for."""
+    out = cli("eval", "--no-check", "--", "--debug")
+    assert out.code == 2 and out.err == "error: no value for debug (bind with name=value)\n"
+    assert cli("eval", "--no-check", "--", "--debug", "debug=2").code == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -38,6 +39,20 @@ class Source:
         """1-based line and character column of an offset."""
         row = bisect.bisect_right(self._line_starts, offset) - 1
         return row + 1, offset - self._line_starts[row] + 1
+
+    def line_cols(self, offsets: Iterable[int]) -> Iterator[tuple[int, int]]:
+        """line_col of many offsets; cheap when each is on the same line as the one before or the
+        next, as a graph's nodes mostly are (a search otherwise)."""
+        starts = self._line_starts
+        last = len(starts) - 1
+        row = 0
+        for offset in offsets:
+            if offset < starts[row] or (row < last and offset >= starts[row + 1]):
+                if row < last and offset >= starts[row + 1] and (row + 1 == last or offset < starts[row + 2]):
+                    row += 1
+                else:
+                    row = bisect.bisect_right(starts, offset) - 1
+            yield row + 1, offset - starts[row] + 1
 
     def locate(self, start: int, end: int | None = None) -> Location:
         line, col = self.line_col(start)

@@ -4,10 +4,12 @@ the number grammar. Messages for bad input are in test_hostile.py."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import backpropcli.parse
 import backpropcli.syntax
-from backpropcli.errors import BackpropError, InputError, LimitError
+from backpropcli.errors import BackpropError, InputError, LimitError, Source
 from backpropcli.graph import CONST, INPUT
 from backpropcli.lexer import MAX_DIGITS, number
 from backpropcli.ops import BINARY, FUNCTIONS, OPS, accepts
@@ -176,3 +178,12 @@ def test_every_op_is_reachable_from_text():
 
 def test_input_errors_are_input_errors():
     assert isinstance(error("x $ y"), InputError)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet="ab\n\r", max_size=40), offsets=st.lists(st.integers(0, 45), max_size=30))
+def test_line_cols_of_many_offsets_equal_line_col_of_each(text, offsets):
+    """The streaming form JSON output uses for every node, in any order of offsets."""
+    source = Source(text)
+    offsets = [min(o, len(text)) for o in offsets]
+    assert list(source.line_cols(offsets)) == [source.line_col(o) for o in offsets]

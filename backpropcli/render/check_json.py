@@ -10,8 +10,8 @@ from collections.abc import Iterable, Iterator
 
 from ..claims import ClaimResult
 from ..grading import FileResult
-from ..ops import Number
-from .cells import Glyphs, json_number, number
+from ..ops import Number, show
+from .cells import Glyphs, json_number
 from .check_rows import error_location, why
 
 SCHEMA = "backprop.check"
@@ -39,7 +39,7 @@ def _file(result: FileResult) -> dict:
         return record
     graph = result.graph
     record.update(output=graph.nodes[graph.output].name, value=json_number(result.value),
-                  value_text=number(result.value, 17))
+                  value_text=show(result.value))
     record["claims"] = [_claim(result, r) for r in result.claims]
     record["missing"] = [{"claim": m.claim, "node": graph.nodes[m.node].name, "kind": m.kind,
                           "line": result.line_col(graph.nodes[m.node].start)[0], **_number("true", m.true)}
@@ -70,4 +70,4 @@ def _number(key: str, v: Number | None) -> dict:
     """A value as a JSON number (a fraction as the nearest float) and exactly, as text; null if it has none."""
     if v is None:
         return {key: None, f"{key}_text": None}
-    return {key: json_number(v), f"{key}_text": number(v, 17)}
+    return {key: json_number(v), f"{key}_text": show(v)}

@@ -14,10 +14,10 @@ from json.encoder import encode_basestring_ascii as _string
 
 from ..autodiff import ledger
 from ..crosscheck import Check
-from ..ops import Number
+from ..ops import Number, show
 from ..pipeline import Report
 from . import Options
-from .cells import json_number, number
+from .cells import json_number
 
 SCHEMA = "backprop.eval"
 VERSION = 1
@@ -42,7 +42,7 @@ def _head(report: Report) -> str:
         "path": report.graph.source.path,
         "output": report.output,
         "value": json_number(report.value),
-        "value_text": number(report.value, 17),
+        "value_text": show(report.value),
         "gradients": {k: json_number(v) for k, v in report.gradients.items()},
         "intermediate_gradients": {k: json_number(v) for k, v in report.intermediate_gradients.items()},
         "checks": {"enabled": report.checks is not None, "passed": passed, "failed": failed, "skipped": skipped,
@@ -57,15 +57,15 @@ def _head(report: Report) -> str:
 
 def _nodes(report: Report) -> Iterator[str]:
     graph, values, grads, checks = report.graph, report.values, report.back.grads, report.checks
-    line_col = graph.source.line_col
-    for i, (op, args, name, _, start, _) in enumerate(graph.nodes):
-        value, grad = values[i], grads[i]
-        line, col = line_col(start)
+    places = graph.source.line_cols(node.start for node in graph.nodes)
+    for i, ((op, args, name, _, _, _), (line, col)) in enumerate(zip(graph.nodes, places, strict=True)):
+        value, value_text = _texts(values[i])
+        grad, grad_text = _texts(grads[i])
         label = _string(graph.text(i))
         record = (f'{{"id": {i}, "name": {"null" if name is None else label}, "label": {label}, "op": "{op}", '
-                  f'"args": [{", ".join(map(str, args))}], "value": {_number(value)}, '
-                  f'"value_text": "{number(value, 17)}", "grad": {_number(grad)}, '
-                  f'"grad_text": "{number(grad, 17)}", "line": {line}, "col": {col}')
+                  f'"args": [{", ".join(map(str, args))}], "value": {value}, '
+                  f'"value_text": "{value_text}", "grad": {grad}, '
+                  f'"grad_text": "{grad_text}", "line": {line}, "col": {col}')
         if checks:
             formula = checks.formulas.get(i)
             record += (f', "check": {_check(checks.nodes.get(i))}, '
@@ -103,6 +103,14 @@ def _batched(records: Iterator[str]) -> Iterator[str]:
     while batch := list(islice(records, BATCH)):
         yield separator + ",\n".join(batch)
         separator = ",\n"
+
+
+def _texts(v: Number) -> tuple[str, str]:
+    """The JSON number and the exact text of a value: one repr serves both for floats and ints."""
+    if type(v) is float or type(v) is int:
+        text = repr(v)
+        return text, text
+    return _number(v), show(v)
 
 
 def _number(v: Number) -> str:

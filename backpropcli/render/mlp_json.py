@@ -10,8 +10,9 @@ import json
 
 from ..matrix import Descent
 from ..network import Network
+from ..ops import show
 from ..unroll import Study
-from .cells import json_number, number
+from .cells import json_number
 
 SCHEMA = "backprop.mlp"
 VERSION = 1
@@ -57,7 +58,7 @@ def _dumps(document: dict) -> str:
 
 def _pair(key: str, value) -> dict:
     """key: the value as JSON numbers; key_text: the same as exact text (nested lists alike)."""
-    return {key: _map(value, json_number), f"{key}_text": _map(value, lambda v: number(v, 17))}
+    return {key: _map(value, json_number), f"{key}_text": _map(value, show)}
 
 
 def _map(value, convert):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from .errors import EvalError, InputError
 from .graph import CONST, INPUT, Graph
-from .ops import OPS, Number, exact, failure
+from .ops import OPS, Number, brief, exact, failure
 
 
 @dataclass(frozen=True)
@@ -197,7 +197,7 @@ def _check_finite(graph: Graph, values: list[Number], grads: list, partials: lis
         for a, local in zip(graph.nodes[i].args, locs, strict=True):
             bad = type(local) is float and not math.isfinite(local)
             if bad and graph.nodes[a].op != CONST:
-                raise _no_slope(graph, i, values)
+                raise _no_slope(graph, i, values, too_large=local == local)  # inf, not nan
         if type(grads[i]) is float and not math.isfinite(grads[i]):
             node = graph.nodes[i]
             raise EvalError(f"the gradient at {graph.text(i)} overflows a float",
@@ -216,8 +216,10 @@ def _failed(graph: Graph, i: int, values: list[Number], exc: Exception) -> EvalE
     return EvalError(failure(OPS[node.op], args, exc), graph.source.locate(node.start, node.end))
 
 
-def _no_slope(graph: Graph, i: int, values: list[Number]) -> EvalError:
+def _no_slope(graph: Graph, i: int, values: list[Number], too_large: bool = False) -> EvalError:
     node = graph.nodes[i]
-    args = ", ".join(str(values[a]) for a in node.args)
-    return EvalError(f"{node.op}({args}) has no finite derivative here, so the gradient does not exist",
+    args = ", ".join(brief(values[a]) for a in node.args)
+    why = ("a local derivative is too large for a float" if too_large
+           else "has no finite derivative here, so the gradient does not exist")
+    return EvalError(f"{node.op}({args}): {why}" if too_large else f"{node.op}({args}) {why}",
                      graph.source.locate(node.start, node.end))

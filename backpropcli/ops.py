@@ -231,7 +231,7 @@ def show(v: Number) -> str:
     return str(v)
 
 
-def _brief(v: Number, limit: int = 40) -> str:
+def brief(v: Number, limit: int = 40) -> str:
     """A number for an error message: an exact value may have a thousand digits."""
     text = show(v)
     return text if len(text) <= limit else f"{text[:16]}...{text[-4:]} ({len(text)} characters)"
@@ -239,7 +239,7 @@ def _brief(v: Number, limit: int = 40) -> str:
 
 def failure(op: Op, args: tuple, exc: Exception) -> str:
     """Why a forward or local-gradient rule has no value here, in words."""
-    shown = ", ".join(_brief(a) for a in args)
+    shown = ", ".join(brief(a) for a in args)
     if isinstance(exc, OverflowError):
         return f"{op.name}({shown}) overflows: the result is too large for a float"
     if isinstance(exc, ZeroDivisionError):

@@ -146,3 +146,10 @@ def test_json_writes_a_fraction_beyond_the_float_range_as_its_nearest_integer(cl
     assert out.code == 0, out.err
     doc = json.loads(out.out)
     assert doc["value"] == round(Fraction(big, 3)) and doc["value_text"] == f"{big}/3"
+
+
+def test_an_input_exponent_whose_slope_is_beyond_the_float_range_says_so(cli):
+    out = cli("eval", "x**y", f"x={10**200}", "y=2", "--no-check")
+    assert out.code == 2
+    assert out.err.startswith("error: <expr>:1:1: pow(1000000000000000...0000 (201 characters), 2): a local "
+                              "derivative is too large for a float\n")

@@ -64,19 +64,25 @@ def ours_once(prog: list[tuple]) -> float:
     """Build through the parser's Builder, forward, backward: with the collector paused, as analyze() runs."""
     def run():
         graph = peers.build_ours(prog)
-        backward(graph, forward(graph, {}))
+        values = forward(graph, {})
+        return graph, values, backward(graph, values)
     return measure.timed(run, gc_off=True)
 
 
-def micrograd_once(prog: list[tuple]) -> None:
+def micrograd_once(prog: list[tuple]):
     out, _ = peers.build_micrograd(prog)
     out.backward()
+    return out
 
 
 def passes_once(prog: list[tuple]) -> float:
     """Forward + backward alone, on a graph built beforehand (not timed)."""
     graph = peers.build_ours(prog)
-    return measure.timed(lambda: backward(graph, forward(graph, {})), gc_off=True)
+
+    def run():
+        values = forward(graph, {})
+        return values, backward(graph, values)
+    return measure.timed(run, gc_off=True)
 
 
 def engine(plan: Plan) -> dict:

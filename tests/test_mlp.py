@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 from fractions import Fraction
 from importlib import resources
 from itertools import pairwise
@@ -30,7 +31,7 @@ from backpropcli.network import (
 )
 from backpropcli.ops import exact, is_exact
 from backpropcli.render.cells import ASCII, UNICODE
-from backpropcli.render.mlp_table import CURVE, curve
+from backpropcli.render.mlp_rows import CURVE, curve
 from backpropcli.unroll import program, study
 
 ROOT = Path(__file__).parent.parent
@@ -376,11 +377,25 @@ def test_node_route_size_is_capped(cli, tmp_path):
 # ---- what a user sees ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("name", "args"), [("spec", SPEC), ("train", TRAIN)])
-@pytest.mark.parametrize("fmt", ["table", "json"])
+@pytest.mark.parametrize("fmt", ["table", "json", "markdown"])
 def test_output_matches_golden(cli, matches_golden, name, args, fmt):
     out = cli(*args, "--format", fmt)
     assert out.code == 0, out
-    matches_golden(GOLDEN / f"mlp_{name}.{'txt' if fmt == 'table' else 'json'}", out.out)
+    matches_golden(GOLDEN / f"mlp_{name}.{ {'table': 'txt', 'json': 'json', 'markdown': 'md'}[fmt]}", out.out)
+
+
+@pytest.mark.parametrize("args", [SPEC, TRAIN, ("mlp", "--layers", "2,2,1", "--data", AND, "--loss", "bce")])
+def test_markdown_tables_are_well_formed_and_the_verdict_is_last(cli, args):
+    """Every pipe table has one cell per column on every row; the closing line is the checks count."""
+    out = cli(*args, "--format", "markdown")
+    assert out.code == 0, out
+    for block in out.out.split("\n\n"):
+        lines = block.splitlines()
+        if not lines[0].startswith("|"):
+            continue
+        widths = {line.replace("\\|", "").count("|") for line in lines}
+        assert len(widths) == 1 and set(lines[1]) <= set("|-:"), block
+    assert re.fullmatch(r"checks: \d+ passed, 0 failed", out.out.splitlines()[-1])
 
 
 def test_several_examples_table_matches_golden(cli, matches_golden):

@@ -70,8 +70,14 @@ def _json(study, g):
     return render(study)
 
 
+def _markdown(study, g):
+    from ..render.mlp_markdown import render
+
+    return render(study, g)
+
+
 # Each returns a rich renderable (table) or the whole document as a str (json).
-RENDERERS: dict[str, Callable] = {"table": _table, "json": _json}
+RENDERERS: dict[str, Callable] = {"table": _table, "json": _json, "markdown": _markdown}
 
 
 @click.command("mlp", epilog=HELP_EPILOG)
@@ -96,7 +102,7 @@ RENDERERS: dict[str, Callable] = {"table": _table, "json": _json}
               help="Write the weights (after gradient descent, if any) as a JSON weights file ('-': to stdout, "
                    "instead of the report).")
 @click.option("--format", "fmt", type=click.Choice(tuple(RENDERERS)), default="table", show_default=True,
-              help="table (rich) or json (schema backprop.mlp v1).")
+              help="table (rich), json (schema backprop.mlp v1) or markdown (for course notes).")
 @click.option("--tol", type=float, default=1e-9, show_default=True,
               help="Relative tolerance when comparing floats of the two routes (exact values compare exactly).")
 @click.option("--debug", is_flag=True, help="Show a traceback for errors.")

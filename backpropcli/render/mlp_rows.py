@@ -16,7 +16,7 @@ from .cells import Glyphs
 
 COLUMNS = 6  # examples or inputs shown per matrix, so a table fits 100 columns; --format json has them all
 ROWS = 32  # units shown per layer
-STEP_ROWS = 11  # gradient descent steps listed; the curve shows the rest
+STEP_ROWS = 21  # gradient descent steps listed (all of up to 20 steps); the curve shows the rest
 CURVE = 40  # characters of the loss curve at most: its line fits 80 columns
 
 

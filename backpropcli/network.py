@@ -1,4 +1,5 @@
-"""A layered network and the examples it runs on: the inputs of `backprop mlp`, read and checked.
+"""A layered network and the examples it runs on, as `backprop mlp`'s options give them (--layers,
+--activation, --input/--target, --seed); datafiles.py reads the CSV and weights files.
 
 Every number the user gives is exact, decimals too (0.1 is 1/10), so a network of identity and
 relu layers computes exact gradients. Layers are numbered from 1 (layer l maps the sizes[l-1]
@@ -7,17 +8,14 @@ units before it to its sizes[l] units), units and examples from 0, as in the unr
 
 from __future__ import annotations
 
-import json
 import math
 import random
-import re
 from dataclasses import dataclass
 from fractions import Fraction
 from itertools import pairwise
 
 from .bindings import read_value
-from .errors import InputError, LimitError, Location
-from .inputs import read_input
+from .errors import InputError, LimitError
 from .ops import ACTIVATIONS, Number, exact
 
 MAX_LAYERS = 16  # weight layers
@@ -29,7 +27,6 @@ DEFAULT_ACTIVATION = LAYER_ACTIVATIONS[0]  # the op table's first layer activati
 
 Vector = tuple[Number, ...]
 Matrix = tuple[Vector, ...]
-_LINES = re.compile(r"\r\n|\r|\n")
 
 
 @dataclass(frozen=True)
@@ -106,56 +103,9 @@ def one_example(inputs: str, targets: str, sizes: tuple[int, ...]) -> Examples:
 def _vector(text: str, option: str, sizes: tuple[int, ...], layer: int, unit: str) -> Vector:
     parts = text.split(",")
     if len(parts) != sizes[layer]:
-        raise InputError(f"{option} has {_plural(len(parts), 'value')}; --layers "
+        raise InputError(f"{option} has {plural(len(parts), 'value')}; --layers "
                          f"{','.join(map(str, sizes))} needs {sizes[layer]} (one per {unit} unit)")
     return tuple(exact_value(p, f"{option} value {i + 1} ") for i, p in enumerate(parts))
-
-
-def read_examples(path: str, sizes: tuple[int, ...]) -> Examples:
-    """A CSV file: per row the inputs, then the targets. Blank lines and # comments are skipped;
-    a first row of words only is a header."""
-    text = read_input(path, "CSV")
-    name = "<stdin>" if path == "-" else path
-    width = sizes[0] + sizes[-1]
-    rows: list[Vector] = []
-    header = False
-    for number, line in enumerate(_LINES.split(text), 1):
-        cells = line.split(",")
-        if not line.strip(" \t") or line.lstrip(" \t").startswith("#"):
-            continue
-        if not rows and not header and not any(_numeric(c) for c in cells):
-            header = True  # words only, before the first example
-            continue
-        where = Location(number, 1, line, name)
-        if len(cells) != width:
-            raise InputError(f"the row has {_plural(len(cells), 'value')}; --layers {','.join(map(str, sizes))} needs "
-                             f"{width}: {_plural(sizes[0], 'input')}, then {_plural(sizes[-1], 'target')}", where)
-        if len(rows) == MAX_EXAMPLES:
-            raise LimitError(f"more than {MAX_EXAMPLES} examples; that is the limit", where)
-        rows.append(tuple(_cell(c, number, line, name, sum(map(len, cells[:k])) + k + 1, k + 1)
-                          for k, c in enumerate(cells)))
-    if not rows:
-        read = " (its one row was read as a header: cells are separated by commas)" if header else ""
-        raise InputError(f"{name}: no examples{read}; each row holds {_plural(sizes[0], 'input')}, then "
-                         f"{_plural(sizes[-1], 'target')}, separated by commas")
-    return Examples(tuple(r[: sizes[0]] for r in rows), tuple(r[sizes[0]:] for r in rows))
-
-
-def _numeric(cell: str) -> bool:
-    try:
-        exact_value(cell, "")
-    except InputError:
-        return False
-    return True
-
-
-def _cell(text: str, line: int, line_text: str, path: str, col: int, column: int) -> Number:
-    value = text.strip(" \t")
-    try:
-        return exact_value(value, f"column {column} ")
-    except InputError as exc:
-        start = col + (len(text) - len(text.lstrip(" \t")) if value else 0)
-        raise InputError(exc.message, Location(line, start, line_text, path, max(1, len(value)))) from None
 
 
 def seeded(sizes: tuple[int, ...], activations: tuple[str, ...], seed: int) -> Network:
@@ -170,90 +120,10 @@ def seeded(sizes: tuple[int, ...], activations: tuple[str, ...], seed: int) -> N
     return Network(sizes, activations, tuple(weights), tuple((0,) * n for n in sizes[1:]))
 
 
-def read_weights(path: str, sizes: tuple[int, ...], activations: tuple[str, ...]) -> Network:
-    """{"layers": [{"W": [[...], ...], "b": [...]}, ...]}, checked against --layers."""
-    text = read_input(path, "weights")
-    name = "<stdin>" if path == "-" else path
-    try:
-        data = json.loads(text, parse_float=_json_number(name), parse_int=_json_number(name),
-                          parse_constant=_json_constant(name))
-    except json.JSONDecodeError as exc:
-        line = _LINES.split(text)[exc.lineno - 1]
-        raise InputError(f"not JSON: {exc.msg}", Location(exc.lineno, exc.colno, line, name)) from None
-    except RecursionError:
-        raise LimitError(f"{name}: the JSON is nested too deeply") from None
-    layers = data.get("layers") if isinstance(data, dict) else None
-    if not isinstance(layers, list) or set(data) != {"layers"}:
-        raise InputError(f'{name}: expected {{"layers": [{{"W": [[...], ...], "b": [...]}}, ...]}}')
-    if len(layers) != len(sizes) - 1:
-        raise InputError(f"{name} has {len(layers)} layers; --layers {','.join(map(str, sizes))} needs "
-                         f"{len(sizes) - 1} (one fewer than the sizes)")
-    shaped = [_layer(data, name, layer, sizes) for layer, data in enumerate(layers, 1)]
-    return Network(sizes, activations, tuple(w for w, _ in shaped), tuple(b for _, b in shaped))
-
-
-def _json_number(path: str):
-    return lambda text: exact_value(text, f"{path}: the number ")
-
-
-def _json_constant(path: str):
-    def refuse(text: str) -> Number:
-        raise InputError(f"{path}: {text} is not a number a network can use")
-    return refuse
-
-
-def _layer(data: object, path: str, layer: int, sizes: tuple[int, ...]) -> tuple[Matrix, Vector]:
-    if not isinstance(data, dict) or set(data) != {"W", "b"}:
-        raise InputError(f"{path}: layer {layer} must be an object with the keys W and b, and no others")
-    needs = f"--layers {','.join(map(str, sizes))} needs"
-    rows, b = data["W"], data["b"]
-    if not isinstance(rows, list) or len(rows) != sizes[layer]:
-        raise InputError(f"{path}: layer {layer}'s W has {_count(rows, 'row')}; {needs} {sizes[layer]} "
-                         f"(one per output unit)")
-    for j, row in enumerate(rows):
-        if not isinstance(row, list) or len(row) != sizes[layer - 1]:
-            raise InputError(f"{path}: layer {layer}'s W row {j} has {_count(row, 'entry')}; {needs} "
-                             f"{sizes[layer - 1]} (one per input unit)")
-    if not isinstance(b, list) or len(b) != sizes[layer]:
-        raise InputError(f"{path}: layer {layer}'s b has {_count(b, 'entry')}; {needs} {sizes[layer]} "
-                         f"(one per output unit)")
-    weights = tuple(tuple(_entry(v, f"{path}: layer {layer}'s W[{j}][{k}] = ") for k, v in enumerate(row))
-                    for j, row in enumerate(rows))
-    return weights, tuple(_entry(v, f"{path}: layer {layer}'s b[{j}] = ") for j, v in enumerate(b))
-
-
-def _plural(n: int, thing: str) -> str:
+def plural(n: int, thing: str) -> str:
     if n == 1:
         return f"1 {thing}"
     return f"{n} {thing[:-1]}ies" if thing.endswith("y") else f"{n} {thing}s"
-
-
-def _count(value: object, thing: str) -> str:
-    return _plural(len(value), thing) if isinstance(value, list) else f"no list of {thing}s"
-
-
-def _entry(value: object, head: str) -> Number:
-    """A JSON number (already exact), or a string in the binding grammar such as "1/3"."""
-    if isinstance(value, str):
-        return exact_value(value, head)
-    if isinstance(value, int | Fraction) and not isinstance(value, bool):
-        return value
-    raise InputError(f"{head}{json.dumps(value)[:40]} is not a number")
-
-
-def weights_json(network: Network) -> str:
-    """The weights file format, read back exactly: decimals where they are exact, else "p/q"."""
-    layers = []
-    for w, b in zip(network.weights, network.biases, strict=True):
-        rows = ",\n        ".join(f"[{', '.join(map(_token, row))}]" for row in w)
-        layers.append(f'  {{"W": [{rows}],\n   "b": [{", ".join(map(_token, b))}]}}')
-    return '{"layers": [\n' + ",\n".join(layers) + "\n]}\n"
-
-
-def _token(v: Number) -> str:
-    """A number as a JSON token: a fraction without a decimal form becomes the string "p/q"."""
-    text = written(v)
-    return f'"{text}"' if "/" in text else text
 
 
 def written(v: Number) -> str:

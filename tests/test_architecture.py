@@ -26,7 +26,7 @@ LAYERS = [
     ["claims"],
     ["pipeline"],
     ["grading", "explain", "network"],
-    ["matrix"],
+    ["matrix", "datafiles"],
     ["unroll"],
     ["render"],
     ["commands"],

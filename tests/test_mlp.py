@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from backpropcli import matrix, unroll
+from backpropcli.datafiles import read_weights, weights_json
 from backpropcli.matrix import LOSSES, descend, run
 from backpropcli.network import (
     LAYER_ACTIVATIONS,
@@ -25,9 +26,7 @@ from backpropcli.network import (
     Network,
     decimal,
     one_example,
-    read_weights,
     seeded,
-    weights_json,
 )
 from backpropcli.ops import exact, is_exact
 from backpropcli.render.cells import ASCII, UNICODE

@@ -11,6 +11,7 @@ from dataclasses import replace
 import click
 from click.core import ParameterSource
 
+from ..datafiles import read_examples, read_weights, weights_json
 from ..errors import InputError
 from ..matrix import LOSSES, check_work, descend
 from ..network import (
@@ -20,10 +21,7 @@ from ..network import (
     one_example,
     parse_activations,
     parse_sizes,
-    read_examples,
-    read_weights,
     seeded,
-    weights_json,
     written,
 )
 from ..status import EXIT_FAILED, EXIT_OK

@@ -188,8 +188,13 @@ def check_work(network: Network, examples: Examples, steps: int) -> None:
 def descend(network: Network, examples: Examples, loss: Loss, lr: float, steps: int) -> Descent:
     """Plain gradient descent on all the examples at once, in floats: W <- W - lr * dL/dW."""
     check_work(network, examples, steps)
-    current = _floats(network)
-    data = Examples(*(tuple(tuple(map(float, row)) for row in rows) for rows in (examples.inputs, examples.targets)))
+    try:
+        current = _floats(network)
+        data = Examples(*(tuple(tuple(map(float, row)) for row in rows)
+                          for rows in (examples.inputs, examples.targets)))
+    except OverflowError:
+        raise InputError("gradient descent runs in floats, and a weight, input or target is beyond the float "
+                         "range") from None
     losses: list[float] = []
     for step in range(steps + 1):
         try:

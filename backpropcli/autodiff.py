@@ -67,7 +67,7 @@ def backward(graph: Graph, values: list[Number]) -> Backward:
     try:
         _sweep(nodes, out, values, grads, partials, kinks)
     except _Failed as failed:
-        raise _no_slope(graph, failed.args[0], values) from None
+        raise _no_slope(graph, failed.args[0], values, too_large=failed.args[1]) from None
     if not _all_finite(grads):
         _check_finite(graph, values, grads, partials)
     return Backward(tuple(grads), tuple(partials), tuple(kinks))
@@ -117,8 +117,10 @@ def _sweep(nodes: tuple, out: int, values: list, grads: list, partials: list, ki
             if op in kink_rules:
                 flags = kink_rules[op](tuple([values[a] for a in args]), values[i])
                 kinks.extend((i, pos) for pos, flag in enumerate(flags) if flag)
+    except OverflowError:
+        raise _Failed(i, True) from None  # a slope too large for a float
     except (ArithmeticError, ValueError):
-        raise _Failed(i) from None
+        raise _Failed(i, False) from None  # no slope at all (log 0, sqrt at 0, a division by 0)
 
 
 def ledger(graph: Graph, back: Backward) -> list[tuple[int, int]]:

@@ -102,9 +102,12 @@ def _pow_partials(args, out):
     # d/db a**b = a**b * log a exists only for a > 0 (it is 0 at a = 0 when b > 0); the
     # backward pass asks for it only when the exponent depends on an input.
     if a > 0:
+        # log of an exact fraction from its parts: math.log takes ints of any size, but a fraction
+        # beyond the float range either way would overflow or become 0.0 on its way to a float
+        log = math.log(a.numerator) - math.log(a.denominator) if type(a) is Fraction else math.log(a)
         try:
-            return da, out * math.log(a)
-        except OverflowError:  # an exact power beyond the float range: no float slope either
+            return da, out * log
+        except OverflowError:  # an exact power times its log, beyond the float range
             return da, math.inf
     return da, (0 if a == 0 and b > 0 else math.nan)
 

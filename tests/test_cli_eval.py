@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 from fractions import Fraction
@@ -153,3 +154,24 @@ def test_an_input_exponent_whose_slope_is_beyond_the_float_range_says_so(cli):
     assert out.code == 2
     assert out.err.startswith("error: <expr>:1:1: pow(1000000000000000...0000 (201 characters), 2): a local "
                               "derivative is too large for a float\n")
+
+
+@pytest.mark.parametrize(("expr", "binding", "slope"), [
+    ("(x/3)**y", {"x": 10**400, "y": 0}, math.log(10**400) - math.log(3)),  # a fraction beyond the float range
+    ("(3/x)**y", {"x": 10**400, "y": 0}, math.log(3) - math.log(10**400)),  # one that would round to 0.0
+])
+def test_the_exponent_slope_of_an_exact_fraction_beyond_the_float_range(cli, expr, binding, slope):
+    out = cli("eval", expr, *(f"{k}={v}" for k, v in binding.items()), "--format", "json")
+    assert out.code == 0, out.err
+    assert math.isclose(json.loads(out.out)["gradients"]["y"], slope, rel_tol=1e-12)
+
+
+@pytest.mark.parametrize(("expr", "binding", "says"), [
+    ("x**y", "x=10.0", "pow(10.0, 308): a local derivative is too large for a float"),
+    ("x**-2", "x=1e-103", "pow(1e-103, -2): a local derivative is too large for a float"),
+    ("1/x", "x=1e-200", "div(1, 1e-200): a local derivative is too large for a float"),
+    ("sqrt(x)", "x=0", "sqrt(0) has no finite derivative here, so the gradient does not exist"),
+])
+def test_a_slope_too_large_for_a_float_is_told_apart_from_no_slope(cli, expr, binding, says):
+    out = cli("eval", expr, binding, "y=308", "--no-check") if "y" in expr else cli("eval", expr, binding, "--no-check")
+    assert out.code == 2 and out.err.splitlines()[0].endswith(says), out.err

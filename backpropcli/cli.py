@@ -58,6 +58,10 @@ COMMANDS: dict[str, tuple[Callable[[], click.Command], str]] = {
 }
 
 
+# click 8.2 and later raise this for a group called without a command; older versions print the help
+_NO_ARGS = getattr(click.exceptions, "NoArgsIsHelpError", ())
+
+
 class _Commands(click.Group):
     """A group whose commands load on first use."""
 
@@ -105,6 +109,9 @@ def run(argv: list[str] | None = None) -> None:
             sys.stdout.flush()  # a reader that went away shows up here, inside the boundary
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    except _NO_ARGS as exc:  # `backprop` alone: click would put its whole help on stderr as the error
+        _fail(f"error: no command given: one of {', '.join(sorted(COMMANDS))} (see {exc.ctx.command_path} --help)",
+              EXIT_INPUT)
     except click.ClickException as exc:
         hint = ""
         if isinstance(exc, click.UsageError) and exc.ctx is not None:
@@ -128,10 +135,14 @@ def run(argv: list[str] | None = None) -> None:
     except Exception as exc:
         from .errors import BackpropError  # loaded already by whatever raised one
 
-        if debug:
-            raise
+        code = exc.exit_code if isinstance(exc, BackpropError) else EXIT_INPUT
+        if debug:  # the traceback, and still the status a script relies on (not Python's 1, "a check failed")
+            import traceback
+
+            traceback.print_exc()
+            sys.exit(code)
         if isinstance(exc, BackpropError):
-            _fail(exc.render(), exc.exit_code)
+            _fail(exc.render(), code)
         # anything else is a bug: a safety net that tests and the fuzzer check is never reached
         _fail(f"error: internal error ({type(exc).__name__}: {ascii(str(exc))[:200]}); this is a bug in "
               f"backprop: rerun with --debug for the traceback", EXIT_INPUT)

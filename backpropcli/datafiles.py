@@ -27,9 +27,10 @@ def read_examples(path: str, sizes: tuple[int, ...]) -> Examples:
     rows: list[Vector] = []
     header = False
     for number, line in enumerate(_LINES.split(text), 1):
-        cells = line.split(",")
-        if not line.strip(" \t") or line.lstrip(" \t").startswith("#"):
+        data = line.partition("#")[0]  # a comment runs to the end of its line, after a row or alone
+        if not data.strip(" \t"):
             continue
+        cells = data.split(",")
         if not rows and not header and not any(_numeric(c) for c in cells):
             header = True  # words only, before the first example
             continue

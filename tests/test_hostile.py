@@ -510,3 +510,17 @@ def test_debug_after_the_separator_is_an_expression_not_the_flag(cli):
     out = cli("eval", "--no-check", "--", "--debug")
     assert out.code == 2 and out.err == "error: no value for debug (bind with name=value)\n"
     assert cli("eval", "--no-check", "--", "--debug", "debug=2").code == 0
+
+
+def test_no_command_is_one_error_line(cli):
+    out = cli()
+    assert out.code == 2
+    assert out.err.startswith("error: no command given: one of check, eval, explain, graph, mlp (see ")
+    assert len(out.err.splitlines()) == 1 and out.out == ""
+
+
+@pytest.mark.parametrize("args", [("eval", "x*"), ("mlp", "--layers", "2,0", "--input", "1", "--target", "1")])
+def test_debug_shows_the_traceback_and_keeps_the_exit_status(cli, args):
+    out = cli(*args, "--debug")
+    assert out.code == 2  # bad input, as without --debug; never Python's 1, which means a failed check
+    assert "Traceback (most recent call last)" in out.err and "Error: " in out.err.splitlines()[-1]

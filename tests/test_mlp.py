@@ -318,6 +318,14 @@ def test_weights_out_to_stdout_replaces_the_report(cli, tmp_path):
     assert len(doc["layers"]) == 1 and len(doc["layers"][0]["W"][0]) == 2
 
 
+def test_csv_comments_after_a_row_or_alone_are_skipped(cli, tmp_path):
+    path = tmp_path / "commented.csv"
+    path.write_text("x1,x2,t\n1,2,1  # the first example\n# a note\n0,1,0\n")
+    out = cli("mlp", "--layers", "2,1", "--data", str(path), "--format", "json")
+    assert out.code == 0, out
+    assert json.loads(out.out)["x"] == [[1, 2], [0, 1]]
+
+
 def test_a_one_row_file_with_other_separators_says_it_was_read_as_a_header(cli, tmp_path):
     path = tmp_path / "tabs.csv"
     path.write_text("1\t2\t1\n")

@@ -107,7 +107,7 @@ RENDERERS: dict[str, Callable] = {"table": _table, "json": _json, "markdown": _m
 def mlp_command(sizes_text: str, activation: str, loss_name: str, seed: int | None, weights_path: str | None,
                 input_text: str | None, target_text: str | None, data_path: str | None, lr: float, steps: int,
                 emit_path: str | None, weights_out: str | None, fmt: str, tol: float, debug: bool) -> None:
-    """Backprop through a small network, layer by layer, checked against the node level.
+    """Backprop through a small MLP layer by layer, checked against the gates.
 
     Builds the network, runs the forward pass, and shows per layer the pre-activations z, the
     activations a, the deltas dL/dz, and the gradients dL/dW and dL/db, computed with the matrix

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import click
 
 from ..errors import InputError
 from ..status import EXIT_FAILED, EXIT_INPUT, EXIT_OK
-from .output import error_text, glyphs
+from .output import error_text, glyphs, write_out
 
 
 def _table(results, g):
@@ -90,7 +90,7 @@ def check_command(paths: tuple[str, ...], fmt: str, require_all: bool, output: s
         raise InputError("--tol takes a number between 0 and 1")
     tally = _Tally()
     results = _graded(expand(paths), tally, output=output, tol=tol, require_all=require_all, debug=debug)
-    _write(CHECK_FORMATS[fmt](results, glyphs()))
+    write_out(CHECK_FORMATS[fmt](results, glyphs()))
     closing = f"{tally.passed} passed, {tally.failed} failed"
     print(closing, file=sys.stderr if fmt in MACHINE else sys.stdout, flush=True)
     sys.exit(EXIT_INPUT if tally.errors else EXIT_FAILED if tally.failed else EXIT_OK)
@@ -112,15 +112,3 @@ def _graded(paths: list[str], tally: _Tally, *, debug: bool, **options) -> Itera
         yield result
 
 
-def _write(chunks: Iterable) -> None:
-    console = None
-    for chunk in chunks:
-        if isinstance(chunk, str):
-            sys.stdout.write(chunk)
-            continue
-        if console is None:
-            from rich.console import Console
-
-            console = Console(highlight=False, soft_wrap=False)
-        console.print(chunk)
-    sys.stdout.flush()

@@ -14,7 +14,7 @@ import click
 
 from ..errors import InputError
 from ..status import EXIT_OK
-from .output import LANGUAGE_HELP, program_options
+from .output import LANGUAGE_HELP, program_options, save
 
 FORMATS = ("tree", "dot", "mermaid", "svg", "png")
 IMAGES = ("svg", "png")
@@ -50,7 +50,7 @@ def graph_command(args: tuple[str, ...], path: str | None, sets: tuple[str, ...]
     if fmt == "tree":
         _show_tree(report, target)
     else:
-        _write(_drawing(report, fmt), target)
+        save(_drawing(report, fmt), target)
     sys.exit(EXIT_OK)
 
 
@@ -75,17 +75,6 @@ def _show_tree(report, target: str | None) -> None:
         return
     text = io.StringIO()
     Console(file=text, width=100, color_system=None, highlight=False, soft_wrap=False).print(render(report))
-    _write(text.getvalue().encode("utf-8"), target)
+    save(text.getvalue().encode("utf-8"), target)
 
 
-def _write(data: bytes, target: str | None) -> None:
-    if target is None or target == "-":
-        sys.stdout.flush()
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
-        return
-    try:
-        with open(target, "wb") as handle:
-            handle.write(data)
-    except OSError as exc:
-        raise InputError(f"cannot write {target!a}: {exc.strerror or exc}") from None

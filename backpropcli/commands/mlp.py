@@ -25,7 +25,7 @@ from ..network import (
     written,
 )
 from ..status import EXIT_FAILED, EXIT_OK
-from .output import glyphs
+from .output import glyphs, save, write_out
 
 HELP_EPILOG = """\b
 Layers are numbered from 1; layer l maps the units of layer l-1 (layer 0
@@ -74,7 +74,7 @@ def _markdown(study, g):
     return render(study, g)
 
 
-# Each returns a rich renderable (table) or the whole document as a str (json).
+# Each returns a rich renderable (table) or the whole document as a str (json, markdown).
 RENDERERS: dict[str, Callable] = {"table": _table, "json": _json, "markdown": _markdown}
 
 
@@ -137,11 +137,11 @@ def mlp_command(sizes_text: str, activation: str, loss_name: str, seed: int | No
         result = replace(result, descent=descend(network, examples, loss, lr, steps))
     if emit_path is not None:
         header = _header(result, weights_path is None, data_path is None, seed)
-        _save(emit_path, program(network, examples, loss, result.matrix, header))
+        save(program(network, examples, loss, result.matrix, header).encode(), emit_path)
     if weights_out is not None:
-        _save(weights_out, weights_json(result.descent.network if result.descent else network))
+        save(weights_json(result.descent.network if result.descent else network).encode(), weights_out)
     if "-" not in (emit_path, weights_out):
-        _write(RENDERERS[fmt](result, glyphs()))
+        write_out([RENDERERS[fmt](result, glyphs())])
     sys.exit(EXIT_OK if result.ok else EXIT_FAILED)
 
 
@@ -195,26 +195,3 @@ def _header(result, from_seed: bool, one: bool, seed: int | None) -> tuple[str, 
              "backward pass written from the layer formulas: backprop eval and backprop check grade them.")
     return (f"A {net.shape} network unrolled to scalars by", f"  backprop mlp {' '.join(options)}",
             *textwrap.wrap(names, 96))
-
-
-def _save(path: str, text: str) -> None:
-    if path == "-":
-        sys.stdout.write(text)
-        sys.stdout.flush()
-        return
-    try:
-        with open(path, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-    except OSError as exc:
-        raise InputError(f"cannot write {path!a}: {exc.strerror or exc}") from None
-
-
-def _write(rendered) -> None:
-    """A document (json) as it is; rich renderables (table) through a console."""
-    if isinstance(rendered, str):
-        sys.stdout.write(rendered)
-    else:
-        from rich.console import Console
-
-        Console(highlight=False, soft_wrap=False).print(rendered)
-    sys.stdout.flush()

@@ -71,6 +71,35 @@ def emit(report, fmt: str, rows: int | None, one_line: bool = False) -> None:
     Console(highlight=False, soft_wrap=False).print(rendered)
 
 
+def write_out(chunks: Iterable) -> None:
+    """Rendered output to stdout: strings as they are, rich renderables through one console."""
+    console = None
+    for chunk in chunks:
+        if isinstance(chunk, str):
+            sys.stdout.write(chunk)
+            continue
+        if console is None:
+            from rich.console import Console
+
+            console = Console(highlight=False, soft_wrap=False)
+        console.print(chunk)
+    sys.stdout.flush()
+
+
+def save(data: bytes, target: str | None) -> None:
+    """A file the user asked for: to stdout for None or '-', else to the path, exactly these bytes."""
+    if target is None or target == "-":
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    try:
+        with open(target, "wb") as handle:
+            handle.write(data)
+    except OSError as exc:
+        raise InputError(f"cannot write {target!a}: {exc.strerror or exc}") from None
+
+
 def emit_each(outcomes: Iterable[tuple[str, object]], fmt: str, rows: int | None) -> int:
     """Several programs in one process, each written as soon as it is done; returns the exit status.
 

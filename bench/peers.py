@@ -37,6 +37,23 @@ def build_ours(prog: list[tuple]) -> Graph:
     return Graph(tuple(b.nodes), len(b.nodes) - 1)
 
 
+def walk(prog: list[tuple]) -> int:
+    """build_ours's own loop over the op list with nothing built: names resolved to ids, arguments
+    gathered. Any build from this list pays at least this much (micrograd's walks it too)."""
+    ids: dict[str, int] = {}
+    count = 0
+    for stmt in prog:
+        if len(stmt) == 2:
+            ids[stmt[0]] = count
+            count += 1
+            continue
+        name, _, a, c = stmt
+        args = (ids[a],) if c is None else (ids[a], ids[c] if type(c) is str else count)
+        count += len(args)
+        ids[name] = count
+    return count
+
+
 def run_ours(prog: list[tuple]) -> tuple[float, dict[str, float]]:
     graph = build_ours(prog)
     values = forward(graph, {})

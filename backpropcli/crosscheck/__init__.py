@@ -1,0 +1,35 @@
+"""Cross-check stage: sympy re-derives what the backward pass computed, independently.
+
+Every local partial is checked against sympy's derivative of its op (local.py); node totals
+symbolically while small, else by chain re-accumulation and dual numbers (totals.py). Sympy calls
+stop at the time budget (state.py).
+"""
+
+from __future__ import annotations
+
+import time
+
+from ..autodiff import Backward
+from ..graph import Graph
+from ..ops import Number
+from .local import local_checks
+from .state import Check, Checks, Progress, State, agree, alarm, within
+from .totals import expanded, node_checks
+
+__all__ = ["Check", "Checks", "agree", "crosscheck", "expanded", "within"]
+
+
+def crosscheck(graph: Graph, values: list[Number], back: Backward, tol: float = 1e-9, budget: float = 20.0,
+               progress: Progress | None = None) -> Checks:
+    import sympy
+
+    st = State(graph, values, back, tol, time.monotonic() + budget, budget, sympy, progress or _quiet,
+               sympy_partials=[None if p is None else [None] * len(p) for p in back.partials])
+    with alarm(st):
+        edges = local_checks(st)
+        nodes, formulas = node_checks(st)
+    return Checks(edges, {i: nodes[i] for i in sorted(nodes)}, formulas, tuple(st.notes))
+
+
+def _quiet(stage: str, done: int, total: int) -> None:
+    """No progress display."""

@@ -1,0 +1,175 @@
+"""The cross-check's shared ground: its verdict records, one run's state, and sympy calls within the
+time budget (interrupted by SIGALRM where it exists), plus how sympy's numbers compare with ours."""
+
+from __future__ import annotations
+
+import math
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import NamedTuple
+
+from ..autodiff import Backward
+from ..graph import Graph
+from ..ops import Number, is_exact
+
+ABS_TOL = 1e-12
+KINK_STEP = Fraction(1, 10**12)
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+@dataclass(frozen=True)
+class Check:
+    status: str  # pass | fail | kink (within the one-sided derivatives) | skip
+    expected: str = ""  # sympy's number (or interval), as text
+    how: str = "sympy"  # sympy | chain | dual
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Checks:
+    edges: dict[tuple[int, int], Check]  # (gate, argument position) -> local partial check
+    nodes: dict[int, Check]  # node -> total gradient check
+    formulas: dict[int, str]  # input -> sympy's d out/d input, as text
+    notes: tuple[str, ...] = ()
+
+    def counts(self) -> tuple[int, int, int]:
+        every = list(self.edges.values()) + list(self.nodes.values())
+        passed = sum(1 for c in every if c.status in ("pass", "kink"))
+        failed = sum(1 for c in every if c.status == "fail")
+        return passed, failed, len(every) - passed - failed
+
+
+class OutOfTime(Exception):
+    """The budget ran out: raised before a sympy call, or inside one by the alarm."""
+
+
+class Template(NamedTuple):
+    key: tuple  # (op, arity, argument position)
+    syms: tuple
+    expr: object  # the op's sympy expression in syms
+    d: object  # its derivative along one argument
+
+
+@dataclass
+class State:
+    """Scratch for one cross-check run; nothing of it outlives the call."""
+
+    graph: Graph
+    values: list
+    back: Backward
+    tol: float
+    deadline: float
+    seconds: float
+    sp: object
+    progress: Progress
+    alarm: bool = False  # whether SIGALRM may interrupt a sympy call
+    templates: dict = field(default_factory=dict)
+    compiled: dict = field(default_factory=dict)  # template key -> its derivative compiled for floats
+    sympy_partials: list = field(default_factory=list)  # per gate: sympy's local partials (None: unchecked)
+    notes: list = field(default_factory=list)
+
+    def sympy_call(self, fn: Callable, *args):
+        """One call into sympy, within the budget: OutOfTime if it has run out or runs out meanwhile."""
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            raise OutOfTime
+        if not self.alarm:
+            return fn(*args)
+        signal.setitimer(signal.ITIMER_REAL, min(remaining, 1e6))  # setitimer overflows on huge budgets
+        try:
+            return fn(*args)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+
+    def out_of_time(self) -> Check:
+        note = f"the cross-check's time budget of {self.seconds:g}s ran out"
+        if note not in self.notes:
+            self.notes.append(note)
+        return Check("skip", note=note)
+
+    def total_number(self, v: Number):
+        """A value inside a whole-expression check. Where the output is a float, floats throughout:
+        an exact value that the engine let go to float (2**10**10) must not be rebuilt exactly."""
+        if is_exact(self.values[self.graph.output]):
+            return self.number(v)
+        return self.sp.Float(float(v))
+
+    def number(self, v: Number):
+        sp = self.sp
+        if type(v) is int:
+            return sp.Integer(v)
+        if type(v) is Fraction:
+            return sp.Rational(v.numerator, v.denominator)
+        return sp.Float(v)
+
+
+@contextmanager
+def alarm(st: State) -> Iterator[None]:
+    """Let SIGALRM interrupt a long sympy call: only in the main thread, and only if nobody else uses it."""
+    usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if not usable or signal.getsignal(signal.SIGALRM) not in (signal.SIG_DFL, signal.SIG_IGN):
+        yield
+        return
+
+    def ring(signum, frame):
+        raise OutOfTime
+
+    previous = signal.signal(signal.SIGALRM, ring)
+    st.alarm = True
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def one_sided(st: State, d, syms, args: list[Number], pos: int) -> tuple[Number, Number]:
+    """sympy's derivative just left and just right of the point along one argument."""
+    base = {s: st.number(a) for s, a in zip(syms, args, strict=True)}
+    step = st.number(KINK_STEP * max(1, abs(Fraction(args[pos]))))
+    sides = []
+    for sign in (-1, 1):
+        point = dict(base)
+        point[syms[pos]] = base[syms[pos]] + sign * step
+        sides.append(engine_number(d.xreplace(point)))
+    if None in sides:
+        return math.nan, math.nan
+    lo, hi = sorted(sides)
+    return lo, hi
+
+
+def within(value: Number, lo: Number, hi: Number, tol: float) -> bool:
+    """A value between two one-sided derivatives: exactly where all three are exact, else with a
+    relative slack; never where a bound is nan."""
+    if lo != lo or hi != hi:
+        return False
+    if is_exact(value) and is_exact(lo) and is_exact(hi):
+        return lo <= value <= hi
+    slack = tol * max(1.0, abs(float(lo)), abs(float(hi)))
+    return float(lo) - slack <= float(value) <= float(hi) + slack
+
+
+def engine_number(expr) -> Number | None:
+    """A sympy result as an engine number: exact if rational, float if real and finite, else None."""
+    if expr.is_Rational:
+        return Fraction(int(expr.p), int(expr.q)) if expr.q != 1 else int(expr.p)
+    try:
+        value = complex(expr.evalf(30))
+    except (TypeError, ValueError):
+        return None
+    if abs(value.imag) > ABS_TOL * max(1.0, abs(value.real)) or not math.isfinite(value.real):
+        return None
+    return value.real
+
+
+def agree(ours: Number, theirs: Number, tol: float) -> bool:
+    """Exact numbers must be equal; otherwise equal within a relative tolerance."""
+    if is_exact(ours) and is_exact(theirs):
+        return ours == theirs
+    return math.isclose(float(ours), float(theirs), rel_tol=tol, abs_tol=ABS_TOL)

@@ -1,20 +1,19 @@
 """Parse stage, part two: statements -> Graph, with default-deny handling of every token.
 
-A precedence parser with explicit stacks (no recursion), constant folding, define-before-use,
-and gradient claims `d<out>d<node> = expr` recognised by the names the program defines.
+A precedence parser with explicit stacks (no recursion), constant folding and define-before-use;
+gradient claims `d<out>d<node> = expr` are recognised by the names the program defines (claimlines.py).
 """
 
 from __future__ import annotations
 
-import difflib
 import re
-from collections.abc import Callable, Container
 
+from .claimlines import ClaimLines, claimlike, suggest
 from .errors import InputError, LimitError, Source
-from .graph import CONST, INPUT, Claim, Graph, Node
-from .lexer import NAME, RESERVED, Statement, Token, keyword_message, number, statement, statements
+from .graph import CONST, INPUT, Graph, Node
+from .lexer import NAME, RESERVED, Statement, Token, number, statement, statements
 from .ops import BINARY, CONSTANTS, FUNCTIONS, accepts
-from .syntax import Builder, expression
+from .syntax import Builder, check_name, expression
 
 MAX_INPUT_CHARS = 64 * 1024 * 1024
 DEFAULT_OUTPUT = "f"
@@ -34,14 +33,6 @@ def parse(text: str, path: str = "", output: str | None = None, bound: frozenset
     return _Program(Source(text, path), output, bound).run()
 
 
-def check_name(name: str, tok: Token, source: Source) -> None:
-    message = keyword_message(name)
-    if message is None and name in FUNCTIONS:
-        message = f"'{name}' is a function name and cannot be a variable"
-    if message:
-        raise InputError(message, source.locate(tok.start, tok.end))
-
-
 class _Program:
     """Mutable state of one parse; what leaves it is the frozen Graph."""
 
@@ -52,15 +43,12 @@ class _Program:
         self.defined: dict[str, int] = {}  # name -> node id
         self.def_at: dict[str, int] = {}  # name -> offset of its definition
         self.free: dict[str, int] = {}  # names used before any definition -> first use
-        self.claims: list[Claim] = []
-        self.claim_outs: list[str] = []  # the output each claim is about, by name
-        self.claim_at: dict[str, int] = {}
-        self.claimed: dict[int, int] = {}  # node id -> offset of the claim about it
-        self.pending: list[Token] = []  # names in claims that were unknown when read
         self.last: int | None = None  # the last intermediate, the default output
         self.bare: Token | None = None
         self.bound = bound
         self.constants: dict[str, float | None] = {}  # pi and e, once known not to be the program's own names
+        self.claims = ClaimLines(source, self.constant)
+        self.claim_at = self.claims.at  # claim name -> offset: the one-line path asks of every target
 
     def run(self) -> Graph:
         simple = self.simple
@@ -92,7 +80,7 @@ class _Program:
         target, fn, fn_arg, _, left, sym, right, negated, _ = m.groups()
         special = _SPECIAL
         defined = self.defined
-        if (target in defined or target in special or (target[0] == "d" and _claimlike(target))
+        if (target in defined or target in special or (target[0] == "d" and claimlike(target))
                 or target in self.claim_at or left in special or right in special or fn_arg in special
                 or target in (left, right, fn_arg)):
             return False
@@ -155,9 +143,9 @@ class _Program:
             raise self.error(f"nothing after '=' in the definition of {name}", target)
         if rhs[0].text == "=":
             raise self.error("comparisons are not supported", rhs[0])
-        split = self.claim_split(name, target)
+        split = self.claims.split(name, target, self.b.nodes, self.defined, self.def_at)
         if split is not None:
-            self.claim(target, rhs, split, stmt)
+            self.claims.read(target, rhs, split, stmt, self.defined)
             return
         self.check_new(name, target)
         root = expression(rhs, self.b, self.resolve, assignment=True)
@@ -223,88 +211,20 @@ class _Program:
         self.output = name
 
     def graph(self) -> Graph:
-        self.check_pending()
+        self.claims.check_pending(self.defined, self.def_at)
         if self.output is not None and self.bare is None:
             if self.output not in self.defined:
-                hint = _suggest(self.output, self.defined)
+                hint = suggest(self.output, self.defined)
                 raise InputError(f"--output {self.output}: no such name in the program{hint}")
             out = self.defined[self.output]
-        elif self.last is None and not self.b.nodes and not self.claims:
+        elif self.last is None and not self.b.nodes and not self.claims.claims:
             raise InputError("the program has no statements, only comments and blank lines")
         elif self.last is None:
             raise InputError("the program has no output: no statement computes anything from its inputs")
         else:
             out = self.last
-        out_name = self.b.nodes[out].name
-        for claim, want in zip(self.claims, self.claim_outs, strict=True):
-            if want != out_name:
-                raise InputError(f"{claim.name} claims a gradient of {want}, but the output is {out_name}",
-                                 self.source.locate(claim.start, claim.start + len(claim.name)))
-        return Graph(tuple(self.b.nodes), out, self.source, tuple(self.claims))
-
-    def claim_split(self, name: str, tok: Token) -> tuple[str, str] | None:
-        """Read `d<out>d<node>` or `d<out>_d<node>` by the names the program has defined so far."""
-        if name in self.defined:
-            return None
-        nodes, defined = self.b.nodes, self.defined
-        split, gate_named = read_claim(name, self.def_at, defined,
-                                       lambda out: out in defined and nodes[defined[out]].op != INPUT)
-        if split is not None:
-            return split
-        if gate_named is not None:
-            out, wrt = gate_named
-            raise self.error(f"{name} reads as a claim about d{out}/d{wrt}, but {wrt} is not defined"
-                             f"{_suggest(wrt, self.defined)}", tok)
-        return None
-
-    def claim(self, target: Token, rhs: list[Token], split: tuple[str, str], stmt: Statement) -> None:
-        name = target.text
-        out, wrt = split
-        wrt_id = self.defined[wrt]
-        if wrt_id in self.claimed:
-            first = self.line(self.claimed[wrt_id])
-            raise self.error(f"{name}: d{out}/d{wrt} is already claimed on line {first}", target)
-        if name in self.claim_at:
-            raise self.error(f"{name} is claimed twice: on line {self.line(self.claim_at[name])} and line "
-                             f"{self.line(target.start)}", target)
-        b = Builder(self.source)
-        refs: dict[str, int] = {}
-
-        def resolve(tok: Token) -> int:
-            ref = tok.text
-            if ref in refs:
-                return refs[ref]
-            if ref == name:
-                raise self.error(f"this claim uses {name} in its own definition", tok)
-            if ref in self.claim_at or ref in self.defined:
-                refs[ref] = b.leaf(INPUT, ref, None, tok.start, tok.end)
-                return refs[ref]
-            if self.constant(ref) is not None:
-                return b.const(self.constants[ref], tok.start, tok.end)
-            check_name(ref, tok, self.source)
-            self.pending.append(tok)
-            refs[ref] = b.leaf(INPUT, ref, None, tok.start, tok.end)
-            return refs[ref]
-
-        root = expression(rhs, b, resolve, assignment=True)
-        end = rhs[-1].end
-        self.claims.append(Claim(name, wrt_id, Graph(tuple(b.nodes), root, self.source), target.start, end,
-                                 stmt.comment))
-        self.claim_outs.append(out)
-        self.claim_at[name] = target.start
-        self.claimed[wrt_id] = target.start
-
-    def check_pending(self) -> None:
-        for tok in self.pending:
-            name = tok.text
-            if name in self.claim_at:
-                raise self.error(f"this claim uses {name}, which is claimed later, on line "
-                                 f"{self.line(self.claim_at[name])}", tok)
-            if name in self.def_at:
-                raise self.error(f"this claim uses {name} before it is defined on line "
-                                 f"{self.line(self.def_at[name])}", tok)
-            known = {**self.defined, **self.claim_at}
-            raise self.error(f"unknown name {name} in a gradient claim{_suggest(name, known)}", tok)
+        self.claims.check_output(self.b.nodes[out].name)
+        return Graph(tuple(self.b.nodes), out, self.source, tuple(self.claims.claims))
 
 
 _SPECIAL = RESERVED | frozenset(FUNCTIONS)
@@ -312,39 +232,6 @@ _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _UNARY_CALLS = {name: op for name, op in FUNCTIONS.items() if accepts(op, 1)}
 
 
-def _claimlike(name: str) -> bool:
-    return len(name) >= 4 and name[0] == "d"
-
-
-def read_claim(name: str, assigned: Container[str], known: Container[str],
-               is_gate: Callable[[str], bool]) -> tuple[tuple[str, str] | None, tuple[str, str] | None]:
-    """The claim rule: `d<out>d<node>` (or `d<out>_d<node>`) with <out> assigned and <node> known.
-
-    Returns (out, node) for a claim, and separately the first near miss: a split whose <out> is a
-    gate but whose <node> is unknown, which the parser reports as an error.
-    """
-    if not _claimlike(name):
-        return None, None
-    rest = name[1:]
-    near_miss = None
-    for i in range(1, len(rest) - 1):
-        if rest[i] != "d":
-            continue
-        out = rest[:i - 1] if rest[i - 1] == "_" and i > 1 else rest[:i]
-        wrt = rest[i + 1:]
-        if out in assigned and wrt in known:
-            return (out, wrt), None
-        if near_miss is None and is_gate(out):
-            near_miss = (out, wrt)
-    return None, near_miss
-
-
 def _assigned(text: str, name: str) -> bool:
     """Does the program assign this name anywhere? Then it is a variable, not the constant."""
     return re.search(rf"(?:^|[;\r\n])[ \t]*{name}[ \t]*=(?!=)", text) is not None
-
-
-def _suggest(name: str, known) -> str:
-    close = difflib.get_close_matches(name, sorted(known), n=1)
-    return f"; did you mean {close[0]}?" if close else ""
-

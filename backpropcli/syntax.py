@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from .errors import EvalError, InputError, LimitError, Source
 from .graph import CONST, Node
-from .lexer import NAME, NUM, OP, Token, number
+from .lexer import NAME, NUM, OP, Token, keyword_message, number
 from .ops import BINARY, FUNCTIONS, UNARY, Number, Op, accepts, arity_text, failure
 
 MAX_DEPTH = 1000  # nested parentheses and calls in one statement
@@ -249,3 +249,12 @@ def _malformed_number(digits: str, rest: str) -> str:
     if rest[0] == ".":
         return f"malformed number {digits + rest!r}"
     return f"malformed number {digits + rest!r} (write {digits}*{rest} for a product)"
+
+
+def check_name(name: str, tok: Token, source: Source) -> None:
+    """A name the program defines or reads: not a Python keyword, not a function."""
+    message = keyword_message(name)
+    if message is None and name in FUNCTIONS:
+        message = f"'{name}' is a function name and cannot be a variable"
+    if message:
+        raise InputError(message, source.locate(tok.start, tok.end))

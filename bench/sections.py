@@ -13,7 +13,7 @@ import gen
 import measure
 import peers
 
-from backpropcli.autodiff import backward, forward
+from backpropcli.autodiff import backward, forward, ledger
 from backpropcli.parse import parse
 
 SMALL_PROGRAM = ["(w+x*y)*z", "w=5", "x=3", "y=2", "z=4"]
@@ -220,7 +220,9 @@ def process(plan: Plan) -> dict:
 
 
 def _stages(path: str, rounds: int) -> dict[str, float]:
-    """Parsing, the two passes and formatting the JSON document of the same file, each timed alone."""
+    """Parsing, the two passes and formatting the JSON document of the same file, each timed alone;
+    and the floor of that formatting: repr of every number the document must hold (each node's value
+    and gradient, each edge's local and downstream gradient), each once."""
     from backpropcli.pipeline import analyze
     from backpropcli.render import Options
     from backpropcli.render.json import render
@@ -233,8 +235,12 @@ def _stages(path: str, rounds: int) -> dict[str, float]:
     def passes():
         values = forward(graph, {})
         return values, backward(graph, values)
+    edges = ledger(graph, report.back)
+    numbers = [*report.values, *report.back.grads, *(report.back.partials[g][p] for g, p in edges),
+               *(report.back.grads[g] * report.back.partials[g][p] for g, p in edges)]
     timings = {"parse": lambda: parse(text, path), "forward + backward": passes,
-               "format the JSON (discarded)": lambda: sum(map(len, render(report, Options())))}
+               "format the JSON (discarded)": lambda: sum(map(len, render(report, Options()))),
+               "  of which: each number it holds, once": lambda: list(map(repr, numbers))}
     return {name: measure.median([measure.timed(fn, gc_off=True) for _ in range(rounds)])
             for name, fn in timings.items()}
 

@@ -19,6 +19,7 @@ LAYERS = [
     ["graph"],
     ["lexer"],
     ["syntax"],
+    ["claimlines"],
     ["parse", "bindings", "inputs"],
     ["autodiff"],
     ["crosscheck"],

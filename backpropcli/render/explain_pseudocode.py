@@ -13,10 +13,10 @@ from fractions import Fraction
 from typing import NamedTuple
 
 from ..autodiff import forward
+from ..claimlines import read_claim
 from ..errors import BackpropError, InputError
 from ..explain import FORMULAS, Explanation, Flow, Step, atomic, grouped, local_text, placeholders, right_side, template
 from ..ops import Number
-from ..parse import read_claim
 
 INPUT_WIDTH = 72  # Set Input wraps its `name = value` pairs at this width
 COMMENT_COLUMN = 44  # claims longer than this push their comment further right

@@ -29,6 +29,7 @@ LAYERS = [
     ["grading", "explain", "network"],
     ["matrix", "datafiles"],
     ["unroll"],
+    ["study"],
     ["render"],
     ["commands"],
     ["cli"],

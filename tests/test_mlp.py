@@ -17,7 +17,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from backpropcli import matrix, unroll
+from backpropcli import matrix
+from backpropcli import study as routes
 from backpropcli.datafiles import read_weights, weights_json
 from backpropcli.matrix import LOSSES, descend, run
 from backpropcli.network import (
@@ -31,7 +32,8 @@ from backpropcli.network import (
 from backpropcli.ops import exact, is_exact
 from backpropcli.render.cells import ASCII, UNICODE
 from backpropcli.render.mlp_rows import CURVE, curve
-from backpropcli.unroll import program, study
+from backpropcli.study import study
+from backpropcli.unroll import program
 
 ROOT = Path(__file__).parent.parent
 GOLDEN = Path(__file__).parent / "golden"
@@ -130,9 +132,9 @@ def test_a_tiny_wrong_gradient_deep_in_a_network_is_caught(monkeypatch):
     sizes = (2,) + (2,) * 16 + (1,)
     net = seeded(sizes, ("sigmoid",) * 17, 0)
     ex = one_example("0.5,-1.2", "1", sizes)
-    honest = unroll.study(net, ex, LOSSES["mse"], 1e-9)
+    honest = routes.study(net, ex, LOSSES["mse"], 1e-9)
     assert honest.ok and 0 < max(abs(v) for row in honest.matrix.layers[0].dW for v in row) < 1e-11
-    original = unroll.run
+    original = routes.run
 
     def doubled(*args):
         done = original(*args)
@@ -140,8 +142,8 @@ def test_a_tiny_wrong_gradient_deep_in_a_network_is_caught(monkeypatch):
         wrong = dataclasses.replace(first, dW=tuple(tuple(2 * v for v in row) for row in first.dW))
         return dataclasses.replace(done, layers=(wrong, *done.layers[1:]))
 
-    monkeypatch.setattr(unroll, "run", doubled)
-    caught = unroll.study(net, ex, LOSSES["mse"], 1e-9)
+    monkeypatch.setattr(routes, "run", doubled)
+    caught = routes.study(net, ex, LOSSES["mse"], 1e-9)
     failed = [a.name for a in caught.agreements if not a.ok]
     assert failed == ["dLdw1_0_0", "dLdw1_0_1", "dLdw1_1_0", "dLdw1_1_1"]
 

@@ -120,7 +120,8 @@ def mlp_command(sizes_text: str, activation: str, loss_name: str, seed: int | No
       backprop mlp --layers 2,2,1 --data samples/xor.csv --activation tanh,sigmoid --loss bce --steps 500
       backprop mlp --layers 2,3,1 --input 0.5,-1.2 --target 1 --emit mlp.bp && backprop check mlp.bp
     """
-    from ..unroll import program, study  # the gate-level engine: loaded when a network runs, not for --help
+    from ..study import study  # the gate-level engine: loaded when a network runs, not for --help
+    from ..unroll import program
 
     lr_given = click.get_current_context().get_parameter_source("lr") is not ParameterSource.DEFAULT
     _check_options(tol, lr, seed, weights_path, input_text, target_text, data_path, emit_path, weights_out, steps,

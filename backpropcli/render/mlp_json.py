@@ -11,7 +11,7 @@ import json
 from ..matrix import Descent
 from ..network import Network
 from ..ops import show
-from ..unroll import Study
+from ..study import Study
 from .cells import json_number
 
 SCHEMA = "backprop.mlp"

@@ -6,7 +6,7 @@ right-aligned), prose lines as paragraphs; the closing `checks:` line last, as i
 
 from __future__ import annotations
 
-from ..unroll import Study
+from ..study import Study
 from .cells import Glyphs
 from .mlp_rows import Grid, document
 

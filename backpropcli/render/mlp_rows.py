@@ -11,7 +11,7 @@ from typing import NamedTuple
 from ..matrix import Descent, Layer
 from ..network import Network, decimal
 from ..ops import Number
-from ..unroll import Agreement, Study
+from ..study import Agreement, Study
 from .cells import Glyphs
 
 COLUMNS = 6  # examples or inputs shown per matrix, so a table fits 100 columns; --format json has them all

@@ -7,7 +7,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from ..unroll import Study
+from ..study import Study
 from .cells import Glyphs
 from .mlp_rows import Grid, document
 

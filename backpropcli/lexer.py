@@ -27,17 +27,21 @@ _TOKEN = re.compile(
     r"|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[A-Za-z_][A-Za-z0-9_]*|\*\*|.)",
     re.ASCII,  # \d is 0-9 only: float() and int() would read other scripts' digits
 )
-_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
-_NUMBER = r"(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
-_OPERAND = rf"(?:{_NAME}|{_NUMBER})"
+# The one-line path's names are possessive and its numbers and operands atomic: nothing that may
+# follow a name or a number can continue one, so backtracking into them could never succeed, and
+# forbidding it lets an alternative that does not fit (`a0 * a0` tried as a call) fail at once.
+_NAME = r"[A-Za-z_][A-Za-z0-9_]*+"
+_NUMBER = r"(?>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)"
+_OPERAND = rf"(?>{_NAME}|{_NUMBER})"
 # groups: 1 target, 2 function, 3 its argument, 4 its ')', 5 left operand, 6 operator, 7 right operand,
 # 8 a negated lone number (an input such as x0 = -0.73; never before an operator: -2**2 is -(2**2)),
 # 9 comment
 SIMPLE = re.compile(
-    rf"[ \t]*({_NAME})[ \t]*=[ \t]*"
-    rf"(?:({_NAME})\([ \t]*({_OPERAND})[ \t]*(\))|({_OPERAND})(?:[ \t]*(\*\*|[-+*/^])[ \t]*({_OPERAND}))?"
-    rf"|-[ \t]*({_NUMBER}))"
-    r"[ \t]*(?:;|(#[^\r\n]*)?(?:\r\n|\r|\n|\Z))",
+    rf"[ \t]*+({_NAME})[ \t]*+=[ \t]*+"
+    rf"(?:({_NAME})\([ \t]*+({_OPERAND})[ \t]*+(\))"
+    rf"|({_OPERAND})(?:[ \t]*+(\*\*|[-+*/^])[ \t]*+({_OPERAND}))?"
+    rf"|-[ \t]*+({_NUMBER}))"
+    r"[ \t]*+(?:;|(#[^\r\n]*+)?(?:\r\n|\r|\n|\Z))",
     re.ASCII,
 )
 RESERVED = frozenset(keyword.kwlist)  # never a name; soft keywords (match, case, type, _) are ordinary names

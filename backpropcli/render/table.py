@@ -27,14 +27,12 @@ def render(report: Report, options: Options) -> Group:
     return Group(*parts)
 
 
-# Short cells that read badly when folded: verdicts, op names, numbers. Formulas and labels may fold.
-_WHOLE = frozenset(["op", "kind", "check", "value", "upstream", "local", "downstream", "written", "true"])
-
-
-def _table(title: str, *columns: str, whole: frozenset[str] = _WHOLE) -> Table:
+def _table(title: str, *columns: str) -> Table:
+    """Every cell folds onto more lines when the table is wider than the terminal: a number cut short
+    would read as another number, and rich drops whole columns to fit ones that may not wrap."""
     table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
     for col in columns:
-        table.add_column(col, overflow="fold", no_wrap=col in whole, min_width=len(col))
+        table.add_column(col, overflow="fold", min_width=len(col))
     return table
 
 
@@ -44,8 +42,7 @@ def _ledger(report: Report, options: Options) -> Table:
     cols = ["gate", "op", "value", "upstream", "input", "local", "downstream"]
     if report.checks:
         cols.append("sympy")
-    table = _table("Backward pass, gate by gate, in the order backprop visits them", *cols,
-                   whole=_WHOLE | {"sympy"})
+    table = _table("Backward pass, gate by gate, in the order backprop visits them", *cols)
     legend = f"upstream = {d}{out}/{d}gate, local = {d}gate/{d}input, downstream = upstream {g.times} local"
     graph, back, values = report.graph, report.back, report.values
     rows = ledger(graph, back)

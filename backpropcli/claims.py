@@ -32,6 +32,7 @@ class ClaimResult:
     how: str = ""  # how the formula was judged as a function: sympy | sampled | value | kink
     interval: tuple[Number, Number] | None = None  # at a kink: the values that pass
     sources: tuple[Claim, ...] = ()  # for an inherited claim: the wrong steps its error comes from
+    scale: float = 0.0  # the written value's rounding scale: how far floats may leave it from the truth
 
     @property
     def ok(self) -> bool:
@@ -62,6 +63,11 @@ class _Judge:
         return {claim.name: self.back.grads[claim.wrt] for claim in self.graph.claims}
 
     @cached_property
+    def sizes(self) -> list[float]:
+        """The scale of each true gradient's terms, which bounds its own rounding (autodiff.magnitudes)."""
+        return self.near.sizes
+
+    @cached_property
     def kinked(self) -> list[bool]:
         return kinked(self.graph, self.back)
 
@@ -73,11 +79,12 @@ class _Judge:
               earlier: dict[str, ClaimResult]) -> ClaimResult:
         """The step first (is the local rule right?); then the formula as a function; then the value."""
         interval = self.interval(claim.wrt)
-        written, error = self.value(claim, written_claims)
+        written, scale, error = self.value(claim, written_claims)
         uses = [name for name in refs(claim) if name in self.true_claims]
-        step, step_error = self.value(claim, self.true_claims) if uses else (written, error)
-        result = ClaimResult(claim, written, self.back.grads[claim.wrt], "", step=step, interval=interval)
-        if step is None or not self.right(step, result.true, interval):
+        step, step_scale, step_error = self.value(claim, self.true_claims) if uses else (written, scale, error)
+        result = ClaimResult(claim, written, self.back.grads[claim.wrt], "", step=step, interval=interval,
+                             scale=scale)
+        if step is None or not self.right(step, result.true, interval, max(step_scale, self.sizes[claim.wrt])):
             why = self.should_be(claim, step_error)
             if self.holds(result):
                 why = "the value is right only because this step cancels an earlier error; " + why
@@ -103,20 +110,23 @@ class _Judge:
         sources = _sources(off)
         return replace(result, verdict="inherited", why=_inherited(self.graph, off, sources), sources=sources)
 
-    def value(self, claim: Claim, earlier) -> tuple[Number | None, str]:
+    def value(self, claim: Claim, earlier) -> tuple[Number | None, float, str]:
+        """The formula's value here, its rounding scale, and why it has none."""
         try:
-            return evaluate(self.graph, claim, self.near.values, earlier), ""
+            return *evaluate(self.graph, claim, self.near.values, earlier), ""
         except BackpropError as exc:
-            return None, exc.message
+            return None, 0.0, exc.message
 
     def holds(self, result: ClaimResult) -> bool:
         """Is a claim's written value right (whatever its step)?"""
-        return result.written is not None and self.right(result.written, result.true, result.interval)
+        return result.written is not None and self.right(
+            result.written, result.true, result.interval, max(result.scale, self.sizes[result.claim.wrt]))
 
-    def right(self, value: Number, true: Number, interval: tuple[Number, Number] | None) -> bool:
-        """Equal to the truth (exactly, or within tol for floats); at a kink, anywhere in the interval."""
+    def right(self, value: Number, true: Number, interval: tuple[Number, Number] | None, scale: float) -> bool:
+        """Equal to the truth (exactly, or within tol for floats, of the larger or of the rounding scale
+        of either side); at a kink, anywhere in the interval."""
         if interval is None:
-            return agree(value, true, self.tol)
+            return agree(value, true, self.tol, scale)
         return within(value, *interval, self.tol)
 
     def interval(self, node: int) -> tuple[Number, Number] | None:

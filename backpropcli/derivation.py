@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from functools import cached_property
 
-from .autodiff import Backward, backward, forward
+from .autodiff import Backward, accumulate, backward, forward, magnitudes, rounding_scale
 from .crosscheck import agree, expanded
 from .errors import BackpropError, EvalError
 from .graph import CONST, INPUT, Claim, Graph, Node
@@ -53,8 +53,9 @@ def refs(claim: Claim) -> tuple[str, ...]:
     return tuple(node.name for node in claim.graph.nodes if node.op == INPUT)
 
 
-def evaluate(graph: Graph, claim: Claim, values, earlier: Mapping[str, Number | None]) -> Number:
-    """The claim's formula with forward names at `values` and earlier claims taken from `earlier`."""
+def evaluate(graph: Graph, claim: Claim, values, earlier: Mapping[str, Number | None]) -> tuple[Number, float]:
+    """The claim's formula with forward names at `values` and earlier claims taken from `earlier`, and
+    the scale of its rounding error there (autodiff.rounding_scale)."""
     point = {}
     for name in refs(claim):
         if name in earlier:
@@ -63,24 +64,35 @@ def evaluate(graph: Graph, claim: Claim, values, earlier: Mapping[str, Number | 
             point[name] = earlier[name]
         else:
             point[name] = values[graph.ids[name]]
-    return forward(claim.graph, point)[claim.graph.output]
+    found = forward(claim.graph, point)
+    return found[claim.graph.output], rounding_scale(claim.graph, found)
 
 
 def one_sided(graph: Graph, values, node: int, sign: int) -> Number | None:
-    """d out/d node just beside the point: the node is cut loose as an input and nudged by a tiny step.
+    """d out/d node from one side of the point: the limit, exact where the point is.
 
-    None where the function is not defined on that side (sqrt just left of 0).
+    The node is cut loose as an input and nudged by a tiny step only to see which branch every kink
+    op (relu, abs, max, min) takes on that side; their slopes are constant along a branch, so the
+    one-sided derivative is the chain rule at the point itself with those slopes. None where the
+    function is not differentiable from that side (sqrt just left of 0, or at 0 itself).
     """
     nodes = list(graph.nodes)
     old = nodes[node]
     nodes[node] = Node(INPUT, (), old.name, None, old.start, old.end)
     cut = Graph(tuple(nodes), graph.output, graph.source)
-    point = {graph.nodes[i].name: values[i] for i in graph.inputs}
-    point[old.name] = _moved(values[node], sign * KINK_STEP)
+    here = {graph.nodes[i].name: values[i] for i in graph.inputs}
+    here[old.name] = values[node]
+    beside = dict(here)
+    beside[old.name] = _moved(values[node], sign * KINK_STEP)
     try:
-        return backward(cut, forward(cut, point)).grads[node]
+        slopes = backward(cut, forward(cut, beside)).partials
+        partials = list(backward(cut, forward(cut, here)).partials)
     except BackpropError:
         return None
+    for gate, taken in enumerate(slopes):
+        if taken is not None and OPS[cut.nodes[gate].op].kink is not None:
+            partials[gate] = taken
+    return accumulate(cut, partials)[node]
 
 
 def _moved(v: Number, step: Fraction) -> Number:
@@ -100,6 +112,11 @@ class Neighbourhood:
     symbolic: bool  # may sympy be imported and asked?
 
     @cached_property
+    def sizes(self) -> list[float]:
+        """The scale of each gradient's terms here (autodiff.magnitudes): nearby points share it."""
+        return magnitudes(self.graph, self.back)
+
+    @cached_property
     def claims(self) -> dict[str, Claim]:
         return {claim.name: claim for claim in self.graph.claims}
 
@@ -111,11 +128,11 @@ class Neighbourhood:
         for sample, earlier in zip(self.samples, self._true_claims, strict=True):
             truth = sample.grads[claim.wrt]
             try:
-                mine = evaluate(self.graph, claim, sample.values, earlier)
+                mine, scale = evaluate(self.graph, claim, sample.values, earlier)
             except BackpropError:
                 continue  # undefined there: no evidence either way
             seen += 1
-            if not agree(mine, truth, self.tol):
+            if not agree(mine, truth, self.tol, max(scale, self.sizes[claim.wrt])):
                 return Finding(False, "sampled", _witness(sample, mine, truth))
         return Finding(True, "sampled") if seen else Finding(None, "value")
 

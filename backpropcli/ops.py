@@ -120,6 +120,26 @@ def _sigmoid(a):
     return z / (1.0 + z)
 
 
+def _sigmoid_slope(args, out):
+    """s*(1 - s), as exp(-|a|)/(1 + exp(-|a|))**2: 1 - s cancels to nothing once s rounds to 1 (a > 37)."""
+    q = math.exp(-abs(args[0]))
+    return (q / ((1.0 + q) * (1.0 + q)),)
+
+
+def _tanh_slope(args, out):
+    """1 - t**2, as 4*exp(-2|a|)/(1 + exp(-2|a|))**2: 1 - t**2 loses every digit once |t| rounds to 1."""
+    q = math.exp(-2 * abs(args[0]))
+    return (4 * q / ((1.0 + q) * (1.0 + q)),)
+
+
+def _sech_squared(z):
+    try:
+        c = math.cosh(z)
+    except OverflowError:  # |z| > 710: far below the smallest float
+        return 0.0
+    return 1.0 / c / c
+
+
 def _relu(a):
     return a if a > 0 else a - a  # 0 of the same kind (exact 0 or 0.0)
 
@@ -177,9 +197,9 @@ OPS: dict[str, Op] = {
            "scales by -sin(a)", ("-sin({0})",), functions=("cos",)),
         Op("tan", (1, 1), math.tan, lambda a, out: (1 + out * out,), lambda sp, a: sp.tan(a),
            "scales: 1 + tan**2", ("1 + {out}**2",), functions=("tan",)),
-        Op("tanh", (1, 1), math.tanh, lambda a, out: (1 - out * out,), lambda sp, a: sp.tanh(a),
+        Op("tanh", (1, 1), math.tanh, _tanh_slope, lambda sp, a: sp.tanh(a),
            "scales: 1 - tanh**2", ("1 - {out}**2",), functions=("tanh",)),
-        Op("sigmoid", (1, 1), _sigmoid, lambda a, out: (out * (1 - out),),
+        Op("sigmoid", (1, 1), _sigmoid, _sigmoid_slope,
            lambda sp, a: 1 / (1 + sp.exp(-a)),
            "scales: s*(1 - s)", ("{out}*(1 - {out})",), functions=("sigmoid",)),
         Op("relu", (1, 1), _relu, lambda a, out: (1 if a[0] > 0 else 0,),
@@ -202,9 +222,11 @@ OPS: dict[str, Op] = {
 # formulas do not borrow the node engine's partials. relu takes 0 at z = 0, the same
 # minimum-norm subgradient as the engine. A layer may also be "identity" (a = z), not an op.
 # The first row is the command's default activation.
+# sigmoid and tanh take 1 - a from z (sigmoid(-z), and sech(z)**2 for 1 - a**2): once a rounds to
+# 1, 1 - a is no longer a number's last digits but nothing.
 ACTIVATIONS: dict[str, Callable[[Number, Number], Number]] = {
-    "sigmoid": lambda z, a: _mul(a, _sub(1, a)),
-    "tanh": lambda z, a: _sub(1, _mul(a, a)),
+    "sigmoid": lambda z, a: _mul(a, _sigmoid(-z)),
+    "tanh": lambda z, a: _sech_squared(z),
     "relu": lambda z, a: 1 if z > 0 else 0,
 }
 # The op binary cross-entropy applies to the outputs: -(t log a + (1 - t) log(1 - a)).

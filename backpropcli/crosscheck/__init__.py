@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from ..autodiff import Backward
+from ..autodiff import Backward, magnitudes
 from ..graph import Graph
 from ..ops import Number
 from .local import local_checks
@@ -24,7 +24,8 @@ def crosscheck(graph: Graph, values: list[Number], back: Backward, tol: float = 
     import sympy
 
     st = State(graph, values, back, tol, time.monotonic() + budget, budget, sympy, progress or _quiet,
-               sympy_partials=[None if p is None else [None] * len(p) for p in back.partials])
+               sympy_partials=[None if p is None else [None] * len(p) for p in back.partials],
+               sizes=magnitudes(graph, back))
     with alarm(st):
         edges = local_checks(st)
         nodes, formulas = node_checks(st)

@@ -61,9 +61,10 @@ def _local(st: State, gate: int, pos: int, at_kink: bool) -> Check:
         return Check("kink" if within(ours, lo, hi, st.tol) else "fail", text, note=note)
     theirs = _evaluate(st, t, args, pos, exact=is_exact(st.values[gate]))
     if theirs is not None and type(theirs) is float and not agree(ours, theirs, st.tol):
-        # the template compiled for floats can underflow or overflow on the way (-a/b**2 at
-        # b = 1e-160); sympy's own arithmetic cannot, so it has the last word
-        theirs = st.sympy_call(_exact_value, st, t, args, pos)
+        # the template compiled for floats can underflow, overflow or cancel on the way (-a/b**2 at
+        # b = 1e-160, 1 - tanh(a)**2 at a = 40); sympy's own arithmetic at high precision cannot,
+        # so it has the last word
+        theirs = st.sharper(_exact_value, st, t, args, pos)
     if theirs is None:
         return Check("skip", note="sympy's derivative is undefined at this point")
     st.sympy_partials[gate][pos] = theirs

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -17,8 +18,15 @@ from ..autodiff import Backward
 from ..graph import Graph
 from ..ops import Number, is_exact
 
-ABS_TOL = 1e-12
+# Below this, floats lose relative precision (subnormals): the one absolute floor, far below any
+# gradient a program means; a fixed floor of 1e-12 passed wrong gradients of 1e-14.
+SUBNORMAL_SCALE = sys.float_info.min / sys.float_info.epsilon
 KINK_STEP = Fraction(1, 10**12)
+DIGITS = 30  # sympy's working precision for floats: 1 - tanh(19.0)**2 needs more than a float's 16
+# ... and where a float check fails at DIGITS, it is taken again at this many: 1 - tanh(300.0)**2
+# cancels 260 digits, and nothing a float can hold cancels more than about 620
+HIGH_DIGITS = 700
+_IMAGINARY = 1e-12  # what evalf may leave of an imaginary part on a real result, relative to it
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -72,6 +80,8 @@ class State:
     templates: dict = field(default_factory=dict)
     compiled: dict = field(default_factory=dict)  # template key -> its derivative compiled for floats
     sympy_partials: list = field(default_factory=list)  # per gate: sympy's local partials (None: unchecked)
+    sizes: list = field(default_factory=list)  # per node: the scale of its gradient's terms (magnitudes)
+    digits: int = DIGITS  # the precision floats are handed to sympy with
     notes: list = field(default_factory=list)
 
     def sympy_call(self, fn: Callable, *args):
@@ -87,6 +97,14 @@ class State:
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
 
+    def sharper(self, fn: Callable, *args):
+        """fn again, within the budget, with floats handed to sympy at HIGH_DIGITS."""
+        self.digits = HIGH_DIGITS
+        try:
+            return self.sympy_call(fn, *args)
+        finally:
+            self.digits = DIGITS
+
     def out_of_time(self) -> Check:
         note = f"the cross-check's time budget of {self.seconds:g}s ran out"
         if note not in self.notes:
@@ -98,7 +116,7 @@ class State:
         an exact value that the engine let go to float (2**10**10) must not be rebuilt exactly."""
         if is_exact(self.values[self.graph.output]):
             return self.number(v)
-        return self.sp.Float(float(v))
+        return self.sp.Float(float(v), self.digits)
 
     def number(self, v: Number):
         sp = self.sp
@@ -106,7 +124,7 @@ class State:
             return sp.Integer(v)
         if type(v) is Fraction:
             return sp.Rational(v.numerator, v.denominator)
-        return sp.Float(v)
+        return sp.Float(v, self.digits)  # the float exactly, and sympy working past its 16 digits
 
 
 @contextmanager
@@ -130,14 +148,21 @@ def alarm(st: State) -> Iterator[None]:
 
 
 def one_sided(st: State, d, syms, args: list[Number], pos: int) -> tuple[Number, Number]:
-    """sympy's derivative just left and just right of the point along one argument."""
+    """sympy's derivative from the left and from the right of the point along one argument: its
+    limits where the point is exact, else its values just beside the point (a float point is only
+    known to its last digit anyway, and a limit there is slow)."""
     base = {s: st.number(a) for s, a in zip(syms, args, strict=True)}
-    step = st.number(KINK_STEP * max(1, abs(Fraction(args[pos]))))
+    sym = syms[pos]
     sides = []
-    for sign in (-1, 1):
-        point = dict(base)
-        point[syms[pos]] = base[syms[pos]] + sign * step
-        sides.append(engine_number(d.xreplace(point)))
+    if all(is_exact(a) for a in args):
+        along = d.xreplace({s: v for s, v in base.items() if s is not sym})
+        try:
+            sides = [engine_number(st.sp.limit(along, sym, base[sym], side)) for side in "-+"]
+        except (ArithmeticError, ValueError, TypeError, NotImplementedError, st.sp.PoleError):
+            sides = []  # a limit sympy cannot take: the values beside the point instead
+    if not sides or None in sides:
+        step = st.number(KINK_STEP * max(1, abs(Fraction(args[pos]))))
+        sides = [engine_number(d.xreplace({**base, sym: base[sym] + sign * step})) for sign in (-1, 1)]
     if None in sides:
         return math.nan, math.nan
     lo, hi = sorted(sides)
@@ -160,16 +185,22 @@ def engine_number(expr) -> Number | None:
     if expr.is_Rational:
         return Fraction(int(expr.p), int(expr.q)) if expr.q != 1 else int(expr.p)
     try:
-        value = complex(expr.evalf(30))
+        value = complex(expr.evalf(DIGITS, maxn=HIGH_DIGITS))
     except (TypeError, ValueError):
         return None
-    if abs(value.imag) > ABS_TOL * max(1.0, abs(value.real)) or not math.isfinite(value.real):
+    if abs(value.imag) > _IMAGINARY * max(1.0, abs(value.real)) or not math.isfinite(value.real):
         return None
     return value.real
 
 
-def agree(ours: Number, theirs: Number, tol: float) -> bool:
-    """Exact numbers must be equal; otherwise equal within a relative tolerance."""
+def agree(ours: Number, theirs: Number, tol: float, scale: float = 0.0) -> bool:
+    """Exact numbers must be equal; otherwise equal within tol relative to the larger of the two, or
+    to `scale`: the size of the terms a float result was made from (they cancel: 0.1 + 0.2 - 0.3),
+    which bounds its rounding error."""
     if is_exact(ours) and is_exact(theirs):
         return ours == theirs
-    return math.isclose(float(ours), float(theirs), rel_tol=tol, abs_tol=ABS_TOL)
+    floor = max(scale, SUBNORMAL_SCALE) if math.isfinite(scale) else SUBNORMAL_SCALE
+    try:
+        return math.isclose(float(ours), float(theirs), rel_tol=tol, abs_tol=tol * floor)
+    except OverflowError:  # an exact value beyond the float range is not near a float
+        return False

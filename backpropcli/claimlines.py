@@ -29,18 +29,21 @@ def read_claim(name: str, assigned: Container[str], known: Container[str],
     """
     if not claimlike(name):
         return None, None
-    rest = name[1:]
     near_miss = None
-    for i in range(1, len(rest) - 1):
-        if rest[i] != "d":
-            continue
-        out = rest[:i - 1] if rest[i - 1] == "_" and i > 1 else rest[:i]
-        wrt = rest[i + 1:]
+    for out, wrt in _splits(name):
         if out in assigned and wrt in known:
             return (out, wrt), None
         if near_miss is None and is_gate(out):
             near_miss = (out, wrt)
     return None, near_miss
+
+
+def _splits(name: str):
+    """Every way to read a name as d<out>d<node> or d<out>_d<node>, as (out, node)."""
+    rest = name[1:]
+    for i in range(1, len(rest) - 1):
+        if rest[i] == "d":
+            yield (rest[:i - 1] if rest[i - 1] == "_" and i > 1 else rest[:i]), rest[i + 1:]
 
 
 class ClaimLines:
@@ -119,6 +122,21 @@ class ClaimLines:
                 raise self.error(f"this claim uses {name} before it is defined on line {self.line(def_at[name])}",
                                  tok)
             raise self.error(f"unknown name {name} in a gradient claim{suggest(name, {**defined, **self.at})}", tok)
+
+    def check_misnamed(self, nodes: list[Node], defined: Mapping[str, int], def_at: Mapping[str, int]) -> None:
+        """A line that reads as a claim about an output the program does not have (dLdx where the
+        output is f), and that nothing uses, is a misnamed claim: as a forward line it would pass
+        silently, or become the output itself."""
+        used = {a for node in nodes for a in node.args}
+        for name, i in defined.items():
+            if i in used or not claimlike(name):
+                continue
+            for out, wrt in _splits(name):
+                if out and out not in defined and wrt in defined:
+                    at = def_at[name]
+                    raise InputError(f"{name} reads as a gradient claim d{out}/d{wrt}, but nothing is named {out}: "
+                                     f"name a claim after the output (d<output>d<node>), or this line otherwise",
+                                     self.source.locate(at, at + len(name)))
 
     def check_output(self, output: str) -> None:
         """Every claim must be about the program's output."""

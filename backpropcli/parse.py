@@ -212,6 +212,7 @@ class _Program:
 
     def graph(self) -> Graph:
         self.claims.check_pending(self.defined, self.def_at)
+        self.claims.check_misnamed(self.b.nodes, self.defined, self.def_at)
         if self.output is not None and self.bare is None:
             if self.output not in self.defined:
                 hint = suggest(self.output, self.defined)

@@ -12,6 +12,7 @@ import pytest
 
 from backpropcli.autodiff import backward, forward
 from backpropcli.claims import grade
+from backpropcli.errors import InputError
 from backpropcli.parse import parse
 
 ROOT = Path(__file__).parent.parent
@@ -192,3 +193,21 @@ def test_a_step_inside_a_statement_is_followed_up_to_its_name():
 def test_a_statement_is_quoted_with_its_parentheses():
     result = graded("a = 1; b = 2; c = 3; d = 4\nf = (a + b) * (c + d)\ndfda = 1\n")["dfda"]
     assert result.why == "f = (a + b) * (c + d), so df/da = (c + d) and dfda should be (c + d) = 7"
+
+
+@pytest.mark.parametrize("program, where", [
+    ("x = 3; y = 2\nf = x * y\ndLdx = y\ndLdy = x\n", (3, 1)),  # the output is f, not L
+    ("x = 3; y = 2\nf = x * y\ndfdx = y\ndgdy = 5\n", (4, 1)),  # a plain number, about no output
+    ("x = 3\nf = x * x\ndL_dx = 2 * x\n", (3, 1)),
+])
+def test_a_claim_named_after_an_output_the_program_lacks_is_an_error(program, where):
+    # as a forward line it would pass silently, or become the output and leave no claims to grade
+    with pytest.raises(InputError) as caught:
+        parse(program)
+    assert "reads as a gradient claim" in caught.value.message
+    assert (caught.value.where.line, caught.value.where.col) == where
+
+
+def test_a_forward_name_that_reads_like_a_claim_is_fine_when_it_is_used():
+    graph = parse("x = 3\ndxdt = x * 2\nf = dxdt + 1\n")
+    assert graph.nodes[graph.output].name == "f"

@@ -156,14 +156,26 @@ def template(graph: Graph, gate: int, pos: int) -> str:
 def local_text(graph: Graph, gate: int, pos: int, atom) -> str:
     """The local gradient in the program's names: `y`, `1 - t2**2`, `(1 if x > 0 else 0)`."""
     args = graph.nodes[gate].args
+    return _filled(template(graph, gate, pos), lambda key: atom(args[int(key)]) if key.isdigit()
+                   else atom(gate) if key == "out" else atom(args[pos]))
 
+
+def pattern_text(graph: Graph, gate: int, atom) -> str:
+    """What a gate does to the gradient, in the lecture's words and the program's names: 'swaps',
+    'scales: 1/g, -1/g**2' (never the table's own letters, which a program may use for other nodes)."""
+    args = graph.nodes[gate].args
+    return _filled(OPS[graph.nodes[gate].op].pattern, lambda key: atom(args[int(key)]) if key.isdigit()
+                   else atom(gate))
+
+
+def _filled(text: str, value) -> str:
+    """Placeholders replaced by value(key); a call's own parentheses stand in for a group's: exp(-d)."""
     def fill(m: re.Match) -> str:
-        key = m.group(1)
-        if key.isdigit():
-            return atom(args[int(key)])
-        return atom(gate) if key == "out" else atom(args[pos])
+        found = value(m.group(1))
+        inside = text[m.start() - 1 : m.start()] == "(" and text[m.end() : m.end() + 1] == ")"
+        return found[1:-1] if inside and found.startswith("(") and grouped(found) else found
 
-    return _PLACEHOLDER.sub(fill, template(graph, gate, pos))
+    return _PLACEHOLDER.sub(fill, text)
 
 
 def formula(text: str) -> Graph | None:

@@ -206,3 +206,14 @@ def test_every_explanation_and_picture_renders(expr, point):
     assert "".join(dot.render(report)).count(" -> ") == edges
     assert "".join(mermaid.render(report)).startswith("flowchart LR\n")
     assert tree.render(report) is not None
+
+
+def test_what_a_gate_does_is_told_in_the_programs_own_names():
+    # the op table's letters (1/b, -a/b**2) read as wrong math where a and b are other nodes
+    from backpropcli.render.cells import op_cell
+
+    graph = analyze("a = 2; b = 3\nf = 1 / (a + b) + exp(-a) + tanh(b)\n", check=False).graph
+    cells = {graph.text(i): op_cell(graph, i) for i, node in enumerate(graph.nodes) if node.args}
+    assert cells["1 / (a + b)"] == "div scales: 1/(a + b), -1/(a + b)**2"
+    assert cells["exp(-a)"] == "exp scales by exp(-a)"
+    assert cells["tanh(b)"] == "tanh scales: 1 - tanh(b)**2"

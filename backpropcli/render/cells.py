@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from ..crosscheck import Check
+from ..explain import grouped, pattern_text
 from ..graph import Graph
 from ..ops import OPS, Number
 from ..pipeline import Report
@@ -78,8 +79,15 @@ def formula_cell(text: str, limit: int = 40) -> str:
 
 
 def op_cell(graph: Graph, gate: int) -> str:
+    """'mul swaps', 'div scales: 1/g, -1/g**2': the op and what it does, in the program's names."""
     op = graph.nodes[gate].op
-    return f"{op} {OPS[op].pattern}" if op in OPS else op
+    if op not in OPS:
+        return op
+    return f"{op} {pattern_text(graph, gate, lambda i: _factor(graph.text(i)))}"
+
+
+def _factor(text: str) -> str:
+    return text if grouped(text) else f"({text})"
 
 
 def closing_line(report: Report) -> str:

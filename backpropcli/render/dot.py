@@ -14,9 +14,8 @@ from collections.abc import Iterator
 
 from ..errors import BackpropError
 from ..graph import CONST
-from ..ops import OPS
 from ..pipeline import Report
-from .cells import number
+from .cells import number, op_cell
 
 DOT_TIMEOUT = 60  # seconds Graphviz may take to lay out a picture
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -85,7 +84,7 @@ def node_lines(report: Report, i: int) -> list[str]:
     name = title(report, i)
     if node.op == CONST:
         return [name, "constant"]
-    what = f"{node.op} {OPS[node.op].pattern}" if node.args else "input"
+    what = op_cell(report.graph, i) if node.args else "input"
     kind = kind_of(report, i)
     wrt = name if _IDENTIFIER.match(name) else f"({name})"
     grad = f"does not reach {report.output}" if kind == "unused" else \

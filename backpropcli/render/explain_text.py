@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from ..explain import Explanation, Flow, Step, Total, atomic, grouped, local_text, right_side
+from ..explain import Explanation, Flow, Step, Total, atomic, grouped, local_text, pattern_text, right_side
 from ..ops import OPS
 from .cells import number
 
@@ -51,8 +51,7 @@ class Story:
 
     def op(self, step: Step) -> tuple[str, str]:
         """The gate's op and what it does to the gradient, from the op table: ('mul', 'swaps')."""
-        op = OPS[self.ex.graph.nodes[step.gate].op]
-        return op.name, op.pattern
+        return self.ex.graph.nodes[step.gate].op, pattern_text(self.ex.graph, step.gate, self.atom)
 
     def head(self, step: Step, code=str, prose=str) -> str:
         """'mul gate v = x * y receives df/dv = 4; it swaps:', formulas through `code`, words through `prose`."""

@@ -13,9 +13,8 @@ from rich.text import Text
 from rich.tree import Tree
 
 from ..graph import CONST
-from ..ops import OPS
 from ..pipeline import Report
-from .cells import UNICODE, Glyphs, number
+from .cells import UNICODE, Glyphs, number, op_cell
 from .dot import kind_of, title
 
 MAX_DEPTH = 16  # levels below the root; deeper gates are summarised in one line
@@ -83,7 +82,7 @@ class _Look:
         name = title(report, node)
         if n.op == CONST:
             return Text.assemble((name, "dim"), SPACE, ("constant", "dim"))
-        what = f"{n.op} {OPS[n.op].pattern}" if n.args else "input"
+        what = op_cell(report.graph, node) if n.args else "input"
         grad = f"{d}{report.output}/{d}{name if n.name else '(' + name + ')'} = {number(report.back.grads[node])}"
         text = Text.assemble((f"{name} = {number(report.values[node])}", "bold"), SPACE, (what, "cyan"), SPACE,
                              (grad, self.style(node)))

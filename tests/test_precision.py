@@ -87,6 +87,9 @@ def test_agree_has_no_floor_but_the_subnormal_one():
     assert agree(5.551115123125783e-17, 2.7755575615628914e-17, 1e-9, scale=0.6)
     assert agree(1e-320, 1.5e-320, 1e-9)  # subnormals have lost their relative precision
     assert not agree(0.0, 8.5e-17, 1e-9)
+    # the terms' scale allows for their rounding (thousands of ulps), not for tol of them
+    assert not agree(1e-11 + 5e-10, 1e-11, 1e-9, scale=1.0)
+    assert agree(1e-11 + 1e-15, 1e-11, 1e-9, scale=1.0)
 
 
 def test_a_tiny_wrong_gradient_deep_in_an_unrolled_network_is_caught(cli):

@@ -21,6 +21,7 @@ from ..ops import Number, is_exact
 # Below this, floats lose relative precision (subnormals): the one absolute floor, far below any
 # gradient a program means; a fixed floor of 1e-12 passed wrong gradients of 1e-14.
 SUBNORMAL_SCALE = sys.float_info.min / sys.float_info.epsilon
+ROUNDING = 2.0**-40  # what float arithmetic may leave of a sum that cancels: 4096 ulps of its terms
 KINK_STEP = Fraction(1, 10**12)
 DIGITS = 30  # sympy's working precision for floats: 1 - tanh(19.0)**2 needs more than a float's 16
 # ... and where a float check fails at DIGITS, it is taken again at this many: 1 - tanh(300.0)**2
@@ -194,13 +195,13 @@ def engine_number(expr) -> Number | None:
 
 
 def agree(ours: Number, theirs: Number, tol: float, scale: float = 0.0) -> bool:
-    """Exact numbers must be equal; otherwise equal within tol relative to the larger of the two, or
-    to `scale`: the size of the terms a float result was made from (they cancel: 0.1 + 0.2 - 0.3),
-    which bounds its rounding error."""
+    """Exact numbers must be equal; floats equal within tol relative to the larger of the two, or
+    within the rounding of the terms a result was made from (`scale` is their size: 0.1 + 0.2 - 0.3
+    is 5.6e-17 in one order of summing and 2.8e-17 in another, both from terms of about 0.6)."""
     if is_exact(ours) and is_exact(theirs):
         return ours == theirs
-    floor = max(scale, SUBNORMAL_SCALE) if math.isfinite(scale) else SUBNORMAL_SCALE
+    floor = max(ROUNDING * scale, tol * SUBNORMAL_SCALE) if math.isfinite(scale) else tol * SUBNORMAL_SCALE
     try:
-        return math.isclose(float(ours), float(theirs), rel_tol=tol, abs_tol=tol * floor)
+        return math.isclose(float(ours), float(theirs), rel_tol=tol, abs_tol=floor)
     except OverflowError:  # an exact value beyond the float range is not near a float
         return False

@@ -136,3 +136,12 @@ def test_a_file_name_cannot_inject_escapes_or_commands(cli, tmp_path):
         assert not any(line.startswith("::") for line in stream.splitlines())
     assert "x\\x1b[2J\\n::warning::y.bp: f = 44" in result.out  # escaped as Python writes them
     assert "x\\x1b[2J\\n::warning::y2.bp:2:7: the expression ends too early" in result.err
+
+
+@pytest.mark.parametrize("paths", [("-", "-"), ("-", str(SAMPLES), "-")])
+def test_stdin_given_twice_is_refused_before_anything_is_read(cli, paths):
+    """The first '-' would read all of stdin and the second find it empty."""
+    result = cli("check", *paths, stdin=(SAMPLES / "lecture27.bp").read_bytes())
+    assert result.code == 2, result
+    assert result.err == "error: stdin ('-') is given more than once, but it can be read only once\n"
+    assert result.out == ""

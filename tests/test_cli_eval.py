@@ -175,3 +175,20 @@ def test_the_exponent_slope_of_an_exact_fraction_beyond_the_float_range(cli, exp
 def test_a_slope_too_large_for_a_float_is_told_apart_from_no_slope(cli, expr, binding, says):
     out = cli("eval", expr, binding, "y=308", "--no-check") if "y" in expr else cli("eval", expr, binding, "--no-check")
     assert out.code == 2 and out.err.splitlines()[0].endswith(says), out.err
+
+
+@pytest.mark.parametrize("args", [("-f", "-", "-f", "-"), ("-f", "-", "-"),
+                                  ("-f", "-", str(SAMPLES / "fanout.bp"), "-"), ("-", "-")])
+def test_stdin_given_twice_is_refused_before_anything_is_read(cli, args):
+    """The first '-' would read all of stdin and the second find it empty."""
+    result = cli("eval", *args, stdin=(SAMPLES / "lecture27.bp").read_bytes())
+    assert result.code == 2, result
+    assert result.err == "error: stdin ('-') is given more than once, but it can be read only once\n"
+    assert result.out == ""
+
+
+def test_stdin_once_among_several_programs_is_read(cli):
+    result = cli("eval", "-f", "-", str(SAMPLES / "fanout.bp"), "--format", "json",
+                 stdin=(SAMPLES / "lecture27.bp").read_bytes())
+    assert result.code == 0, result
+    assert [json.loads(line)["path"] for line in result.out.splitlines()] == ["<stdin>", str(SAMPLES / "fanout.bp")]

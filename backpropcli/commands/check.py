@@ -10,7 +10,7 @@ import click
 
 from ..errors import InputError
 from ..status import EXIT_FAILED, EXIT_INPUT, EXIT_OK
-from .output import error_text, glyphs, write_out
+from .output import error_text, glyphs, stdin_once, write_out
 
 
 def _table(results, g):
@@ -88,6 +88,7 @@ def check_command(paths: tuple[str, ...], fmt: str, require_all: bool, output: s
 
     if not 0 < tol < 1:  # also refuses nan and inf, which would pass anything
         raise InputError("--tol takes a number between 0 and 1")
+    stdin_once(paths)
     tally = _Tally()
     results = _graded(expand(paths), tally, output=output, tol=tol, require_all=require_all, debug=debug)
     write_out(CHECK_FORMATS[fmt](results, glyphs()))

@@ -9,7 +9,7 @@ import click
 
 from ..errors import BackpropError, InputError
 from ..status import EXIT_FAILED, EXIT_OK
-from .output import FORMATS, LANGUAGE_HELP, Progress, emit, emit_each, rows_option
+from .output import FORMATS, LANGUAGE_HELP, Progress, emit, emit_each, rows_option, stdin_once
 
 MANY_HELP = """\b
 Several programs: repeat -f, or list more paths after it (backprop eval -f
@@ -53,6 +53,7 @@ def eval_command(args: tuple[str, ...], paths: tuple[str, ...], sets: tuple[str,
 
     if not 0 < tol < 1 or not 0 < budget <= 1e6:  # also refuses nan and inf, which would pass anything
         raise InputError("--tol takes a number between 0 and 1, --budget a number of seconds up to 1e6")
+    stdin_once([*paths, *args])  # '-' as a path or the program; nowhere else is it valid either
     files = [*paths, *(a for a in args if "=" not in a)] if paths else []
     settings = {"output": output, "check": not no_check, "tol": tol, "budget": budget}
     limit = rows_option(rows)

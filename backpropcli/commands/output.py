@@ -39,6 +39,12 @@ def rows_option(text: str) -> int | None:
     return int(text)
 
 
+def stdin_once(paths: Iterable[str]) -> None:
+    """Refuse '-' given twice: the first read takes all of stdin and would leave the second empty."""
+    if list(paths).count("-") > 1:
+        raise InputError("stdin ('-') is given more than once, but it can be read only once")
+
+
 def glyphs():
     from ..render.cells import ASCII, UNICODE
 
@@ -68,7 +74,10 @@ def emit(report, fmt: str, rows: int | None, one_line: bool = False) -> None:
         return
     from rich.console import Console
 
-    Console(highlight=False, soft_wrap=False).print(rendered)
+    console = Console(highlight=False, soft_wrap=False)
+    from ..render.fit import fitted
+
+    console.print(fitted(rendered, console), crop=False)
 
 
 def write_out(chunks: Iterable) -> None:
@@ -81,8 +90,10 @@ def write_out(chunks: Iterable) -> None:
         if console is None:
             from rich.console import Console
 
+            from ..render.fit import fitted
+
             console = Console(highlight=False, soft_wrap=False)
-        console.print(chunk)
+        console.print(fitted(chunk, console), crop=False)
     sys.stdout.flush()
 
 

@@ -31,8 +31,8 @@ def _file(result: FileResult, g: Glyphs) -> RenderableType:
     if not found:
         return Group(head, Text("no gradient claims (d<out>d<node> = expr) in this file", style="dim"), Text(""))
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-    for col in COLUMNS:
-        table.add_column(col, overflow="fold", no_wrap=col in ("line", "claim"), min_width=len(col))
+    for col in COLUMNS:  # every cell folds: a claim name or number cut short would read as another one
+        table.add_column(col, overflow="fold", min_width=len(col))
     for row in found:
         mark = g.ok if row.ok else g.bad
         cells = [str(row.line), row.claim, row.written, row.true, f"{mark} {row.verdict}", row.why]

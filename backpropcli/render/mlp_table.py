@@ -20,8 +20,9 @@ def _drawn(part) -> Text | Table:
     if not isinstance(part, Grid):
         return Text(part.text, style=part.style)
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-    for column in part.columns:
-        table.add_column(column, no_wrap=True, justify="right" if part.right(column) else "left")
+    for column in part.columns:  # cells fold when the terminal is narrow: none is cut short or dropped
+        table.add_column(column, overflow="fold", min_width=len(column),
+                         justify="right" if part.right(column) else "left")
     ends = set(part.sections)
     for i, row in enumerate(part.rows, 1):
         table.add_row(*row)

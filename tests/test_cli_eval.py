@@ -192,3 +192,11 @@ def test_stdin_once_among_several_programs_is_read(cli):
                  stdin=(SAMPLES / "lecture27.bp").read_bytes())
     assert result.code == 0, result
     assert [json.loads(line)["path"] for line in result.out.splitlines()] == ["<stdin>", str(SAMPLES / "fanout.bp")]
+
+
+@pytest.mark.parametrize("command", ["explain", "graph"])
+def test_explain_and_graph_refuse_stdin_twice_too(cli, command):
+    result = cli(command, "-f", "-", "-", stdin=(SAMPLES / "lecture27.bp").read_bytes())
+    assert result.code == 2, result
+    assert result.err == "error: stdin ('-') is given more than once, but it can be read only once\n"
+    assert cli(command, "-f", "-", stdin=(SAMPLES / "lecture27.bp").read_bytes()).code == 0

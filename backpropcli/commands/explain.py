@@ -10,7 +10,7 @@ import sys
 import click
 
 from ..status import EXIT_OK
-from .output import LANGUAGE_HELP, program_options
+from .output import LANGUAGE_HELP, program_options, stdin_once
 
 FORMATS = ("text", "markdown", "latex")
 
@@ -38,6 +38,7 @@ def explain_command(args: tuple[str, ...], path: str | None, sets: tuple[str, ..
 
     if pseudocode and fmt != "text":
         raise click.UsageError("--pseudocode prints a program; it has no --format")
+    stdin_once([*args, path or ""])
     text, source_path, binding_args = program(args, path)
     bindings = parse_bindings(list(binding_args) + split_sets(sets))
     report = analyze(text, bindings, path=source_path, output=output, check=False)

@@ -14,7 +14,7 @@ import click
 
 from ..errors import InputError
 from ..status import EXIT_OK
-from .output import LANGUAGE_HELP, program_options, save
+from .output import LANGUAGE_HELP, program_options, save, stdin_once
 
 FORMATS = ("tree", "dot", "mermaid", "svg", "png")
 IMAGES = ("svg", "png")
@@ -41,6 +41,7 @@ def graph_command(args: tuple[str, ...], path: str | None, sets: tuple[str, ...]
     from ..inputs import program
     from ..pipeline import analyze
 
+    stdin_once([*args, path or ""])
     text, source_path, binding_args = program(args, path)
     bindings = parse_bindings(list(binding_args) + split_sets(sets))
     report = analyze(text, bindings, path=source_path, output=output, check=False)

@@ -49,9 +49,8 @@ def _splits(name: str):
 class ClaimLines:
     """The claims of one parse, in the order read, and what the forward pass must know of them."""
 
-    def __init__(self, source: Source, constant: Callable[[str], float | None]) -> None:
+    def __init__(self, source: Source) -> None:
         self.source = source
-        self.constant = constant  # pi and e, unless the program or a binding owns the name
         self.claims: list[Claim] = []
         self.outs: list[str] = []  # the output each claim is about, by name
         self.at: dict[str, int] = {}  # claim name -> offset
@@ -74,7 +73,8 @@ class ClaimLines:
         return None
 
     def read(self, target: Token, rhs: list[Token], split: tuple[str, str], stmt: Statement,
-             defined: Mapping[str, int]) -> None:
+             defined: Mapping[str, int], constant: Callable[[str], float | None]) -> None:
+        """One claim line; `constant` gives pi and e unless the program or a binding owns the name."""
         name = target.text
         out, wrt = split
         wrt_id = defined[wrt]
@@ -96,7 +96,7 @@ class ClaimLines:
             if ref in self.at or ref in defined:
                 refs[ref] = b.leaf(INPUT, ref, None, tok.start, tok.end)
                 return refs[ref]
-            value = self.constant(ref)
+            value = constant(ref)
             if value is not None:
                 return b.const(value, tok.start, tok.end)
             check_name(ref, tok, self.source)
@@ -127,16 +127,21 @@ class ClaimLines:
         """A line that reads as a claim about an output the program does not have (dLdx where the
         output is f), and that nothing uses, is a misnamed claim: as a forward line it would pass
         silently, or become the output itself."""
-        used = {a for node in nodes for a in node.args}
+        suspects: dict[int, tuple[str, str, str]] = {}
         for name, i in defined.items():
-            if i in used or not claimlike(name):
-                continue
-            for out, wrt in _splits(name):
-                if out and out not in defined and wrt in defined:
-                    at = def_at[name]
-                    raise InputError(f"{name} reads as a gradient claim d{out}/d{wrt}, but nothing is named {out}: "
-                                     f"name a claim after the output (d<output>d<node>), or this line otherwise",
-                                     self.source.locate(at, at + len(name)))
+            if claimlike(name):
+                for out, wrt in _splits(name):
+                    if out and out not in defined and wrt in defined:
+                        suspects.setdefault(i, (name, out, wrt))
+        if not suspects:  # the usual case: nothing more to look at
+            return
+        used = {a for node in nodes for a in node.args if a in suspects}
+        for i, (name, out, wrt) in suspects.items():
+            if i not in used:
+                at = def_at[name]
+                raise InputError(f"{name} reads as a gradient claim d{out}/d{wrt}, but nothing is named {out}: "
+                                 f"name a claim after the output (d<output>d<node>), or this line otherwise",
+                                 self.source.locate(at, at + len(name)))
 
     def check_output(self, output: str) -> None:
         """Every claim must be about the program's output."""

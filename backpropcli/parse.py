@@ -47,7 +47,7 @@ class _Program:
         self.bare: Token | None = None
         self.bound = bound
         self.constants: dict[str, float | None] = {}  # pi and e, once known not to be the program's own names
-        self.claims = ClaimLines(source, self.constant)
+        self.claims = ClaimLines(source)  # holds nothing of this object: no cycle keeps a parse alive
         self.claim_at = self.claims.at  # claim name -> offset: the one-line path asks of every target
 
     def run(self) -> Graph:
@@ -145,7 +145,7 @@ class _Program:
             raise self.error("comparisons are not supported", rhs[0])
         split = self.claims.split(name, target, self.b.nodes, self.defined, self.def_at)
         if split is not None:
-            self.claims.read(target, rhs, split, stmt, self.defined)
+            self.claims.read(target, rhs, split, stmt, self.defined, self.constant)
             return
         self.check_new(name, target)
         root = expression(rhs, self.b, self.resolve, assignment=True)

@@ -169,17 +169,9 @@ def accumulate(graph: Graph, partials: list) -> list[Number]:
 def magnitudes(graph: Graph, back: Backward) -> list[float]:
     """For each node, the sum over its paths to the output of |product of the local partials|: the
     scale of the terms its gradient adds up, which bounds the gradient's rounding error when those
-    terms cancel (0.1 + 0.2 - 0.3 is 5.6e-17 in floats). One reversed loop; 0 where nothing reaches."""
-    nodes, partials = graph.nodes, back.partials
-    size = [0.0] * len(nodes)
-    size[graph.output] = 1.0
-    for gate in range(graph.output, -1, -1):
-        locs, scale = partials[gate], size[gate]
-        if locs is None or not scale:
-            continue
-        for a, local in zip(nodes[gate][1], locs, strict=True):
-            size[a] += scale * _magnitude(local)
-    return size
+    terms cancel (0.1 + 0.2 - 0.3 is 5.6e-17 in floats). 0 where nothing reaches."""
+    sizes = [None if locs is None else tuple(map(_magnitude, locs)) for locs in back.partials]
+    return [float(size) for size in accumulate(graph, sizes)]
 
 
 def rounding_scale(graph: Graph, values: list[Number]) -> float:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 
 from .autodiff import Backward, kinked
-from .crosscheck import agree, within
+from .crosscheck import within
 from .derivation import Neighbourhood, evaluate, one_sided, refs
 from .errors import BackpropError
 from .graph import Claim, Graph
@@ -63,11 +63,6 @@ class _Judge:
         return {claim.name: self.back.grads[claim.wrt] for claim in self.graph.claims}
 
     @cached_property
-    def sizes(self) -> list[float]:
-        """The scale of each true gradient's terms, which bounds its own rounding (autodiff.magnitudes)."""
-        return self.near.sizes
-
-    @cached_property
     def kinked(self) -> list[bool]:
         return kinked(self.graph, self.back)
 
@@ -84,7 +79,7 @@ class _Judge:
         step, step_scale, step_error = self.value(claim, self.true_claims) if uses else (written, scale, error)
         result = ClaimResult(claim, written, self.back.grads[claim.wrt], "", step=step, interval=interval,
                              scale=scale)
-        if step is None or not self.right(step, result.true, interval, max(step_scale, self.sizes[claim.wrt])):
+        if step is None or not self.right(step, result.true, interval, step_scale, claim.wrt):
             why = self.should_be(claim, step_error)
             if self.holds(result):
                 why = "the value is right only because this step cancels an earlier error; " + why
@@ -119,14 +114,15 @@ class _Judge:
 
     def holds(self, result: ClaimResult) -> bool:
         """Is a claim's written value right (whatever its step)?"""
-        return result.written is not None and self.right(
-            result.written, result.true, result.interval, max(result.scale, self.sizes[result.claim.wrt]))
+        return result.written is not None and self.right(result.written, result.true, result.interval, result.scale,
+                                                          result.claim.wrt)
 
-    def right(self, value: Number, true: Number, interval: tuple[Number, Number] | None, scale: float) -> bool:
-        """Equal to the truth (exactly, or within tol for floats, of the larger or of the rounding scale
-        of either side); at a kink, anywhere in the interval."""
+    def right(self, value: Number, true: Number, interval: tuple[Number, Number] | None, scale: float,
+              node: int) -> bool:
+        """Equal to the node's true gradient (exactly, or for floats within tol or the rounding of
+        either side); at a kink, anywhere in the interval."""
         if interval is None:
-            return agree(value, true, self.tol, scale)
+            return self.near.close(value, true, scale, node)
         return within(value, *interval, self.tol)
 
     def interval(self, node: int) -> tuple[Number, Number] | None:

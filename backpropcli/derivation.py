@@ -116,6 +116,11 @@ class Neighbourhood:
         """The scale of each gradient's terms here (autodiff.magnitudes): nearby points share it."""
         return magnitudes(self.graph, self.back)
 
+    def close(self, value: Number, true: Number, scale: float, node: int) -> bool:
+        """A formula's value against a node's true gradient: within tol, or within the rounding of
+        either side (the formula's own `scale`, the gradient's terms)."""
+        return agree(value, true, self.tol, max(scale, self.sizes[node]))
+
     @cached_property
     def claims(self) -> dict[str, Claim]:
         return {claim.name: claim for claim in self.graph.claims}
@@ -132,7 +137,7 @@ class Neighbourhood:
             except BackpropError:
                 continue  # undefined there: no evidence either way
             seen += 1
-            if not agree(mine, truth, self.tol, max(scale, self.sizes[claim.wrt])):
+            if not self.close(mine, truth, scale, claim.wrt):
                 return Finding(False, "sampled", _witness(sample, mine, truth))
         return Finding(True, "sampled") if seen else Finding(None, "value")
 

@@ -251,8 +251,9 @@ def _check_finite(graph: Graph, values: list[Number], grads: list, partials: lis
                 raise _no_slope(graph, i, values, too_large=local == local)  # inf, not nan
         if type(grads[i]) is float and not math.isfinite(grads[i]):
             node = graph.nodes[i]
-            raise EvalError(f"the gradient at {graph.text(i)} overflows a float",
-                            graph.source.locate(node.start, node.end))
+            raise EvalError(
+                f"the gradient at {graph.text(i)} overflows a float", graph.source.locate(node.start, node.end)
+            )
     raise EvalError("a gradient overflows a float")
 
 
@@ -270,7 +271,12 @@ def _failed(graph: Graph, i: int, values: list[Number], exc: Exception) -> EvalE
 def _no_slope(graph: Graph, i: int, values: list[Number], too_large: bool = False) -> EvalError:
     node = graph.nodes[i]
     args = ", ".join(brief(values[a]) for a in node.args)
-    why = ("a local derivative is too large for a float" if too_large
-           else "has no finite derivative here, so the gradient does not exist")
-    return EvalError(f"{node.op}({args}): {why}" if too_large else f"{node.op}({args}) {why}",
-                     graph.source.locate(node.start, node.end))
+    why = (
+        "a local derivative is too large for a float"
+        if too_large
+        else "has no finite derivative here, so the gradient does not exist"
+    )
+    return EvalError(
+        f"{node.op}({args}): {why}" if too_large else f"{node.op}({args}) {why}",
+        graph.source.locate(node.start, node.end),
+    )

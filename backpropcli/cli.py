@@ -77,8 +77,7 @@ class _Commands(click.Group):
             formatter.write_dl([(name, COMMANDS[name][1]) for name in self.list_commands(ctx)])
 
 
-@click.group(cls=_Commands,
-             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, "-V", "--version", prog_name="backprop")
 def main() -> None:
     """Backpropagation at the level of single gates, cross-checked with sympy."""
@@ -110,8 +109,10 @@ def run(argv: list[str] | None = None) -> None:
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except _NO_ARGS as exc:  # `backprop` alone: click would put its whole help on stderr as the error
-        _fail(f"error: no command given: one of {', '.join(sorted(COMMANDS))} (see {exc.ctx.command_path} --help)",
-              EXIT_INPUT)
+        _fail(
+            f"error: no command given: one of {', '.join(sorted(COMMANDS))} (see {exc.ctx.command_path} --help)",
+            EXIT_INPUT,
+        )
     except click.ClickException as exc:
         hint = ""
         if isinstance(exc, click.UsageError) and exc.ctx is not None:
@@ -144,8 +145,11 @@ def run(argv: list[str] | None = None) -> None:
         if isinstance(exc, BackpropError):
             _fail(exc.render(), code)
         # anything else is a bug: a safety net that tests and the fuzzer check is never reached
-        _fail(f"error: internal error ({type(exc).__name__}: {ascii(str(exc))[:200]}); this is a bug in "
-              f"backprop: rerun with --debug for the traceback", EXIT_INPUT)
+        _fail(
+            f"error: internal error ({type(exc).__name__}: {ascii(str(exc))[:200]}); this is a bug in "
+            f"backprop: rerun with --debug for the traceback",
+            EXIT_INPUT,
+        )
 
 
 def _fail(message: str, code: int) -> None:

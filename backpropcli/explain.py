@@ -15,10 +15,10 @@ from itertools import groupby
 from .autodiff import ledger
 from .errors import BackpropError, InputError, Source
 from .graph import INPUT, Graph
-from .lexer import statement
 from .ops import OPS, Number, exact
+from .parse.lexer import statement
+from .parse.syntax import Builder, expression
 from .pipeline import Report
-from .syntax import Builder, expression
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -84,13 +84,21 @@ def explain(report: Report) -> Explanation:
     fed = Counter(graph.nodes[gate].args[pos] for gate, pos in edges)
     parts: dict[int, list[Number]] = {}  # each node's shares so far, in visiting order
     kinks = frozenset(report.back.kinks)
-    steps = tuple(_step(report, gate, [pos for _, pos in group], fed, parts, kinks)
-                  for gate, group in groupby(edges, key=lambda edge: edge[0]))
+    steps = tuple(
+        _step(report, gate, [pos for _, pos in group], fed, parts, kinks)
+        for gate, group in groupby(edges, key=lambda edge: edge[0])
+    )
     return Explanation(report, gate_names(graph), steps)
 
 
-def _step(report: Report, gate: int, positions: list[int], fed: Counter, parts: dict[int, list[Number]],
-          kinks: frozenset[tuple[int, int]]) -> Step:
+def _step(
+    report: Report,
+    gate: int,
+    positions: list[int],
+    fed: Counter,
+    parts: dict[int, list[Number]],
+    kinks: frozenset[tuple[int, int]],
+) -> Step:
     back = report.back
     flows, totals = [], []
     for pos in positions:
@@ -131,7 +139,7 @@ def claim_pieces(name: str) -> set[str]:
     pieces = set()
     for i in range(1, len(rest) - 1):
         if rest[i] == "d":
-            pieces.update((rest[:i], rest[:i - 1], rest[i + 1:]))
+            pieces.update((rest[:i], rest[: i - 1], rest[i + 1 :]))
     return pieces
 
 
@@ -156,20 +164,22 @@ def template(graph: Graph, gate: int, pos: int) -> str:
 def local_text(graph: Graph, gate: int, pos: int, atom) -> str:
     """The local gradient in the program's names: `y`, `1 - t2**2`, `(1 if x > 0 else 0)`."""
     args = graph.nodes[gate].args
-    return _filled(template(graph, gate, pos), lambda key: atom(args[int(key)]) if key.isdigit()
-                   else atom(gate) if key == "out" else atom(args[pos]))
+    return _filled(
+        template(graph, gate, pos),
+        lambda key: atom(args[int(key)]) if key.isdigit() else atom(gate) if key == "out" else atom(args[pos]),
+    )
 
 
 def pattern_text(graph: Graph, gate: int, atom) -> str:
     """What a gate does to the gradient, in the lecture's words and the program's names: 'swaps',
     'scales: 1/g, -1/g**2' (never the table's own letters, which a program may use for other nodes)."""
     args = graph.nodes[gate].args
-    return _filled(OPS[graph.nodes[gate].op].pattern, lambda key: atom(args[int(key)]) if key.isdigit()
-                   else atom(gate))
+    return _filled(OPS[graph.nodes[gate].op].pattern, lambda key: atom(args[int(key)]) if key.isdigit() else atom(gate))
 
 
 def _filled(text: str, value) -> str:
     """Placeholders replaced by value(key); a call's own parentheses stand in for a group's: exp(-d)."""
+
     def fill(m: re.Match) -> str:
         found = value(m.group(1))
         inside = text[m.start() - 1 : m.start()] == "(" and text[m.end() : m.end() + 1] == ")"

@@ -11,12 +11,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .autodiff import backward, forward
-from .claims import ClaimResult, grade
+from .claims.grade import ClaimResult, grade
 from .errors import BackpropError, InputError
 from .graph import CONST, INPUT, Graph
-from .inputs import read_input
 from .ops import Number
-from .parse import parse
+from .parse.inputs import read_input
+from .parse.program import parse
 
 EXTENSION = ".bp"
 
@@ -67,8 +67,9 @@ def expand(args: Iterable[str]) -> list[str]:
     return paths
 
 
-def grade_file(path: str, *, output: str | None = None, tol: float = 1e-9, require_all: bool = False,
-               symbolic: bool = True) -> FileResult:
+def grade_file(
+    path: str, *, output: str | None = None, tol: float = 1e-9, require_all: bool = False, symbolic: bool = True
+) -> FileResult:
     """Read, parse, run forward and backward, and grade every claim of one program file."""
     shown = "<stdin>" if path == "-" else path
     try:
@@ -88,6 +89,8 @@ def _missing(graph: Graph, grads: tuple[Number, ...], claims: tuple[ClaimResult,
     """Named inputs and intermediates (not the output) without a claim, in definition order."""
     covered = {c.claim.wrt for c in claims}
     out = graph.nodes[graph.output].name
-    return tuple(Missing(i, f"d{out}d{node.name}", "input" if node.op == INPUT else "intermediate", grads[i])
-                 for i, node in enumerate(graph.nodes)
-                 if node.name is not None and node.op != CONST and i != graph.output and i not in covered)
+    return tuple(
+        Missing(i, f"d{out}d{node.name}", "input" if node.op == INPUT else "intermediate", grads[i])
+        for i, node in enumerate(graph.nodes)
+        if node.name is not None and node.op != CONST and i != graph.output and i not in covered
+    )

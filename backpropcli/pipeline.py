@@ -14,10 +14,10 @@ from .crosscheck import Checks, crosscheck
 from .errors import InputError
 from .graph import INPUT, Graph
 from .ops import Number
-from .parse import parse
+from .parse.program import parse
 
 if TYPE_CHECKING:
-    from .claims import ClaimResult
+    from .claims.grade import ClaimResult
 
 Progress = Callable[..., None]  # progress(stage, done=0, total=0)
 
@@ -54,8 +54,9 @@ class Report:
     def intermediate_gradients(self) -> dict[str, Number]:
         """d output / d node for every named intermediate but the output itself."""
         nodes, out = self.graph.nodes, self.graph.output
-        return {n.name: self.back.grads[i] for i, n in enumerate(nodes)
-                if n.name is not None and n.op != INPUT and i != out}
+        return {
+            n.name: self.back.grads[i] for i, n in enumerate(nodes) if n.name is not None and n.op != INPUT and i != out
+        }
 
     def counts(self) -> tuple[int, int, int]:
         """(passed, failed, skipped) over the cross-checks and the claims."""
@@ -68,9 +69,17 @@ class Report:
         return self.counts()[1] == 0
 
 
-def analyze(text: str, bindings: Mapping[str, Number] | None = None, *, path: str = "",
-            output: str | None = None, check: bool = True, tol: float = 1e-9, budget: float = 20.0,
-            progress: Progress | None = None) -> Report:
+def analyze(
+    text: str,
+    bindings: Mapping[str, Number] | None = None,
+    *,
+    path: str = "",
+    output: str | None = None,
+    check: bool = True,
+    tol: float = 1e-9,
+    budget: float = 20.0,
+    progress: Progress | None = None,
+) -> Report:
     """Parse, run forward and backward, cross-check with sympy (unless check=False), grade claims.
 
     `progress(stage, done, total)`, if given, hears of each stage as it starts (for a progress bar).
@@ -90,7 +99,7 @@ def analyze(text: str, bindings: Mapping[str, Number] | None = None, *, path: st
             checks = crosscheck(graph, values, back, tol, budget, progress)
         claims: tuple[ClaimResult, ...] = ()
         if graph.claims:  # the grader (and its sympy side) loads only for programs that have claims
-            from .claims import grade
+            from .claims.grade import grade
 
             progress("grading claims", 0, len(graph.claims))
             claims = grade(graph, values, back, tol)

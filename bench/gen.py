@@ -52,7 +52,7 @@ def wide(n: int) -> list[tuple]:
         for j in range(0, len(level) - 1, 2):
             pairs.append(f"s{depth}_{j // 2}")
             prog.append((pairs[-1], "add", level[j], level[j + 1]))
-        level = pairs + level[len(level) - len(level) % 2:]
+        level = pairs + level[len(level) - len(level) % 2 :]
     return prog
 
 

@@ -19,7 +19,7 @@ from backpropcli.autodiff import backward, forward
 from backpropcli.errors import Source
 from backpropcli.graph import INPUT, Graph
 from backpropcli.ops import OPS
-from backpropcli.syntax import Builder
+from backpropcli.parse.syntax import Builder
 
 
 def build_ours(prog: list[tuple]) -> Graph:
@@ -74,6 +74,7 @@ def patch_micrograd_tanh() -> None:
 
         def _backward():
             self.grad += (1 - t * t) * out.grad
+
         out._backward = _backward
         return out
 

@@ -28,10 +28,15 @@ def main() -> None:
     parser.add_argument("--only", choices=sections.NAMES, action="append", help="run only these sections")
     args = parser.parse_args()
     sys.setrecursionlimit(10**7)  # micrograd's topological sort recurses once per level of depth
-    plan = sections.Plan(quick=args.quick, rounds=args.rounds or (3 if args.quick else 5),
-                         workdir=tempfile.mkdtemp(prefix="backprop-bench-"))
-    print(f"backprop bench ({'quick' if args.quick else 'full'}), {plan.rounds} rounds, python "
-          f"{sys.version.split()[0]}, {os.cpu_count()} cores; ratios are medians of paired rounds\n")
+    plan = sections.Plan(
+        quick=args.quick,
+        rounds=args.rounds or (3 if args.quick else 5),
+        workdir=tempfile.mkdtemp(prefix="backprop-bench-"),
+    )
+    print(
+        f"backprop bench ({'quick' if args.quick else 'full'}), {plan.rounds} rounds, python "
+        f"{sys.version.split()[0]}, {os.cpu_count()} cores; ratios are medians of paired rounds\n"
+    )
     results = {}
     for name in args.only or sections.NAMES:
         results[name] = sections.SECTIONS[name](plan)
@@ -46,6 +51,7 @@ def _save(results: dict) -> None:
     with open(path, "w", encoding="utf-8") as handle:
         json.dump(results, handle, indent=1)
     print(f"figures written to {os.path.relpath(path)}")
+
 
 if __name__ == "__main__":
     main()

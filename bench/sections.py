@@ -60,12 +60,15 @@ def ms(seconds: float) -> str:
 
 # ---- engine: build + forward + backward, in process -------------------------------------------
 
+
 def ours_once(prog: list[tuple]) -> float:
     """Build through the parser's Builder, forward, backward: with the collector paused, as analyze() runs."""
+
     def run():
         graph = peers.build_ours(prog)
         values = forward(graph, {})
         return graph, values, backward(graph, values)
+
     return measure.timed(run, gc_off=True)
 
 
@@ -82,6 +85,7 @@ def passes_once(prog: list[tuple]) -> float:
     def run():
         values = forward(graph, {})
         return values, backward(graph, values)
+
     return measure.timed(run, gc_off=True)
 
 
@@ -96,35 +100,76 @@ def engine(plan: Plan) -> dict:
         for n in plan.sizes:
             prog = gen.program(workload, n)
             agreement = _agreement(prog)
-            samples = measure.rounds({
-                "ours": lambda prog=prog: ours_once(prog),
-                "ours, passes only": lambda prog=prog: passes_once(prog),
-                "op-list walk": lambda prog=prog: walk_once(prog),
-                "micrograd": lambda prog=prog: measure.timed(lambda: micrograd_once(prog)),
-                "micrograd-gc-off": lambda prog=prog: measure.timed(lambda: micrograd_once(prog), gc_off=True),
-            }, plan.rounds)
+            samples = measure.rounds(
+                {
+                    "ours": lambda prog=prog: ours_once(prog),
+                    "ours, passes only": lambda prog=prog: passes_once(prog),
+                    "op-list walk": lambda prog=prog: walk_once(prog),
+                    "micrograd": lambda prog=prog: measure.timed(lambda: micrograd_once(prog)),
+                    "micrograd-gc-off": lambda prog=prog: measure.timed(lambda: micrograd_once(prog), gc_off=True),
+                },
+                plan.rounds,
+            )
             ratio = measure.paired_ratio(samples, "micrograd", "ours")
             ratio_off = measure.paired_ratio(samples, "micrograd-gc-off", "ours")
             ratio_passes = measure.paired_ratio(samples, "micrograd", "ours, passes only")
             # the best any build from this op list could do with our two passes as they are
-            ceiling = measure.median([m / (w + p) for m, w, p in zip(
-                samples["micrograd"], samples["op-list walk"], samples["ours, passes only"], strict=True)])
+            ceiling = measure.median(
+                [
+                    m / (w + p)
+                    for m, w, p in zip(
+                        samples["micrograd"], samples["op-list walk"], samples["ours, passes only"], strict=True
+                    )
+                ]
+            )
             goal = f"{verdict(ratio >= 8)} (>= 8x)" if n >= 100_000 else ""
-            figures[f"{workload}/{n}"] = {"gates": gen.gates(prog), "ratio": ratio, "ratio_gc_off": ratio_off,
-                                          "ratio_passes_only": ratio_passes, "ceiling": ceiling,
-                                          "max_rel_diff": agreement,
-                                          **{k: measure.median(v) for k, v in samples.items()}}
-            rows.append([f"{workload}/{n}", f"{gen.gates(prog):,}", ms(measure.median(samples["ours"])),
-                         ms(measure.median(samples["micrograd"])), f"{ratio:.1f}x",
-                         f"{ratio_off:.1f}x", ms(measure.median(samples["ours, passes only"])),
-                         f"{ratio_passes:.1f}x", f"{ceiling:.1f}x", f"{agreement:.0e}", goal])
+            figures[f"{workload}/{n}"] = {
+                "gates": gen.gates(prog),
+                "ratio": ratio,
+                "ratio_gc_off": ratio_off,
+                "ratio_passes_only": ratio_passes,
+                "ceiling": ceiling,
+                "max_rel_diff": agreement,
+                **{k: measure.median(v) for k, v in samples.items()},
+            }
+            rows.append(
+                [
+                    f"{workload}/{n}",
+                    f"{gen.gates(prog):,}",
+                    ms(measure.median(samples["ours"])),
+                    ms(measure.median(samples["micrograd"])),
+                    f"{ratio:.1f}x",
+                    f"{ratio_off:.1f}x",
+                    ms(measure.median(samples["ours, passes only"])),
+                    f"{ratio_passes:.1f}x",
+                    f"{ceiling:.1f}x",
+                    f"{agreement:.0e}",
+                    goal,
+                ]
+            )
             gc.collect()
-    table(["workload/N", "gates", "ours", "micrograd", "ratio", "vs gc off", "fwd+bwd", "ratio", "ceiling",
-           "grad diff", "goal"], rows)
-    print("ratio = micrograd / ours (build through the parser's Builder + forward + backward); vs gc off = the same "
-          "with micrograd's cyclic collector off; fwd+bwd = our two passes alone, and micrograd / that; "
-          "ceiling = micrograd / (the bench's bare walk over the op list, building nothing, + our two passes): "
-          "the most any build from this list could reach with the passes as they are")
+    table(
+        [
+            "workload/N",
+            "gates",
+            "ours",
+            "micrograd",
+            "ratio",
+            "vs gc off",
+            "fwd+bwd",
+            "ratio",
+            "ceiling",
+            "grad diff",
+            "goal",
+        ],
+        rows,
+    )
+    print(
+        "ratio = micrograd / ours (build through the parser's Builder + forward + backward); vs gc off = the same "
+        "with micrograd's cyclic collector off; fwd+bwd = our two passes alone, and micrograd / that; "
+        "ceiling = micrograd / (the bench's bare walk over the op list, building nothing, + our two passes): "
+        "the most any build from this list could reach with the passes as they are"
+    )
     return figures
 
 
@@ -132,11 +177,14 @@ def _agreement(prog: list[tuple]) -> float:
     """Largest relative difference between our input gradients and micrograd's."""
     _, ours = peers.run_ours(prog)
     _, theirs = peers.run_micrograd(prog)
-    return max(abs(ours[k] - theirs[k]) / max(1e-300, abs(theirs[k]), abs(ours[k])) if ours[k] != theirs[k] else 0.0
-               for k in ours)
+    return max(
+        abs(ours[k] - theirs[k]) / max(1e-300, abs(theirs[k]), abs(ours[k])) if ours[k] != theirs[k] else 0.0
+        for k in ours
+    )
 
 
 # ---- parsing and memory ------------------------------------------------------------------------
+
 
 def parsing(plan: Plan) -> dict:
     print(f"Parsing: the .bp file at N = {plan.largest:,}, per statement line (median of {plan.rounds})")
@@ -166,8 +214,16 @@ def memory(plan: Plan) -> dict:
         parsed = measure.peak_growth(lambda text=text: _parse_and_run(text)) / nodes
         theirs = measure.peak_growth(lambda prog=prog: peers.run_micrograd(prog)) / nodes
         figures[workload] = {"nodes": nodes, "ours": ours, "ours_from_text": parsed, "micrograd": theirs}
-        rows.append([workload, f"{nodes:,}", f"{ours:.0f} B", f"{parsed:.0f} B", f"{theirs:.0f} B",
-                     f"{verdict(ours <= 500)} (<= 500 B)"])
+        rows.append(
+            [
+                workload,
+                f"{nodes:,}",
+                f"{ours:.0f} B",
+                f"{parsed:.0f} B",
+                f"{theirs:.0f} B",
+                f"{verdict(ours <= 500)} (<= 500 B)",
+            ]
+        )
     table(["workload", "nodes", "ours", "ours, parsing the text", "micrograd", "goal"], rows)
     return figures
 
@@ -179,19 +235,24 @@ def _parse_and_run(text: str):
 
 # ---- whole processes ----------------------------------------------------------------------------
 
+
 def deep(plan: Plan) -> dict:
     n = 100_000 if plan.quick else 1_000_000
     path = plan.file("chain", n)
     print(f"Depth: a {n:,}-deep chain through analyze() in a fresh process at the default recursion limit")
-    script = ("import sys, time; from backpropcli import analyze; t = time.perf_counter(); "
-              f"r = analyze(open({path!r}).read(), check=False); "
-              "print(sys.getrecursionlimit(), r.gradients['w'], time.perf_counter() - t)")
+    script = (
+        "import sys, time; from backpropcli import analyze; t = time.perf_counter(); "
+        f"r = analyze(open({path!r}).read(), check=False); "
+        "print(sys.getrecursionlimit(), r.gradients['w'], time.perf_counter() - t)"
+    )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)
     ok = done.returncode == 0
     limit, grad, seconds = done.stdout.split() if ok else ("?", "nan", "nan")
     ok = ok and math.isfinite(float(grad))
-    table(["chain depth", "recursion limit", "dfinal/dw", "parse + forward + backward", "goal"],
-          [[f"{n:,}", limit, grad, ms(float(seconds)), verdict(ok) + ("" if ok else done.stderr[-300:])]])
+    table(
+        ["chain depth", "recursion limit", "dfinal/dw", "parse + forward + backward", "goal"],
+        [[f"{n:,}", limit, grad, ms(float(seconds)), verdict(ok) + ("" if ok else done.stderr[-300:])]],
+    )
     return {"depth": n, "ok": ok, "seconds": float(seconds)}
 
 
@@ -200,23 +261,43 @@ def process(plan: Plan) -> dict:
     path = plan.file("mlp", n)
     ours = [*measure.backprop_command(), "eval", "-f", path, "--no-check", "--format", "json"]
     theirs = [sys.executable, os.path.join(os.path.dirname(__file__), "peers.py"), "micrograd", "mlp", str(n)]
-    print(f"Whole process, MLP N = {n:,}: `backprop eval -f FILE --no-check --format json` (parse and write "
-          f"included) vs a process that generates the op list, builds it in micrograd and runs backward")
-    samples = measure.interleaved({"backprop": ours, "micrograd": theirs,
-                                   "python -c pass": [sys.executable, "-c", "pass"]}, plan.rounds)
+    print(
+        f"Whole process, MLP N = {n:,}: `backprop eval -f FILE --no-check --format json` (parse and write "
+        f"included) vs a process that generates the op list, builds it in micrograd and runs backward"
+    )
+    samples = measure.interleaved(
+        {"backprop": ours, "micrograd": theirs, "python -c pass": [sys.executable, "-c", "pass"]}, plan.rounds
+    )
     ratio = measure.paired_ratio(samples, "micrograd", "backprop")
-    table(["backprop", "micrograd", "ratio", "goal"],
-          [[ms(measure.median(samples["backprop"])), ms(measure.median(samples["micrograd"])), f"{ratio:.2f}x",
-            f"{verdict(ratio >= 2)} (>= 2x)"]])
+    table(
+        ["backprop", "micrograd", "ratio", "goal"],
+        [
+            [
+                ms(measure.median(samples["backprop"])),
+                ms(measure.median(samples["micrograd"])),
+                f"{ratio:.2f}x",
+                f"{verdict(ratio >= 2)} (>= 2x)",
+            ]
+        ],
+    )
     stages = _stages(path, plan.rounds)
     budget = measure.median(samples["micrograd"]) / 2
     start = measure.median(samples["python -c pass"])
-    print(f"Where backprop's process goes (stages timed in this process, median of {plan.rounds}), against "
-          f"the goal's budget of half micrograd's process ({ms(budget)})")
-    table(["stage", "time", "share of the budget"],
-          [[name, ms(t), f"{t / budget:.0%}"] for name, t in [("python -c pass", start), *stages.items()]])
-    return {"n": n, "ratio": ratio, "budget": budget, "stages": stages,
-            **{k: measure.median(v) for k, v in samples.items()}}
+    print(
+        f"Where backprop's process goes (stages timed in this process, median of {plan.rounds}), against "
+        f"the goal's budget of half micrograd's process ({ms(budget)})"
+    )
+    table(
+        ["stage", "time", "share of the budget"],
+        [[name, ms(t), f"{t / budget:.0%}"] for name, t in [("python -c pass", start), *stages.items()]],
+    )
+    return {
+        "n": n,
+        "ratio": ratio,
+        "budget": budget,
+        "stages": stages,
+        **{k: measure.median(v) for k, v in samples.items()},
+    }
 
 
 def _stages(path: str, rounds: int) -> dict[str, float]:
@@ -224,8 +305,8 @@ def _stages(path: str, rounds: int) -> dict[str, float]:
     and the floor of that formatting: repr of every number the document must hold (each node's value
     and gradient, each edge's local and downstream gradient), each once."""
     from backpropcli.pipeline import analyze
-    from backpropcli.render import Options
-    from backpropcli.render.json import render
+    from backpropcli.render.eval import Options
+    from backpropcli.render.eval.json import render
 
     with open(path, encoding="ascii") as handle:
         text = handle.read()
@@ -235,14 +316,23 @@ def _stages(path: str, rounds: int) -> dict[str, float]:
     def passes():
         values = forward(graph, {})
         return values, backward(graph, values)
+
     edges = ledger(graph, report.back)
-    numbers = [*report.values, *report.back.grads, *(report.back.partials[g][p] for g, p in edges),
-               *(report.back.grads[g] * report.back.partials[g][p] for g, p in edges)]
-    timings = {"parse": lambda: parse(text, path), "forward + backward": passes,
-               "format the JSON (discarded)": lambda: sum(map(len, render(report, Options()))),
-               "  of which: each number it holds, once": lambda: list(map(repr, numbers))}
-    return {name: measure.median([measure.timed(fn, gc_off=True) for _ in range(rounds)])
-            for name, fn in timings.items()}
+    numbers = [
+        *report.values,
+        *report.back.grads,
+        *(report.back.partials[g][p] for g, p in edges),
+        *(report.back.grads[g] * report.back.partials[g][p] for g, p in edges),
+    ]
+    timings = {
+        "parse": lambda: parse(text, path),
+        "forward + backward": passes,
+        "format the JSON (discarded)": lambda: sum(map(len, render(report, Options()))),
+        "  of which: each number it holds, once": lambda: list(map(repr, numbers)),
+    }
+    return {
+        name: measure.median([measure.timed(fn, gc_off=True) for _ in range(rounds)]) for name, fn in timings.items()
+    }
 
 
 def checks(plan: Plan) -> dict:
@@ -252,9 +342,17 @@ def checks(plan: Plan) -> dict:
     print(f"Cross-check cost, MLP N = {n:,}: the default run (checks on) vs --no-check, whole process")
     samples = measure.interleaved({"checked": base, "no-check": [*base, "--no-check"]}, plan.rounds)
     ratio = measure.paired_ratio(samples, "checked", "no-check")
-    table(["checked", "--no-check", "ratio", "goal"],
-          [[ms(measure.median(samples["checked"])), ms(measure.median(samples["no-check"])), f"{ratio:.2f}x",
-            f"{verdict(ratio <= 5)} (<= 5x)"]])
+    table(
+        ["checked", "--no-check", "ratio", "goal"],
+        [
+            [
+                ms(measure.median(samples["checked"])),
+                ms(measure.median(samples["no-check"])),
+                f"{ratio:.2f}x",
+                f"{verdict(ratio <= 5)} (<= 5x)",
+            ]
+        ],
+    )
     return {"n": n, "ratio": ratio, **{k: measure.median(v) for k, v in samples.items()}}
 
 
@@ -262,47 +360,69 @@ def startup(plan: Plan) -> dict:
     cmd, py = measure.backprop_command(), sys.executable
     runs = max(plan.rounds, 5 if plan.quick else 11)
     print(f"Start-up: whole processes, interleaved, median of {runs}")
-    samples = measure.interleaved({
-        "import click": [py, "-c", "import click"],
-        "backprop --version": [*cmd, "--version"],
-        "backprop --help": [*cmd, "--help"],
-        "import sympy": [py, "-c", "import sympy"],
-        "sympy, first sum": [py, "-c", "import sympy; sympy.Symbol('x') + 1"],
-        "eval --no-check": [*cmd, "eval", *SMALL_PROGRAM, "--no-check"],
-        "eval (checked)": [*cmd, "eval", *SMALL_PROGRAM],
-    }, runs)
+    samples = measure.interleaved(
+        {
+            "import click": [py, "-c", "import click"],
+            "backprop --version": [*cmd, "--version"],
+            "backprop --help": [*cmd, "--help"],
+            "import sympy": [py, "-c", "import sympy"],
+            "sympy, first sum": [py, "-c", "import sympy; sympy.Symbol('x') + 1"],
+            "eval --no-check": [*cmd, "eval", *SMALL_PROGRAM, "--no-check"],
+            "eval (checked)": [*cmd, "eval", *SMALL_PROGRAM],
+        },
+        runs,
+    )
     med = {k: measure.median(v) for k, v in samples.items()}
     version = measure.paired_ratio(samples, "backprop --version", "import click")
     helped = measure.paired_ratio(samples, "backprop --help", "import click")
     extra = measure.median([c - s for c, s in zip(samples["eval (checked)"], samples["import sympy"], strict=True)])
     # sympy's first arithmetic loads more of sympy (its tensor and combinatorics modules): a cost of
     # sympy's own that every checked run pays, shown apart from what backprop itself adds
-    ready = measure.median([c - s for c, s in zip(samples["eval (checked)"], samples["sympy, first sum"],
-                                                  strict=True)])
+    ready = measure.median([c - s for c, s in zip(samples["eval (checked)"], samples["sympy, first sum"], strict=True)])
     sympy_loaded = _imports_sympy(["eval", *SMALL_PROGRAM, "--no-check"])
-    table(["command", "median", "compared with", "goal"], [
-        ["python -c 'import click'", ms(med["import click"]), "", ""],
-        ["backprop --version", ms(med["backprop --version"]), f"{version:.2f}x click", verdict(version <= 1.3)],
-        ["backprop --help", ms(med["backprop --help"]), f"{helped:.2f}x click", verdict(helped <= 1.3)],
-        ["python -c 'import sympy'", ms(med["import sympy"]), "", ""],
-        ["eval, small, --no-check", ms(med["eval --no-check"]), f"sympy imported: {sympy_loaded}",
-         verdict(not sympy_loaded)],
-        ["python -c 'import sympy; x + 1'", ms(med["sympy, first sum"]), "", ""],
-        ["eval, small, checked", ms(med["eval (checked)"]), f"sympy + {ms(extra)}", verdict(extra <= 0.2)],
-        ["", "", f"first sum + {ms(ready)}", ""],
-    ])
-    return {"medians": med, "version_ratio": version, "help_ratio": helped, "checked_minus_sympy": extra,
-            "checked_minus_sympy_first_sum": ready,
-            "sympy_imported_without_check": sympy_loaded}
+    table(
+        ["command", "median", "compared with", "goal"],
+        [
+            ["python -c 'import click'", ms(med["import click"]), "", ""],
+            ["backprop --version", ms(med["backprop --version"]), f"{version:.2f}x click", verdict(version <= 1.3)],
+            ["backprop --help", ms(med["backprop --help"]), f"{helped:.2f}x click", verdict(helped <= 1.3)],
+            ["python -c 'import sympy'", ms(med["import sympy"]), "", ""],
+            [
+                "eval, small, --no-check",
+                ms(med["eval --no-check"]),
+                f"sympy imported: {sympy_loaded}",
+                verdict(not sympy_loaded),
+            ],
+            ["python -c 'import sympy; x + 1'", ms(med["sympy, first sum"]), "", ""],
+            ["eval, small, checked", ms(med["eval (checked)"]), f"sympy + {ms(extra)}", verdict(extra <= 0.2)],
+            ["", "", f"first sum + {ms(ready)}", ""],
+        ],
+    )
+    return {
+        "medians": med,
+        "version_ratio": version,
+        "help_ratio": helped,
+        "checked_minus_sympy": extra,
+        "checked_minus_sympy_first_sum": ready,
+        "sympy_imported_without_check": sympy_loaded,
+    }
 
 
 def _imports_sympy(args: list[str]) -> bool:
     """Whether `backprop ARGS` imports sympy at all, from CPython's own import log (-X importtime)."""
-    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "backpropcli", *args], capture_output=True,
-                          text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "backpropcli", *args], capture_output=True, text=True, check=False
+    )
     return any(line.rstrip().endswith(" sympy") for line in done.stderr.splitlines())
 
 
-SECTIONS = {"engine": engine, "parse": parsing, "memory": memory, "deep": deep, "process": process,
-            "checks": checks, "startup": startup}
+SECTIONS = {
+    "engine": engine,
+    "parse": parsing,
+    "memory": memory,
+    "deep": deep,
+    "process": process,
+    "checks": checks,
+    "startup": startup,
+}
 NAMES = tuple(SECTIONS)

@@ -24,11 +24,11 @@ import atheris
 
 with atheris.instrument_imports():
     from backpropcli.autodiff import backward, forward
-    from backpropcli.bindings import parse_bindings, split_sets
     from backpropcli.errors import BackpropError
     from backpropcli.graph import INPUT
-    from backpropcli.inputs import decode
     from backpropcli.parse import parse
+    from backpropcli.parse.bindings import parse_bindings, split_sets
+    from backpropcli.parse.inputs import decode
 
 POINT = (3, 0.5, -2)  # values cycled over a program's unbound inputs: exact, float, negative
 

@@ -17,19 +17,13 @@ LAYERS = [
     ["errors"],
     ["ops"],
     ["graph"],
-    ["lexer"],
-    ["syntax"],
-    ["claimlines"],
-    ["parse", "bindings", "inputs"],
+    ["parse"],
     ["autodiff"],
     ["crosscheck"],
-    ["derivation"],
     ["claims"],
     ["pipeline"],
-    ["grading", "explain", "network"],
-    ["matrix", "datafiles"],
-    ["unroll"],
-    ["study"],
+    ["grading", "explain"],
+    ["network"],
     ["render"],
     ["commands"],
     ["cli"],
@@ -81,7 +75,9 @@ def _strings(tree: ast.AST):
         id(body[0].value)
         for node in ast.walk(tree)
         if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
-        and (body := node.body) and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+        and (body := node.body)
+        and isinstance(body[0], ast.Expr)
+        and isinstance(body[0].value, ast.Constant)
     }
     for node in ast.walk(tree):
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:

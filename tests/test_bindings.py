@@ -8,50 +8,69 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backpropcli.bindings import parse_bindings, split_sets
 from backpropcli.errors import BackpropError, InputError
-from backpropcli.lexer import MAX_DIGITS
 from backpropcli.parse import parse
+from backpropcli.parse.bindings import parse_bindings, split_sets
+from backpropcli.parse.lexer import MAX_DIGITS
 
 
-@pytest.mark.parametrize(("text", "value"), [
-    ("3", 3), ("-2", -2), ("+7", 7), ("-0", 0), (" 4 ", 4), ("\t5", 5),
-    ("1/3", Fraction(1, 3)), ("-3/6", Fraction(-1, 2)), ("3/-6", Fraction(-1, 2)), ("4/2", 2),
-    ("2.5", 2.5), ("-1e-3", -0.001), ("+.5e3", 500.0), ("1.", 1.0), ("1E2", 100.0), ("-0.0", -0.0),
-    ("9" * MAX_DIGITS, int("9" * MAX_DIGITS)),
-])
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("3", 3),
+        ("-2", -2),
+        ("+7", 7),
+        ("-0", 0),
+        (" 4 ", 4),
+        ("\t5", 5),
+        ("1/3", Fraction(1, 3)),
+        ("-3/6", Fraction(-1, 2)),
+        ("3/-6", Fraction(-1, 2)),
+        ("4/2", 2),
+        ("2.5", 2.5),
+        ("-1e-3", -0.001),
+        ("+.5e3", 500.0),
+        ("1.", 1.0),
+        ("1E2", 100.0),
+        ("-0.0", -0.0),
+        ("9" * MAX_DIGITS, int("9" * MAX_DIGITS)),
+    ],
+)
 def test_value_grammar(text, value):
     got = parse_bindings([f"x={text}"])["x"]
     assert got == value and type(got) is type(value)  # integers and fractions stay exact
 
 
-@pytest.mark.parametrize(("item", "says"), [
-    ("x=", "has no value"),
-    ("=3", "has no name before '='"),
-    ("x", "is not name=value"),
-    ("x=abc", "is not a number"),
-    ("x=nan", "values must be finite numbers"),
-    ("x=-NaN", "values must be finite numbers"),
-    ("x=inf", "values must be finite numbers"),
-    ("x=+Infinity", "values must be finite numbers"),
-    ("x=1e999", "too large for a float"),
-    ("x=-1e999", "too large for a float"),
-    ("x=1e-999", "too small for a float"),
-    ("x=1/0", "divides by zero"),
-    ("x=1.5/2", "is not a number"),
-    ("x=1_000", "is not a number"),
-    ("x=0x10", "is not a number"),
-    ("x=1e", "is not a number"),
-    ("x=.", "is not a number"),
-    ("x=--1", "is not a number"),
-    ("x=\uff15", "is not a number"),
-    ("x=\u0663", "is not a number"),
-    ("x=\u00a05", "is not a number"),
-    ("x=" + "9" * (MAX_DIGITS + 1), f"longer than {MAX_DIGITS}"),
-    ("x=1/" + "9" * (MAX_DIGITS + 1), f"longer than the limit of {MAX_DIGITS} digits"),
-    ("x=2*3", "is not a number"),
-    ("x\udcff=1", "is not UTF-8 (byte 0xff)"),
-])
+@pytest.mark.parametrize(
+    ("item", "says"),
+    [
+        ("x=", "has no value"),
+        ("=3", "has no name before '='"),
+        ("x", "is not name=value"),
+        ("x=abc", "is not a number"),
+        ("x=nan", "values must be finite numbers"),
+        ("x=-NaN", "values must be finite numbers"),
+        ("x=inf", "values must be finite numbers"),
+        ("x=+Infinity", "values must be finite numbers"),
+        ("x=1e999", "too large for a float"),
+        ("x=-1e999", "too large for a float"),
+        ("x=1e-999", "too small for a float"),
+        ("x=1/0", "divides by zero"),
+        ("x=1.5/2", "is not a number"),
+        ("x=1_000", "is not a number"),
+        ("x=0x10", "is not a number"),
+        ("x=1e", "is not a number"),
+        ("x=.", "is not a number"),
+        ("x=--1", "is not a number"),
+        ("x=\uff15", "is not a number"),
+        ("x=\u0663", "is not a number"),
+        ("x=\u00a05", "is not a number"),
+        ("x=" + "9" * (MAX_DIGITS + 1), f"longer than {MAX_DIGITS}"),
+        ("x=1/" + "9" * (MAX_DIGITS + 1), f"longer than the limit of {MAX_DIGITS} digits"),
+        ("x=2*3", "is not a number"),
+        ("x\udcff=1", "is not UTF-8 (byte 0xff)"),
+    ],
+)
 def test_bad_values_and_items(item, says):
     with pytest.raises(InputError) as caught:
         parse_bindings([item])
@@ -85,8 +104,34 @@ def binding_accepts(name: str) -> bool:
     return True
 
 
-NAMES = ["x", "_", "_x", "x1", "X", "pi", "e", "type", "match", "case", "dfdx", "__import__", "a" * 200,
-         "if", "lambda", "None", "True", "sin", "max", "pow", "1x", "\u00e9", "\uff58", "\u0445", "x.y", "x-y"]
+NAMES = [
+    "x",
+    "_",
+    "_x",
+    "x1",
+    "X",
+    "pi",
+    "e",
+    "type",
+    "match",
+    "case",
+    "dfdx",
+    "__import__",
+    "a" * 200,
+    "if",
+    "lambda",
+    "None",
+    "True",
+    "sin",
+    "max",
+    "pow",
+    "1x",
+    "\u00e9",
+    "\uff58",
+    "\u0445",
+    "x.y",
+    "x-y",
+]
 
 
 @pytest.mark.parametrize("name", NAMES)

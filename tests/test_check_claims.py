@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from backpropcli.autodiff import backward, forward
-from backpropcli.claims import grade
+from backpropcli.claims.grade import grade
 from backpropcli.errors import InputError
 from backpropcli.parse import parse
 
@@ -35,7 +35,13 @@ def test_the_lecture_backward_pass_is_correct_line_by_line():
     results = graded((ROOT / "samples" / "lecture27.bp").read_text())
     # the lecture's numbers: f = (w + x*y) * z at 5, 3, 2, 4
     assert {name: r.true for name, r in results.items()} == {
-        "dfdu": 4, "dfdz": 11, "dfdw": 4, "dfdv": 4, "dfdx": 8, "dfdy": 12}
+        "dfdu": 4,
+        "dfdz": 11,
+        "dfdw": 4,
+        "dfdv": 4,
+        "dfdx": 8,
+        "dfdy": 12,
+    }
     assert all(r.verdict == "correct" and r.ok and r.written == r.true for r in results.values())
 
 
@@ -48,8 +54,14 @@ def test_a_wrong_step_says_what_the_local_rule_gives():
 def test_a_right_step_after_a_wrong_line_is_inherited_and_names_that_line():
     results = graded((ROOT / "samples" / "lecture27_slip.bp").read_text())
     # f = u + z: every true gradient is 1 except dv/dx = y = 2 and dv/dy = x = 3
-    assert [r.verdict for r in results.values()] == ["wrong", "wrong", "inherited", "inherited", "inherited",
-                                                     "inherited"]
+    assert [r.verdict for r in results.values()] == [
+        "wrong",
+        "wrong",
+        "inherited",
+        "inherited",
+        "inherited",
+        "inherited",
+    ]
     assert results["dfdu"].why == "f = u + z, so df/du = 1 and dfdu should be 1"
     dfdx = results["dfdx"]
     assert (dfdx.written, dfdx.step, dfdx.true, dfdx.ok) == (8, 2, 2, False)
@@ -80,11 +92,17 @@ def test_a_plain_number_is_judged_by_its_value(answer, verdict):
 def test_verdicts_case_by_hand():
     results = graded((CASES / "check_verdicts.bp").read_text())
     # x = y = 2, z = 3: v = 4, u = 7, f = 21; z feeds u and f, so df/dz = u + z = 10
-    expected = {"dfdu": ("correct", 3, 3), "dfdz": ("wrong", 7, 10), "dfdv": ("wrong", 6, 3),
-                "dfdx": ("inherited", 12, 6), "dfdy": ("numeric", 6, 6)}
+    expected = {
+        "dfdu": ("correct", 3, 3),
+        "dfdz": ("wrong", 7, 10),
+        "dfdv": ("wrong", 6, 3),
+        "dfdx": ("inherited", 12, 6),
+        "dfdy": ("numeric", 6, 6),
+    }
     assert {n: (r.verdict, r.written, r.true) for n, r in results.items()} == expected
-    assert results["dfdz"].why == ("u = v + z and f = u * z, so du/dz = 1, df/dz = u and dfdz should be "
-                                   "1 * dfdu + u = 10")
+    assert results["dfdz"].why == (
+        "u = v + z and f = u * z, so du/dz = 1, df/dz = u and dfdz should be 1 * dfdu + u = 10"
+    )
 
 
 def test_a_right_value_from_a_wrong_step_fails():
@@ -94,8 +112,9 @@ def test_a_right_value_from_a_wrong_step_fails():
     assert result.why.startswith("the value is right only because this step cancels an earlier error")
 
 
-@pytest.mark.parametrize(("answer", "ok"), [("0", True), ("1", True), ("2", True), ("1/2", True), ("3", False),
-                                            ("-1", False)])
+@pytest.mark.parametrize(
+    ("answer", "ok"), [("0", True), ("1", True), ("2", True), ("1/2", True), ("3", False), ("-1", False)]
+)
 def test_at_a_relu_kink_any_value_between_the_one_sided_derivatives_passes(answer, ok):
     # f = 2*relu(a) at a = 0: the slope is 0 on the left and 2 on the right
     result = graded(f"a = 0\nr = relu(a)\nf = 2 * r\ndfda = {answer}\n")["dfda"]
@@ -112,8 +131,9 @@ def test_a_max_tie_accepts_the_subgradients_and_refuses_beyond():
 
 
 def test_samples_stay_on_the_winning_side_of_a_max():
-    results = graded((ROOT / "samples" / "max_router.bp").read_text() + "dfdm = z\ndfdy = dfdm\ndfdx = 0\n",
-                     symbolic=False)
+    results = graded(
+        (ROOT / "samples" / "max_router.bp").read_text() + "dfdm = z\ndfdy = dfdm\ndfdx = 0\n", symbolic=False
+    )
     # sympy's derivative is z*Heaviside(y - x): only points with y > x may be compared
     assert (results["dfdy"].verdict, results["dfdy"].how) == ("correct", "sampled")
     assert results["dfdx"].verdict == "numeric"
@@ -150,8 +170,10 @@ def test_sympy_and_samples_give_the_same_verdicts():
 
 def test_float_programs_compare_within_tolerance():
     text = (ROOT / "samples" / "sigmoid_neuron.bp").read_text()
-    claims = ("dfdg = -1 / g**2\ndfde = dfdg\ndfdd = -e * dfde\ndfdc = dfdd\ndfdw2 = dfdd\n"
-              "dfda = dfdc\ndfdw0 = x0 * dfda\ndfdx0 = w0 * dfda\n")
+    claims = (
+        "dfdg = -1 / g**2\ndfde = dfdg\ndfdd = -e * dfde\ndfdc = dfdd\ndfdw2 = dfdd\n"
+        "dfda = dfdc\ndfdw0 = x0 * dfda\ndfdx0 = w0 * dfda\n"
+    )
     for symbolic in (True, False):
         results = graded(text + claims, symbolic)
         assert all(r.verdict == "correct" for r in results.values()), symbolic
@@ -173,11 +195,17 @@ def test_a_long_chain_is_graded_without_recursion():
 
 
 def test_eval_still_fails_on_a_wrong_claim_and_keeps_sympy_out_without_checks():
-    code = ("import sys; from backpropcli import analyze; "
-            "r = analyze(open(sys.argv[1]).read(), check=False); "
-            "print(r.ok, [c.verdict for c in r.claims], 'sympy' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code, str(ROOT / "samples" / "wrong_backward.bp")],
-                         capture_output=True, text=True, check=True).stdout
+    code = (
+        "import sys; from backpropcli import analyze; "
+        "r = analyze(open(sys.argv[1]).read(), check=False); "
+        "print(r.ok, [c.verdict for c in r.claims], 'sympy' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(ROOT / "samples" / "wrong_backward.bp")],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert out.strip() == "False ['correct', 'correct', 'correct', 'correct', 'wrong', 'correct'] False"
 
 
@@ -186,8 +214,9 @@ def test_a_step_inside_a_statement_is_followed_up_to_its_name():
     result = results["dfdx"]
     # d/dx (sin(x)*y + x)**2 = 2v * (y*cos(x) + 1)
     assert math.isclose(result.true, 2 * (2 * math.sin(0.5) + 0.5) * (2 * math.cos(0.5) + 1))
-    assert result.why.startswith("v = sin(x) * y + x, so dv/dx = cos(x) * y + 1 and dfdx should be "
-                                 "(cos(x) * y + 1) * dfdv = ")
+    assert result.why.startswith(
+        "v = sin(x) * y + x, so dv/dx = cos(x) * y + 1 and dfdx should be (cos(x) * y + 1) * dfdv = "
+    )
 
 
 def test_a_statement_is_quoted_with_its_parentheses():
@@ -195,11 +224,14 @@ def test_a_statement_is_quoted_with_its_parentheses():
     assert result.why == "f = (a + b) * (c + d), so df/da = (c + d) and dfda should be (c + d) = 7"
 
 
-@pytest.mark.parametrize("program, where", [
-    ("x = 3; y = 2\nf = x * y\ndLdx = y\ndLdy = x\n", (3, 1)),  # the output is f, not L
-    ("x = 3; y = 2\nf = x * y\ndfdx = y\ndgdy = 5\n", (4, 1)),  # a plain number, about no output
-    ("x = 3\nf = x * x\ndL_dx = 2 * x\n", (3, 1)),
-])
+@pytest.mark.parametrize(
+    "program, where",
+    [
+        ("x = 3; y = 2\nf = x * y\ndLdx = y\ndLdy = x\n", (3, 1)),  # the output is f, not L
+        ("x = 3; y = 2\nf = x * y\ndfdx = y\ndgdy = 5\n", (4, 1)),  # a plain number, about no output
+        ("x = 3\nf = x * x\ndL_dx = 2 * x\n", (3, 1)),
+    ],
+)
 def test_a_claim_named_after_an_output_the_program_lacks_is_an_error(program, where):
     # as a forward line it would pass silently, or become the output and leave no claims to grade
     with pytest.raises(InputError) as caught:

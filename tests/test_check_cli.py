@@ -72,14 +72,17 @@ def test_stdin_and_missing_files(cli, tmp_path):
     assert missing.code == 2 and "no such file" in missing.err
 
 
-@pytest.mark.parametrize(("claims", "message", "where"), [
-    ("dfdq = 1\n", "dfdq reads as a claim about df/dq, but q is not defined", "5:1"),
-    ("dfdu = z\ndf_du = z\n", "df_du: df/du is already claimed on line 5", "6:1"),
-    ("dfdw = dfdu\ndfdu = z\n", "this claim uses dfdu, which is claimed later, on line 6", "5:8"),
-    ("dfdu = q\n", "unknown name q in a gradient claim", "5:8"),
-    ("dudw = 1\n", "dudw claims a gradient of u, but the output is f", "5:1"),
-    ("dfdu = dfdu\n", "this claim uses dfdu", "5:8"),
-])
+@pytest.mark.parametrize(
+    ("claims", "message", "where"),
+    [
+        ("dfdq = 1\n", "dfdq reads as a claim about df/dq, but q is not defined", "5:1"),
+        ("dfdu = z\ndf_du = z\n", "df_du: df/du is already claimed on line 5", "6:1"),
+        ("dfdw = dfdu\ndfdu = z\n", "this claim uses dfdu, which is claimed later, on line 6", "5:8"),
+        ("dfdu = q\n", "unknown name q in a gradient claim", "5:8"),
+        ("dudw = 1\n", "dudw claims a gradient of u, but the output is f", "5:1"),
+        ("dfdu = dfdu\n", "this claim uses dfdu", "5:8"),
+    ],
+)
 def test_claims_that_cannot_be_graded_are_errors_with_their_line(cli, tmp_path, claims, message, where):
     path = write(tmp_path, "claims.bp", LECTURE + claims)
     result = cli("check", path)

@@ -10,7 +10,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from backpropcli.render.check_github import escape
+from backpropcli.render.check.github import escape
 
 ROOT = Path(__file__).parent.parent
 CASES = sorted(str(p) for p in (Path(__file__).parent / "cases").glob("check_*.bp"))
@@ -34,8 +34,11 @@ def test_json_is_valid_and_the_summary_matches_the_closing_line(cli, bad):
     assert result.err.rstrip().endswith(f"{summary['passed']} passed, {summary['failed']} failed")
     assert summary["errors"] == 1
     assert [f["status"] for f in data["files"]][-1] == "error"
-    assert data["files"][-1]["error"] == {"message": "the expression ends too early: an operand is missing",
-                                         "line": 2, "col": 7}
+    assert data["files"][-1]["error"] == {
+        "message": "the expression ends too early: an operand is missing",
+        "line": 2,
+        "col": 7,
+    }
 
 
 def test_json_records_steps_intervals_and_inherited_lines(cli):
@@ -70,8 +73,7 @@ def test_junit_parses_back_with_one_case_per_claim(cli, bad):
     suites = root.findall("testsuite")
     assert [len(s.findall("testcase")) for s in suites] == [6, 6, 1]
     failures = suites[0].findall("testcase/failure")
-    assert [f.get("type") for f in failures] == ["wrong", "wrong", "inherited", "inherited", "inherited",
-                                                 "inherited"]
+    assert [f.get("type") for f in failures] == ["wrong", "wrong", "inherited", "inherited", "inherited", "inherited"]
     assert suites[0].find("testcase").get("name") == "line 7: dfdu"
     assert suites[2].find("testcase/error").get("message").startswith("the expression ends too early")
 
@@ -90,8 +92,10 @@ def test_github_writes_one_error_per_failing_line(cli, bad):
     annotations = lines[:-1]
     assert all(line.startswith("::error file=") for line in annotations)
     assert len(annotations) == 6 + 1
-    assert annotations[0] == (f"::error file={SLIP},line=7,col=1,title=dfdu%3A wrong::dfdu: wrong (written 4, "
-                              "true 1): f = u + z, so df/du = 1 and dfdu should be 1")
+    assert annotations[0] == (
+        f"::error file={SLIP},line=7,col=1,title=dfdu%3A wrong::dfdu: wrong (written 4, "
+        "true 1): f = u + z, so df/du = 1 and dfdu should be 1"
+    )
     assert annotations[-1].startswith(f"::error file={bad},line=2,col=7,title=backprop check%3A bad input::")
 
 

@@ -12,11 +12,13 @@ GOLDEN = Path(__file__).parent / "golden"
 CASES = sorted(p.relative_to(ROOT).as_posix() for p in (Path(__file__).parent / "cases").glob("check_*.bp"))
 
 RUNS = {f"check_{Path(case).stem.removeprefix('check_')}": (case,) for case in CASES}
-RUNS.update({
-    "check_lecture27_slip": ("samples/lecture27_slip.bp",),
-    "check_partial_require_all": ("tests/cases/check_partial.bp", "--require-all"),
-    "check_batch_github": (*CASES, "samples/lecture27_slip.bp", "--format", "github"),
-})
+RUNS.update(
+    {
+        "check_lecture27_slip": ("samples/lecture27_slip.bp",),
+        "check_partial_require_all": ("tests/cases/check_partial.bp", "--require-all"),
+        "check_batch_github": (*CASES, "samples/lecture27_slip.bp", "--format", "github"),
+    }
+)
 
 
 @pytest.mark.parametrize("name", sorted(RUNS))

@@ -96,8 +96,7 @@ def test_no_check_skips_sympy_and_says_so(cli):
         (("eval", "x*y", "--format", "yaml"), b"", "error: Invalid value for '--format'"),
         (("eval",), b"", "no expression given"),
     ],
-    ids=["syntax", "missing", "unknown-binding", "bad-value", "no-file", "empty-stdin", "domain", "usage",
-         "no-expr"],
+    ids=["syntax", "missing", "unknown-binding", "bad-value", "no-file", "empty-stdin", "domain", "usage", "no-expr"],
 )
 def test_bad_input_is_one_error_line_and_exit_2(cli, args, stdin, fragment):
     result = cli(*args, stdin=stdin)
@@ -117,14 +116,16 @@ def test_caret_points_at_the_column(cli):
 
 
 def test_module_entry_point_and_version():
-    done = subprocess.run([sys.executable, "-m", "backpropcli", "--version"], capture_output=True, text=True,
-                          timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "backpropcli", "--version"], capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0
     assert done.stdout.startswith("backprop, version ")
 
 
-@pytest.mark.parametrize("option", [("--tol", "inf"), ("--tol", "nan"), ("--tol", "0"), ("--budget", "-1"),
-                                    ("--rows", "\uff15")])
+@pytest.mark.parametrize(
+    "option", [("--tol", "inf"), ("--tol", "nan"), ("--tol", "0"), ("--budget", "-1"), ("--rows", "\uff15")]
+)
 def test_options_that_would_pass_anything_are_refused(cli, option):
     result = cli("eval", "x*y", "x=1", "y=2", *option)
     assert result.code == 2
@@ -152,33 +153,42 @@ def test_json_writes_a_fraction_beyond_the_float_range_as_its_nearest_integer(cl
 def test_an_input_exponent_whose_slope_is_beyond_the_float_range_says_so(cli):
     out = cli("eval", "x**y", f"x={10**200}", "y=2", "--no-check")
     assert out.code == 2
-    assert out.err.startswith("error: <expr>:1:1: pow(1000000000000000...0000 (201 characters), 2): a local "
-                              "derivative is too large for a float\n")
+    assert out.err.startswith(
+        "error: <expr>:1:1: pow(1000000000000000...0000 (201 characters), 2): a local "
+        "derivative is too large for a float\n"
+    )
 
 
-@pytest.mark.parametrize(("expr", "binding", "slope"), [
-    ("(x/3)**y", {"x": 10**400, "y": 0}, math.log(10**400) - math.log(3)),  # a fraction beyond the float range
-    ("(3/x)**y", {"x": 10**400, "y": 0}, math.log(3) - math.log(10**400)),  # one that would round to 0.0
-])
+@pytest.mark.parametrize(
+    ("expr", "binding", "slope"),
+    [
+        ("(x/3)**y", {"x": 10**400, "y": 0}, math.log(10**400) - math.log(3)),  # a fraction beyond the float range
+        ("(3/x)**y", {"x": 10**400, "y": 0}, math.log(3) - math.log(10**400)),  # one that would round to 0.0
+    ],
+)
 def test_the_exponent_slope_of_an_exact_fraction_beyond_the_float_range(cli, expr, binding, slope):
     out = cli("eval", expr, *(f"{k}={v}" for k, v in binding.items()), "--format", "json")
     assert out.code == 0, out.err
     assert math.isclose(json.loads(out.out)["gradients"]["y"], slope, rel_tol=1e-12)
 
 
-@pytest.mark.parametrize(("expr", "binding", "says"), [
-    ("x**y", "x=10.0", "pow(10.0, 308): a local derivative is too large for a float"),
-    ("x**-2", "x=1e-103", "pow(1e-103, -2): a local derivative is too large for a float"),
-    ("1/x", "x=1e-200", "div(1, 1e-200): a local derivative is too large for a float"),
-    ("sqrt(x)", "x=0", "sqrt(0) has no finite derivative here, so the gradient does not exist"),
-])
+@pytest.mark.parametrize(
+    ("expr", "binding", "says"),
+    [
+        ("x**y", "x=10.0", "pow(10.0, 308): a local derivative is too large for a float"),
+        ("x**-2", "x=1e-103", "pow(1e-103, -2): a local derivative is too large for a float"),
+        ("1/x", "x=1e-200", "div(1, 1e-200): a local derivative is too large for a float"),
+        ("sqrt(x)", "x=0", "sqrt(0) has no finite derivative here, so the gradient does not exist"),
+    ],
+)
 def test_a_slope_too_large_for_a_float_is_told_apart_from_no_slope(cli, expr, binding, says):
     out = cli("eval", expr, binding, "y=308", "--no-check") if "y" in expr else cli("eval", expr, binding, "--no-check")
     assert out.code == 2 and out.err.splitlines()[0].endswith(says), out.err
 
 
-@pytest.mark.parametrize("args", [("-f", "-", "-f", "-"), ("-f", "-", "-"),
-                                  ("-f", "-", str(SAMPLES / "fanout.bp"), "-"), ("-", "-")])
+@pytest.mark.parametrize(
+    "args", [("-f", "-", "-f", "-"), ("-f", "-", "-"), ("-f", "-", str(SAMPLES / "fanout.bp"), "-"), ("-", "-")]
+)
 def test_stdin_given_twice_is_refused_before_anything_is_read(cli, args):
     """The first '-' would read all of stdin and the second find it empty."""
     result = cli("eval", *args, stdin=(SAMPLES / "lecture27.bp").read_bytes())
@@ -188,8 +198,9 @@ def test_stdin_given_twice_is_refused_before_anything_is_read(cli, args):
 
 
 def test_stdin_once_among_several_programs_is_read(cli):
-    result = cli("eval", "-f", "-", str(SAMPLES / "fanout.bp"), "--format", "json",
-                 stdin=(SAMPLES / "lecture27.bp").read_bytes())
+    result = cli(
+        "eval", "-f", "-", str(SAMPLES / "fanout.bp"), "--format", "json", stdin=(SAMPLES / "lecture27.bp").read_bytes()
+    )
     assert result.code == 0, result
     assert [json.loads(line)["path"] for line in result.out.splitlines()] == ["<stdin>", str(SAMPLES / "fanout.bp")]
 

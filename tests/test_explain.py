@@ -21,8 +21,11 @@ from backpropcli.autodiff import ledger
 from backpropcli.errors import BackpropError
 from backpropcli.explain import explain, gate_names
 from backpropcli.ops import BINARY, FUNCTIONS, UNARY
-from backpropcli.render import dot, explain_latex, explain_markdown, explain_text, mermaid, tree
-from backpropcli.render.explain_pseudocode import literal, render
+from backpropcli.render.explain import latex as explain_latex
+from backpropcli.render.explain import markdown as explain_markdown
+from backpropcli.render.explain import text as explain_text
+from backpropcli.render.explain.pseudocode import literal, render
+from backpropcli.render.graph import dot, mermaid, tree
 
 ROOT = Path(__file__).parent.parent
 CASES = Path(__file__).parent / "cases"
@@ -88,8 +91,11 @@ def test_pseudocode_is_graded_by_eval(cli, tmp_path):
 def test_unnamed_gates_get_names_the_program_does_not_use():
     report = analyze("t1 * x + t2 * (x - y)", {"t1": 1, "t2": 2, "x": 3, "y": 4}, check=False)
     names = gate_names(report.graph)
-    assert [n for n, node in zip(names, report.graph.nodes, strict=True) if node.args and node.name is None] == \
-        ["t3", "t4", "t5"]
+    assert [n for n, node in zip(names, report.graph.nodes, strict=True) if node.args and node.name is None] == [
+        "t3",
+        "t4",
+        "t5",
+    ]
     assert_round_trip(report)
 
 
@@ -132,18 +138,35 @@ def test_bad_input_is_one_error_line(cli):
 
 
 def test_a_chosen_output_limits_the_program():
-    report = analyze((ROOT / "samples" / "lecture27.bp").read_text().split("# Backward Pass")[0], output="u",
-                     check=False)
+    report = analyze(
+        (ROOT / "samples" / "lecture27.bp").read_text().split("# Backward Pass")[0], output="u", check=False
+    )
     text = pseudocode(report)
     assert "f = " not in text
-    assert text.split("# Backward Pass\n")[1] == ("dudw = 1\ndudv = 1\ndudx = y * dudv    # dvdx = y\n"
-                                                  "dudy = x * dudv    # dvdy = x\n")
+    assert text.split("# Backward Pass\n")[1] == (
+        "dudw = 1\ndudv = 1\ndudx = y * dudv    # dvdx = y\ndudy = x * dudv    # dvdy = x\n"
+    )
     assert_round_trip(report)
 
 
-@pytest.mark.parametrize("value", [0, 7, -3, Fraction(1, 3), Fraction(-5, 2), 0.1, -2.5e-300, -0.0, 1e22,
-                                   10**950 + 12345, -(10**1100) + 1, Fraction(10**999, 7)],
-                         ids=lambda v: type(v).__name__ + ("-big" if abs(v) > 10**100 else f"-{v}"))
+@pytest.mark.parametrize(
+    "value",
+    [
+        0,
+        7,
+        -3,
+        Fraction(1, 3),
+        Fraction(-5, 2),
+        0.1,
+        -2.5e-300,
+        -0.0,
+        1e22,
+        10**950 + 12345,
+        -(10**1100) + 1,
+        Fraction(10**999, 7),
+    ],
+    ids=lambda v: type(v).__name__ + ("-big" if abs(v) > 10**100 else f"-{v}"),
+)
 def test_literals_read_back_as_the_same_number(value):
     report = analyze(f"c = {literal(value)}\nf = c * 1", check=False)
     read = report.values[report.graph.ids["c"]]

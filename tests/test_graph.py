@@ -19,8 +19,8 @@ import pytest
 from rich.console import Console
 
 from backpropcli import analyze
-from backpropcli.render import dot
-from backpropcli.render.tree import MAX_DEPTH, MAX_LINES, render
+from backpropcli.render.graph import dot
+from backpropcli.render.graph.tree import MAX_DEPTH, MAX_LINES, render
 
 ROOT = Path(__file__).parent.parent
 CASES = Path(__file__).parent / "cases"
@@ -216,8 +216,14 @@ def test_an_image_is_never_written_into_a_terminal():
     import pty
 
     leader, follower = pty.openpty()
-    done = subprocess.run([sys.executable, "-m", "backpropcli", "graph", "x*y", "x=1", "y=2", "--format", "png"],
-                          stdout=follower, stderr=subprocess.PIPE, timeout=60, check=False, cwd=ROOT)
+    done = subprocess.run(
+        [sys.executable, "-m", "backpropcli", "graph", "x*y", "x=1", "y=2", "--format", "png"],
+        stdout=follower,
+        stderr=subprocess.PIPE,
+        timeout=60,
+        check=False,
+        cwd=ROOT,
+    )
     os.close(follower)
     os.close(leader)
     assert done.returncode == 2

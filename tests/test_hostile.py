@@ -60,7 +60,6 @@ BAD = [
     case("tuple", "x, y", says="tuples are not allowed", at="1:2"),
     case("malformed-number", "2x", says="malformed number '2x' (write 2*x for a product)", at="1:2"),
     case("two-dots", "1.5.3 * x", says="malformed number '1.5.3'", at="1:4"),
-
     # Python outside the language: each construct is named in the message.
     case("dunder-import", "__import__('os').system('id')", says="strings are not allowed", at="1:12"),
     case("attribute", "x.real", says="attribute access is not allowed", at="1:2"),
@@ -105,7 +104,6 @@ BAD = [
     case("type-alias", "type X = int", says="expected an operator between 'type' and 'X'", at="1:6"),
     case("function-name-assigned", "sin = 3", says="'sin' is a function name and cannot be a variable", at="1:1"),
     case("keyword-assigned", "lambda = 3", says="lambda is not allowed", at="1:1"),
-
     # Programs: empty ones, ones without an output, cycles, redefinitions, claims.
     case("empty", "", says="the input is empty"),
     case("blank", "  \n\t\n", says="the input is empty"),
@@ -119,19 +117,35 @@ BAD = [
     case("self-reference-general", "a = (a + 1) * 2", says="a is used in its own definition", at="1:1"),
     case("self-reference-call", "a = sin(a)", says="a is used in its own definition", at="1:1"),
     case("cycle", "a = b + 1\nb = a * 2", says="b is used on line 1 before it is defined on line 2", at="2:1"),
-    case("use-before-definition", "f = x * w\nw = 2", says="w is used on line 1 before it is defined on line 2",
-         at="2:1"),
-    case("claim-self-reference", "y = x * 2\ndydx = dydx + 1", "x=1",
-         says="this claim uses dydx in its own definition", at="2:8"),
+    case(
+        "use-before-definition", "f = x * w\nw = 2", says="w is used on line 1 before it is defined on line 2", at="2:1"
+    ),
+    case(
+        "claim-self-reference",
+        "y = x * 2\ndydx = dydx + 1",
+        "x=1",
+        says="this claim uses dydx in its own definition",
+        at="2:8",
+    ),
     case("claim-unknown-name", "y = x * 2\ndydx = dydz", "x=1", says="unknown name dydz in a gradient claim", at="2:8"),
     case("claim-twice", "y = x * 2\ndydx = 2\ndy_dx = 2", "x=1", says="dy/dx is already claimed on line 2", at="3:1"),
-    case("output-unknown", "y = x * 2", "x=1", says="--output g: no such name in the program",
-         options=("--output", "g")),
-    case("output-not-a-name", "y = x * 2", "x=1", says="--output 'y\\x1b[31m' is not a name",
-         options=("--output", "y\x1b[31m")),
-    case("claim-used-forward", "y = x * 2\ndydx = 2\nz = dydx * y", "x=1",
-         says="dydx is a gradient claim; the forward pass cannot use it", at="3:5"),
-
+    case(
+        "output-unknown", "y = x * 2", "x=1", says="--output g: no such name in the program", options=("--output", "g")
+    ),
+    case(
+        "output-not-a-name",
+        "y = x * 2",
+        "x=1",
+        says="--output 'y\\x1b[31m' is not a name",
+        options=("--output", "y\x1b[31m"),
+    ),
+    case(
+        "claim-used-forward",
+        "y = x * 2\ndydx = 2\nz = dydx * y",
+        "x=1",
+        says="dydx is a gradient claim; the forward pass cannot use it",
+        at="3:5",
+    ),
     # Bindings: the value grammar and the name rules.
     case("binding-no-value", "x * 2", "x=", says="binding x= has no value"),
     case("binding-no-name", "x * 2", "=3", says="has no name before '='"),
@@ -156,7 +170,6 @@ BAD = [
     case("binding-non-ascii", "x * 2", "\xe9=1", says="is not a name"),
     case("binding-fullwidth-name", "x * 2", "\uff58=1", says="is not a name"),
     case("binding-intermediate", "y = x * 2\nf = y * 3", "x=1", "y=1", says="y is computed by the program"),
-
     # Arithmetic: no value or no gradient at this point; never a hang, never an inf or nan as a result.
     case("tower-of-nines", "x * 9**9**9", "x=1", says="pow(9, 387420489) overflows", at="1:5"),
     case("huge-power-of-two", "x * 2**10**10", "x=1", says="pow(2, 10000000000) overflows", at="1:5"),
@@ -178,10 +191,13 @@ BAD = [
     case("tiny-literal", "x * 1e-999", "x=1", says="1e-999 is too small for a float", at="1:5"),
     case("long-literal", "x * " + "9" * 1001, "x=1", says="longer than 1000 characters", at="1:5"),
     case("huge-exact-value", "y = x ** 1000\nf = y ** 5", "x=2", says="overflows", at="2:5"),
-
     # Encoding: names are ASCII; any other character outside a comment is named by its code point.
-    case("non-ascii-name", "\xe9 = 1\nf = \xe9 * 2",
-         says="non-ASCII character U+00E9 (LATIN SMALL LETTER E WITH ACUTE)", at="1:1"),
+    case(
+        "non-ascii-name",
+        "\xe9 = 1\nf = \xe9 * 2",
+        says="non-ASCII character U+00E9 (LATIN SMALL LETTER E WITH ACUTE)",
+        at="1:1",
+    ),
     case("fullwidth-name", "\uff58 * 2", says="U+FF58 (FULLWIDTH LATIN SMALL LETTER X)", at="1:1"),
     case("cyrillic-name", "\u0445 * 2", says="U+0445 (CYRILLIC SMALL LETTER HA)", at="1:1"),
     case("unicode-minus", "x \u2212 y", says="(use '-')", at="1:3"),
@@ -271,8 +287,7 @@ POWERS = [
     pytest.param("x**y", ("x=0", "y=0"), "pow(0, 0) has no finite derivative here", id="zero-base-zero-power"),
     pytest.param("x**y", ("x=0", "y=0.5"), "pow(0, 0.5) has no finite derivative here", id="zero-base-root"),
     pytest.param("x**y", ("x=-2", "y=2"), "pow(-2, 2) has no finite derivative here", id="negative-base-input-power"),
-    pytest.param("x**y", ("x=-2", "y=0.5"), "pow(-2, 0.5) is undefined (outside its domain)",
-                 id="negative-base-root"),
+    pytest.param("x**y", ("x=-2", "y=0.5"), "pow(-2, 0.5) is undefined (outside its domain)", id="negative-base-root"),
 ]
 
 
@@ -291,6 +306,7 @@ def test_powers_at_a_base_of_zero_or_below_do_what_the_limits_page_says(cli, pro
 
 
 # Size and depth, at sizes that keep the default run fast; docs/limits.md has the full-size figures.
+
 
 def test_nesting_beyond_the_limit_is_a_limit_error(cli):
     result = cli("eval", "--no-check", "(" * 100_000 + "x" + ")" * 100_000, "x=1")
@@ -318,10 +334,19 @@ def test_a_long_one_line_sum_works(cli):
 
 # The process around it: streams, files, signals, argv bytes, environment.
 
-def backprop(*args: str | bytes, stdin=subprocess.DEVNULL, env: dict | None = None,
-             **popen) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "backpropcli", *args], stdin=stdin, capture_output=True,
-                          env={**os.environ, **(env or {})}, cwd=ROOT, timeout=120, **popen)
+
+def backprop(
+    *args: str | bytes, stdin=subprocess.DEVNULL, env: dict | None = None, **popen
+) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "backpropcli", *args],
+        stdin=stdin,
+        capture_output=True,
+        env={**os.environ, **(env or {})},
+        cwd=ROOT,
+        timeout=120,
+        **popen,
+    )
 
 
 def test_a_sympy_call_past_the_budget_is_skipped_not_waited_on():
@@ -366,7 +391,7 @@ def table_columns(out: str) -> list[dict[str, str]]:
     tables = []
     for rule in (i for i in range(1, len(lines)) if lines[i].strip() and not lines[i].strip("─ ")):
         head = list(takewhile(str.strip, reversed(lines[:rule])))[::-1]
-        body = list(takewhile(lambda line: line.startswith(" "), lines[rule + 1:]))
+        body = list(takewhile(lambda line: line.startswith(" "), lines[rule + 1 :]))
         block = [line.ljust(max(map(len, head + body))) for line in head + body]
         spans: list[list[int]] = []
         for p in (p for p in range(len(block[0])) if any(line[p] != " " for line in block)):
@@ -374,8 +399,14 @@ def table_columns(out: str) -> list[dict[str, str]]:
                 spans[-1][1] = p + 1
             else:
                 spans.append([p, p + 1])
-        tables.append({"".join("".join(line[a:b].split()) for line in block[:len(head)]):
-                       "".join("".join(line[a:b].split()) for line in block[len(head):]) for a, b in spans})
+        tables.append(
+            {
+                "".join("".join(line[a:b].split()) for line in block[: len(head)]): "".join(
+                    "".join(line[a:b].split()) for line in block[len(head) :]
+                )
+                for a, b in spans
+            }
+        )
     return tables
 
 
@@ -383,8 +414,10 @@ LONG_NAME = "a_rather_long_input_name_for_a_claim"
 NARROW = [
     pytest.param(("eval", "-f", "samples/sigmoid_neuron.bp"), id="eval"),
     pytest.param(("check", "samples/lecture27_slip.bp", "{big}"), id="check"),
-    pytest.param(("mlp", "--layers", "2,3,1", "--input", "1234567890123,-1.2", "--target", "1", "--seed", "0",
-                  "--steps", "3"), id="mlp"),
+    pytest.param(
+        ("mlp", "--layers", "2,3,1", "--input", "1234567890123,-1.2", "--target", "1", "--seed", "0", "--steps", "3"),
+        id="mlp",
+    ),
     pytest.param(("mlp", "--layers", "2,2,1", "--data", "samples/and.csv", "--steps", "5"), id="mlp-examples"),
 ]
 
@@ -395,8 +428,11 @@ def test_a_narrow_terminal_folds_table_cells_and_keeps_every_column(cli, monkeyp
     """Tables as wide as the terminal (80 columns when piped, as in a CI log), and every cell whole,
     only folded: a fraction cut short without a mark would read as another fraction."""
     big = tmp_path / "big.bp"
-    big.write_text(f"{LONG_NAME} = 3\ny = 4\nf = {LONG_NAME} * y * 123456789012345\n"
-                   f"dfd{LONG_NAME} = 1234567890123456789/7\ndfdy = 370370370370370100\n", encoding="utf-8")
+    big.write_text(
+        f"{LONG_NAME} = 3\ny = 4\nf = {LONG_NAME} * y * 123456789012345\n"
+        f"dfd{LONG_NAME} = 1234567890123456789/7\ndfdy = 370370370370370100\n",
+        encoding="utf-8",
+    )
     args = tuple(a.format(big=big) for a in args)
     monkeypatch.chdir(ROOT)
     monkeypatch.setenv("COLUMNS", "400")
@@ -445,8 +481,13 @@ def test_bom_crlf_and_tabs_are_accepted(tmp_path):
 def test_stdout_closed_by_the_reader_is_quiet():
     """`backprop eval ... | head -1`: the reader goes away; the process ends by SIGPIPE, as cat would."""
     program = "x0 = 0.5\n" + "".join(f"x{k} = tanh(x{k - 1})\n" for k in range(1, 3000))
-    proc = subprocess.Popen([sys.executable, "-m", "backpropcli", "eval", "-", "--no-check", "--format", "json"],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "backpropcli", "eval", "-", "--no-check", "--format", "json"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+    )
     proc.stdin.write(program.encode())
     proc.stdin.close()
     proc.stdout.readline()
@@ -462,13 +503,25 @@ def test_stdout_closed_before_start_keeps_the_verdict():
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
-@pytest.mark.parametrize("args", [("eval", "x * 2", "x=1", "--no-check"),
-                                  ("eval", "x * 2", "x=1", "--format", "json"),
-                                  ("mlp", "--layers", "2,1", "--input", "1,2", "--target", "1")])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("eval", "x * 2", "x=1", "--no-check"),
+        ("eval", "x * 2", "x=1", "--format", "json"),
+        ("mlp", "--layers", "2,1", "--input", "1,2", "--target", "1"),
+    ],
+)
 def test_a_full_disk_is_one_error_line(args):
     with open("/dev/full", "wb") as full:
-        proc = subprocess.run([sys.executable, "-m", "backpropcli", *args], stdin=subprocess.DEVNULL,
-                              stdout=full, stderr=subprocess.PIPE, cwd=ROOT, timeout=120, check=False)
+        proc = subprocess.run(
+            [sys.executable, "-m", "backpropcli", *args],
+            stdin=subprocess.DEVNULL,
+            stdout=full,
+            stderr=subprocess.PIPE,
+            cwd=ROOT,
+            timeout=120,
+            check=False,
+        )
     assert proc.returncode == 2
     assert proc.stderr.decode() == "error: cannot write the output: No space left on device\n"
 
@@ -486,9 +539,14 @@ def test_ascii_terminal_gets_ascii_output_and_errors():
 def test_ctrl_c_exits_130_without_a_traceback():
     """SIGINT while reading a program that never ends. A child started from a background shell may
     inherit SIGINT ignored, so the child resets it before Python starts."""
-    proc = subprocess.Popen([sys.executable, "-m", "backpropcli", "eval", "-"], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "backpropcli", "eval", "-"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     proc.stdin.write(b"x = 1\n")
     proc.stdin.flush()
     _wait_until_reading_stdin(proc.pid)
@@ -525,9 +583,16 @@ def test_same_output_under_any_hash_seed():
         "r = CliRunner().invoke(main, ['eval', 'max(x, y) * sin(x) + relu(y)', 'x=1/3', 'y=1/3', '--format', 'json'])\n"
         "sys.stdout.write(r.output)\n"
     )
-    runs = [subprocess.run([sys.executable, "-c", script, *map(str, SAMPLES)], capture_output=True, cwd=ROOT,
-                           env={**os.environ, "PYTHONHASHSEED": seed, "COLUMNS": "100", "NO_COLOR": "1"},
-                           timeout=300) for seed in ("0", "1")]
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", script, *map(str, SAMPLES)],
+            capture_output=True,
+            cwd=ROOT,
+            env={**os.environ, "PYTHONHASHSEED": seed, "COLUMNS": "100", "NO_COLOR": "1"},
+            timeout=300,
+        )
+        for seed in ("0", "1")
+    ]
     assert runs[0].returncode == runs[1].returncode == 0, runs[0].stderr
     assert len(runs[0].stdout) > 1000
     assert runs[0].stdout == runs[1].stdout
@@ -535,6 +600,7 @@ def test_same_output_under_any_hash_seed():
 
 # The boundary's safety nets, reached here on purpose (the fuzzer and the properties check that
 # no input reaches them).
+
 
 def test_a_bug_is_reported_as_an_internal_error_not_a_traceback(cli, monkeypatch):
     import backpropcli.pipeline
@@ -561,8 +627,9 @@ def test_running_out_of_memory_is_an_error_line(cli, monkeypatch):
 
 # Never evaluate user text: no evaluator of strings anywhere in the package, whatever the argument.
 
-EVALUATORS = frozenset(["eval", "exec", "compile", "sympify", "parse_expr", "S", "__import__", "execfile",
-                        "runpy", "import_module"])
+EVALUATORS = frozenset(
+    ["eval", "exec", "compile", "sympify", "parse_expr", "S", "__import__", "execfile", "runpy", "import_module"]
+)
 PACKAGE = ROOT / "backpropcli"
 
 

@@ -17,11 +17,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from backpropcli import matrix
-from backpropcli import study as routes
-from backpropcli.datafiles import read_weights, weights_json
-from backpropcli.matrix import LOSSES, descend, run
-from backpropcli.network import (
+from backpropcli.network import matrix
+from backpropcli.network import study as routes
+from backpropcli.network.datafiles import read_weights, weights_json
+from backpropcli.network.matrix import LOSSES, descend, run
+from backpropcli.network.model import (
     LAYER_ACTIVATIONS,
     Examples,
     Network,
@@ -29,24 +29,51 @@ from backpropcli.network import (
     one_example,
     seeded,
 )
+from backpropcli.network.study import study
+from backpropcli.network.unroll import program
 from backpropcli.ops import exact, is_exact
 from backpropcli.render.cells import ASCII, UNICODE
-from backpropcli.render.mlp_rows import CURVE, curve
-from backpropcli.study import study
-from backpropcli.unroll import program
+from backpropcli.render.mlp.rows import CURVE, curve
 
 ROOT = Path(__file__).parent.parent
 GOLDEN = Path(__file__).parent / "golden"
 SAMPLE_221 = str(ROOT / "samples" / "mlp_221.json")
 AND = str(ROOT / "samples" / "and.csv")
-SPEC = ("mlp", "--layers", "2,3,1", "--activation", "sigmoid", "--loss", "mse", "--input", "0.5,-1.2",
-        "--target", "1", "--seed", "0")
-TRAIN = ("mlp", "--layers", "2,2,1", "--weights", SAMPLE_221, "--input", "1,0", "--target", "1", "--lr", "0.5",
-         "--steps", "20")
+SPEC = (
+    "mlp",
+    "--layers",
+    "2,3,1",
+    "--activation",
+    "sigmoid",
+    "--loss",
+    "mse",
+    "--input",
+    "0.5,-1.2",
+    "--target",
+    "1",
+    "--seed",
+    "0",
+)
+TRAIN = (
+    "mlp",
+    "--layers",
+    "2,2,1",
+    "--weights",
+    SAMPLE_221,
+    "--input",
+    "1,0",
+    "--target",
+    "1",
+    "--lr",
+    "0.5",
+    "--steps",
+    "20",
+)
 LONG = os.environ.get("BACKPROP_LONG_PROPERTIES") == "1"
 
 
 # ---- a 2-2-1 network by hand -----------------------------------------------------------------------
+
 
 def test_hand_computed_221_network_matches_exactly():
     """samples/mlp_221.json with relu then identity, mse, x = (1, 2), t = 1. By hand:
@@ -75,8 +102,21 @@ def test_hand_computed_221_network_matches_exactly():
 
 
 def test_hand_computed_network_in_json_keeps_exact_text(cli):
-    out = cli("mlp", "--layers", "2,2,1", "--weights", SAMPLE_221, "--activation", "relu,identity",
-              "--input", "1,2", "--target", "1", "--format", "json")
+    out = cli(
+        "mlp",
+        "--layers",
+        "2,2,1",
+        "--weights",
+        SAMPLE_221,
+        "--activation",
+        "relu,identity",
+        "--input",
+        "1,2",
+        "--target",
+        "1",
+        "--format",
+        "json",
+    )
     assert out.code == 0, out
     data = json.loads(out.out)
     assert data["loss_text"] == "25/16"
@@ -101,8 +141,7 @@ def networks(draw):
     biases = tuple(tuple(draw(SMALL) for _ in range(n)) for n in sizes[1:])
     count = draw(st.integers(1, 3))
     inputs = tuple(tuple(draw(SMALL) for _ in range(sizes[0])) for _ in range(count))
-    targets = tuple(tuple(draw(UNIT if LOSSES[loss].needs else SMALL) for _ in range(sizes[-1]))
-                    for _ in range(count))
+    targets = tuple(tuple(draw(UNIT if LOSSES[loss].needs else SMALL) for _ in range(sizes[-1])) for _ in range(count))
     return Network(sizes, tuple(activations), weights, biases), Examples(inputs, targets), LOSSES[loss]
 
 
@@ -150,9 +189,11 @@ def test_a_tiny_wrong_gradient_deep_in_a_network_is_caught(monkeypatch):
 
 # ---- gradient descent ------------------------------------------------------------------------------
 
+
 def test_gradient_descent_separates_and(cli):
-    out = cli("mlp", "--layers", "2,2,1", "--data", AND, "--loss", "bce", "--lr", "1", "--steps", "300",
-              "--format", "json")
+    out = cli(
+        "mlp", "--layers", "2,2,1", "--data", AND, "--loss", "bce", "--lr", "1", "--steps", "300", "--format", "json"
+    )
     assert out.code == 0, out
     losses = json.loads(out.out)["training"]["losses"]
     assert all(later <= earlier for earlier, later in pairwise(losses))
@@ -197,13 +238,29 @@ def test_loss_curve_in_blocks_and_in_ascii():
 
 # ---- the emitted program ---------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("loss", sorted(LOSSES))
 @pytest.mark.parametrize("activation", LAYER_ACTIVATIONS)
 def test_emitted_program_passes_eval_and_check(cli, tmp_path, activation, loss):
     last = "sigmoid" if LOSSES[loss].needs else activation
     emitted = tmp_path / "net.bp"
-    out = cli("mlp", "--layers", "2,2,1", "--activation", f"{activation},{last}", "--loss", loss,
-              "--input", "0.5,-1.2", "--target", "1", "--seed", "1", "--emit", str(emitted))
+    out = cli(
+        "mlp",
+        "--layers",
+        "2,2,1",
+        "--activation",
+        f"{activation},{last}",
+        "--loss",
+        loss,
+        "--input",
+        "0.5,-1.2",
+        "--target",
+        "1",
+        "--seed",
+        "1",
+        "--emit",
+        str(emitted),
+    )
     assert out.code == 0, out
     assert cli("eval", "-f", str(emitted)).code == 0
     checked = cli("check", str(emitted))
@@ -213,8 +270,21 @@ def test_emitted_program_passes_eval_and_check(cli, tmp_path, activation, loss):
 
 def test_emitted_program_with_several_examples_and_a_relu_kink(cli, tmp_path):
     emitted = tmp_path / "and.bp"
-    out = cli("mlp", "--layers", "2,2,1", "--activation", "relu,sigmoid", "--loss", "bce", "--data", AND,
-              "--seed", "3", "--emit", str(emitted))
+    out = cli(
+        "mlp",
+        "--layers",
+        "2,2,1",
+        "--activation",
+        "relu,sigmoid",
+        "--loss",
+        "bce",
+        "--data",
+        AND,
+        "--seed",
+        "3",
+        "--emit",
+        str(emitted),
+    )
     assert out.code == 0, out
     text = emitted.read_text()
     assert "z1_0_e0 = w1_0_0*x0_e0 + w1_0_1*x1_e0 + b1_0" in text  # shared weights, per-example names
@@ -241,6 +311,7 @@ def test_program_names_every_unit():
 
 # ---- bad input: exit 2 and one clear line ----------------------------------------------------------
 
+
 def _weights(tmp_path, text: str) -> str:
     path = tmp_path / "weights.json"
     path.write_text(text)
@@ -254,54 +325,126 @@ def _csv(tmp_path, text: str) -> str:
 
 
 BAD = [
-    pytest.param(("--layers", "2,,1", "--input", "1,2", "--target", "1"),
-                 "--layers takes the unit counts of every layer", id="malformed-layers"),
-    pytest.param(("--layers", "2", "--input", "1,2", "--target", "1"),
-                 "--layers takes the unit counts of every layer", id="one-layer"),
-    pytest.param(("--layers", "2,300,1", "--input", "1,2", "--target", "1"),
-                 "every layer needs between 1 and 256 units", id="too-many-units"),
-    pytest.param(("--layers", ",".join(["1"] * 18), "--input", "1", "--target", "1"),
-                 "17 weight layers; the limit is 16", id="too-many-layers"),
-    pytest.param(("--layers", "2,3,1", "--input", "1,2,3", "--target", "1"),
-                 "--input has 3 values; --layers 2,3,1 needs 2 (one per input unit)", id="input-length"),
-    pytest.param(("--layers", "2,3,1", "--input", "1,2", "--target", "1,0"),
-                 "--target has 2 values; --layers 2,3,1 needs 1 (one per output unit)", id="target-length"),
-    pytest.param(("--layers", "2,3,1", "--input", "1,nan", "--target", "1"),
-                 "--input value 2 'nan': values must be finite numbers", id="input-nan"),
-    pytest.param(("--layers", "2,3,1", "--input", "1,2"),
-                 "give the examples: --input and --target for one", id="no-target"),
-    pytest.param(("--layers", "2,3,1", "--activation", "softmax", "--input", "1,2", "--target", "1"),
-                 "--activation 'softmax' is not one of sigmoid, tanh, relu, identity", id="activation"),
-    pytest.param(("--layers", "2,3,1", "--activation", "relu,relu,relu", "--input", "1,2", "--target", "1"),
-                 "--activation lists 3 activations; the network has 2 weight layers", id="activation-count"),
-    pytest.param(("--layers", "2,1", "--activation", "identity", "--loss", "bce", "--input", "5,5",
-                  "--target", "1", "--seed", "2"),
-                 "bce needs outputs strictly between 0 and 1 and targets in [0, 1]; output 0 of example 0 is",
-                 id="bce-output-out-of-range"),
-    pytest.param(("--layers", "2,1", "--loss", "bce", "--input", "1,2", "--target", "2"),
-                 "target 0 of example 0 is 2", id="bce-target"),
-    pytest.param(("--layers", "2,1", "--input", "1,2", "--target", "1", "--steps", "100001"),
-                 "--steps takes 0 to 100000", id="steps"),
-    pytest.param(("--layers", "2,256,256,1", "--input", "1,2", "--target", "1", "--steps", "200"),
-                 "the limit is 10,000,000", id="work"),
-    pytest.param(("--layers", "2,1", "--input", "1,2", "--target", "1", "--lr", "-1"),
-                 "--lr takes a positive number", id="lr"),
-    pytest.param(("--layers", "2,1", "--input", "1,2", "--target", "1", "--seed", "1", "--weights", "w.json"),
-                 "give --seed or --weights, not both", id="seed-and-weights"),
-    pytest.param(("--layers", "1,1", "--activation", "identity", "--input", "1" + "0" * 400, "--target", "1",
-                  "--steps", "2"), "gradient descent runs in floats, and a weight, input or target is beyond",
-                 id="descent-beyond-floats"),
-    pytest.param(("--layers", "2,1", "--input", "1,2", "--target", "1", "--seed", "-5"),
-                 "--seed takes a whole number from 0 up, not -5", id="negative-seed"),
-    pytest.param(("--layers", "2,1", "--data", "-", "--weights", "-"),
-                 "--weights and --data cannot both read stdin", id="two-stdins"),
-    pytest.param(("--layers", "2,1", "--input", "1,2", "--target", "1", "--emit", "-", "--weights-out", "-"),
-                 "--emit and --weights-out cannot both write to stdout", id="two-stdouts"),
-    pytest.param(("--layers", "2,1", "--input", "1,2", "--target", "1", "--lr", "0.5"),
-                 "--lr is the step size of gradient descent: give --steps N too", id="lr-without-steps"),
+    pytest.param(
+        ("--layers", "2,,1", "--input", "1,2", "--target", "1"),
+        "--layers takes the unit counts of every layer",
+        id="malformed-layers",
+    ),
+    pytest.param(
+        ("--layers", "2", "--input", "1,2", "--target", "1"),
+        "--layers takes the unit counts of every layer",
+        id="one-layer",
+    ),
+    pytest.param(
+        ("--layers", "2,300,1", "--input", "1,2", "--target", "1"),
+        "every layer needs between 1 and 256 units",
+        id="too-many-units",
+    ),
+    pytest.param(
+        ("--layers", ",".join(["1"] * 18), "--input", "1", "--target", "1"),
+        "17 weight layers; the limit is 16",
+        id="too-many-layers",
+    ),
+    pytest.param(
+        ("--layers", "2,3,1", "--input", "1,2,3", "--target", "1"),
+        "--input has 3 values; --layers 2,3,1 needs 2 (one per input unit)",
+        id="input-length",
+    ),
+    pytest.param(
+        ("--layers", "2,3,1", "--input", "1,2", "--target", "1,0"),
+        "--target has 2 values; --layers 2,3,1 needs 1 (one per output unit)",
+        id="target-length",
+    ),
+    pytest.param(
+        ("--layers", "2,3,1", "--input", "1,nan", "--target", "1"),
+        "--input value 2 'nan': values must be finite numbers",
+        id="input-nan",
+    ),
+    pytest.param(
+        ("--layers", "2,3,1", "--input", "1,2"), "give the examples: --input and --target for one", id="no-target"
+    ),
+    pytest.param(
+        ("--layers", "2,3,1", "--activation", "softmax", "--input", "1,2", "--target", "1"),
+        "--activation 'softmax' is not one of sigmoid, tanh, relu, identity",
+        id="activation",
+    ),
+    pytest.param(
+        ("--layers", "2,3,1", "--activation", "relu,relu,relu", "--input", "1,2", "--target", "1"),
+        "--activation lists 3 activations; the network has 2 weight layers",
+        id="activation-count",
+    ),
+    pytest.param(
+        (
+            "--layers",
+            "2,1",
+            "--activation",
+            "identity",
+            "--loss",
+            "bce",
+            "--input",
+            "5,5",
+            "--target",
+            "1",
+            "--seed",
+            "2",
+        ),
+        "bce needs outputs strictly between 0 and 1 and targets in [0, 1]; output 0 of example 0 is",
+        id="bce-output-out-of-range",
+    ),
+    pytest.param(
+        ("--layers", "2,1", "--loss", "bce", "--input", "1,2", "--target", "2"),
+        "target 0 of example 0 is 2",
+        id="bce-target",
+    ),
+    pytest.param(
+        ("--layers", "2,1", "--input", "1,2", "--target", "1", "--steps", "100001"),
+        "--steps takes 0 to 100000",
+        id="steps",
+    ),
+    pytest.param(
+        ("--layers", "2,256,256,1", "--input", "1,2", "--target", "1", "--steps", "200"),
+        "the limit is 10,000,000",
+        id="work",
+    ),
+    pytest.param(
+        ("--layers", "2,1", "--input", "1,2", "--target", "1", "--lr", "-1"), "--lr takes a positive number", id="lr"
+    ),
+    pytest.param(
+        ("--layers", "2,1", "--input", "1,2", "--target", "1", "--seed", "1", "--weights", "w.json"),
+        "give --seed or --weights, not both",
+        id="seed-and-weights",
+    ),
+    pytest.param(
+        ("--layers", "1,1", "--activation", "identity", "--input", "1" + "0" * 400, "--target", "1", "--steps", "2"),
+        "gradient descent runs in floats, and a weight, input or target is beyond",
+        id="descent-beyond-floats",
+    ),
+    pytest.param(
+        ("--layers", "2,1", "--input", "1,2", "--target", "1", "--seed", "-5"),
+        "--seed takes a whole number from 0 up, not -5",
+        id="negative-seed",
+    ),
+    pytest.param(
+        ("--layers", "2,1", "--data", "-", "--weights", "-"),
+        "--weights and --data cannot both read stdin",
+        id="two-stdins",
+    ),
+    pytest.param(
+        ("--layers", "2,1", "--input", "1,2", "--target", "1", "--emit", "-", "--weights-out", "-"),
+        "--emit and --weights-out cannot both write to stdout",
+        id="two-stdouts",
+    ),
+    pytest.param(
+        ("--layers", "2,1", "--input", "1,2", "--target", "1", "--lr", "0.5"),
+        "--lr is the step size of gradient descent: give --steps N too",
+        id="lr-without-steps",
+    ),
     pytest.param(("--layers", "2,1", "--data", "/"), "'/' is a directory, not a CSV file", id="data-directory"),
-    pytest.param(("--layers", "2,1", "--weights", "/", "--input", "1,2", "--target", "1"),
-                 "'/' is a directory, not a weights file", id="weights-directory"),
+    pytest.param(
+        ("--layers", "2,1", "--weights", "/", "--input", "1,2", "--target", "1"),
+        "'/' is a directory, not a weights file",
+        id="weights-directory",
+    ),
 ]
 
 
@@ -336,38 +479,57 @@ def test_a_one_row_file_with_other_separators_says_it_was_read_as_a_header(cli, 
     assert "its one row was read as a header: cells are separated by commas" in out.err
 
 
-@pytest.mark.parametrize(("text", "says"), [
-    ('{"layers": [{"W": [[1, 2], [3, 4], [5, 6]], "b": [0, 0, 0]}, {"W": [[1, 2, 3], [1, 1, 1]], "b": [0]}]}',
-     "weights.json: layer 2's W has 2 rows; --layers 2,3,1 needs 1 (one per output unit)"),
-    ('{"layers": [{"W": [[1, 2], [3], [5, 6]], "b": [0, 0, 0]}, {"W": [[1, 2, 3]], "b": [0]}]}',
-     "layer 1's W row 1 has 1 entry; --layers 2,3,1 needs 2 (one per input unit)"),
-    ('{"layers": [{"W": [[1, 2], [3, 4], [5, 6]], "b": [0, 0]}, {"W": [[1, 2, 3]], "b": [0]}]}',
-     "layer 1's b has 2 entries; --layers 2,3,1 needs 3 (one per output unit)"),
-    ('{"layers": [{"W": [[1, 2], [3, 4], [5, 6]], "b": [0, 0, 0]}]}',
-     "has 1 layers; --layers 2,3,1 needs 2"),
-    ('{"layers": [{"W": [[1, "x"], [3, 4], [5, 6]], "b": [0, 0, 0]}, {"W": [[1, 2, 3]], "b": [0]}]}',
-     "layer 1's W[0][1] = 'x' is not a number"),
-    ('{"layers": [{"W": [[1, true], [3, 4], [5, 6]], "b": [0, 0, 0]}, {"W": [[1, 2, 3]], "b": [0]}]}',
-     "layer 1's W[0][1] = true is not a number"),
-    ('{"layers": [{"W": [[1, NaN], [3, 4], [5, 6]], "b": [0, 0, 0]}, {"W": [[1, 2, 3]], "b": [0]}]}',
-     "NaN is not a number a network can use"),
-    ('{"layers": [{"w": [[1, 2], [3, 4], [5, 6]], "b": [0, 0, 0]}, {"W": [[1, 2, 3]], "b": [0]}]}',
-     "layer 1 must be an object with the keys W and b"),
-    ('{"layers": [\n  {"W": [[1, 2]]\n', "weights.json:3:1: not JSON: Expecting ',' delimiter"),
-    ("[" * 100_000, "nested too deeply"),
-])
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        (
+            '{"layers": [{"W": [[1, 2], [3, 4], [5, 6]], "b": [0, 0, 0]}, {"W": [[1, 2, 3], [1, 1, 1]], "b": [0]}]}',
+            "weights.json: layer 2's W has 2 rows; --layers 2,3,1 needs 1 (one per output unit)",
+        ),
+        (
+            '{"layers": [{"W": [[1, 2], [3], [5, 6]], "b": [0, 0, 0]}, {"W": [[1, 2, 3]], "b": [0]}]}',
+            "layer 1's W row 1 has 1 entry; --layers 2,3,1 needs 2 (one per input unit)",
+        ),
+        (
+            '{"layers": [{"W": [[1, 2], [3, 4], [5, 6]], "b": [0, 0]}, {"W": [[1, 2, 3]], "b": [0]}]}',
+            "layer 1's b has 2 entries; --layers 2,3,1 needs 3 (one per output unit)",
+        ),
+        ('{"layers": [{"W": [[1, 2], [3, 4], [5, 6]], "b": [0, 0, 0]}]}', "has 1 layers; --layers 2,3,1 needs 2"),
+        (
+            '{"layers": [{"W": [[1, "x"], [3, 4], [5, 6]], "b": [0, 0, 0]}, {"W": [[1, 2, 3]], "b": [0]}]}',
+            "layer 1's W[0][1] = 'x' is not a number",
+        ),
+        (
+            '{"layers": [{"W": [[1, true], [3, 4], [5, 6]], "b": [0, 0, 0]}, {"W": [[1, 2, 3]], "b": [0]}]}',
+            "layer 1's W[0][1] = true is not a number",
+        ),
+        (
+            '{"layers": [{"W": [[1, NaN], [3, 4], [5, 6]], "b": [0, 0, 0]}, {"W": [[1, 2, 3]], "b": [0]}]}',
+            "NaN is not a number a network can use",
+        ),
+        (
+            '{"layers": [{"w": [[1, 2], [3, 4], [5, 6]], "b": [0, 0, 0]}, {"W": [[1, 2, 3]], "b": [0]}]}',
+            "layer 1 must be an object with the keys W and b",
+        ),
+        ('{"layers": [\n  {"W": [[1, 2]]\n', "weights.json:3:1: not JSON: Expecting ',' delimiter"),
+        ("[" * 100_000, "nested too deeply"),
+    ],
+)
 def test_bad_weights_file(cli, tmp_path, text, says):
     out = cli("mlp", "--layers", "2,3,1", "--weights", _weights(tmp_path, text), "--input", "1,2", "--target", "1")
     assert out.code == 2, out
     assert says in out.err, out.err
 
 
-@pytest.mark.parametrize(("text", "says"), [
-    ("x1,x2,t\n1,2,1\n1,x,0\n", "data.csv:3:3: column 2 'x' is not a number"),
-    ("1,2,1\n1,2\n", "data.csv:2:1: the row has 2 values; --layers 2,3,1 needs 3: 2 inputs, then 1 target"),
-    ("1,2,1\n1, ,0\n", "data.csv:2:3: column 2 has no value"),
-    ("# only a comment\n\n", "data.csv: no examples"),
-])
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("x1,x2,t\n1,2,1\n1,x,0\n", "data.csv:3:3: column 2 'x' is not a number"),
+        ("1,2,1\n1,2\n", "data.csv:2:1: the row has 2 values; --layers 2,3,1 needs 3: 2 inputs, then 1 target"),
+        ("1,2,1\n1, ,0\n", "data.csv:2:3: column 2 has no value"),
+        ("# only a comment\n\n", "data.csv: no examples"),
+    ],
+)
 def test_bad_data_file(cli, tmp_path, text, says):
     out = cli("mlp", "--layers", "2,3,1", "--data", _csv(tmp_path, text))
     assert out.code == 2, out
@@ -388,12 +550,13 @@ def test_node_route_size_is_capped(cli, tmp_path):
 
 # ---- what a user sees ------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(("name", "args"), [("spec", SPEC), ("train", TRAIN)])
 @pytest.mark.parametrize("fmt", ["table", "json", "markdown"])
 def test_output_matches_golden(cli, matches_golden, name, args, fmt):
     out = cli(*args, "--format", fmt)
     assert out.code == 0, out
-    matches_golden(GOLDEN / f"mlp_{name}.{ {'table': 'txt', 'json': 'json', 'markdown': 'md'}[fmt]}", out.out)
+    matches_golden(GOLDEN / f"mlp_{name}.{ {'table': 'txt', 'json': 'json', 'markdown': 'md'}[fmt] }", out.out)
 
 
 @pytest.mark.parametrize("args", [SPEC, TRAIN, ("mlp", "--layers", "2,2,1", "--data", AND, "--loss", "bce")])
@@ -420,8 +583,14 @@ def test_output_is_identical_across_runs(cli, tmp_path):
     runs = []
     for k in range(2):
         emitted = tmp_path / f"run{k}.bp"
-        runs.append((cli(*TRAIN).out, cli(*SPEC, "--format", "json").out,
-                     cli(*SPEC, "--emit", str(emitted)).code, emitted.read_text()))
+        runs.append(
+            (
+                cli(*TRAIN).out,
+                cli(*SPEC, "--format", "json").out,
+                cli(*SPEC, "--emit", str(emitted)).code,
+                emitted.read_text(),
+            )
+        )
     assert runs[0] == runs[1]
 
 
@@ -436,20 +605,27 @@ def test_json_is_valid_against_its_schema(cli, args):
 
 
 def test_help_states_the_limits_in_force(cli):
-    from backpropcli.matrix import MAX_STEPS, MAX_WORK
-    from backpropcli.network import MAX_EXAMPLES, MAX_LAYERS, MAX_UNITS
-    from backpropcli.unroll import MAX_WEIGHT_USES
+    from backpropcli.network.matrix import MAX_STEPS, MAX_WORK
+    from backpropcli.network.model import MAX_EXAMPLES, MAX_LAYERS, MAX_UNITS
+    from backpropcli.network.unroll import MAX_WEIGHT_USES
 
     text = " ".join(cli("mlp", "--help").out.split())
-    for figure in (f"{MAX_LAYERS} weight layers", f"{MAX_UNITS} units per layer", f"{MAX_EXAMPLES:,} examples",
-                   f"{MAX_STEPS:,} steps", f"{MAX_WORK:,} weight updates", f"{MAX_WEIGHT_USES:,} weight uses"):
+    for figure in (
+        f"{MAX_LAYERS} weight layers",
+        f"{MAX_UNITS} units per layer",
+        f"{MAX_EXAMPLES:,} examples",
+        f"{MAX_STEPS:,} steps",
+        f"{MAX_WORK:,} weight updates",
+        f"{MAX_WEIGHT_USES:,} weight uses",
+    ):
         assert figure in text
 
 
 def test_readme_shows_what_the_command_prints(cli, monkeypatch):
     monkeypatch.chdir(ROOT)
-    command = ("backprop mlp --layers 2,2,1 --weights samples/mlp_221.json --activation relu,identity "
-               "--input 1,2 --target 1")
+    command = (
+        "backprop mlp --layers 2,2,1 --weights samples/mlp_221.json --activation relu,identity --input 1,2 --target 1"
+    )
     out = cli(*command.split()[1:])
     shown = "\n".join(line.rstrip() for line in out.out.splitlines())
     assert f"$ {command}\n{shown}\n```" in (ROOT / "README.md").read_text(encoding="utf-8")
@@ -459,11 +635,17 @@ NUMBERISH = st.text(alphabet="0123456789,.-+/eE x", max_size=12)
 
 
 @settings(max_examples=200 if LONG else 40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(layers=st.one_of(st.sampled_from(["2,1", "1,2,1", "1,1"]), NUMBERISH), inputs=NUMBERISH,
-       targets=NUMBERISH, activation=st.sampled_from(["sigmoid", "relu,x", ""]), loss=st.sampled_from(sorted(LOSSES)))
+@given(
+    layers=st.one_of(st.sampled_from(["2,1", "1,2,1", "1,1"]), NUMBERISH),
+    inputs=NUMBERISH,
+    targets=NUMBERISH,
+    activation=st.sampled_from(["sigmoid", "relu,x", ""]),
+    loss=st.sampled_from(sorted(LOSSES)),
+)
 def test_any_options_get_a_defined_outcome(cli, layers, inputs, targets, activation, loss):
-    out = cli("mlp", "--layers", layers, "--input", inputs, "--target", targets, "--activation", activation,
-              "--loss", loss)
+    out = cli(
+        "mlp", "--layers", layers, "--input", inputs, "--target", targets, "--activation", activation, "--loss", loss
+    )
     assert out.code in (0, 1, 2), out
     assert "internal error" not in out.err and "Traceback" not in out.err
     if out.code == 2:
@@ -477,12 +659,36 @@ def test_exact_values_beyond_the_float_range_are_compared_and_shown(cli, tmp_pat
     assert out.code == 0, out
     weights = tmp_path / "huge.json"
     weights.write_text('{"layers": [{"W": [[1]], "b": [0]}, {"W": [[1e-148]], "b": [0]}]}')
-    out = cli("mlp", "--layers", "1,1,1", "--activation", "identity", "--weights", str(weights),
-              "--input", "1e300", "--target", "1/3")
+    out = cli(
+        "mlp",
+        "--layers",
+        "1,1,1",
+        "--activation",
+        "identity",
+        "--weights",
+        str(weights),
+        "--input",
+        "1e300",
+        "--target",
+        "1/3",
+    )
     assert out.code == 0, out
     assert "2e+452" in out.out
-    out = cli("mlp", "--layers", "1,1,1", "--activation", "identity", "--weights", str(weights),
-              "--input", "1e300", "--target", "1/3", "--format", "json")
+    out = cli(
+        "mlp",
+        "--layers",
+        "1,1,1",
+        "--activation",
+        "identity",
+        "--weights",
+        str(weights),
+        "--input",
+        "1e300",
+        "--target",
+        "1/3",
+        "--format",
+        "json",
+    )
     assert out.code == 0, out
     dw = json.loads(out.out)["layers"][1]["dW"][0][0]  # 2*(1e152 - 1/3)*1e300, beyond the float range
     assert dw == round(2 * (Fraction(10**152) - Fraction(1, 3)) * 10**300)

@@ -7,14 +7,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import backpropcli.parse
-import backpropcli.syntax
+import backpropcli.parse.program
+import backpropcli.parse.syntax
 from backpropcli.errors import BackpropError, InputError, LimitError, Source
 from backpropcli.graph import CONST, INPUT
-from backpropcli.lexer import MAX_DIGITS, number
 from backpropcli.ops import BINARY, FUNCTIONS, OPS, accepts
 from backpropcli.parse import parse
-from backpropcli.syntax import MAX_DEPTH
+from backpropcli.parse.lexer import MAX_DIGITS, number
+from backpropcli.parse.syntax import MAX_DEPTH
 
 
 def shape(text: str, **kwargs) -> list[tuple]:
@@ -32,9 +32,12 @@ UNARY_CALLS = sorted(name for name, op in FUNCTIONS.items() if accepts(op, 1))
 SYMBOLS = sorted(BINARY)
 
 
-@pytest.mark.parametrize("line", [f"t = {fn}(x)" for fn in UNARY_CALLS]
-                         + [f"t = x {sym} w" for sym in SYMBOLS]
-                         + ["t = x", "t = 2.5e-3", "t = x * 0.5", "t = 3 * x", "t = x ** 2"])
+@pytest.mark.parametrize(
+    "line",
+    [f"t = {fn}(x)" for fn in UNARY_CALLS]
+    + [f"t = x {sym} w" for sym in SYMBOLS]
+    + ["t = x", "t = 2.5e-3", "t = x * 0.5", "t = 3 * x", "t = x ** 2"],
+)
 def test_fast_path_and_token_path_build_the_same_graph(line):
     """`t = a op b` lines skip the tokenizer; wrapping the right side in parentheses forces the token path."""
     program = "x = 0.5\nw = 2\n{}\nf = t * w\n"
@@ -42,8 +45,9 @@ def test_fast_path_and_token_path_build_the_same_graph(line):
     assert shape(program.format(line)) == shape(program.format(f"{target} = ({rhs})"))
 
 
-@pytest.mark.parametrize("line", ["t = 7", "t = -2", "t = - 0.75", "t = .5", "t = 1e-3", "t = 0", "t = -0.0",
-                                  "t = 12345678901234567890"])
+@pytest.mark.parametrize(
+    "line", ["t = 7", "t = -2", "t = - 0.75", "t = .5", "t = 1e-3", "t = 0", "t = -0.0", "t = 12345678901234567890"]
+)
 def test_an_input_line_makes_the_same_leaf_on_both_paths(line):
     """An input is one leaf on the fast path; a trailing backslash sends the same line the token way."""
     fast = parse(f"{line}\nf = t * 2\n").nodes[0]
@@ -52,21 +56,24 @@ def test_an_input_line_makes_the_same_leaf_on_both_paths(line):
     assert repr(fast.value) == repr(slow.value)  # -0.0 stays -0.0
 
 
-@pytest.mark.parametrize("layout", [
-    "x = 3\ny = x * x\n",
-    "x = 3\r\ny = x * x\r\n",  # CRLF
-    "x = 3\ry = x * x\r",  # old Mac line ends
-    "\ufeffx = 3\ny = x * x",  # a BOM, no final newline
-    "x = 3; y = x * x",
-    "x = 3;; ;\n\n\ny = x * x;",  # empty statements
-    "\tx\t=\t3\n\ty = x*x\t",  # tabs, and a tab at the very end
-    "x = 3   \ny = x * x   ",  # trailing blanks at the very end
-    "x = 3 \f\ny = x * x",  # form feed
-    "x = 3  # caf\u00e9 \u202e comment\ny = x * x  # \U0001f600",  # any UTF-8 inside comments
-    "x = 3\ny = (x\n     * x)\n",  # a statement continued inside parentheses
-    "x = 3\ny = x * \\\n    x\n",  # a backslash continuation
-    "x = 3\ny = x * x \\",  # a backslash at the very end continues nothing and is harmless
-])
+@pytest.mark.parametrize(
+    "layout",
+    [
+        "x = 3\ny = x * x\n",
+        "x = 3\r\ny = x * x\r\n",  # CRLF
+        "x = 3\ry = x * x\r",  # old Mac line ends
+        "\ufeffx = 3\ny = x * x",  # a BOM, no final newline
+        "x = 3; y = x * x",
+        "x = 3;; ;\n\n\ny = x * x;",  # empty statements
+        "\tx\t=\t3\n\ty = x*x\t",  # tabs, and a tab at the very end
+        "x = 3   \ny = x * x   ",  # trailing blanks at the very end
+        "x = 3 \f\ny = x * x",  # form feed
+        "x = 3  # caf\u00e9 \u202e comment\ny = x * x  # \U0001f600",  # any UTF-8 inside comments
+        "x = 3\ny = (x\n     * x)\n",  # a statement continued inside parentheses
+        "x = 3\ny = x * \\\n    x\n",  # a backslash continuation
+        "x = 3\ny = x * x \\",  # a backslash at the very end continues nothing and is harmless
+    ],
+)
 def test_layouts_mean_the_same_program(layout):
     assert shape(layout) == shape("x = 3\ny = x * x\n")
 
@@ -123,13 +130,13 @@ def test_long_unary_chains_and_sums_need_no_recursion():
 
 
 def test_node_limit(monkeypatch):
-    monkeypatch.setattr(backpropcli.syntax, "MAX_NODES", 100)
+    monkeypatch.setattr(backpropcli.parse.syntax, "MAX_NODES", 100)
     err = error("f = " + " + ".join(["x"] * 200))
     assert isinstance(err, LimitError) and "exceeds the limit of 100 nodes" in err.message
 
 
 def test_input_size_limit(monkeypatch):
-    monkeypatch.setattr(backpropcli.parse, "MAX_INPUT_CHARS", 10)
+    monkeypatch.setattr(backpropcli.parse.program, "MAX_INPUT_CHARS", 10)
     err = error("f = x * y + z")
     assert isinstance(err, LimitError) and "larger than the limit" in err.message
 
@@ -140,23 +147,39 @@ def test_constants_folded_and_inputs_named():
     assert not any(n.op == CONST for n in nodes)
 
 
-@pytest.mark.parametrize(("text", "value"), [
-    ("0", 0), ("42", 42), ("007", 7), ("2.5", 2.5), ("1.", 1.0), (".5", 0.5), ("1e3", 1000.0),
-    ("2.5E-3", 0.0025), ("1e308", 1e308), ("5e-324", 5e-324), ("0e-999", 0.0), ("0.000", 0.0),
-    ("9" * MAX_DIGITS, int("9" * MAX_DIGITS)),
-])
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("0", 0),
+        ("42", 42),
+        ("007", 7),
+        ("2.5", 2.5),
+        ("1.", 1.0),
+        (".5", 0.5),
+        ("1e3", 1000.0),
+        ("2.5E-3", 0.0025),
+        ("1e308", 1e308),
+        ("5e-324", 5e-324),
+        ("0e-999", 0.0),
+        ("0.000", 0.0),
+        ("9" * MAX_DIGITS, int("9" * MAX_DIGITS)),
+    ],
+)
 def test_number_grammar_values(text, value):
     got = number(text)
     assert got == value and type(got) is type(value)
 
 
-@pytest.mark.parametrize(("text", "says"), [
-    ("1e999", "too large for a float"),
-    ("1e-999", "too small for a float (it would round to 0)"),
-    ("9" * (MAX_DIGITS + 1), f"longer than {MAX_DIGITS} characters"),
-    ("\u0663", "not an ASCII number"),
-    ("\uff15", "not an ASCII number"),
-])
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("1e999", "too large for a float"),
+        ("1e-999", "too small for a float (it would round to 0)"),
+        ("9" * (MAX_DIGITS + 1), f"longer than {MAX_DIGITS} characters"),
+        ("\u0663", "not an ASCII number"),
+        ("\uff15", "not an ASCII number"),
+    ],
+)
 def test_number_grammar_rejections(text, says):
     with pytest.raises(ValueError, match=r".") as caught:
         number(text)

@@ -28,9 +28,11 @@ LONG = os.environ.get("BACKPROP_LONG_PROPERTIES") == "1"
 
 
 def examples(ci: int, long: int):
-    return settings(max_examples=long if LONG else ci, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
-                                           HealthCheck.function_scoped_fixture])
+    return settings(
+        max_examples=long if LONG else ci,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.function_scoped_fixture],
+    )
 
 
 INPUTS = ("x", "y", "z")
@@ -56,11 +58,13 @@ def spell(gate: tuple, names: list[str]) -> str:
 
 
 # Exact eighths (ties and zeros happen exactly) and any finite float in range, subnormals included.
-VALUES = st.one_of(st.integers(-24, 24).map(lambda k: Fraction(k, 8)),
-                   st.floats(-3, 3, allow_nan=False, allow_infinity=False))
+VALUES = st.one_of(
+    st.integers(-24, 24).map(lambda k: Fraction(k, 8)), st.floats(-3, 3, allow_nan=False, allow_infinity=False)
+)
 # Values as people write them: eighths, and decimals with three places.
-WRITTEN = st.one_of(st.integers(-24, 24).map(lambda k: Fraction(k, 8)),
-                    st.integers(-3000, 3000).map(lambda k: k / 1000))
+WRITTEN = st.one_of(
+    st.integers(-24, 24).map(lambda k: Fraction(k, 8)), st.integers(-3000, 3000).map(lambda k: k / 1000)
+)
 
 
 @st.composite
@@ -161,7 +165,8 @@ def differences(report, bindings: dict[str, Number], name: str) -> tuple[float, 
     try:
         down, fine_down, mid, fine_up, up = (
             float(forward(report.graph, {**bindings, name: x + k * h})[report.graph.output])
-            for k in (-1, -0.25, 0, 0.25, 1))
+            for k in (-1, -0.25, 0, 0.25, 1)
+        )
     except EvalError:
         return None
     return (up - mid) / h, (mid - down) / h, (up - down) / (2 * h), (fine_up - fine_down) / (h / 2), h
@@ -241,9 +246,48 @@ def test_a_correct_program_never_fails_the_check(cli, program):
 
 # Random text and random bytes: any outcome but a traceback or the internal-error safety net.
 
-TOKENS = ["x", "y", "z", "w", "f", "t1", "dfdx", "pi", "e", "0", "1", "2.5", "1e3", "9", "0.0", " ", "\t", "\n",
-          "\r\n", ";", "#", "\\\n", "=", "+", "-", "*", "/", "**", "^", "(", ")", ",", ".", "'", "[", ":", "@",
-          "\u00e9", "\x00", "\ufeff"] + [f"{fn}(" for fn in sorted({f for op in OPS.values() for f in op.functions})]
+TOKENS = [
+    "x",
+    "y",
+    "z",
+    "w",
+    "f",
+    "t1",
+    "dfdx",
+    "pi",
+    "e",
+    "0",
+    "1",
+    "2.5",
+    "1e3",
+    "9",
+    "0.0",
+    " ",
+    "\t",
+    "\n",
+    "\r\n",
+    ";",
+    "#",
+    "\\\n",
+    "=",
+    "+",
+    "-",
+    "*",
+    "/",
+    "**",
+    "^",
+    "(",
+    ")",
+    ",",
+    ".",
+    "'",
+    "[",
+    ":",
+    "@",
+    "\u00e9",
+    "\x00",
+    "\ufeff",
+] + [f"{fn}(" for fn in sorted({f for op in OPS.values() for f in op.functions})]
 NAME_WORD = re.compile(r"(?<![A-Za-z0-9_])([xyzw])(?![A-Za-z0-9_])")
 
 

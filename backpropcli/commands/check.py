@@ -14,25 +14,25 @@ from .output import error_text, glyphs, stdin_once, write_out
 
 
 def _table(results, g):
-    from ..render.check_table import render
+    from ..render.check.table import render
 
     return render(results, g)
 
 
 def _json(results, g):
-    from ..render.check_json import render
+    from ..render.check.json import render
 
     return render(results, g)
 
 
 def _github(results, g):
-    from ..render.check_github import render
+    from ..render.check.github import render
 
     return render(results, g)
 
 
 def _junit(results, g):
-    from ..render.check_junit import render
+    from ..render.check.junit import render
 
     return render(results, g)
 
@@ -67,14 +67,21 @@ class _Tally:
 
 @click.command("check", epilog=HELP_EPILOG)
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...")
-@click.option("--format", "fmt", type=click.Choice(tuple(CHECK_FORMATS)), default="table", show_default=True,
-              help="table, json (schema backprop.check v1), github (workflow annotations) or junit (XML).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(tuple(CHECK_FORMATS)),
+    default="table",
+    show_default=True,
+    help="table, json (schema backprop.check v1), github (workflow annotations) or junit (XML).",
+)
 @click.option("--require-all", is_flag=True, help="Fail a file where some input or intermediate has no claim.")
 @click.option("--output", metavar="NAME", help="The output node of every file (default: its last intermediate).")
 @click.option("--tol", type=float, default=1e-9, show_default=True, help="Relative tolerance for float values.")
 @click.option("--debug", is_flag=True, help="Show a traceback for errors.")
-def check_command(paths: tuple[str, ...], fmt: str, require_all: bool, output: str | None, tol: float,
-                  debug: bool) -> None:
+def check_command(
+    paths: tuple[str, ...], fmt: str, require_all: bool, output: str | None, tol: float, debug: bool
+) -> None:
     """Grade the hand-written backward pass in each PATH, line by line.
 
     A PATH may be a program file, a directory (its *.bp files, sorted) or '-' for stdin.
@@ -111,5 +118,3 @@ def _graded(paths: list[str], tally: _Tally, *, debug: bool, **options) -> Itera
         tally.passed += result.passed
         tally.failed += result.failed
         yield result
-
-

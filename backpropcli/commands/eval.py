@@ -23,23 +23,55 @@ The exit status is the worst: 2 (bad input) > 1 (a failed check) > 0."""
 
 @click.command("eval", epilog=MANY_HELP + "\n\n" + LANGUAGE_HELP)
 @click.argument("args", nargs=-1, metavar="[EXPR|-|PATH...] [NAME=VALUE]...")
-@click.option("-f", "--file", "paths", multiple=True, metavar="PATH",
-              help="Read a program from PATH ('-' is stdin); repeatable. Then the positional arguments are "
-                   "bindings (NAME=VALUE) and further paths.")
+@click.option(
+    "-f",
+    "--file",
+    "paths",
+    multiple=True,
+    metavar="PATH",
+    help="Read a program from PATH ('-' is stdin); repeatable. Then the positional arguments are "
+    "bindings (NAME=VALUE) and further paths.",
+)
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE[,...]", help="Bind inputs (repeatable).")
 @click.option("--output", metavar="NAME", help="The output node (default: the last intermediate; f for an expression).")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
-              help="table (rich), json (schema backprop.eval v1) or markdown.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="table",
+    show_default=True,
+    help="table (rich), json (schema backprop.eval v1) or markdown.",
+)
 @click.option("--no-check", is_flag=True, help="Skip the sympy cross-check (sympy is then not imported).")
 @click.option("--tol", type=float, default=1e-9, show_default=True, help="Relative tolerance for float checks.")
-@click.option("--budget", type=float, default=20.0, show_default=True,
-              help="Seconds allowed for the sympy checks of each program; what is left is reported as skipped.")
-@click.option("--rows", default="60", show_default=True, metavar="N|all",
-              help="Rows shown per table in table and markdown output: failures, kinks and the largest "
-                   "gradients first, then a count of the rest.")
+@click.option(
+    "--budget",
+    type=float,
+    default=20.0,
+    show_default=True,
+    help="Seconds allowed for the sympy checks of each program; what is left is reported as skipped.",
+)
+@click.option(
+    "--rows",
+    default="60",
+    show_default=True,
+    metavar="N|all",
+    help="Rows shown per table in table and markdown output: failures, kinks and the largest "
+    "gradients first, then a count of the rest.",
+)
 @click.option("--debug", is_flag=True, help="Show a traceback for errors.")
-def eval_command(args: tuple[str, ...], paths: tuple[str, ...], sets: tuple[str, ...], output: str | None, fmt: str,
-                 no_check: bool, tol: float, budget: float, rows: str, debug: bool) -> None:
+def eval_command(
+    args: tuple[str, ...],
+    paths: tuple[str, ...],
+    sets: tuple[str, ...],
+    output: str | None,
+    fmt: str,
+    no_check: bool,
+    tol: float,
+    budget: float,
+    rows: str,
+    debug: bool,
+) -> None:
     """Evaluate EXPR (or programs from -f PATH or stdin) and show the gradients gate by gate.
 
     \b
@@ -49,7 +81,7 @@ def eval_command(args: tuple[str, ...], paths: tuple[str, ...], sets: tuple[str,
       backprop eval -f samples/*.bp --format json
       cat samples/lecture27.bp | backprop eval -
     """
-    from ..bindings import parse_bindings, split_sets
+    from ..parse.bindings import parse_bindings, split_sets
 
     if not 0 < tol < 1 or not 0 < budget <= 1e6:  # also refuses nan and inf, which would pass anything
         raise InputError("--tol takes a number between 0 and 1, --budget a number of seconds up to 1e6")
@@ -60,7 +92,7 @@ def eval_command(args: tuple[str, ...], paths: tuple[str, ...], sets: tuple[str,
     if len(files) > 1:
         bindings = parse_bindings([a for a in args if "=" in a] + split_sets(sets))
         sys.exit(emit_each(_each(files, bindings, settings, debug), fmt, limit))
-    from ..inputs import program
+    from ..parse.inputs import program
 
     text, source_path, binding_args = program(args, files[0] if files else None)
     bindings = parse_bindings(list(binding_args) + split_sets(sets))
@@ -83,7 +115,7 @@ def _each(files: list[str], bindings: dict, settings: dict, debug: bool) -> Iter
 
     The caller writes a report while the generator waits at `yield`, inside its progress bar.
     """
-    from ..inputs import read_input
+    from ..parse.inputs import read_input
 
     for path in files:
         name = "<stdin>" if path == "-" else path

@@ -17,13 +17,29 @@ FORMATS = ("text", "markdown", "latex")
 
 @click.command("explain", epilog=LANGUAGE_HELP)
 @program_options
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
-              help="text (numbered steps), markdown or latex (a worked solution to paste into notes).")
-@click.option("--pseudocode", is_flag=True,
-              help="Print the lecture-style program (Set Input, Forward Pass, Backward Pass) instead.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="text",
+    show_default=True,
+    help="text (numbered steps), markdown or latex (a worked solution to paste into notes).",
+)
+@click.option(
+    "--pseudocode",
+    is_flag=True,
+    help="Print the lecture-style program (Set Input, Forward Pass, Backward Pass) instead.",
+)
 @click.option("--debug", is_flag=True, help="Show a traceback for errors.")
-def explain_command(args: tuple[str, ...], path: str | None, sets: tuple[str, ...], output: str | None, fmt: str,
-                    pseudocode: bool, debug: bool) -> None:
+def explain_command(
+    args: tuple[str, ...],
+    path: str | None,
+    sets: tuple[str, ...],
+    output: str | None,
+    fmt: str,
+    pseudocode: bool,
+    debug: bool,
+) -> None:
     """Explain the backward pass of EXPR (or of a program from -f PATH or stdin), gate by gate.
 
     \b
@@ -31,9 +47,9 @@ def explain_command(args: tuple[str, ...], path: str | None, sets: tuple[str, ..
       backprop explain -f samples/fanout.bp --format markdown
       backprop explain -f samples/lecture27.bp --pseudocode > mine.bp && backprop eval -f mine.bp
     """
-    from ..bindings import parse_bindings, split_sets
     from ..explain import explain
-    from ..inputs import program
+    from ..parse.bindings import parse_bindings, split_sets
+    from ..parse.inputs import program
     from ..pipeline import analyze
 
     if pseudocode and fmt != "text":
@@ -51,8 +67,15 @@ def explain_command(args: tuple[str, ...], path: str | None, sets: tuple[str, ..
 
 
 def _renderer(name: str):
-    from ..render import explain_latex, explain_markdown, explain_pseudocode, explain_text
+    from ..render.explain import latex as explain_latex
+    from ..render.explain import markdown as explain_markdown
+    from ..render.explain import pseudocode as explain_pseudocode
+    from ..render.explain import text as explain_text
 
-    table = {"text": explain_text, "markdown": explain_markdown, "latex": explain_latex,
-             "pseudocode": explain_pseudocode}
+    table = {
+        "text": explain_text,
+        "markdown": explain_markdown,
+        "latex": explain_latex,
+        "pseudocode": explain_pseudocode,
+    }
     return table[name].render

@@ -22,13 +22,31 @@ IMAGES = ("svg", "png")
 
 @click.command("graph", epilog=LANGUAGE_HELP)
 @program_options
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="tree", show_default=True,
-              help="tree (terminal), dot (Graphviz source), mermaid, or svg/png drawn by Graphviz's dot.")
-@click.option("-o", "--out-file", "target", metavar="PATH",
-              help="Write to PATH instead of stdout ('-' is stdout, also for an image on a terminal).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="tree",
+    show_default=True,
+    help="tree (terminal), dot (Graphviz source), mermaid, or svg/png drawn by Graphviz's dot.",
+)
+@click.option(
+    "-o",
+    "--out-file",
+    "target",
+    metavar="PATH",
+    help="Write to PATH instead of stdout ('-' is stdout, also for an image on a terminal).",
+)
 @click.option("--debug", is_flag=True, help="Show a traceback for errors.")
-def graph_command(args: tuple[str, ...], path: str | None, sets: tuple[str, ...], output: str | None, fmt: str,
-                  target: str | None, debug: bool) -> None:
+def graph_command(
+    args: tuple[str, ...],
+    path: str | None,
+    sets: tuple[str, ...],
+    output: str | None,
+    fmt: str,
+    target: str | None,
+    debug: bool,
+) -> None:
     """Draw the graph of EXPR (or of a program from -f PATH or stdin) with its values and gradients.
 
     \b
@@ -37,8 +55,8 @@ def graph_command(args: tuple[str, ...], path: str | None, sets: tuple[str, ...]
       backprop graph -f samples/lecture27.bp --format mermaid
       backprop graph -f samples/lecture27.bp --format svg -o lecture27.svg
     """
-    from ..bindings import parse_bindings, split_sets
-    from ..inputs import program
+    from ..parse.bindings import parse_bindings, split_sets
+    from ..parse.inputs import program
     from ..pipeline import analyze
 
     stdin_once([*args, path or ""])
@@ -46,8 +64,10 @@ def graph_command(args: tuple[str, ...], path: str | None, sets: tuple[str, ...]
     bindings = parse_bindings(list(binding_args) + split_sets(sets))
     report = analyze(text, bindings, path=source_path, output=output, check=False)
     if fmt in IMAGES and target is None and sys.stdout.isatty():
-        raise InputError(f"--format {fmt} makes an image, which a terminal cannot show: write it with "
-                         f"-o PATH, or redirect stdout to a file or a pipe")
+        raise InputError(
+            f"--format {fmt} makes an image, which a terminal cannot show: write it with "
+            f"-o PATH, or redirect stdout to a file or a pipe"
+        )
     if fmt == "tree":
         _show_tree(report, target)
     else:
@@ -56,7 +76,7 @@ def graph_command(args: tuple[str, ...], path: str | None, sets: tuple[str, ...]
 
 
 def _drawing(report, fmt: str) -> bytes:
-    from ..render import dot, mermaid
+    from ..render.graph import dot, mermaid
 
     if fmt == "mermaid":
         return "".join(mermaid.render(report)).encode("utf-8")
@@ -68,7 +88,7 @@ def _show_tree(report, target: str | None) -> None:
     """On stdout rich decides about colour (a terminal, NO_COLOR); a file gets plain text."""
     from rich.console import Console
 
-    from ..render.tree import render
+    from ..render.graph.tree import render
     from .output import glyphs
 
     if target is None or target == "-":
@@ -77,5 +97,3 @@ def _show_tree(report, target: str | None) -> None:
     text = io.StringIO()
     Console(file=text, width=100, color_system=None, highlight=False, soft_wrap=False).print(render(report))
     save(text.getvalue().encode("utf-8"), target)
-
-

@@ -11,10 +11,10 @@ from dataclasses import replace
 import click
 from click.core import ParameterSource
 
-from ..datafiles import read_examples, read_weights, weights_json
 from ..errors import InputError
-from ..matrix import LOSSES, check_work, descend
-from ..network import (
+from ..network.datafiles import read_examples, read_weights, weights_json
+from ..network.matrix import LOSSES, check_work, descend
+from ..network.model import (
     DEFAULT_ACTIVATION,
     Examples,
     Network,
@@ -57,19 +57,19 @@ quantity, 1 some quantity differs, 2 bad input or usage."""
 
 
 def _table(study, g):
-    from ..render.mlp_table import render
+    from ..render.mlp.table import render
 
     return render(study, g)
 
 
 def _json(study, g):
-    from ..render.mlp_json import render
+    from ..render.mlp.json import render
 
     return render(study)
 
 
 def _markdown(study, g):
-    from ..render.mlp_markdown import render
+    from ..render.mlp.markdown import render
 
     return render(study, g)
 
@@ -79,34 +79,84 @@ RENDERERS: dict[str, Callable] = {"table": _table, "json": _json, "markdown": _m
 
 
 @click.command("mlp", epilog=HELP_EPILOG)
-@click.option("--layers", "sizes_text", required=True, metavar="N,N,...",
-              help="Units per layer, the inputs first: 2,3,1.")
-@click.option("--activation", default=DEFAULT_ACTIVATION, show_default=True, metavar="NAME[,NAME...]",
-              help="One for every layer, or one per weight layer: relu,sigmoid.")
-@click.option("--loss", "loss_name", type=click.Choice(tuple(LOSSES)), default=next(iter(LOSSES)), show_default=True,
-              help="Mean squared error or binary cross-entropy.")
+@click.option(
+    "--layers", "sizes_text", required=True, metavar="N,N,...", help="Units per layer, the inputs first: 2,3,1."
+)
+@click.option(
+    "--activation",
+    default=DEFAULT_ACTIVATION,
+    show_default=True,
+    metavar="NAME[,NAME...]",
+    help="One for every layer, or one per weight layer: relu,sigmoid.",
+)
+@click.option(
+    "--loss",
+    "loss_name",
+    type=click.Choice(tuple(LOSSES)),
+    default=next(iter(LOSSES)),
+    show_default=True,
+    help="Mean squared error or binary cross-entropy.",
+)
 @click.option("--seed", type=int, help="Seed for the initial weights (default 0).")
 @click.option("--weights", "weights_path", metavar="PATH", help="Read the weights from a JSON file.")
 @click.option("--input", "input_text", metavar="X,X,...", help="One example's inputs.")
 @click.option("--target", "target_text", metavar="T,T,...", help="That example's targets.")
 @click.option("--data", "data_path", metavar="PATH", help="Examples from a CSV file: inputs, then targets.")
-@click.option("--lr", type=float, default=0.1, show_default=True,
-              help="Learning rate of gradient descent (with --steps; up to 1e6).")
+@click.option(
+    "--lr",
+    type=float,
+    default=0.1,
+    show_default=True,
+    help="Learning rate of gradient descent (with --steps; up to 1e6).",
+)
 @click.option("--steps", type=int, default=0, show_default=True, help="Steps of gradient descent (0: none).")
-@click.option("--emit", "emit_path", metavar="PATH",
-              help="Write the network unrolled to a scalar program, with its backward pass as claims "
-                   "('-': to stdout, instead of the report).")
-@click.option("--weights-out", "weights_out", metavar="PATH",
-              help="Write the weights (after gradient descent, if any) as a JSON weights file ('-': to stdout, "
-                   "instead of the report).")
-@click.option("--format", "fmt", type=click.Choice(tuple(RENDERERS)), default="table", show_default=True,
-              help="table (rich), json (schema backprop.mlp v1) or markdown (for course notes).")
-@click.option("--tol", type=float, default=1e-9, show_default=True,
-              help="Relative tolerance when comparing floats of the two routes (exact values compare exactly).")
+@click.option(
+    "--emit",
+    "emit_path",
+    metavar="PATH",
+    help="Write the network unrolled to a scalar program, with its backward pass as claims "
+    "('-': to stdout, instead of the report).",
+)
+@click.option(
+    "--weights-out",
+    "weights_out",
+    metavar="PATH",
+    help="Write the weights (after gradient descent, if any) as a JSON weights file ('-': to stdout, "
+    "instead of the report).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(tuple(RENDERERS)),
+    default="table",
+    show_default=True,
+    help="table (rich), json (schema backprop.mlp v1) or markdown (for course notes).",
+)
+@click.option(
+    "--tol",
+    type=float,
+    default=1e-9,
+    show_default=True,
+    help="Relative tolerance when comparing floats of the two routes (exact values compare exactly).",
+)
 @click.option("--debug", is_flag=True, help="Show a traceback for errors.")
-def mlp_command(sizes_text: str, activation: str, loss_name: str, seed: int | None, weights_path: str | None,
-                input_text: str | None, target_text: str | None, data_path: str | None, lr: float, steps: int,
-                emit_path: str | None, weights_out: str | None, fmt: str, tol: float, debug: bool) -> None:
+def mlp_command(
+    sizes_text: str,
+    activation: str,
+    loss_name: str,
+    seed: int | None,
+    weights_path: str | None,
+    input_text: str | None,
+    target_text: str | None,
+    data_path: str | None,
+    lr: float,
+    steps: int,
+    emit_path: str | None,
+    weights_out: str | None,
+    fmt: str,
+    tol: float,
+    debug: bool,
+) -> None:
     """Backprop through a small MLP layer by layer, checked against the gates.
 
     Builds the network, runs the forward pass, and shows per layer the pre-activations z, the
@@ -120,12 +170,13 @@ def mlp_command(sizes_text: str, activation: str, loss_name: str, seed: int | No
       backprop mlp --layers 2,2,1 --data samples/xor.csv --activation tanh,sigmoid --loss bce --steps 500
       backprop mlp --layers 2,3,1 --input 0.5,-1.2 --target 1 --emit mlp.bp && backprop check mlp.bp
     """
-    from ..study import study  # the gate-level engine: loaded when a network runs, not for --help
-    from ..unroll import program
+    from ..network.study import study  # the gate-level engine: loaded when a network runs, not for --help
+    from ..network.unroll import program
 
     lr_given = click.get_current_context().get_parameter_source("lr") is not ParameterSource.DEFAULT
-    _check_options(tol, lr, seed, weights_path, input_text, target_text, data_path, emit_path, weights_out, steps,
-                   lr_given)
+    _check_options(
+        tol, lr, seed, weights_path, input_text, target_text, data_path, emit_path, weights_out, steps, lr_given
+    )
     sizes = parse_sizes(sizes_text)
     activations = parse_activations(activation, len(sizes) - 1)
     examples = _examples(sizes, input_text, target_text, data_path)
@@ -146,9 +197,19 @@ def mlp_command(sizes_text: str, activation: str, loss_name: str, seed: int | No
     sys.exit(EXIT_OK if result.ok else EXIT_FAILED)
 
 
-def _check_options(tol: float, lr: float, seed: int | None, weights: str | None, inputs: str | None,
-                   targets: str | None, data: str | None, emit: str | None, weights_out: str | None,
-                   steps: int, lr_given: bool) -> None:
+def _check_options(
+    tol: float,
+    lr: float,
+    seed: int | None,
+    weights: str | None,
+    inputs: str | None,
+    targets: str | None,
+    data: str | None,
+    emit: str | None,
+    weights_out: str | None,
+    steps: int,
+    lr_given: bool,
+) -> None:
     if not 0 < tol < 1:  # also refuses nan and inf, which would pass anything
         raise InputError("--tol takes a number between 0 and 1")
     if not (math.isfinite(lr) and 0 < lr <= 1e6):
@@ -183,16 +244,28 @@ def _header(result, from_seed: bool, one: bool, seed: int | None) -> tuple[str, 
     """How the program was made: the options, with files named only as such (paths and times would
     make the same network's program differ between runs and machines)."""
     net, ex = result.network, result.examples
-    options = [f"--layers {','.join(map(str, net.sizes))}", f"--activation {','.join(net.activations)}",
-               f"--loss {result.loss.name}", f"--seed {0 if seed is None else seed}" if from_seed else "--weights FILE"]
+    options = [
+        f"--layers {','.join(map(str, net.sizes))}",
+        f"--activation {','.join(net.activations)}",
+        f"--loss {result.loss.name}",
+        f"--seed {0 if seed is None else seed}" if from_seed else "--weights FILE",
+    ]
     if one:
-        options += [f"--input {','.join(map(written, ex.inputs[0]))}",
-                    f"--target {','.join(map(written, ex.targets[0]))}"]
+        options += [
+            f"--input {','.join(map(written, ex.inputs[0]))}",
+            f"--target {','.join(map(written, ex.targets[0]))}",
+        ]
     else:
         options.append(f"--data FILE ({ex.count} examples)")
-    names = ("Names: x<k> input k, t<j> target j; w<l>_<j>_<k> the weight from unit k of layer l-1 to unit j of "
-             "layer l, b<l>_<j> its bias; z<l>_<j> and a<l>_<j> unit j of layer l before and after its activation"
-             + ("; _e<n> marks example n" if ex.count > 1 else "") + ". The claims dLd<name> = ... are the "
-             "backward pass written from the layer formulas: backprop eval and backprop check grade them.")
-    return (f"A {net.shape} network unrolled to scalars by", f"  backprop mlp {' '.join(options)}",
-            *textwrap.wrap(names, 96))
+    names = (
+        "Names: x<k> input k, t<j> target j; w<l>_<j>_<k> the weight from unit k of layer l-1 to unit j of "
+        "layer l, b<l>_<j> its bias; z<l>_<j> and a<l>_<j> unit j of layer l before and after its activation"
+        + ("; _e<n> marks example n" if ex.count > 1 else "")
+        + ". The claims dLd<name> = ... are the "
+        "backward pass written from the layer formulas: backprop eval and backprop check grade them."
+    )
+    return (
+        f"A {net.shape} network unrolled to scalars by",
+        f"  backprop mlp {' '.join(options)}",
+        *textwrap.wrap(names, 96),
+    )

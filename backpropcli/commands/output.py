@@ -50,8 +50,17 @@ def glyphs():
 
     encoding = getattr(sys.stdout, "encoding", None) or "ascii"
     try:
-        (UNICODE.ok + UNICODE.bad + UNICODE.kink + UNICODE.skip + UNICODE.partial + UNICODE.times + UNICODE.delta
-         + UNICODE.levels + "\u2500").encode(encoding)
+        (
+            UNICODE.ok
+            + UNICODE.bad
+            + UNICODE.kink
+            + UNICODE.skip
+            + UNICODE.partial
+            + UNICODE.times
+            + UNICODE.delta
+            + UNICODE.levels
+            + "\u2500"
+        ).encode(encoding)
     except (UnicodeEncodeError, LookupError):
         return ASCII
     return UNICODE
@@ -59,7 +68,7 @@ def glyphs():
 
 def emit(report, fmt: str, rows: int | None, one_line: bool = False) -> None:
     """Write one report. `one_line` puts a JSON document on a single line, for JSON Lines."""
-    from ..render import RENDERERS, Options
+    from ..render.eval import RENDERERS, Options
 
     rendered = RENDERERS[fmt](report, Options(rows=rows, glyphs=glyphs()))
     if isinstance(rendered, Iterable) and not hasattr(rendered, "__rich_console__"):
@@ -213,9 +222,17 @@ class Progress:
             if self.closed:
                 return
             stage, done, total = self.state
-            self.bar = Bar(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                           TimeElapsedColumn(), console=Console(stderr=True), transient=True,
-                           redirect_stdout=False, redirect_stderr=False)
+            self.bar = Bar(
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=Console(stderr=True),
+                transient=True,
+                redirect_stdout=False,
+                redirect_stderr=False,
+            )
             self.task = self.bar.add_task(stage, total=total or None, completed=done)
             self.bar.start()
 
@@ -226,8 +243,9 @@ def program_options(command: Callable) -> Callable:
         click.argument("args", nargs=-1, metavar="[EXPR|-] [NAME=VALUE]..."),
         click.option("-f", "--file", "path", metavar="PATH", help="Read the program from PATH ('-' is stdin)."),
         click.option("--set", "sets", multiple=True, metavar="NAME=VALUE[,...]", help="Bind inputs (repeatable)."),
-        click.option("--output", metavar="NAME",
-                     help="The output node (default: the last intermediate; f for an expression)."),
+        click.option(
+            "--output", metavar="NAME", help="The output node (default: the last intermediate; f for an expression)."
+        ),
     ]
     for option in reversed(options):
         command = option(command)

@@ -19,13 +19,28 @@ from .totals import expanded, node_checks
 __all__ = ["Check", "Checks", "agree", "crosscheck", "expanded", "within"]
 
 
-def crosscheck(graph: Graph, values: list[Number], back: Backward, tol: float = 1e-9, budget: float = 20.0,
-               progress: Progress | None = None) -> Checks:
+def crosscheck(
+    graph: Graph,
+    values: list[Number],
+    back: Backward,
+    tol: float = 1e-9,
+    budget: float = 20.0,
+    progress: Progress | None = None,
+) -> Checks:
     import sympy
 
-    st = State(graph, values, back, tol, time.monotonic() + budget, budget, sympy, progress or _quiet,
-               sympy_partials=[None if p is None else [None] * len(p) for p in back.partials],
-               sizes=magnitudes(graph, back))
+    st = State(
+        graph,
+        values,
+        back,
+        tol,
+        time.monotonic() + budget,
+        budget,
+        sympy,
+        progress or _quiet,
+        sympy_partials=[None if p is None else [None] * len(p) for p in back.partials],
+        sizes=magnitudes(graph, back),
+    )
     with alarm(st):
         edges = local_checks(st)
         nodes, formulas = node_checks(st)

@@ -18,6 +18,7 @@ SYMBOLIC_NODE_CAP = 200  # nodes beyond which per-node symbolic totals are not t
 SYMBOLIC_DEPTH_CAP = 80  # sympy recurses over expression depth
 DUAL_SAMPLE = 8  # inputs checked by forward-mode dual numbers when the graph is beyond the symbolic cap
 
+
 def node_checks(st: State) -> tuple[dict[int, Check], dict[int, str]]:
     """Symbolic totals under the cap; beyond it, or where the budget stopped them, chain and dual."""
     graph = st.graph
@@ -37,7 +38,8 @@ def node_checks(st: State) -> tuple[dict[int, Check], dict[int, str]]:
         f"the expression is beyond the symbolic cap (expanded size > {SYMBOLIC_TREE_CAP} or depth > "
         f"{SYMBOLIC_DEPTH_CAP}): every local partial is checked against sympy; node gradients are checked by "
         f"re-accumulating sympy's local partials over each node's consumers (chain), and {len(duals)} sampled "
-        f"input gradients by forward-mode dual numbers through the whole graph with sympy's local partials (dual)")
+        f"input gradients by forward-mode dual numbers through the whole graph with sympy's local partials (dual)"
+    )
     return nodes, formulas
 
 
@@ -82,8 +84,12 @@ def _total(st: State, i: int, expr, sym, kinked: bool) -> Check:
         text = f"[{show(lo)}, {show(hi)}]"
         if within(ours, lo, hi, st.tol):
             return Check("kink", text, note="the gradient passes a kink; it lies between the one-sided derivatives")
-        return Check("skip", text, note="the gradient passes a kink, where the subgradient convention differs "
-                                        "from the one-sided derivatives (the function may be smooth here)")
+        return Check(
+            "skip",
+            text,
+            note="the gradient passes a kink, where the subgradient convention differs "
+            "from the one-sided derivatives (the function may be smooth here)",
+        )
     theirs = engine_number(d.xreplace({sym: st.total_number(st.values[i])}))
     if theirs is None:
         return Check("skip", note="sympy's derivative is undefined at this point")
@@ -102,6 +108,7 @@ def _symbolic_inputs(st: State, kinked: list[bool], formulas: dict[int, str]) ->
             def total(i=i, sym=sym):
                 others = {s: st.total_number(st.values[k]) for k, s in syms.items() if s is not sym}
                 return _total(st, i, expr.xreplace(others), sym, kinked[i])
+
             checks[i] = _judged(st, total)
     except OutOfTime:
         st.out_of_time()
@@ -146,8 +153,7 @@ def _chain_totals(st: State, skip: set[int]) -> dict[int, Check]:
                 break
             total = total + grads[gate] * locs[pos]
         else:
-            checks[i] = Check("pass" if agree(grads[i], total, st.tol, st.sizes[i]) else "fail", show(total),
-                              "chain")
+            checks[i] = Check("pass" if agree(grads[i], total, st.tol, st.sizes[i]) else "fail", show(total), "chain")
     return checks
 
 

@@ -47,8 +47,15 @@ def _fitted_table(table, console):
         extremes.append((max(sizes, key=lambda s: s[0].maximum)[1], max(sizes, key=lambda s: s[0].minimum)[1]))
         widest = max(size.maximum for size, _ in sizes)
         natural.append(max(widest, measure(column.header).maximum if table.show_header else 0, 1))
-        probe.add_column(column.header, overflow=column.overflow, width=column.width, min_width=column.min_width,
-                         max_width=column.max_width, ratio=column.ratio, no_wrap=column.no_wrap)
+        probe.add_column(
+            column.header,
+            overflow=column.overflow,
+            width=column.width,
+            min_width=column.min_width,
+            max_width=column.max_width,
+            ratio=column.ratio,
+            no_wrap=column.no_wrap,
+        )
     for row in zip(*extremes, strict=True):
         probe.add_row(*row)
     bare = copy.copy(probe)

@@ -1,0 +1,261 @@
+"""Claims stage: hand-written backward-pass lines `d<out>d<node> = expr`, each graded three ways.
+
+Its value as written (earlier claims as the student wrote them) against the true gradient. Its
+step: the formula with the TRUE values of the earlier claims it uses, which tells a wrong step from
+a right one that only inherits an earlier mistake. And whether the formula is the true gradient as
+a function or equals it only here (derivation.py); a plain number is judged by its value alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from functools import cached_property
+
+from ..autodiff import Backward, kinked
+from ..crosscheck import within
+from ..errors import BackpropError
+from ..graph import Claim, Graph
+from ..ops import OPS, Number, show
+from .derivation import Neighbourhood, evaluate, one_sided, refs
+
+PASSING = ("correct", "numeric")
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    claim: Claim
+    written: Number | None  # the claim's value with earlier claims as written; None if it has none
+    true: Number  # the backward pass's d out/d node
+    verdict: str  # correct | numeric | wrong | inherited | coincidence
+    why: str = ""
+    step: Number | None = None  # the formula with the true values of the earlier claims it uses
+    how: str = ""  # how the formula was judged as a function: sympy | sampled | value | kink
+    interval: tuple[Number, Number] | None = None  # at a kink: the values that pass
+    sources: tuple[Claim, ...] = ()  # for an inherited claim: the wrong steps its error comes from
+    scale: float = 0.0  # the written value's rounding scale: how far floats may leave it from the truth
+
+    @property
+    def ok(self) -> bool:
+        return self.verdict in PASSING
+
+
+def grade(
+    graph: Graph, values: list[Number], back: Backward, tol: float = 1e-9, symbolic: bool = False
+) -> tuple[ClaimResult, ...]:
+    """Every claim, in program order. `symbolic` lets sympy prove identities (it is imported only then)."""
+    judge = _Judge(graph, back, tol, Neighbourhood(graph, tuple(values), back, tol, symbolic))
+    results: dict[str, ClaimResult] = {}
+    written: dict[str, Number | None] = {}
+    for claim in graph.claims:
+        result = results[claim.name] = judge.grade(claim, written, results)
+        written[claim.name] = result.written
+    return tuple(results.values())
+
+
+@dataclass(frozen=True)
+class _Judge:
+    graph: Graph
+    back: Backward
+    tol: float
+    near: Neighbourhood
+
+    @cached_property
+    def true_claims(self) -> dict[str, Number]:
+        return {claim.name: self.back.grads[claim.wrt] for claim in self.graph.claims}
+
+    @cached_property
+    def kinked(self) -> list[bool]:
+        return kinked(self.graph, self.back)
+
+    @cached_property
+    def rule(self) -> _Rule:
+        return _Rule(self.graph, self.back, {c.wrt: c.name for c in self.graph.claims})
+
+    def grade(
+        self, claim: Claim, written_claims: dict[str, Number | None], earlier: dict[str, ClaimResult]
+    ) -> ClaimResult:
+        """The step first (is the local rule right?); then the formula as a function; then the value."""
+        interval = self.interval(claim.wrt)
+        written, scale, error = self.value(claim, written_claims)
+        uses = [name for name in refs(claim) if name in self.true_claims]
+        step, step_scale, step_error = self.value(claim, self.true_claims) if uses else (written, scale, error)
+        result = ClaimResult(claim, written, self.back.grads[claim.wrt], "", step=step, interval=interval, scale=scale)
+        if step is None or not self.right(step, result.true, interval, step_scale, claim.wrt):
+            why = self.should_be(claim, step_error)
+            if self.holds(result):
+                why = "the value is right only because this step cancels an earlier error; " + why
+            return replace(result, verdict="wrong", why=why)
+        return self.right_step(result, [earlier[name] for name in uses])
+
+    def right_step(self, result: ClaimResult, used: list[ClaimResult]) -> ClaimResult:
+        """numeric, coincidence, correct or inherited: the step is right at this point."""
+        lo_hi = result.interval
+        kink = f"at a kink: any value in [{show(lo_hi[0])}, {show(lo_hi[1])}] passes" if lo_hi else ""
+        if not refs(result.claim):
+            return replace(result, verdict="numeric", how="value", why=kink)
+        if lo_hi is None:
+            found = self.near.compare(result.claim)
+            result = replace(result, how=found.how)
+            if found.same is False:
+                return replace(result, verdict="coincidence", why=f"right here only: {found.witness}")
+        else:
+            result = replace(result, how="kink")
+        if self.holds(result):
+            return replace(result, verdict="correct", why=kink)
+        off = [r for r in used if not self.holds(r)]
+        sources = _sources(off)
+        return replace(result, verdict="inherited", why=_inherited(self.graph, off, sources), sources=sources)
+
+    def value(self, claim: Claim, earlier) -> tuple[Number | None, float, str]:
+        """The formula's value here, its rounding scale, and why it has none."""
+        try:
+            return *evaluate(self.graph, claim, self.near.values, earlier), ""
+        except BackpropError as exc:
+            return None, 0.0, exc.message
+
+    def holds(self, result: ClaimResult) -> bool:
+        """Is a claim's written value right (whatever its step)?"""
+        return result.written is not None and self.right(
+            result.written, result.true, result.interval, result.scale, result.claim.wrt
+        )
+
+    def right(
+        self, value: Number, true: Number, interval: tuple[Number, Number] | None, scale: float, node: int
+    ) -> bool:
+        """Equal to the node's true gradient (exactly, or for floats within tol or the rounding of
+        either side); at a kink, anywhere in the interval."""
+        if interval is None:
+            return self.near.close(value, true, scale, node)
+        return within(value, *interval, self.tol)
+
+    def interval(self, node: int) -> tuple[Number, Number] | None:
+        """At a kink: the one-sided derivatives and the backward pass's own subgradient, and all between."""
+        if not self.kinked[node]:
+            return None
+        values = self.near.values
+        sides = [one_sided(self.graph, values, node, sign) for sign in (-1, 1)]
+        known = [v for v in sides if v is not None] + [self.back.grads[node]]
+        return min(known), max(known)
+
+    def should_be(self, claim: Claim, error: str) -> str:
+        """What the local rule says the line should have been: 'u = w + v, so du/dw = 1 and dfdw should be
+        1 * dfdu = 4'."""
+        rule = self.rule.text(claim)
+        return f"{error}; {rule}" if error else rule
+
+
+def _sources(off: list[ClaimResult]) -> tuple[Claim, ...]:
+    """The wrong steps behind the claims a line inherits from, each once, in program order."""
+    found: dict[str, Claim] = {}
+    for result in off:
+        for claim in result.sources or (result.claim,):
+            found[claim.name] = claim
+    return tuple(sorted(found.values(), key=lambda c: c.start))
+
+
+def _inherited(graph: Graph, off: list[ClaimResult], sources: tuple[Claim, ...]) -> str:
+    if not off:
+        return "the step is right; the earlier claims it uses make its value off"
+    named = ", ".join(_where(graph, r.claim) for r in off)
+    text = f"the step is right; it is off only because {named} {'is' if len(off) == 1 else 'are'} off"
+    if [c.name for c in sources] != [r.claim.name for r in off]:
+        text += "; the wrong step is " + ", ".join(_where(graph, c) for c in sources)
+    return text
+
+
+def _where(graph: Graph, claim: Claim) -> str:
+    return f"{claim.name} (line {graph.source.line_col(claim.start)[0]})"
+
+
+@dataclass(frozen=True)
+class _Rule:
+    """The chain rule for one node, spelled out with the op table's local-gradient templates.
+
+    An edge into an anonymous part of a statement (the sin in `v = sin(u) + x`) is followed up to
+    the statement's named gate, multiplying the local gradients on the way: dv/du = cos(u).
+    """
+
+    graph: Graph
+    back: Backward
+    claimed: dict[int, str]  # node -> the name of the claim about it
+
+    def text(self, claim: Claim) -> str:
+        graph, node = self.graph, claim.wrt
+        name = graph.nodes[node].name
+        if node == graph.output:
+            return f"{name} is the output, so {claim.name} should be 1"
+        edges = [self.climb(gate, pos) for gate, pos in graph.consumers[node] if self.back.partials[gate] is not None]
+        if not edges:
+            return f"{name} does not reach {graph.nodes[graph.output].name}, so {claim.name} should be 0"
+        tops = list(dict.fromkeys(top for top, _ in edges))
+        sums = {t: " + ".join(local for top, local in edges if top == t) for t in tops}
+        equations = [f"{graph.nodes[t].name} = {_source(graph, t)}" for t in tops if graph.nodes[t].name]
+        partials = [f"d{self.label(t)}/d{name} = {sums[t]}" for t in tops]
+        formula = " + ".join(self.term(t, sums[t]) for t in tops)
+        true = show(self.back.grads[node])
+        tail = "" if formula == true else f" = {true}"
+        lead = " and ".join(equations) + ", so " if equations else ""
+        return f"{lead}{', '.join(partials)} and {claim.name} should be {formula}{tail}"
+
+    def climb(self, gate: int, pos: int) -> tuple[int, str]:
+        """From an edge up to the first named gate (or the output): that gate, and the product of locals."""
+        graph, partials = self.graph, self.back.partials
+        factors = [self.local(gate, pos)]
+        while graph.nodes[gate].name is None and gate != graph.output:
+            uses = [(g, p) for g, p in graph.consumers[gate] if partials[g] is not None]
+            if len(uses) != 1:
+                break
+            factors.append(self.local(*uses[0]))
+            gate = uses[0][0]
+        kept = [f if _grouped(f) else f"({f})" for f in factors if f != "1"]
+        return gate, " * ".join(kept) or "1"
+
+    def label(self, gate: int) -> str:
+        return self.graph.nodes[gate].name or f"({self.graph.text(gate)})"
+
+    def local(self, gate: int, pos: int) -> str:
+        node = self.graph.nodes[gate]
+        templates = OPS[node.op].local_text
+        args = [_operand(self.graph, a) for a in node.args]
+        return templates[pos if len(templates) > 1 else 0].format(*args, out=self.label(gate), i=args[pos])
+
+    def term(self, top: int, local: str) -> str:
+        if top == self.graph.output:
+            return local
+        local = local if _grouped(local) else f"({local})"
+        node = self.graph.nodes[top]
+        if top in self.claimed:
+            upstream = self.claimed[top]
+        elif node.name is not None:
+            upstream = f"d{self.graph.nodes[self.graph.output].name}d{node.name}"
+        else:
+            upstream = show(self.back.grads[top])
+        return f"{local} * {upstream}"
+
+
+def _operand(graph: Graph, node: int) -> str:
+    text = graph.text(node)
+    return text if _grouped(text) else f"({text})"
+
+
+def _grouped(text: str) -> bool:
+    """Can the text stand as a factor without parentheses: a name, a product, a call, one (...)?"""
+    depth = 0
+    for ch in text:
+        depth += (ch == "(") - (ch == ")")
+        if depth == 0 and ch in " +-" and text[0] != ch:
+            return False
+    return not text.startswith("-")
+
+
+def _source(graph: Graph, node: int, limit: int = 40) -> str:
+    """A named gate's right-hand side as written, squeezed onto one line, printable ASCII only."""
+    n = graph.nodes[node]
+    raw = " ".join(graph.source.text[n.start : n.end].split())
+    raw = "".join(ch if " " <= ch <= "~" else "?" for ch in raw)
+    depth = low = 0
+    for ch in raw:  # a span may stop inside an operand's parentheses: `f = (a + b) * c` spans `a + b) * c`
+        depth += (ch == "(") - (ch == ")")
+        low = min(low, depth)
+    raw = "(" * -low + raw + ")" * (depth - low)
+    return raw if len(raw) <= limit else raw[: limit - 3] + "..."

@@ -1,0 +1,180 @@
+"""Parse stage, part four: hand-written backward-pass lines `d<out>d<node> = expr`.
+
+A line is a claim when its name splits into an assigned <out> and a known <node>; its right-hand
+side becomes a small graph of its own whose inputs are forward names and other claims.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Container, Mapping
+
+from ..errors import InputError, Source
+from ..graph import INPUT, Claim, Graph, Node
+from .lexer import Statement, Token
+from .syntax import Builder, check_name, expression
+
+
+def claimlike(name: str) -> bool:
+    """Long enough to be `d<out>d<node>`: cheap, so the parser's one-line path can ask every line."""
+    return len(name) >= 4 and name[0] == "d"
+
+
+def read_claim(
+    name: str, assigned: Container[str], known: Container[str], is_gate: Callable[[str], bool]
+) -> tuple[tuple[str, str] | None, tuple[str, str] | None]:
+    """The claim rule: `d<out>d<node>` (or `d<out>_d<node>`) with <out> assigned and <node> known.
+
+    Returns (out, node) for a claim, and separately the first near miss: a split whose <out> is a
+    gate but whose <node> is unknown, which the parser reports as an error.
+    """
+    if not claimlike(name):
+        return None, None
+    near_miss = None
+    for out, wrt in _splits(name):
+        if out in assigned and wrt in known:
+            return (out, wrt), None
+        if near_miss is None and is_gate(out):
+            near_miss = (out, wrt)
+    return None, near_miss
+
+
+def _splits(name: str):
+    """Every way to read a name as d<out>d<node> or d<out>_d<node>, as (out, node)."""
+    rest = name[1:]
+    for i in range(1, len(rest) - 1):
+        if rest[i] == "d":
+            yield (rest[: i - 1] if rest[i - 1] == "_" and i > 1 else rest[:i]), rest[i + 1 :]
+
+
+class ClaimLines:
+    """The claims of one parse, in the order read, and what the forward pass must know of them."""
+
+    def __init__(self, source: Source) -> None:
+        self.source = source
+        self.claims: list[Claim] = []
+        self.outs: list[str] = []  # the output each claim is about, by name
+        self.at: dict[str, int] = {}  # claim name -> offset
+        self.claimed: dict[int, int] = {}  # node id -> offset of the claim about it
+        self.pending: list[Token] = []  # names in claims that were unknown when read
+
+    def split(
+        self, name: str, tok: Token, nodes: list[Node], defined: Mapping[str, int], def_at: Mapping[str, int]
+    ) -> tuple[str, str] | None:
+        """Read `d<out>d<node>` or `d<out>_d<node>` by the names the program has defined so far."""
+        if name in defined:
+            return None
+        split, gate_named = read_claim(
+            name, def_at, defined, lambda out: out in defined and nodes[defined[out]].op != INPUT
+        )
+        if split is not None:
+            return split
+        if gate_named is not None:
+            out, wrt = gate_named
+            raise self.error(
+                f"{name} reads as a claim about d{out}/d{wrt}, but {wrt} is not defined{suggest(wrt, defined)}", tok
+            )
+        return None
+
+    def read(
+        self,
+        target: Token,
+        rhs: list[Token],
+        split: tuple[str, str],
+        stmt: Statement,
+        defined: Mapping[str, int],
+        constant: Callable[[str], float | None],
+    ) -> None:
+        """One claim line; `constant` gives pi and e unless the program or a binding owns the name."""
+        name = target.text
+        out, wrt = split
+        wrt_id = defined[wrt]
+        if wrt_id in self.claimed:
+            first = self.line(self.claimed[wrt_id])
+            raise self.error(f"{name}: d{out}/d{wrt} is already claimed on line {first}", target)
+        if name in self.at:
+            raise self.error(
+                f"{name} is claimed twice: on line {self.line(self.at[name])} and line {self.line(target.start)}",
+                target,
+            )
+        b = Builder(self.source)
+        refs: dict[str, int] = {}
+
+        def resolve(tok: Token) -> int:
+            ref = tok.text
+            if ref in refs:
+                return refs[ref]
+            if ref == name:
+                raise self.error(f"this claim uses {name} in its own definition", tok)
+            if ref in self.at or ref in defined:
+                refs[ref] = b.leaf(INPUT, ref, None, tok.start, tok.end)
+                return refs[ref]
+            value = constant(ref)
+            if value is not None:
+                return b.const(value, tok.start, tok.end)
+            check_name(ref, tok, self.source)
+            self.pending.append(tok)
+            refs[ref] = b.leaf(INPUT, ref, None, tok.start, tok.end)
+            return refs[ref]
+
+        root = expression(rhs, b, resolve, assignment=True)
+        self.claims.append(
+            Claim(name, wrt_id, Graph(tuple(b.nodes), root, self.source), target.start, rhs[-1].end, stmt.comment)
+        )
+        self.outs.append(out)
+        self.at[name] = target.start
+        self.claimed[wrt_id] = target.start
+
+    def check_pending(self, defined: Mapping[str, int], def_at: Mapping[str, int]) -> None:
+        """Names a claim used before anything defined them must be defined by the end, as forward names."""
+        for tok in self.pending:
+            name = tok.text
+            if name in self.at:
+                raise self.error(
+                    f"this claim uses {name}, which is claimed later, on line {self.line(self.at[name])}", tok
+                )
+            if name in def_at:
+                raise self.error(f"this claim uses {name} before it is defined on line {self.line(def_at[name])}", tok)
+            raise self.error(f"unknown name {name} in a gradient claim{suggest(name, {**defined, **self.at})}", tok)
+
+    def check_misnamed(self, nodes: list[Node], defined: Mapping[str, int], def_at: Mapping[str, int]) -> None:
+        """A line that reads as a claim about an output the program does not have (dLdx where the
+        output is f), and that nothing uses, is a misnamed claim: as a forward line it would pass
+        silently, or become the output itself."""
+        suspects: dict[int, tuple[str, str, str]] = {}
+        for name, i in defined.items():
+            if claimlike(name):
+                for out, wrt in _splits(name):
+                    if out and out not in defined and wrt in defined:
+                        suspects.setdefault(i, (name, out, wrt))
+        if not suspects:  # the usual case: nothing more to look at
+            return
+        used = {a for node in nodes for a in node.args if a in suspects}
+        for i, (name, out, wrt) in suspects.items():
+            if i not in used:
+                at = def_at[name]
+                raise InputError(
+                    f"{name} reads as a gradient claim d{out}/d{wrt}, but nothing is named {out}: "
+                    f"name a claim after the output (d<output>d<node>), or this line otherwise",
+                    self.source.locate(at, at + len(name)),
+                )
+
+    def check_output(self, output: str) -> None:
+        """Every claim must be about the program's output."""
+        for claim, want in zip(self.claims, self.outs, strict=True):
+            if want != output:
+                raise InputError(
+                    f"{claim.name} claims a gradient of {want}, but the output is {output}",
+                    self.source.locate(claim.start, claim.start + len(claim.name)),
+                )
+
+    def error(self, message: str, tok: Token) -> InputError:
+        return InputError(message, self.source.locate(tok.start, tok.end))
+
+    def line(self, offset: int) -> int:
+        return self.source.line_col(offset)[0]
+
+
+def suggest(name: str, known) -> str:
+    close = difflib.get_close_matches(name, sorted(known), n=1)
+    return f"; did you mean {close[0]}?" if close else ""

@@ -1,0 +1,228 @@
+"""Parse stage, part one: text -> statements of tokens, iteratively, with character offsets.
+
+Statements end at a newline outside parentheses or at `;`; `#` starts a comment; a trailing
+backslash continues a line. Anything outside the language gets a message that names it.
+"""
+
+from __future__ import annotations
+
+import keyword
+import math
+import re
+import unicodedata
+from collections.abc import Iterator
+from typing import NamedTuple
+
+from ..errors import InputError, Source
+from ..ops import Number
+
+NUM, NAME, OP = "num", "name", "op"
+MAX_DIGITS = 1000  # characters in one number literal or binding value; int() itself stops at 4300 digits
+_NL, _COMMENT = "nl", "comment"
+
+# Each match is (leading blanks, token); blanks are only counted, for the offsets. The blanks are
+# possessive so that trailing blanks at the very end of the text can never be read as a token.
+_TOKEN = re.compile(
+    r"([ \t\f]*+)(\r\n|\r|\n|\\(?:\r\n|\r|\n)|#[^\r\n]*"
+    r"|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[A-Za-z_][A-Za-z0-9_]*|\*\*|.)",
+    re.ASCII,  # \d is 0-9 only: float() and int() would read other scripts' digits
+)
+# The one-line path's names are possessive and its numbers and operands atomic: nothing that may
+# follow a name or a number can continue one, so backtracking into them could never succeed, and
+# forbidding it lets an alternative that does not fit (`a0 * a0` tried as a call) fail at once.
+_NAME = r"[A-Za-z_][A-Za-z0-9_]*+"
+_NUMBER = r"(?>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)"
+_OPERAND = rf"(?>{_NAME}|{_NUMBER})"
+# groups: 1 target, 2 function, 3 its argument, 4 its ')', 5 left operand, 6 operator, 7 right operand,
+# 8 a negated lone number (an input such as x0 = -0.73; never before an operator: -2**2 is -(2**2)),
+# 9 comment
+SIMPLE = re.compile(
+    rf"[ \t]*+({_NAME})[ \t]*+=[ \t]*+"
+    rf"(?:({_NAME})\([ \t]*+({_OPERAND})[ \t]*+(\))"
+    rf"|({_OPERAND})(?:[ \t]*+(\*\*|[-+*/^])[ \t]*+({_OPERAND}))?"
+    rf"|-[ \t]*+({_NUMBER}))"
+    r"[ \t]*+(?:;|(#[^\r\n]*+)?(?:\r\n|\r|\n|\Z))",
+    re.ASCII,
+)
+RESERVED = frozenset(keyword.kwlist)  # never a name; soft keywords (match, case, type, _) are ordinary names
+OPERATORS = frozenset(["+", "-", "*", "/", "**", "^", "(", ")", ",", "=", ";"])
+
+_KIND = {ch: NAME for ch in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_"}
+_KIND.update({ch: NUM for ch in "0123456789"})
+_KIND.update({"\n": _NL, "\r": _NL, "#": _COMMENT})
+
+# What a stray character most likely means, for the error message.
+_FOREIGN = {
+    ".": "attribute access is not allowed",
+    "[": "lists, subscripts and comprehensions are not allowed",
+    "]": "lists, subscripts and comprehensions are not allowed",
+    "{": "sets, dicts and comprehensions are not allowed",
+    "}": "sets, dicts and comprehensions are not allowed",
+    "'": "strings are not allowed",
+    '"': "strings are not allowed",
+    ":": "':' is not allowed (no slices, annotations, lambdas or dict displays)",
+    "\\": "a backslash is only allowed at the end of a line, to continue it",
+    "`": "backticks are not allowed",
+    "$": "'$' is not allowed (drop the $ signs of the slides' math)",
+    "\x00": "NUL bytes are not allowed",
+    "%": "the modulo operator % is not supported",
+    "@": "the matrix operator @ is not supported",
+    "&": "bitwise operators are not supported",
+    "|": "bitwise operators are not supported",
+    "~": "bitwise operators are not supported",
+    "<": "comparisons are not supported",
+    ">": "comparisons are not supported",
+    "!": "comparisons are not supported",
+    "?": "'?' is not allowed",
+}
+# Two characters that mean something more specific than the first one alone.
+_PAIRS = {
+    ":=": "the walrus operator := is not allowed",
+    "<<": "shift operators are not supported",
+    ">>": "shift operators are not supported",
+}
+_PREFIXES = {p: "f-strings are not allowed" for p in ("f", "rf", "fr")}
+_PREFIXES.update({p: "bytes literals are not allowed" for p in ("b", "rb", "br")})
+_PREFIXES.update({p: "strings are not allowed" for p in ("r", "u")})
+_HINTS = {"\u2212": "-", "\u2013": "-", "\u2014": "-", "\u00d7": "*", "\u00b7": "*", "\u00f7": "/"}
+
+
+class Token(NamedTuple):
+    kind: str
+    text: str
+    start: int
+    end: int
+
+
+class Statement(NamedTuple):
+    tokens: list[Token]
+    comment: str  # the trailing comment on the statement's last line, if any
+
+
+def foreign(text: str, prev: Token | None = None, after: str = "") -> str:
+    """Name a character that is not part of the language; `prev` is a token touching it, `after` what follows."""
+    if text in "'\"" and prev is not None and prev.text.lower() in _PREFIXES:
+        return _PREFIXES[prev.text.lower()]
+    if text + after[:1] in _PAIRS:
+        return _PAIRS[text + after[:1]]
+    if text in _FOREIGN:
+        return _FOREIGN[text]
+    code = ord(text)
+    if 0xDC80 <= code <= 0xDCFF:  # how Python hands over a byte that is not UTF-8 (surrogateescape)
+        return f"the input is not UTF-8 (byte 0x{code - 0xDC00:02x})"
+    if code > 127:
+        label = unicodedata.name(text, "unnamed character")
+        hint = f" (use '{_HINTS[text]}')" if text in _HINTS else ""
+        return f"non-ASCII character U+{code:04X} ({label}) is not allowed outside comments{hint}; names are ASCII"
+    return f"character {text!a} (0x{code:02x}) is not allowed"
+
+
+def statements(source: Source) -> Iterator[Statement | re.Match]:
+    """Split the text into statements, tracking parentheses so a statement can span lines.
+
+    A one-line statement of the commonest shapes (`t = a op b`, `t = fn(a)`, `t = a`) comes out
+    as one regex match, which the parser reads without making tokens: generated programs are
+    almost all such lines, and per-token work would dominate their cost.
+    """
+    text = source.text
+    simple = SIMPLE.match
+    pos, end = 0, len(text)
+    while pos < end:
+        m = simple(text, pos)
+        if m is not None:
+            yield m
+            pos = m.end()
+            continue
+        stmt, pos = statement(source, pos)
+        if stmt is not None:
+            yield stmt
+
+
+def statement(source: Source, pos: int) -> tuple[Statement | None, int]:
+    """Tokens of the next statement from `pos`; returns it and where the next one starts.
+
+    A Python keyword or a character outside the language stops the scan at once: nothing after it
+    can make the statement valid, and the message names the first thing that is wrong.
+    """
+    tokens: list[Token] = []
+    comment = ""
+    depth = 0
+    kinds = _KIND
+    text_all = source.text
+    new = tuple.__new__  # Token(...) without the NamedTuple constructor's overhead: this loop is hot
+    for m in _TOKEN.finditer(text_all, pos):
+        text = m.group(2)
+        start = m.start(2)
+        kind = kinds.get(text[0], OP)
+        if kind is NAME:
+            if text in RESERVED:
+                raise InputError(keyword_message(text), source.locate(start, m.end()))
+            tokens.append(new(Token, (kind, text, start, m.end())))
+        elif kind is NUM:
+            tokens.append(new(Token, (kind, text, start, m.end())))
+        elif kind is OP:
+            if text in OPERATORS:
+                if text == "(":
+                    depth += 1
+                elif text == ")":
+                    depth -= 1
+                elif text == ";":
+                    if depth > 0:
+                        raise InputError("';' inside parentheses", source.locate(start))
+                    if tokens:
+                        return Statement(tokens, comment), m.end()
+                    continue
+                tokens.append(new(Token, (kind, text, start, m.end())))
+            elif text[0] == "." and len(text) > 1:
+                tokens.append(new(Token, (NUM, text, start, m.end())))
+            elif text[0] != "\\" or (len(text) == 1 and m.end() < len(text_all)):
+                raise _stray(source, tokens, text, start)
+        elif kind is _COMMENT:
+            comment = text[1:].strip()
+        elif depth <= 0:  # a newline outside parentheses ends the statement
+            if tokens:
+                return Statement(tokens, comment), m.end()
+            comment, depth = "", 0
+    return (Statement(tokens, comment) if tokens else None), len(text_all)
+
+
+def _stray(source: Source, tokens: list[Token], text: str, start: int) -> InputError:
+    """The error for a character outside the language, with the tokens around it for context."""
+    prev = tokens[-1] if tokens and tokens[-1].end == start else None
+    after = source.text[start + 1 : start + 2]
+    return InputError(foreign(text, prev, after), source.locate(start))
+
+
+def number(text: str) -> Number:
+    """The value of a number in the language's grammar: digits only are an exact int, anything else a float.
+
+    Raises ValueError with the reason when the text has no faithful value: too long, or beyond
+    the float range either way (1e999 would be inf, 1e-999 would silently become 0).
+    """
+    if len(text) > MAX_DIGITS:
+        raise ValueError(f"a number longer than {MAX_DIGITS} characters is beyond the limit")
+    if not text.isascii():  # float() and int() would read full-width and Arabic-Indic digits
+        raise ValueError(f"{text!a} is not an ASCII number")
+    if text.isdigit():
+        return int(text)
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is too large for a float")
+    if value == 0 and text.lower().partition("e")[0].strip("0.+-"):
+        raise ValueError(f"{text} is too small for a float (it would round to 0)")
+    return value
+
+
+def keyword_message(word: str) -> str | None:
+    """Python keywords have no place in the language; say what they would have been."""
+    if word not in RESERVED:
+        return None
+    if word == "lambda":
+        return "lambda is not allowed"
+    if word in ("True", "False", "None"):
+        return f"{word} is not a number"
+    if word in ("for", "in", "if", "else", "async"):
+        return f"'{word}' is not allowed (no comprehensions or conditionals)"
+    if word in ("and", "or", "not", "is"):
+        return f"'{word}' is not allowed (no logic or comparisons)"
+    return f"the Python keyword '{word}' is not allowed"

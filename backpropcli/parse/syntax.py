@@ -1,0 +1,263 @@
+"""Parse stage, part three: one expression's tokens -> graph nodes, by operator precedence.
+
+Explicit operand and operator stacks instead of recursion, so nesting depth costs memory, not
+the C stack. Subexpressions without variables are folded into one constant as they are built.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+from ..errors import EvalError, InputError, LimitError, Source
+from ..graph import CONST, Node
+from ..ops import BINARY, FUNCTIONS, UNARY, Number, Op, accepts, arity_text, failure
+from .lexer import NAME, NUM, OP, Token, keyword_message, number
+
+MAX_DEPTH = 1000  # nested parentheses and calls in one statement
+MAX_NODES = 5_000_000
+
+_BIN, _UN, _PAREN, _CALL = range(4)
+_new_tuple = tuple.__new__  # a Node without NamedTuple's keyword-handling constructor
+
+
+class Builder:
+    """Appends nodes in creation order; folds a gate whose arguments are all constants."""
+
+    def __init__(self, source: Source) -> None:
+        self.source = source
+        self.nodes: list[Node] = []
+
+    def leaf(self, op: str, name: str | None, value: Number | None, start: int, end: int) -> int:
+        if len(self.nodes) >= MAX_NODES:
+            raise LimitError(f"the graph exceeds the limit of {MAX_NODES:,} nodes", self.source.locate(start))
+        self.nodes.append(_new_tuple(Node, (op, (), name, value, start, end)))
+        return len(self.nodes) - 1
+
+    def const(self, value: Number, start: int, end: int) -> int:
+        return self.leaf(CONST, None, value, start, end)
+
+    def gate(self, op: Op, args: tuple[int, ...], start: int, end: int, name: str | None = None) -> int:
+        """A new gate (carrying `name` if given), or a constant when every argument is one."""
+        nodes = self.nodes
+        for a in args:
+            if nodes[a][0] != CONST:  # Node.op, read by position: this is the parser's hot path
+                count = len(nodes)
+                if count >= MAX_NODES:
+                    raise LimitError(f"the graph exceeds the limit of {MAX_NODES:,} nodes", self.source.locate(start))
+                nodes.append(_new_tuple(Node, (op.name, args, name, None, start, end)))
+                return count
+        values = tuple(nodes[a].value for a in args)
+        try:
+            value = op.forward(*values)
+        except (ArithmeticError, ValueError) as exc:
+            raise EvalError(failure(op, values, exc), self.source.locate(start, end)) from None
+        if type(value) is float and not math.isfinite(value):
+            raise EvalError(failure(op, values, OverflowError()), self.source.locate(start, end))
+        k = len(args)
+        if args == tuple(range(len(nodes) - k, len(nodes))):
+            del nodes[-k:]  # folded literals are referenced nowhere else
+        return self.const(value, start, end)
+
+    def _append(self, op: Op, args: tuple[int, ...], start: int, end: int, name: str | None = None) -> int:
+        nodes = self.nodes
+        count = len(nodes)
+        if count >= MAX_NODES:
+            raise LimitError(f"the graph exceeds the limit of {MAX_NODES:,} nodes", self.source.locate(start))
+        nodes.append(_new_tuple(Node, (op.name, args, name, None, start, end)))
+        return count
+
+    def named(self, root: int, name: str) -> int:
+        """Give the statement's value its name; a bare reference to a named node gets a copy gate."""
+        node = self.nodes[root]
+        if node.name is None and node.args and root == len(self.nodes) - 1:
+            op, args, _, value, start, end = node
+            self.nodes[root] = _new_tuple(Node, (op, args, name, value, start, end))
+            return root
+        copy = self._append(UNARY["+"], (root,), node.start, node.end)
+        self.nodes[copy] = self.nodes[copy]._replace(name=name)
+        return copy
+
+    def literal(self, tok: Token) -> int:
+        return self.number(tok.text, tok.start, tok.end)
+
+    def number(self, text: str, start: int, end: int) -> int:
+        """A number literal as a constant node; a value without a faithful float is an error here."""
+        try:
+            value = number(text)
+        except ValueError as exc:
+            raise InputError(str(exc), self.source.locate(start, end)) from None
+        return self.const(value, start, end)
+
+
+def expression(toks: list[Token], b: Builder, resolve: Callable[[Token], int], assignment: bool = False) -> int:
+    """Parse one expression into nodes appended to `b`; return the root's id."""
+    values: list[tuple[int, int, int]] = []  # (node id, start, end)
+    stack: list[tuple] = []  # (kind, op, start, value-stack height)
+    expect = True
+    depth = 0
+    n = len(toks)
+    i = 0
+    while i < n:
+        tok = toks[i]
+        kind, text = tok.kind, tok.text
+        if expect:
+            if kind is NUM:
+                values.append((b.literal(tok), tok.start, tok.end))
+                expect = False
+            elif kind is NAME and i + 1 < n and toks[i + 1].text == "(":
+                if text not in FUNCTIONS:
+                    raise _err(b, f"unknown function {text}(){_functions_hint(text)}", tok)
+                stack.append((_CALL, FUNCTIONS[text], tok.start, len(values)))
+                depth = _deeper(b, depth, tok)
+                i += 1
+            elif kind is NAME:
+                if text in FUNCTIONS:
+                    raise _err(b, f"{text} is a function; call it as {text}(...)", tok)
+                values.append((resolve(tok), tok.start, tok.end))
+                expect = False
+            elif text == "(":
+                stack.append((_PAREN, None, tok.start, len(values)))
+                depth = _deeper(b, depth, tok)
+            elif text in UNARY:
+                stack.append((_UN, UNARY[text], tok.start, 0))
+            else:
+                raise _err(b, _expected_operand(toks, i, stack), tok)
+        elif text in BINARY:
+            op = BINARY[text]
+            while (
+                stack
+                and stack[-1][0] <= _UN
+                and (
+                    stack[-1][1].precedence > op.precedence
+                    or (stack[-1][1].precedence == op.precedence and not op.right_assoc)
+                )
+            ):
+                _reduce(b, stack.pop(), values)
+            stack.append((_BIN, op, tok.start, 0))
+            expect = True
+        elif text == ")":
+            _close(b, stack, values, tok)
+            depth -= 1
+        elif text == ",":
+            while stack and stack[-1][0] <= _UN:
+                _reduce(b, stack.pop(), values)
+            if not stack or stack[-1][0] != _CALL:
+                raise _err(b, "tuples are not allowed: ',' only separates function arguments", tok)
+            expect = True
+        else:
+            raise _err(b, _expected_operator(toks, i, stack, assignment), tok)
+        i += 1
+    if expect:
+        last = toks[-1]
+        raise InputError(
+            "the expression ends too early: an operand is missing", b.source.locate(last.end - 1 if n else 0, last.end)
+        )
+    while stack:
+        entry = stack.pop()
+        if entry[0] > _UN:
+            raise InputError("'(' is never closed", b.source.locate(entry[2]))
+        _reduce(b, entry, values)
+    return values[-1][0]
+
+
+def _reduce(b: Builder, entry: tuple, values: list[tuple[int, int, int]]) -> None:
+    kind, op, start, _ = entry
+    if kind == _BIN:
+        right = values.pop()
+        left = values.pop()
+        values.append((b.gate(op, (left[0], right[0]), left[1], right[2]), left[1], right[2]))
+    else:
+        arg = values.pop()
+        values.append((b.gate(op, (arg[0],), start, arg[2]), start, arg[2]))
+
+
+def _close(b: Builder, stack: list[tuple], values: list[tuple[int, int, int]], tok: Token) -> None:
+    while stack and stack[-1][0] <= _UN:
+        _reduce(b, stack.pop(), values)
+    if not stack:
+        raise _err(b, "unmatched ')'", tok)
+    kind, op, start, height = stack.pop()
+    if kind == _PAREN:
+        # the parenthesised operand's span takes in its parentheses: labels read "(a+b)*c"
+        values[-1] = (values[-1][0], start, tok.end)
+        return
+    args = values[height:]
+    if not accepts(op, len(args)):
+        name = b.source.text[start : b.source.text.index("(", start)]
+        raise InputError(f"{name}() takes {arity_text(op)}, got {len(args)}", b.source.locate(start, tok.end))
+    del values[height:]
+    node = b.gate(op, tuple(a[0] for a in args), start, tok.end)
+    values.append((node, start, tok.end))
+
+
+def _deeper(b: Builder, depth: int, tok: Token) -> int:
+    if depth >= MAX_DEPTH:
+        raise LimitError(f"parentheses and calls nest deeper than the limit of {MAX_DEPTH}", b.source.locate(tok.start))
+    return depth + 1
+
+
+def _err(b: Builder, message: str, tok: Token) -> InputError:
+    return InputError(message, b.source.locate(tok.start, tok.end))
+
+
+def _functions_hint(name: str) -> str:
+    return "; known functions: " + ", ".join(sorted(FUNCTIONS))
+
+
+def _expected_operand(toks: list[Token], i: int, stack: list[tuple]) -> str:
+    text = toks[i].text
+    prev = toks[i - 1].text if i else ""
+    in_call = any(e[0] == _CALL for e in stack)
+    if text in ("*", "**") and in_call and prev in ("(", ","):
+        return "starred arguments are not allowed"
+    if text == "/" and prev == "/" and toks[i - 1].end == toks[i].start:
+        return "floor division // is not supported"
+    if text == ")" and prev == "(":
+        in_parens = not stack or stack[-1][0] != _CALL
+        return "empty parentheses () are not allowed" if in_parens else "a function call needs arguments"
+    if text == ")" and prev == ",":
+        return "a trailing comma is not allowed"
+    if text == "=" and prev in BINARY:
+        return "augmented assignment is not allowed"
+    if text == "=" and prev == "=":
+        return "comparisons are not supported"
+    return f"expected a number, a name or '(' here, found {text!r}"
+
+
+def _expected_operator(toks: list[Token], i: int, stack: list[tuple], assignment: bool) -> str:
+    tok, prev = toks[i], toks[i - 1]
+    adjacent = prev.end == tok.start
+    if tok.text == "=":
+        if any(e[0] == _CALL for e in stack):
+            return "keyword arguments are not allowed"
+        if i + 1 < len(toks) and toks[i + 1].text == "=":
+            return "comparisons are not supported"
+        return "chained assignment is not allowed" if assignment else "can only assign to a single name"
+    if prev.kind is NUM and adjacent and tok.kind is not OP:
+        return _malformed_number(prev.text, tok.text)
+    if tok.kind is NUM and tok.text.startswith(".") and adjacent:
+        return "attribute access is not allowed"
+    return f"expected an operator between {prev.text!r} and {tok.text!r}"
+
+
+def _malformed_number(digits: str, rest: str) -> str:
+    """A number run together with what follows: say which Python literal it looks like, if any."""
+    if rest in ("j", "J"):
+        return "complex literals are not allowed"
+    if digits == "0" and rest[0] in "xXoObB":
+        return "hexadecimal, octal and binary literals are not allowed"
+    if rest[0] == "_":
+        return "underscores in numbers are not allowed"
+    if rest[0] == ".":
+        return f"malformed number {digits + rest!r}"
+    return f"malformed number {digits + rest!r} (write {digits}*{rest} for a product)"
+
+
+def check_name(name: str, tok: Token, source: Source) -> None:
+    """A name the program defines or reads: not a Python keyword, not a function."""
+    message = keyword_message(name)
+    if message is None and name in FUNCTIONS:
+        message = f"'{name}' is a function name and cannot be a variable"
+    if message:
+        raise InputError(message, source.locate(tok.start, tok.end))

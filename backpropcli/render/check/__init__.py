@@ -1,0 +1,1 @@
+"""`backprop check` output: table, json, github and junit, from one vocabulary (rows)."""

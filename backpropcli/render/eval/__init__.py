@@ -1,0 +1,36 @@
+"""`backprop eval` output: a Report becomes text. One module per format; RENDERERS is the table of them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..cells import UNICODE, Glyphs
+
+
+@dataclass(frozen=True)
+class Options:
+    rows: int | None = 60  # ledger rows shown in the table; None shows all
+    glyphs: Glyphs = UNICODE
+
+
+def _table(report, options):
+    from .table import render
+
+    return render(report, options)
+
+
+def _json(report, options):
+    from .json import render
+
+    return render(report, options)
+
+
+def _markdown(report, options):
+    from .markdown import render
+
+    return render(report, options)
+
+
+# Each returns a rich renderable (table) or an iterable of str chunks (the others).
+RENDERERS: dict[str, Callable] = {"table": _table, "json": _json, "markdown": _markdown}

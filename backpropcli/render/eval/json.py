@@ -1,0 +1,150 @@
+"""Machine-readable output, streamed record by record so a 10^5-node graph never builds one big string.
+
+Schema `backprop.eval` version 1 is documented in docs/json.md and checked by tests against
+backpropcli/schema/eval.schema.json.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from fractions import Fraction
+from itertools import islice
+from json.encoder import encode_basestring_ascii as _string
+
+from ...autodiff import ledger
+from ...crosscheck import Check
+from ...ops import Number, show
+from ...pipeline import Report
+from ..cells import json_number
+from . import Options
+
+SCHEMA = "backprop.eval"
+VERSION = 1
+
+
+def render(report: Report, options: Options) -> Iterator[str]:
+    yield _head(report)
+    yield ',\n"nodes": ['
+    yield from _batched(_nodes(report))
+    yield '],\n"edges": ['
+    yield from _batched(_edges(report))
+    yield '],\n"claims": ['
+    yield from _batched(_claims(report))
+    yield "]}\n"
+
+
+def _head(report: Report) -> str:
+    passed, failed, skipped = report.counts()
+    head = {
+        "schema": SCHEMA,
+        "version": VERSION,
+        "path": report.graph.source.path,
+        "output": report.output,
+        "value": json_number(report.value),
+        "value_text": show(report.value),
+        "gradients": {k: json_number(v) for k, v in report.gradients.items()},
+        "intermediate_gradients": {k: json_number(v) for k, v in report.intermediate_gradients.items()},
+        "checks": {
+            "enabled": report.checks is not None,
+            "passed": passed,
+            "failed": failed,
+            "skipped": skipped,
+            "notes": list(report.checks.notes) if report.checks else [],
+        },
+    }
+    return json.dumps(head)[:-1]
+
+
+# Records are written with f-strings in exactly json.dumps's layout (", " and ": "): one dumps call
+# per record costs several times more, and a 10^5-node graph has some 3*10^5 records. Strings that
+# may hold user text go through the json module's own escaping (what json.dumps does for a str).
+
+
+def _nodes(report: Report) -> Iterator[str]:
+    graph, values, grads, checks = report.graph, report.values, report.back.grads, report.checks
+    places = graph.source.line_cols(node.start for node in graph.nodes)
+    for i, ((op, args, name, _, _, _), (line, col)) in enumerate(zip(graph.nodes, places, strict=True)):
+        value, value_text = _texts(values[i])
+        grad, grad_text = _texts(grads[i])
+        label = _string(graph.text(i))
+        record = (
+            f'{{"id": {i}, "name": {"null" if name is None else label}, "label": {label}, "op": "{op}", '
+            f'"args": [{", ".join(map(str, args))}], "value": {value}, '
+            f'"value_text": "{value_text}", "grad": {grad}, '
+            f'"grad_text": "{grad_text}", "line": {line}, "col": {col}'
+        )
+        if checks:
+            formula = checks.formulas.get(i)
+            record += (
+                f', "check": {_check(checks.nodes.get(i))}, '
+                f'"formula": {"null" if formula is None else _string(formula)}'
+            )
+        yield record + "}"
+
+
+def _edges(report: Report) -> Iterator[str]:
+    graph, back, checks = report.graph, report.back, report.checks
+    kinks = set(back.kinks)
+    for gate, pos in ledger(graph, back):
+        upstream, local = back.grads[gate], back.partials[gate][pos]
+        node = graph.nodes[gate]
+        record = (
+            f'{{"gate": {gate}, "input": {node.args[pos]}, "position": {pos}, "op": "{node.op}", '
+            f'"upstream": {_number(upstream)}, "local": {_number(local)}, '
+            f'"downstream": {_number(upstream * local)}, "kink": {_BOOL[(gate, pos) in kinks]}'
+        )
+        if checks:
+            record += f', "check": {_check(checks.edges.get((gate, pos)))}'
+        yield record + "}"
+
+
+def _claims(report: Report) -> Iterator[str]:
+    graph = report.graph
+    for result in report.claims:
+        claim = result.claim
+        yield json.dumps(
+            {
+                "name": claim.name,
+                "line": graph.source.line_col(claim.start)[0],
+                "wrt": graph.nodes[claim.wrt].name,
+                "written": None if result.written is None else json_number(result.written),
+                "true": json_number(result.true),
+                "verdict": result.verdict,
+                "why": result.why,
+            }
+        )
+
+
+def _batched(records: Iterator[str]) -> Iterator[str]:
+    """Records joined by ',\n' and handed out BATCH at a time: one write per batch, not per record."""
+    separator = "\n"
+    while batch := list(islice(records, BATCH)):
+        yield separator + ",\n".join(batch)
+        separator = ",\n"
+
+
+def _texts(v: Number) -> tuple[str, str]:
+    """The JSON number and the exact text of a value: one repr serves both for floats and ints."""
+    if type(v) is float or type(v) is int:
+        text = repr(v)
+        return text, text
+    return _number(v), show(v)
+
+
+def _number(v: Number) -> str:
+    """A number as json.dumps writes it (int and float repr; a fraction as json_number makes it)."""
+    return repr(json_number(v)) if type(v) is Fraction else repr(v)
+
+
+def _check(check: Check | None) -> str:
+    if check is None:
+        return "null"
+    return (
+        f'{{"status": "{check.status}", "sympy": {_string(check.expected)}, "how": "{check.how}", '
+        f'"note": {_string(check.note)}}}'
+    )
+
+
+_BOOL = {True: "true", False: "false"}
+BATCH = 1024

@@ -1,0 +1,79 @@
+"""A worked solution for notes and pull requests: the same tables as the terminal, in Markdown."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ...autodiff import ledger
+from ...pipeline import Report
+from ..cells import check_cell, closing_line, formula_cell, number, op_cell, sum_text
+from . import Options
+from .rows import chosen_nodes, chosen_rows
+
+
+def _row(cells: list[str]) -> str:
+    return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |\n"
+
+
+def render(report: Report, options: Options) -> Iterator[str]:
+    g = options.glyphs
+    graph, back, values = report.graph, report.back, report.values
+    out = report.output
+    yield f"**{out} = {number(report.value, 12)}**\n\n"
+    yield "### Backward pass, gate by gate\n\n"
+    head = ["gate", "op", "value", f"upstream ∂{out}/∂gate", "input", "local ∂gate/∂input", "downstream"]
+    checked = report.checks is not None
+    yield _row(head + (["sympy"] if checked else []))
+    yield _row(["---"] * (len(head) + checked))
+    shown, hidden = chosen_rows(report, ledger(graph, back), options.rows)
+    for gate, pos in shown:
+        local = back.partials[gate][pos]
+        cells = [
+            f"`{graph.text(gate)}`",
+            op_cell(graph, gate),
+            number(values[gate]),
+            number(back.grads[gate]),
+            f"`{graph.text(graph.nodes[gate].args[pos])}`",
+            number(local),
+            number(back.grads[gate] * local),
+        ]
+        if checked:
+            cells.append(check_cell(report.checks.edges.get((gate, pos)), g))
+        yield _row(cells)
+    if hidden:
+        yield f"\n{hidden} more rows not shown.\n"
+    yield f"\n### Gradients of {out}\n\n"
+    head = ["name", "value", f"∂{out}/∂name", "sum over edges"] + (["sympy", "check"] if checked else [])
+    yield _row(head)
+    yield _row(["---"] * len(head))
+    named = [i for i, node in enumerate(graph.nodes) if node.name is not None]
+    shown, hidden = chosen_nodes(report, named, options.rows)
+    for i in shown:
+        node = graph.nodes[i]
+        cells = [f"`{node.name}`", number(values[i]), number(back.grads[i]), sum_text(report, i)]
+        if checked:
+            formula = formula_cell(report.checks.formulas.get(i, ""))
+            cells += [f"`{formula}`" if formula else "", check_cell(report.checks.nodes.get(i), g)]
+        yield _row(cells)
+    if hidden:
+        yield f"\n{hidden} more rows not shown.\n"
+    if report.claims:
+        yield "\n### Hand-written backward pass\n\n"
+        yield _row(["line", "claim", "written", "true", "verdict"])
+        yield _row(["---"] * 5)
+        for result in report.claims:
+            line = graph.source.line_col(result.claim.start)[0]
+            mark = g.ok if result.ok else g.bad
+            yield _row(
+                [
+                    str(line),
+                    f"`{result.claim.name}`",
+                    number(result.written),
+                    number(result.true),
+                    f"{mark} {result.verdict}" + (f": {result.why}" if result.why else ""),
+                ]
+            )
+    notes = list(report.checks.notes) if report.checks else ["cross-check not run (--no-check)"]
+    for note in notes:
+        yield f"\n> note: {note}\n"
+    yield f"\n{closing_line(report)}\n"

@@ -1,0 +1,51 @@
+"""Which rows a human sees when a table would be too long: a summary, not 10^5 lines.
+
+Failures first, then kinks, then the largest gradients; the rest is only counted, and
+`--rows all` shows everything. The chosen rows keep their original order.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable
+
+from ...pipeline import Report
+
+
+def chosen_rows(report: Report, rows: list[tuple[int, int]], limit: int | None) -> tuple[list, int]:
+    """Ledger rows to show, in visiting order, and how many were left out."""
+    if limit is None or len(rows) <= limit:
+        return rows, 0
+    checks = report.checks.edges if report.checks else {}
+    kinks = set(report.back.kinks)
+    grads, partials = report.back.grads, report.back.partials
+
+    def rank(k: int) -> tuple:
+        edge = rows[k]
+        check = checks.get(edge)
+        downstream = grads[edge[0]] * partials[edge[0]][edge[1]]
+        return (check is None or check.status != "fail", edge not in kinks, -abs(downstream), k)
+
+    keep = _best(len(rows), limit, rank)
+    return [rows[k] for k in keep], len(rows) - len(keep)
+
+
+def chosen_nodes(report: Report, ids: list[int], limit: int | None) -> tuple[list[int], int]:
+    """Gradient-table rows (node ids) to show, in definition order, and how many were left out."""
+    if limit is None or len(ids) <= limit:
+        return ids, 0
+    checks = report.checks.nodes if report.checks else {}
+    grads = report.back.grads
+
+    def rank(k: int) -> tuple:
+        check = checks.get(ids[k])
+        status = check.status if check is not None else ""
+        return (status != "fail", status != "kink", -abs(grads[ids[k]]), k)
+
+    keep = _best(len(ids), limit, rank)
+    return [ids[k] for k in keep], len(ids) - len(keep)
+
+
+def _best(count: int, limit: int, rank: Callable[[int], tuple]) -> list[int]:
+    """The `limit` best-ranked positions, back in their original order: O(n log limit), not a full sort."""
+    return sorted(heapq.nsmallest(limit, range(count), key=rank))

@@ -1,0 +1,1 @@
+"""`backprop explain` output: text, markdown, latex and the lecture's pseudo-code."""

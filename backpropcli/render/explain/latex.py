@@ -1,0 +1,171 @@
+"""A worked solution in LaTeX (amsmath): the story of explain_text with \\frac{\\partial f}{\\partial x}.
+
+Formulas come from the op table: each gate's sympy counterpart and its local-gradient template,
+printed by sympy with the program's names. Names are [A-Za-z0-9_] only; `_` is escaped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from fractions import Fraction
+
+from ...explain import FORMULAS, Explanation, Flow, Step, template
+from ...graph import CONST, INPUT
+from ...ops import OPS, Number
+from ..cells import number
+from .text import KINK_RULE, Story, colon
+
+_INDEXED = re.compile(r"([A-Za-z]+)_?(\d+)\Z")
+_TEXT_SPECIAL = {
+    "\\": r"\textbackslash{}",
+    "{": r"\{",
+    "}": r"\}",
+    "$": r"\$",
+    "&": r"\&",
+    "#": r"\#",
+    "%": r"\%",
+    "_": r"\_",
+    "^": r"\^{}",
+    "~": r"\~{}",
+    "<": r"\textless{}",
+    ">": r"\textgreater{}",
+    "|": r"\textbar{}",
+}
+
+
+def render(ex: Explanation) -> Iterator[str]:
+    import sympy
+
+    tex = _Tex(ex, sympy)
+    story = Story(ex)
+    out = ex.graph.output
+    yield "% Backward pass, gate by gate; needs \\usepackage{amsmath}\n"
+    inputs = ", ".join(f"${tex.name(i)} = {tex.number(ex.report.values[i])}$" for i in ex.graph.inputs if i < out)
+    yield f"\\paragraph{{Forward pass}} at {inputs}:\n\\begin{{align*}}\n"
+    yield "\\\\\n".join(f"  {tex.name(g)} &= {tex.gate(g)} = {tex.number(ex.report.values[g])}" for g in ex.gates())
+    yield "\n\\end{align*}\n"
+    yield (
+        f"\\paragraph{{Backward pass}} from ${tex.name(out)}$ back to the inputs, starting with "
+        f"${tex.grad(out)} = 1$; each gate multiplies the gradient it receives by its local gradient.\n"
+    )
+    yield "\\begin{enumerate}\n"
+    for step in ex.steps:
+        yield from _step(tex, story, step)
+    yield "\\end{enumerate}\n"
+    grads = ", ".join(f"${tex.grad(i)} = {tex.number(ex.report.back.grads[i])}$" for i in ex.graph.inputs if i < out)
+    yield f"\\paragraph{{Gradients of ${tex.name(out)}$:}} {grads}.\n"
+
+
+def _step(tex: _Tex, story: Story, step: Step) -> Iterator[str]:
+    op, pattern = story.op(step)
+    yield (
+        f"  \\item The {text(op)} gate ${tex.name(step.gate)} = {tex.gate(step.gate)}$ receives "
+        f"${tex.grad(step.gate)} = {tex.number(step.upstream)}$; it {text(pattern)}{colon(pattern)}\n"
+    )
+    yield "  \\begin{align*}\n"
+    yield "\\\\\n".join(f"    {tex.flow(step, flow)}" for flow in step.flows)
+    yield "\n  \\end{align*}\n"
+    for total in step.totals:
+        parts = " + ".join(tex.factor(p) for p in total.parts)
+        yield (
+            f"  ${tex.name(total.node)}$ feeds {len(total.parts)} edges, so "
+            f"${tex.grad(total.node)} = {parts} = {tex.number(total.grad)}$.\n"
+        )
+    kinked = [f for f in step.flows if f.kink]
+    if kinked:
+        at = ", ".join(f"{tex.name(f.node)} = {tex.number(story.ex.report.values[f.node])}" for f in kinked)
+        chosen = ", ".join(f"{tex.partial(step.gate, f.node)} = {tex.number(f.local)}" for f in kinked)
+        yield f"  Kink: {text(op)} is not differentiable at ${at}$, so backprop uses ${chosen}$, {text(KINK_RULE)}.\n"
+
+
+class _Tex:
+    """LaTeX for one explanation: names, numbers, and formulas built by sympy from the op table."""
+
+    def __init__(self, ex: Explanation, sp) -> None:
+        self.ex, self.sp = ex, sp
+        self.symbols = {i: sp.Symbol(f"n{i}") for i, name in enumerate(ex.names) if name is not None}
+        self.names = {s: self.name(i) for i, s in self.symbols.items()}
+
+    def name(self, node: int) -> str:
+        name = self.ex.names[node]
+        if name is None:
+            return self.number(self.ex.graph.nodes[node].value)
+        m = _INDEXED.match(name)
+        return f"{_word(m.group(1))}_{{{m.group(2)}}}" if m else _word(name)
+
+    def number(self, v: Number) -> str:
+        if type(v) is Fraction:
+            sign = "-" if v < 0 else ""
+            return f"{sign}\\frac{{{abs(v.numerator)}}}{{{v.denominator}}}"
+        shown = number(v)
+        if "e" in shown:
+            mantissa, power = shown.split("e")
+            return f"{mantissa} \\times 10^{{{int(power)}}}"
+        return shown
+
+    def factor(self, v: Number) -> str:
+        shown = self.number(v)
+        return f"\\left({shown}\\right)" if shown.startswith("-") else shown
+
+    def grad(self, node: int) -> str:
+        return f"\\frac{{\\partial {self.name(self.ex.graph.output)}}}{{\\partial {self.name(node)}}}"
+
+    def partial(self, gate: int, node: int) -> str:
+        return f"\\frac{{\\partial {self.name(gate)}}}{{\\partial {self.name(node)}}}"
+
+    def latex(self, expr) -> str:
+        return self.sp.latex(expr, symbol_names=self.names, mul_symbol="dot", order="none")
+
+    def operand(self, node: int):
+        return self.symbols[node] if node in self.symbols else self.constant(self.ex.graph.nodes[node].value)
+
+    def constant(self, value: Number):
+        if type(value) is float:
+            return self.sp.Float(value)
+        value = Fraction(value)
+        return self.sp.Rational(value.numerator, value.denominator)
+
+    def gate(self, gate: int) -> str:
+        """The gate's formula as written, in the op's order (sympy would sort `w + v` otherwise)."""
+        node = self.ex.graph.nodes[gate]
+        with self.sp.evaluate(False):
+            return self.latex(OPS[node.op].sympy(self.sp, *[self.operand(a) for a in node.args]))
+
+    def local(self, gate: int, pos: int) -> str | None:
+        """The op table's local gradient as a formula in the program's names; None where it is prose."""
+        compiled = FORMULAS[template(self.ex.graph, gate, pos)]
+        if compiled is None:
+            return None
+        args = self.ex.graph.nodes[gate].args
+        leaves = {f"_{k}": self.operand(a) for k, a in enumerate(args)}
+        leaves.update({"_out": self.operand(gate), "_i": self.operand(args[pos])})
+        exprs: list = []
+        for node in compiled.nodes:
+            if node.op == INPUT:
+                exprs.append(leaves[node.name])
+            elif node.op == CONST:
+                exprs.append(self.constant(node.value))
+            else:
+                exprs.append(OPS[node.op].sympy(self.sp, *[exprs[a] for a in node.args]))
+        expr = exprs[compiled.output]
+        shown = self.latex(expr)
+        return f"\\left({shown}\\right)" if expr.is_Add or shown.startswith("-") else shown
+
+    def flow(self, step: Step, flow: Flow) -> str:
+        local = None if flow.kink else self.local(step.gate, flow.pos)
+        up = self.factor(step.upstream)
+        sign = "\\mathrel{+}=" if flow.shared else "="
+        line = f"{self.grad(flow.node)} &{sign} "
+        if local is not None and local != self.factor(flow.local):
+            line += f"{local} \\cdot {up} = "
+        return line + f"{self.factor(flow.local)} \\cdot {up} = {self.number(flow.downstream)}"
+
+
+def text(words: str) -> str:
+    """Plain words in text mode, with LaTeX's special characters escaped."""
+    return "".join(_TEXT_SPECIAL.get(ch, ch) for ch in words)
+
+
+def _word(name: str) -> str:
+    return name if len(name) == 1 else "\\mathit{" + name.replace("_", "\\_") + "}"

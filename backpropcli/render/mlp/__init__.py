@@ -1,0 +1,1 @@
+"""`backprop mlp` output: table, markdown and json, from one layout (rows)."""

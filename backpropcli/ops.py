@@ -50,12 +50,22 @@ def _bits(v: int | Fraction) -> int:
     return max(v.numerator.bit_length(), v.denominator.bit_length())
 
 
+# |v| < this bound is at most MAX_EXACT_BITS bits: one comparison of two ints, instead of asking an
+# int its bit length in a function of its own at every exact result (a sum of a million small
+# integers never comes near it, so its guard costs a comparison per step).
+_EXACT_BOUND = 1 << MAX_EXACT_BITS
+
+
 def exact(v: Number) -> Number:
     """Keep an exact result exact while it is small; past MAX_EXACT_BITS it becomes a float."""
-    if type(v) is float:
+    t = type(v)
+    if t is float:
         return v
-    if type(v) is Fraction and v.denominator == 1:
+    if t is int:
+        return v if -_EXACT_BOUND < v < _EXACT_BOUND else float(v)
+    if v.denominator == 1:
         v = v.numerator
+        return v if -_EXACT_BOUND < v < _EXACT_BOUND else float(v)
     return float(v) if _bits(v) > MAX_EXACT_BITS else v
 
 
@@ -69,20 +79,38 @@ def _result(v: Number) -> Number:
     return exact(v)
 
 
-# The three commonest gates check a float result in line: the forward pass's hot path.
+# The three commonest gates check a float or int result in line: the forward pass's hot path.
 def _add(a, b):
     v = a + b
-    return v if type(v) is float and v - v == 0 else _result(v)
+    t = type(v)
+    if t is float:
+        if v - v == 0:
+            return v
+    elif t is int and -_EXACT_BOUND < v < _EXACT_BOUND:
+        return v
+    return _result(v)
 
 
 def _sub(a, b):
     v = a - b
-    return v if type(v) is float and v - v == 0 else _result(v)
+    t = type(v)
+    if t is float:
+        if v - v == 0:
+            return v
+    elif t is int and -_EXACT_BOUND < v < _EXACT_BOUND:
+        return v
+    return _result(v)
 
 
 def _mul(a, b):
     v = a * b
-    return v if type(v) is float and v - v == 0 else _result(v)
+    t = type(v)
+    if t is float:
+        if v - v == 0:
+            return v
+    elif t is int and -_EXACT_BOUND < v < _EXACT_BOUND:
+        return v
+    return _result(v)
 
 
 def _div(a, b):

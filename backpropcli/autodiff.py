@@ -8,11 +8,11 @@ and more): they read nodes by position, branch on arity, and leave checks to a p
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from .errors import EvalError, InputError
-from .graph import CONST, INPUT, Graph
+from .graph import CONST, MORE_ARGS, NO_ARG, Columns, Graph
 from .ops import OPS, Number, brief, exact, failure
 
 
@@ -25,24 +25,23 @@ class Backward:
 
 def forward(graph: Graph, point: Mapping[str, Number]) -> list[Number]:
     """Values of every node. `point` overrides the inputs' own values."""
-    nodes = graph.nodes
-    values: list = [None] * len(nodes)
+    c = graph.columns
+    values: list = list(c.given)  # the leaves' own values; the gates' are filled in below
+    names = c.names
+    for i in graph.inputs:
+        if point and names[i] in point:
+            values[i] = point[names[i]]
+        elif values[i] is None:
+            raise _missing(graph, point)
     fwd = {name: op.forward for name, op in OPS.items()}  # read per call: a test may swap a row
+    more = c.more
     i = 0
     try:
-        for i, (op, args, name, value, _, _) in enumerate(nodes):
-            if len(args) == 2:
-                values[i] = fwd[op](values[args[0]], values[args[1]])
-            elif len(args) == 1:
-                values[i] = fwd[op](values[args[0]])
-            elif args:
-                values[i] = fwd[op](*[values[a] for a in args])
-            elif op == INPUT:
-                values[i] = value = point.get(name, value)
-                if value is None:
-                    raise _missing(graph, point)
-            else:
-                values[i] = value
+        for i, op, a, b in zip(range(len(values)), c.ops, c.arg0, c.arg1, strict=True):
+            if b >= 0:
+                values[i] = fwd[op](values[a], values[b])
+            elif a >= 0:
+                values[i] = fwd[op](values[a]) if b == NO_ARG else fwd[op](*[values[x] for x in more[i]])
     except (ArithmeticError, ValueError) as exc:
         raise _failed(graph, i, values, exc) from None
     if not _all_finite(values):
@@ -52,20 +51,18 @@ def forward(graph: Graph, point: Mapping[str, Number]) -> list[Number]:
 
 
 def backward(graph: Graph, values: list[Number]) -> Backward:
-    """d output / d node for every node, by one reversed loop from the output.
+    """d output / d node for every node, by one reversed loop from the last node.
 
     A gradient of None marks a node the output does not reach (yet); such nodes get no local
     gradients. Gradients also flow into constants, whose totals are reset to 0 when the loop
     reaches them: cheaper than asking at every edge whether its argument is a constant.
     """
-    nodes = graph.nodes
-    out = graph.output
-    grads: list = [None] * (out + 1) + [0] * (len(nodes) - out - 1)
-    grads[out] = 1
-    partials: list = [None] * len(nodes)
+    grads: list = [None] * len(values)
+    grads[graph.output] = 1
+    partials: list = [None] * len(values)
     kinks: list[tuple[int, int]] = []
     try:
-        _sweep(nodes, out, values, grads, partials, kinks)
+        _sweep(graph.columns, values, grads, partials, kinks)
     except _Failed as failed:
         raise _no_slope(graph, failed.args[0], values, too_large=failed.args[1]) from None
     if not _all_finite(grads):
@@ -77,22 +74,32 @@ class _Failed(Exception):
     """A local rule raised at this gate: there is no finite derivative there."""
 
 
-def _sweep(nodes: tuple, out: int, values: list, grads: list, partials: list, kinks: list) -> None:
+def _reversed(c: Columns, top: int | None = None) -> Iterator[tuple[int, str, int, int]]:
+    """(id, op, arg0, arg1) from node `top` (the last by default) down to node 0."""
+    if top is None or top == len(c.ops) - 1:
+        return zip(range(len(c.ops) - 1, -1, -1), reversed(c.ops), reversed(c.arg0), reversed(c.arg1), strict=True)
+    return zip(
+        range(top, -1, -1),
+        reversed(c.ops[: top + 1]),
+        reversed(c.arg0[: top + 1]),
+        reversed(c.arg1[: top + 1]),
+        strict=True,
+    )
+
+
+def _sweep(c: Columns, values: list, grads: list, partials: list, kinks: list) -> None:
     """The reversed loop itself, with the two common arities written out: it is the hot path."""
     rules = {name: op.partials for name, op in OPS.items()}
     kink_rules = {name: op.kink for name, op in OPS.items() if op.kink is not None}
-    i = out
+    more = c.more
+    i = len(values) - 1
     try:
-        for i in range(out, -1, -1):
+        for i, op, a, b in _reversed(c):
             g = grads[i]
             if g is None:
                 grads[i] = 0
                 continue
-            node = nodes[i]
-            op = node[0]
-            args = node[1]
-            if len(args) == 2:
-                a, b = args
+            if b >= 0:
                 locs = partials[i] = rules[op]((values[a], values[b]), values[i])
                 d = grads[a]
                 d = g * locs[0] if d is None else d + g * locs[0]
@@ -100,22 +107,22 @@ def _sweep(nodes: tuple, out: int, values: list, grads: list, partials: list, ki
                 d = grads[b]
                 d = g * locs[1] if d is None else d + g * locs[1]
                 grads[b] = d if type(d) is float else exact(d)
-            elif len(args) == 1:
-                a = args[0]
+            elif b == NO_ARG and a >= 0:
                 locs = partials[i] = rules[op]((values[a],), values[i])
                 d = grads[a]
                 d = g * locs[0] if d is None else d + g * locs[0]
                 grads[a] = d if type(d) is float else exact(d)
-            elif args:
-                locs = partials[i] = rules[op](tuple([values[a] for a in args]), values[i])
-                for a, local in zip(args, locs, strict=True):
-                    d = grads[a]
+            elif b == MORE_ARGS:
+                args = more[i]
+                locs = partials[i] = rules[op](tuple([values[x] for x in args]), values[i])
+                for x, local in zip(args, locs, strict=True):
+                    d = grads[x]
                     d = g * local if d is None else d + g * local
-                    grads[a] = d if type(d) is float else exact(d)
+                    grads[x] = d if type(d) is float else exact(d)
             elif op == CONST:
                 grads[i] = 0
             if op in kink_rules:
-                flags = kink_rules[op](tuple([values[a] for a in args]), values[i])
+                flags = kink_rules[op](tuple([values[x] for x in c.args(i)]), values[i])
                 kinks.extend((i, pos) for pos, flag in enumerate(flags) if flag)
     except OverflowError:
         raise _Failed(i, True) from None  # a slope too large for a float
@@ -125,27 +132,36 @@ def _sweep(nodes: tuple, out: int, values: list, grads: list, partials: list, ki
 
 def ledger(graph: Graph, back: Backward) -> list[tuple[int, int]]:
     """The edges the backward pass used, in the order it visited them: gates from the output back."""
-    nodes, partials = graph.nodes, back.partials
+    c, partials = graph.columns, back.partials
+    ops = c.ops
     rows = []
-    for gate in range(len(nodes) - 1, -1, -1):
+    for gate, _, a, b in _reversed(c):
         if partials[gate] is None:
             continue
-        for pos, arg in enumerate(nodes[gate][1]):
-            if nodes[arg][0] != CONST:
-                rows.append((gate, pos))
+        if b >= 0:
+            if ops[a] != CONST:
+                rows.append((gate, 0))
+            if ops[b] != CONST:
+                rows.append((gate, 1))
+        elif b == NO_ARG:
+            if ops[a] != CONST:
+                rows.append((gate, 0))
+        else:
+            rows.extend((gate, pos) for pos, arg in enumerate(c.more[gate]) if ops[arg] != CONST)
     return rows
 
 
 def kinked(graph: Graph, back: Backward) -> list[bool]:
     """Whether each node's gradient flows through a kink on its way from the output."""
-    flags = [False] * len(graph.nodes)
+    flags = [False] * len(graph.columns)
     if not back.kinks:
         return flags
     at_kink = set(back.kinks)
-    for gate in range(len(graph.nodes) - 1, -1, -1):
+    args = graph.columns.args
+    for gate in range(len(flags) - 1, -1, -1):
         if back.partials[gate] is None:
             continue
-        for pos, arg in enumerate(graph.nodes[gate].args):
+        for pos, arg in enumerate(args(gate)):
             if flags[gate] or (gate, pos) in at_kink:
                 flags[arg] = True
     return flags
@@ -154,15 +170,19 @@ def kinked(graph: Graph, back: Backward) -> list[bool]:
 def accumulate(graph: Graph, partials: list) -> list[Number]:
     """d output / d node for every node from the given local partials (None: a gate that does not
     reach the output): the backward pass's sums without its rules, exact where the partials are."""
-    nodes = graph.nodes
-    grads: list[Number] = [0] * len(nodes)
+    c = graph.columns
+    grads: list[Number] = [0] * len(c.ops)
     grads[graph.output] = 1
-    for gate in range(graph.output, -1, -1):
+    for gate, _, a, b in _reversed(c, graph.output):
         locs, g = partials[gate], grads[gate]
         if locs is None or not g:
             continue
-        for a, local in zip(nodes[gate][1], locs, strict=True):
-            grads[a] = exact(grads[a] + g * local)
+        if b >= 0:
+            grads[a] = exact(grads[a] + g * locs[0])
+            grads[b] = exact(grads[b] + g * locs[1])
+        else:
+            for x, local in zip(c.args(gate), locs, strict=True):
+                grads[x] = exact(grads[x] + g * local)
     return grads
 
 
@@ -180,15 +200,16 @@ def rounding_scale(graph: Graph, values: list[Number]) -> float:
     of the 2 it was made from). Exact values have none: 0 where the output is exact."""
     if type(values[graph.output]) is not float:
         return 0.0
-    scale: list[float] = [0.0] * len(graph.nodes)
-    for i, node in enumerate(graph.nodes):
+    c = graph.columns
+    scale: list[float] = [0.0] * len(c.ops)
+    for i, (op, args) in enumerate(zip(c.ops, c.all_args(), strict=True)):
         size = _magnitude(values[i])
-        if node.args:
+        if args:
             try:
-                locs = OPS[node.op].partials(tuple(values[a] for a in node.args), values[i])
+                locs = OPS[op].partials(tuple(values[a] for a in args), values[i])
             except (ArithmeticError, ValueError):  # no slope here: judge the value alone
                 return 0.0
-            size += sum(_magnitude(local) * scale[a] for a, local in zip(node.args, locs, strict=True))
+            size += sum(_magnitude(local) * scale[a] for a, local in zip(args, locs, strict=True))
         scale[i] = size
     return scale[graph.output]
 
@@ -207,7 +228,7 @@ def tangent(graph: Graph, partials: list, seed: int) -> tuple[float | None, floa
 
     The value is None when a gate on the way lacks the partial it needs.
     """
-    nodes, out = graph.nodes, graph.output
+    args, out = graph.columns.args, graph.output
     dot: list = [None] * (out + 1)  # None: the node does not depend on the seed
     scale = [0.0] * (out + 1)
     if seed > out:
@@ -218,7 +239,7 @@ def tangent(graph: Graph, partials: list, seed: int) -> tuple[float | None, floa
         if locs is None:  # a leaf, or a gate that does not reach the output
             continue
         total, size = None, 0.0
-        for a, local in zip(nodes[i][1], locs, strict=True):
+        for a, local in zip(args(i), locs, strict=True):
             d = dot[a]
             if d is None:
                 continue
@@ -241,24 +262,25 @@ def _all_finite(numbers: list[Number]) -> bool:
 
 def _check_finite(graph: Graph, values: list[Number], grads: list, partials: list) -> None:
     """Name the edge or node where a gradient stopped being a finite number."""
-    for i in range(len(graph.nodes) - 1, -1, -1):
+    c = graph.columns
+    for i in range(len(c.ops) - 1, -1, -1):
         locs = partials[i]
         if locs is None:
             continue
-        for a, local in zip(graph.nodes[i].args, locs, strict=True):
+        for a, local in zip(c.args(i), locs, strict=True):
             bad = type(local) is float and not math.isfinite(local)
-            if bad and graph.nodes[a].op != CONST:
+            if bad and c.ops[a] != CONST:
                 raise _no_slope(graph, i, values, too_large=local == local)  # inf, not nan
         if type(grads[i]) is float and not math.isfinite(grads[i]):
-            node = graph.nodes[i]
             raise EvalError(
-                f"the gradient at {graph.text(i)} overflows a float", graph.source.locate(node.start, node.end)
+                f"the gradient at {graph.text(i)} overflows a float", graph.source.locate(c.starts[i], c.ends[i])
             )
     raise EvalError("a gradient overflows a float")
 
 
 def _missing(graph: Graph, point: Mapping[str, Number]) -> InputError:
-    names = [n.name for n in graph.nodes if n.op == INPUT and n.value is None and n.name not in point]
+    c = graph.columns
+    names = [c.names[i] for i in graph.inputs if c.given[i] is None and c.names[i] not in point]
     return InputError("no value for " + ", ".join(names) + " (bind with name=value)")
 
 

@@ -1,12 +1,16 @@
-"""The graph: an immutable list of nodes in creation order (SSA).
+"""The graph: nodes in creation order (SSA), one array per field.
 
-node id == its index, and every argument points to a smaller id, so the list is already a
-topological order: forward is one loop over it, backward the same loop reversed.
+node id == its index, and every argument points to a smaller id, so the order is already a
+topological one: forward is one loop over the columns, backward the same loop reversed. There is
+no object per node: a 10^6-gate program is a few lists and arrays, and `nodes[i]` makes the Node
+of one node when it is asked for, for code that reads a few nodes by id.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from array import array
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from functools import cached_property
 from typing import NamedTuple
 
@@ -17,6 +21,9 @@ INPUT = "input"  # a leaf whose value comes from the program or a binding; gradi
 CONST = "const"  # a literal (or a folded constant subexpression); it has no gradient
 LEAVES = (INPUT, CONST)
 
+NO_ARG = -1  # arg0 and arg1 of a leaf, arg1 of a one-argument gate
+MORE_ARGS = -2  # arg1 of a gate with more than two arguments: they are all in Columns.more
+
 
 class Node(NamedTuple):
     op: str  # INPUT, CONST or a key of ops.OPS
@@ -25,6 +32,121 @@ class Node(NamedTuple):
     value: Number | None  # for leaves: the literal or default value
     start: int  # span in the source text, as character offsets
     end: int
+
+
+class Columns:
+    """The fields of every node, one array each, in creation order: what the parser appends to.
+
+    Ids and offsets are machine integers in arrays (4 bytes each, no int object per node); op names,
+    node names and leaf values are lists of shared or small objects.
+    """
+
+    __slots__ = ("arg0", "arg1", "ends", "given", "more", "names", "ops", "starts")
+
+    def __init__(self) -> None:
+        self.ops: list[str] = []
+        self.arg0 = array("i")
+        self.arg1 = array("i")
+        self.more: dict[int, tuple[int, ...]] = {}  # gate id -> all its arguments, for more than two
+        self.names: list[str | None] = []
+        self.given: list[Number | None] = []  # a leaf's own value; None for gates
+        self.starts = array("i")
+        self.ends = array("i")
+
+    @classmethod
+    def of(cls, nodes: Iterable[Node]) -> Columns:
+        columns = cls()
+        for node in nodes:
+            columns.append(*node)
+        return columns
+
+    def __len__(self) -> int:
+        return len(self.ops)
+
+    def append(self, op: str, args: tuple[int, ...], name: str | None, value: Number | None, start: int, end: int):
+        i = len(self.ops)
+        self.ops.append(op)
+        self.arg0.append(args[0] if args else NO_ARG)
+        self.arg1.append(args[1] if len(args) == 2 else NO_ARG if len(args) < 2 else MORE_ARGS)
+        if len(args) > 2:
+            self.more[i] = tuple(args)
+        self.names.append(name)
+        self.given.append(value)
+        self.starts.append(start)
+        self.ends.append(end)
+        return i
+
+    def truncate(self, count: int) -> None:
+        """Drop the last `count` nodes."""
+        keep = len(self.ops) - count
+        for column in (self.ops, self.arg0, self.arg1, self.names, self.given, self.starts, self.ends):
+            del column[keep:]
+        for i in [i for i in self.more if i >= keep]:
+            del self.more[i]
+
+    def args(self, i: int) -> tuple[int, ...]:
+        b = self.arg1[i]
+        if b >= 0:
+            return (self.arg0[i], b)
+        if b == MORE_ARGS:
+            return self.more[i]
+        a = self.arg0[i]
+        return () if a < 0 else (a,)
+
+    def node(self, i: int) -> Node:
+        node = (self.ops[i], self.args(i), self.names[i], self.given[i], self.starts[i], self.ends[i])
+        return tuple.__new__(Node, node)
+
+    def all_args(self) -> Iterator[tuple[int, ...]]:
+        """Every node's arguments, in id order."""
+        more = self.more
+        for i, a, b in zip(range(len(self.ops)), self.arg0, self.arg1, strict=True):
+            if b >= 0:
+                yield (a, b)
+            elif a < 0:
+                yield ()
+            elif b == NO_ARG:
+                yield (a,)
+            else:
+                yield more[i]
+
+
+class Nodes(Sequence):
+    """The nodes as a read-only sequence of Node tuples, each made when it is read."""
+
+    __slots__ = ("_columns",)
+
+    def __init__(self, columns: Columns) -> None:
+        self._columns = columns
+
+    def __len__(self) -> int:
+        return len(self._columns.ops)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return tuple(map(self._columns.node, range(*i.indices(len(self)))))
+        if i < 0:
+            i += len(self)
+            if i < 0:
+                raise IndexError("node id out of range")
+        return self._columns.node(i)
+
+    def __iter__(self) -> Iterator[Node]:
+        c = self._columns
+        new = tuple.__new__
+        for node in zip(c.ops, c.all_args(), c.names, c.given, c.starts, c.ends, strict=True):
+            yield new(Node, node)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (Nodes, tuple, list)):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        return f"Nodes({list(self)!r})"
 
 
 @dataclass(frozen=True)
@@ -42,41 +164,88 @@ class Claim:
     comment: str
 
 
-@dataclass(frozen=True)
 class Graph:
-    nodes: tuple[Node, ...]
-    output: int
-    source: Source = field(default_factory=lambda: Source(""))
-    claims: tuple[Claim, ...] = ()
+    """An immutable graph: its columns, the output's id, the source text and the claim lines.
+
+    `Graph(nodes, output, source, claims)` takes the nodes as Columns (the parser's) or as any
+    sequence of Node tuples.
+    """
+
+    __slots__ = ("__dict__", "claims", "columns", "output", "source")
+
+    def __init__(
+        self,
+        nodes: Columns | Iterable[Node] = (),
+        output: int = 0,
+        source: Source | None = None,
+        claims: Iterable[Claim] = (),
+    ) -> None:
+        object.__setattr__(self, "columns", nodes if isinstance(nodes, Columns) else Columns.of(nodes))
+        object.__setattr__(self, "output", output)
+        object.__setattr__(self, "source", Source("") if source is None else source)
+        object.__setattr__(self, "claims", tuple(claims))
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"a Graph is immutable: cannot set {name}")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Graph):
+            return NotImplemented
+        return (self.output, self.source, self.claims) == (other.output, other.source, other.claims) and (
+            self.nodes == other.nodes
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.output, len(self.columns), self.claims))
+
+    def __repr__(self) -> str:
+        return f"Graph({len(self.columns)} nodes, output={self.output})"
+
+    @cached_property
+    def nodes(self) -> Nodes:
+        return Nodes(self.columns)
+
+    def args(self, i: int) -> tuple[int, ...]:
+        return self.columns.args(i)
 
     @cached_property
     def inputs(self) -> tuple[int, ...]:
-        return tuple(i for i, node in enumerate(self.nodes) if node.op == INPUT)
+        return tuple(i for i, op in enumerate(self.columns.ops) if op == INPUT)
 
     @cached_property
     def ids(self) -> dict[str, int]:
         """Named node ids by name, in definition order."""
-        return {node.name: i for i, node in enumerate(self.nodes) if node.name is not None}
+        return {name: i for i, name in enumerate(self.columns.names) if name is not None}
 
     @cached_property
     def varies(self) -> tuple[bool, ...]:
         """Whether each node depends on an input: only those edges carry a gradient worth showing."""
-        return tuple(node.op != CONST for node in self.nodes)
+        return tuple(op != CONST for op in self.columns.ops)
 
     @cached_property
     def consumers(self) -> tuple[tuple[tuple[int, int], ...], ...]:
         """For each node, the (gate, argument position) pairs that read it, in id order."""
-        uses: list[list[tuple[int, int]]] = [[] for _ in self.nodes]
-        for gate, node in enumerate(self.nodes):
-            for pos, arg in enumerate(node.args):
-                uses[arg].append((gate, pos))
-        return tuple(tuple(u) for u in uses)
+        c = self.columns
+        uses: list = [None] * len(c.ops)
+        for gate, args in enumerate(c.all_args()):
+            for pos, arg in enumerate(args):
+                if uses[arg] is None:
+                    uses[arg] = [(gate, pos)]
+                else:
+                    uses[arg].append((gate, pos))
+        return tuple(() if u is None else tuple(u) for u in uses)
+        return tuple(uses)
 
     def text(self, node_id: int, limit: int = 32) -> str:
         """What the user wrote for a node: its name, or its source text squeezed onto one line."""
-        node = self.nodes[node_id]
-        if node.name is not None:
-            return node.name
-        raw = " ".join(self.source.text[node.start : min(node.end, node.start + 4 * limit)].split())
-        raw = "".join(ch if " " <= ch <= "~" else "?" for ch in raw)  # comments may hold anything
-        return raw if len(raw) <= limit else raw[: limit - 3] + "..."
+        c = self.columns
+        name = c.names[node_id]
+        if name is not None:
+            return name
+        start = c.starts[node_id]
+        raw = " ".join(self.source.text[start : min(c.ends[node_id], start + 4 * limit)].split())
+        if len(raw) > limit:
+            raw = raw[: limit - 3] + "..."
+        if not (raw.isascii() and raw.isprintable()):  # comments may hold anything
+            raw = "".join(ch if " " <= ch <= "~" else "?" for ch in raw)
+        return raw

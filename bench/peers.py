@@ -34,7 +34,7 @@ def build_ours(prog: list[tuple]) -> Graph:
         name, op, a, c = stmt  # one statement `name = a op c`: the gate carries its name, as the parser's are
         args = (ids[a],) if c is None else (ids[a], ids[c] if type(c) is str else const(c, 0, 0))
         ids[name] = gate(OPS[op], args, 0, 0, name)
-    return Graph(tuple(b.nodes), len(b.nodes) - 1)
+    return b.graph(len(b.nodes) - 1)
 
 
 def walk(prog: list[tuple]) -> int:

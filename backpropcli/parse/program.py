@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from ..errors import InputError, LimitError, Source
-from ..graph import CONST, INPUT, Graph, Node
+from ..graph import CONST, INPUT, Graph
 from ..ops import BINARY, CONSTANTS, FUNCTIONS, accepts
 from .claimlines import ClaimLines, claimlike, suggest
 from .lexer import NAME, RESERVED, Statement, Token, number, statement, statements
@@ -118,7 +118,7 @@ class _Program:
             return True
         else:
             root = self.operand(left, at(5))
-        if b.nodes[root][2] == target:  # Node.name: the gate carries the statement's name
+        if b.names[root] == target:  # the gate carries the statement's name
             self.last = defined[target] = root
             self.def_at[target] = at(1)
         else:
@@ -159,9 +159,8 @@ class _Program:
 
     def define(self, name: str, start: int, root: int) -> None:
         """Bind a statement's value to its name: a constant makes an input, anything else a gate."""
-        node = self.b.nodes[root]
-        if node.op == CONST:
-            self.b.nodes[root] = Node(INPUT, (), name, node.value, start, start + len(name))
+        if self.b.ops[root] == CONST:
+            self.b.input_from(root, name, start)
         else:
             root = self.b.named(root, name)
             self.last = root
@@ -205,7 +204,7 @@ class _Program:
         return self.constants[name]
 
     def finish_bare(self, root: int) -> None:
-        if self.b.nodes[root].op == CONST:
+        if self.b.ops[root] == CONST:
             raise self.error("the expression has no variables: there is nothing to differentiate", self.bare)
         name = self.output or DEFAULT_OUTPUT
         if name in self.defined:
@@ -228,8 +227,8 @@ class _Program:
             raise InputError("the program has no output: no statement computes anything from its inputs")
         else:
             out = self.last
-        self.claims.check_output(self.b.nodes[out].name)
-        return Graph(tuple(self.b.nodes), out, self.source, tuple(self.claims.claims))
+        self.claims.check_output(self.b.names[out])
+        return self.b.graph(out, tuple(self.claims.claims))
 
 
 _SPECIAL = RESERVED | frozenset(FUNCTIONS)

@@ -10,7 +10,7 @@ import math
 from collections.abc import Callable
 
 from ..errors import EvalError, InputError, LimitError, Source
-from ..graph import CONST, Node
+from ..graph import CONST, INPUT, NO_ARG, Columns, Graph, Nodes
 from ..ops import BINARY, FUNCTIONS, UNARY, Number, Op, accepts, arity_text, failure
 from .lexer import NAME, NUM, OP, Token, keyword_message, number
 
@@ -18,36 +18,45 @@ MAX_DEPTH = 1000  # nested parentheses and calls in one statement
 MAX_NODES = 5_000_000
 
 _BIN, _UN, _PAREN, _CALL = range(4)
-_new_tuple = tuple.__new__  # a Node without NamedTuple's keyword-handling constructor
 
 
 class Builder:
-    """Appends nodes in creation order; folds a gate whose arguments are all constants."""
+    """Appends nodes to the graph's columns in creation order; folds a gate whose arguments are all constants."""
 
     def __init__(self, source: Source) -> None:
         self.source = source
-        self.nodes: list[Node] = []
+        self.columns = c = Columns()
+        self.nodes = Nodes(c)  # read by id; the parser writes through the methods below
+        self.ops, self.names, self.given = c.ops, c.names, c.given
+        self._op, self._a0, self._a1 = c.ops.append, c.arg0.append, c.arg1.append
+        self._name, self._value, self._start, self._end = c.names.append, c.given.append, c.starts.append, c.ends.append
+
+    def graph(self, output: int, claims: tuple = ()) -> Graph:
+        return Graph(self.columns, output, self.source, claims)
 
     def leaf(self, op: str, name: str | None, value: Number | None, start: int, end: int) -> int:
-        if len(self.nodes) >= MAX_NODES:
+        count = len(self.ops)
+        if count >= MAX_NODES:
             raise LimitError(f"the graph exceeds the limit of {MAX_NODES:,} nodes", self.source.locate(start))
-        self.nodes.append(_new_tuple(Node, (op, (), name, value, start, end)))
-        return len(self.nodes) - 1
+        self._op(op)
+        self._a0(NO_ARG)
+        self._a1(NO_ARG)
+        self._name(name)
+        self._value(value)
+        self._start(start)
+        self._end(end)
+        return count
 
     def const(self, value: Number, start: int, end: int) -> int:
         return self.leaf(CONST, None, value, start, end)
 
     def gate(self, op: Op, args: tuple[int, ...], start: int, end: int, name: str | None = None) -> int:
         """A new gate (carrying `name` if given), or a constant when every argument is one."""
-        nodes = self.nodes
+        ops = self.ops
         for a in args:
-            if nodes[a][0] != CONST:  # Node.op, read by position: this is the parser's hot path
-                count = len(nodes)
-                if count >= MAX_NODES:
-                    raise LimitError(f"the graph exceeds the limit of {MAX_NODES:,} nodes", self.source.locate(start))
-                nodes.append(_new_tuple(Node, (op.name, args, name, None, start, end)))
-                return count
-        values = tuple(nodes[a].value for a in args)
+            if ops[a] is not CONST:  # this is the parser's hot path
+                return self._append(op.name, args, start, end, name)
+        values = tuple(self.given[a] for a in args)
         try:
             value = op.forward(*values)
         except (ArithmeticError, ValueError) as exc:
@@ -55,28 +64,40 @@ class Builder:
         if type(value) is float and not math.isfinite(value):
             raise EvalError(failure(op, values, OverflowError()), self.source.locate(start, end))
         k = len(args)
-        if args == tuple(range(len(nodes) - k, len(nodes))):
-            del nodes[-k:]  # folded literals are referenced nowhere else
+        if args == tuple(range(len(ops) - k, len(ops))):
+            self.columns.truncate(k)  # folded literals are referenced nowhere else
         return self.const(value, start, end)
 
-    def _append(self, op: Op, args: tuple[int, ...], start: int, end: int, name: str | None = None) -> int:
-        nodes = self.nodes
-        count = len(nodes)
+    def _append(self, op: str, args: tuple[int, ...], start: int, end: int, name: str | None = None) -> int:
+        count = len(self.ops)
         if count >= MAX_NODES:
             raise LimitError(f"the graph exceeds the limit of {MAX_NODES:,} nodes", self.source.locate(start))
-        nodes.append(_new_tuple(Node, (op.name, args, name, None, start, end)))
-        return count
+        if len(args) == 2:
+            self._op(op)
+            self._a0(args[0])
+            self._a1(args[1])
+            self._name(name)
+            self._value(None)
+            self._start(start)
+            self._end(end)
+            return count
+        return self.columns.append(op, args, name, None, start, end)
 
     def named(self, root: int, name: str) -> int:
         """Give the statement's value its name; a bare reference to a named node gets a copy gate."""
-        node = self.nodes[root]
-        if node.name is None and node.args and root == len(self.nodes) - 1:
-            op, args, _, value, start, end = node
-            self.nodes[root] = _new_tuple(Node, (op, args, name, value, start, end))
+        c = self.columns
+        if c.names[root] is None and c.arg0[root] >= 0 and root == len(c.ops) - 1:
+            c.names[root] = name
             return root
-        copy = self._append(UNARY["+"], (root,), node.start, node.end)
-        self.nodes[copy] = self.nodes[copy]._replace(name=name)
-        return copy
+        return self._append(UNARY["+"].name, (root,), c.starts[root], c.ends[root], name)
+
+    def input_from(self, root: int, name: str, start: int) -> None:
+        """A statement whose value is a constant makes an input of that value, spanning its name."""
+        c = self.columns
+        c.ops[root] = INPUT
+        c.names[root] = name
+        c.starts[root] = start
+        c.ends[root] = start + len(name)
 
     def literal(self, tok: Token) -> int:
         return self.number(tok.text, tok.start, tok.end)

@@ -11,6 +11,8 @@ import math
 import re
 import unicodedata
 from collections.abc import Iterator
+from itertools import accumulate, repeat
+from operator import itemgetter
 from typing import NamedTuple
 
 from ..errors import InputError, Source
@@ -44,6 +46,9 @@ SIMPLE = re.compile(
     r"[ \t]*+(?:;|(#[^\r\n]*+)?(?:\r\n|\r|\n|\Z))",
     re.ASCII,
 )
+# The one-line tokenizer: split at each token; any character that is not a blank is a token, so the
+# pieces between tokens are blanks (or empty)
+_SPLIT = re.compile(r"((?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[A-Za-z_][A-Za-z0-9_]*|\*\*|[^ \t\f])", re.ASCII)
 RESERVED = frozenset(keyword.kwlist)  # never a name; soft keywords (match, case, type, _) are ordinary names
 OPERATORS = frozenset(["+", "-", "*", "/", "**", "^", "(", ")", ",", "=", ";"])
 
@@ -139,7 +144,37 @@ def statements(source: Source) -> Iterator[Statement | re.Match]:
 
 
 def statement(source: Source, pos: int) -> tuple[Statement | None, int]:
-    """Tokens of the next statement from `pos`; returns it and where the next one starts.
+    """Tokens of the next statement from `pos`; returns it and where the next one starts."""
+    fast = _one_line(source.text, pos)
+    return fast if fast is not None else _scan(source, pos)
+
+
+def _one_line(text: str, pos: int) -> tuple[Statement, int] | None:
+    """A statement that is one plain line, tokenized by C-level calls: split at the tokens, offsets by
+    summing the pieces' lengths, Token tuples made by map. None when the line holds anything else
+    (a comment, a ';', a continuation, an open parenthesis, a keyword, a character outside the
+    language): the scan below then reads it, with its messages."""
+    end = text.find("\n", pos)
+    end = len(text) if end < 0 else end
+    line = text[pos:end]
+    if line.count("(") > line.count(")") or not line.isascii():
+        return None
+    pieces = _SPLIT.split(line)
+    texts = pieces[1::2]
+    if not texts:
+        return None
+    for word in set(texts):
+        kind = _KIND.get(word[0], OP)
+        if (word in RESERVED) if kind is NAME else (kind is not NUM and (word not in OPERATORS or word == ";")):
+            return None
+    offsets = list(accumulate(map(len, pieces), initial=pos))
+    kinds = map(_KIND.get, map(itemgetter(0), texts), repeat(OP))
+    tokens = list(map(tuple.__new__, repeat(Token), zip(kinds, texts, offsets[1:-1:2], offsets[2::2], strict=True)))
+    return Statement(tokens, ""), min(end + 1, len(text))
+
+
+def _scan(source: Source, pos: int) -> tuple[Statement | None, int]:
+    """Tokens of the next statement from `pos`, one match at a time, tracking parentheses.
 
     A Python keyword or a character outside the language stops the scan at once: nothing after it
     can make the statement valid, and the message names the first thing that is wrong.

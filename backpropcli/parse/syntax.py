@@ -53,9 +53,35 @@ class Builder:
     def gate(self, op: Op, args: tuple[int, ...], start: int, end: int, name: str | None = None) -> int:
         """A new gate (carrying `name` if given), or a constant when every argument is one."""
         ops = self.ops
-        for a in args:
-            if ops[a] is not CONST:  # this is the parser's hot path
-                return self._append(op.name, args, start, end, name)
+        if len(args) == 2:  # the parser's hot path, written out
+            a, b = args
+            if ops[a] is not CONST or ops[b] is not CONST:
+                count = len(ops)
+                if count >= MAX_NODES:
+                    raise LimitError(f"the graph exceeds the limit of {MAX_NODES:,} nodes", self.source.locate(start))
+                self._op(op.name)
+                self._a0(a)
+                self._a1(b)
+                self._name(name)
+                self._value(None)
+                self._start(start)
+                self._end(end)
+                return count
+        elif len(args) == 1:
+            if ops[args[0]] is not CONST:
+                count = len(ops)
+                if count >= MAX_NODES:
+                    raise LimitError(f"the graph exceeds the limit of {MAX_NODES:,} nodes", self.source.locate(start))
+                self._op(op.name)
+                self._a0(args[0])
+                self._a1(NO_ARG)
+                self._name(name)
+                self._value(None)
+                self._start(start)
+                self._end(end)
+                return count
+        elif any(ops[a] is not CONST for a in args):
+            return self._append(op.name, args, start, end, name)
         values = tuple(self.given[a] for a in args)
         try:
             value = op.forward(*values)
@@ -112,50 +138,63 @@ class Builder:
 
 
 def expression(toks: list[Token], b: Builder, resolve: Callable[[Token], int], assignment: bool = False) -> int:
-    """Parse one expression into nodes appended to `b`; return the root's id."""
+    """Parse one expression into nodes appended to `b`; return the root's id.
+
+    The loop runs once per token of lines with 10^6 of them: tokens are unpacked once, operator
+    entries carry their precedence, and the commonest reductions are written out in place.
+    """
     values: list[tuple[int, int, int]] = []  # (node id, start, end)
-    stack: list[tuple] = []  # (kind, op, start, value-stack height)
+    stack: list[tuple] = []  # (kind, op, start, precedence) for operators, (kind, op, start, height) for ( and calls
     expect = True
     depth = 0
     n = len(toks)
-    i = 0
-    while i < n:
-        tok = toks[i]
-        kind, text = tok.kind, tok.text
+    gate, push, pop = b.gate, values.append, values.pop
+    skip = False
+    for i, tok in enumerate(toks):
+        if skip:  # the '(' of a call, taken with its name
+            skip = False
+            continue
+        kind, text, start, end = tok
         if expect:
-            if kind is NUM:
-                values.append((b.literal(tok), tok.start, tok.end))
-                expect = False
-            elif kind is NAME and i + 1 < n and toks[i + 1].text == "(":
-                if text not in FUNCTIONS:
-                    raise _err(b, f"unknown function {text}(){_functions_hint(text)}", tok)
-                stack.append((_CALL, FUNCTIONS[text], tok.start, len(values)))
-                depth = _deeper(b, depth, tok)
-                i += 1
-            elif kind is NAME:
+            if kind is NAME:
+                if i + 1 < n and toks[i + 1][1] == "(":
+                    if text not in FUNCTIONS:
+                        raise _err(b, f"unknown function {text}(){_functions_hint(text)}", tok)
+                    stack.append((_CALL, FUNCTIONS[text], start, len(values)))
+                    depth = _deeper(b, depth, tok)
+                    skip = True
+                    continue
                 if text in FUNCTIONS:
                     raise _err(b, f"{text} is a function; call it as {text}(...)", tok)
-                values.append((resolve(tok), tok.start, tok.end))
+                push((resolve(tok), start, end))
+                expect = False
+            elif kind is NUM:
+                push((b.number(text, start, end), start, end))
                 expect = False
             elif text == "(":
-                stack.append((_PAREN, None, tok.start, len(values)))
+                stack.append((_PAREN, None, start, len(values)))
                 depth = _deeper(b, depth, tok)
             elif text in UNARY:
-                stack.append((_UN, UNARY[text], tok.start, 0))
+                op = UNARY[text]
+                stack.append((_UN, op, start, op.precedence))
             else:
                 raise _err(b, _expected_operand(toks, i, stack), tok)
         elif text in BINARY:
             op = BINARY[text]
-            while (
-                stack
-                and stack[-1][0] <= _UN
-                and (
-                    stack[-1][1].precedence > op.precedence
-                    or (stack[-1][1].precedence == op.precedence and not op.right_assoc)
-                )
-            ):
-                _reduce(b, stack.pop(), values)
-            stack.append((_BIN, op, tok.start, 0))
+            prec, right_assoc = op.precedence, op.right_assoc
+            while stack:
+                top = stack[-1]
+                if top[0] > _UN or top[3] < prec or (top[3] == prec and right_assoc):
+                    break
+                stack.pop()
+                if top[0] == _BIN:
+                    right = pop()
+                    left = pop()
+                    push((gate(top[1], (left[0], right[0]), left[1], right[2]), left[1], right[2]))
+                else:
+                    arg = pop()
+                    push((gate(top[1], (arg[0],), top[2], arg[2]), top[2], arg[2]))
+            stack.append((_BIN, op, start, prec))
             expect = True
         elif text == ")":
             _close(b, stack, values, tok)
@@ -168,7 +207,6 @@ def expression(toks: list[Token], b: Builder, resolve: Callable[[Token], int], a
             expect = True
         else:
             raise _err(b, _expected_operator(toks, i, stack, assignment), tok)
-        i += 1
     if expect:
         last = toks[-1]
         raise InputError(
@@ -176,6 +214,10 @@ def expression(toks: list[Token], b: Builder, resolve: Callable[[Token], int], a
         )
     while stack:
         entry = stack.pop()
+        if entry[0] == _UN:  # a run of prefix signs (---x) ends here: one gate each
+            arg = pop()
+            push((gate(entry[1], (arg[0],), entry[2], arg[2]), entry[2], arg[2]))
+            continue
         if entry[0] > _UN:
             raise InputError("'(' is never closed", b.source.locate(entry[2]))
         _reduce(b, entry, values)

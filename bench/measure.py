@@ -89,6 +89,20 @@ def process_time(argv: list[str], stdout_path: str = os.devnull) -> float:
     return elapsed
 
 
+def process_peak(argv: list[str], stdout_path: str = os.devnull) -> tuple[float, int]:
+    """Wall seconds and peak resident memory (bytes) of one whole process; status 0 or 1 required."""
+    with open(stdout_path, "wb") as out:
+        start = time.perf_counter()
+        child = subprocess.Popen(argv, stdout=out, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+        err = child.stderr.read()
+        _, status, usage = os.wait4(child.pid, 0)
+        elapsed = time.perf_counter() - start
+        child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode not in (0, 1):
+        raise RuntimeError(f"{' '.join(argv)[:200]} exited {child.returncode}: {err.decode()[-500:]}")
+    return elapsed, usage.ru_maxrss * 1024  # kilobytes on Linux
+
+
 def interleaved(commands: dict[str, list[str]], count: int) -> dict[str, list[float]]:
     """Whole-process wall times, the commands taking turns, `count` runs each."""
     return rounds({name: (lambda argv=argv: process_time(argv)) for name, argv in commands.items()}, count)

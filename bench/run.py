@@ -1,10 +1,11 @@
 """The benchmark: backprop beside micrograd on the same programs, in the same run, as ratios.
 
     python bench/run.py            # full: N = 10^3, 10^4, 10^5, the 10^6 chain, whole processes
-    python bench/run.py --quick    # a minute or so: smaller N, fewer rounds
+    python bench/run.py --quick    # a few minutes: smaller N, fewer rounds, large inputs at a tenth
 
-Every goal is a ratio to a peer measured in the same run (never an absolute time), printed with
-the goal and whether it was met. Figures also go to bench/results/<time>.json.
+Every goal is a ratio to a peer measured in the same run, except the large inputs' time and
+memory, printed with the goal and PASS or MISS, and once more in a summary at the end. Figures
+also go to bench/results/<time>.json.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ def main() -> None:
     for name in args.only or sections.NAMES:
         results[name] = sections.SECTIONS[name](plan)
         print()
+    sections.summary(plan)
     _save(results)
 
 

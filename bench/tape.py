@@ -1,0 +1,98 @@
+"""The yardstick: a flat-list tape, the plainest fast pure-Python engine for the bench's op lists.
+
+One list per field (op code, first and second argument, value), filled from the op list in program
+order; forward is one loop over them with the arithmetic written inline per op code, backward the
+same loop reversed, accumulating into a list of gradients. It keeps nothing the tool must keep: no
+exact numbers, no overflow checks, no local gradients per edge, no names or positions, no errors.
+What it costs is the floor a pure-Python engine can reach on these workloads; ours is measured
+against it in the same run.
+"""
+
+from __future__ import annotations
+
+import math
+
+LEAF, ADD, SUB, MUL, POW, TANH = range(6)
+CODES = {"add": ADD, "sub": SUB, "mul": MUL, "pow": POW, "tanh": TANH}
+
+
+def run(prog: list[tuple]) -> tuple[list[float], list[float]]:
+    """Build, forward, backward: the values and gradients of every node."""
+    ops, first, second, values = build(prog)
+    forward(ops, first, second, values)
+    return values, backward(ops, first, second, values)
+
+
+def build(prog: list[tuple]) -> tuple[list[int], list[int], list[int], list]:
+    ops: list[int] = []
+    first: list[int] = []
+    second: list[int] = []
+    values: list = []
+    ids: dict[str, int] = {}
+    codes = CODES
+    for stmt in prog:
+        if len(stmt) == 2:
+            ids[stmt[0]] = len(ops)
+            ops.append(LEAF)
+            first.append(-1)
+            second.append(-1)
+            values.append(stmt[1])
+            continue
+        name, op, a, c = stmt
+        if c is not None and type(c) is not str:  # a constant operand is a leaf of its own
+            ops.append(LEAF)
+            first.append(-1)
+            second.append(-1)
+            values.append(c)
+            c = len(ops) - 1
+        elif c is not None:
+            c = ids[c]
+        ids[name] = len(ops)
+        ops.append(codes[op])
+        first.append(ids[a])
+        second.append(-1 if c is None else c)
+        values.append(None)
+    return ops, first, second, values
+
+
+def forward(ops: list[int], first: list[int], second: list[int], values: list) -> None:
+    for i, op, a, b in zip(range(len(ops)), ops, first, second, strict=True):
+        if op == ADD:
+            values[i] = values[a] + values[b]
+        elif op == MUL:
+            values[i] = values[a] * values[b]
+        elif op == TANH:
+            values[i] = math.tanh(values[a])
+        elif op == SUB:
+            values[i] = values[a] - values[b]
+        elif op == POW:
+            values[i] = values[a] ** values[b]
+
+
+def backward(ops: list[int], first: list[int], second: list[int], values: list) -> list[float]:
+    n = len(ops)
+    grads = [0.0] * n
+    grads[n - 1] = 1.0
+    for i in range(n - 1, -1, -1):
+        op = ops[i]
+        if op == LEAF:
+            continue
+        g = grads[i]
+        a = first[i]
+        if op == ADD:
+            grads[a] += g
+            grads[second[i]] += g
+        elif op == MUL:
+            b = second[i]
+            grads[a] += g * values[b]
+            grads[b] += g * values[a]
+        elif op == TANH:
+            t = values[i]
+            grads[a] += g * (1 - t * t)
+        elif op == SUB:
+            grads[a] += g
+            grads[second[i]] -= g
+        elif op == POW:
+            b = second[i]
+            grads[a] += g * values[b] * values[a] ** (values[b] - 1)
+    return grads

@@ -124,6 +124,8 @@ def _collector_paused() -> Iterator[None]:
 
 
 def _check_bindings(graph: Graph, bindings: Mapping[str, Number]) -> None:
+    if not bindings:  # graph.ids is a dict of every name: a 10^6-node program need not build it for nothing
+        return
     ids = graph.ids
     for name in bindings:
         if name not in ids:

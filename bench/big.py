@@ -26,7 +26,8 @@ def balanced_sum(leaves: int = 262_144) -> str:
     """Named inputs, then one line adding them pairwise in parentheses: depth log2(leaves)."""
     level = [f"x{i}" for i in range(leaves)]
     while len(level) > 1:
-        level = [f"({level[i]} + {level[i + 1]})" for i in range(0, len(level), 2)]
+        pairs = [f"({level[i]} + {level[i + 1]})" for i in range(0, len(level) - 1, 2)]
+        level = pairs + level[len(level) - len(level) % 2 :]
     lines = [f"x{i} = {(i % 7 + 1) / 8}" for i in range(leaves)]
     return "\n".join(lines) + f"\nf = {level[0][1:-1]}\n"
 

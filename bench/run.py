@@ -17,9 +17,11 @@ import sys
 import tempfile
 import time
 
-import sections  # bench/ is on sys.path as the script's own folder
+sys.path.insert(1, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # the checkout, not an install
+import sections
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
 
 
 def main() -> None:
@@ -28,6 +30,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, help="rounds per measurement (default 5, quick 3)")
     parser.add_argument("--only", choices=sections.NAMES, action="append", help="run only these sections")
     args = parser.parse_args()
+    os.chdir(ROOT)  # the checkout is what is measured, in process and as `python -m backpropcli`
     sys.setrecursionlimit(10**7)  # micrograd's topological sort recurses once per level of depth
     plan = sections.Plan(
         quick=args.quick,

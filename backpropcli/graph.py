@@ -29,9 +29,10 @@ class Node(NamedTuple):
 
 @dataclass(frozen=True)
 class Claim:
-    """A hand-written backward-pass line `d<out>d<node> = expr`.
+    """A hand-written backward-pass line `d<of>d<node> = expr` (or `+= expr`, one contribution).
 
-    `graph` is the right-hand side; its inputs are named by forward names and earlier claims.
+    `graph` is the right-hand side; its inputs are named by forward names and earlier claims. A claim
+    is identified by its pair: d of / d wrt, a local gradient when `of` is not the output.
     """
 
     name: str
@@ -40,6 +41,8 @@ class Claim:
     start: int
     end: int
     comment: str
+    of: int
+    adds: bool = False  # a `+=` line: one contribution to the sum the name accumulates
 
 
 @dataclass(frozen=True)

@@ -243,3 +243,32 @@ def test_a_claim_named_after_an_output_the_program_lacks_is_an_error(program, wh
 def test_a_forward_name_that_reads_like_a_claim_is_fine_when_it_is_used():
     graph = parse("x = 3\ndxdt = x * 2\nf = dxdt + 1\n")
     assert graph.nodes[graph.output].name == "f"
+
+
+def test_local_gradients_are_claims_identified_by_their_pair():
+    """`dudw = 1` is du/dw, not a second claim about w; later claims may use it."""
+    results = graded((ROOT / "samples" / "lecture27_local.bp").read_text())
+    # by hand: u = w + v so du/dw = du/dv = 1; v = x * y so dv/dx = y = 2, dv/dy = x = 3
+    assert [results[n].true for n in ("dudw", "dudv", "dvdx", "dvdy")] == [1, 1, 2, 3]
+    assert [results[n].true for n in ("dfdw", "dfdv", "dfdx", "dfdy")] == [4, 4, 8, 12]
+    assert all(r.ok for r in results.values())
+
+
+def test_either_order_of_a_local_gradient_and_the_chain_line_is_read_by_pair():
+    after = graded(LECTURE + "dfdu = z\ndfdw = 1 * dfdu\ndudw = 1\n")
+    before = graded(LECTURE + "dfdu = z\ndudw = 1\ndfdw = dudw * dfdu\n")
+    assert [r.ok for r in after.values()] == [r.ok for r in before.values()] == [True, True, True]
+
+
+def test_a_wrong_local_rule_names_the_gate():
+    r = graded((ROOT / "samples" / "lecture27_local_slip.bp").read_text())
+    assert (r["dvdx"].verdict, r["dvdx"].written, r["dvdx"].true) == ("wrong", 3, 2)
+    assert r["dvdx"].why == "v = x * y, so dv/dx = y and dvdx should be y = 2"
+    assert r["dfdx"].verdict == "inherited" and "dvdx (line 15)" in r["dfdx"].why
+
+
+def test_a_local_gradient_through_several_gates_is_the_partial_through_the_graph():
+    # u = w + x*y: du/dx = y = 2, through the anonymous product; f does not matter
+    r = graded(LECTURE + "dudx = y\ndvdw = 0\n")
+    assert (r["dudx"].true, r["dudx"].verdict) == (2, "correct")
+    assert (r["dvdw"].true, r["dvdw"].verdict) == (0, "numeric")  # v does not depend on w

@@ -16,7 +16,7 @@ from ..crosscheck import within
 from ..errors import BackpropError
 from ..graph import Claim, Graph
 from ..ops import OPS, Number, show
-from .derivation import Neighbourhood, evaluate, one_sided, refs
+from .derivation import Neighbourhood, backs, evaluate, one_sided, refs, rooted
 
 PASSING = ("correct", "numeric")
 
@@ -43,7 +43,7 @@ def grade(
     graph: Graph, values: list[Number], back: Backward, tol: float = 1e-9, symbolic: bool = False
 ) -> tuple[ClaimResult, ...]:
     """Every claim, in program order. `symbolic` lets sympy prove identities (it is imported only then)."""
-    judge = _Judge(graph, back, tol, Neighbourhood(graph, tuple(values), back, tol, symbolic))
+    judge = _Judge(graph, back, tol, Neighbourhood(graph, tuple(values), backs(graph, values, back), tol, symbolic))
     results: dict[str, ClaimResult] = {}
     written: dict[str, Number | None] = {}
     for claim in graph.claims:
@@ -61,26 +61,34 @@ class _Judge:
 
     @cached_property
     def true_claims(self) -> dict[str, Number]:
-        return {claim.name: self.back.grads[claim.wrt] for claim in self.graph.claims}
+        return {claim.name: self.true(claim) for claim in self.graph.claims}
+
+    def true(self, claim: Claim) -> Number:
+        """d of / d wrt: the output's gradient, or a local gradient when `of` is another node."""
+        return self.near.backs[claim.of].grads[claim.wrt]
 
     @cached_property
-    def kinked(self) -> list[bool]:
-        return kinked(self.graph, self.back)
+    def kinked(self) -> dict[int, list[bool]]:
+        return {of: kinked(rooted(self.graph, of), back) for of, back in self.near.backs.items()}
 
     @cached_property
-    def rule(self) -> _Rule:
-        return _Rule(self.graph, self.back, {c.wrt: c.name for c in self.graph.claims})
+    def rules(self) -> dict[int, _Rule]:
+        graph = self.graph
+        return {
+            of: _Rule(rooted(graph, of), back, {c.wrt: c.name for c in graph.claims if c.of == of})
+            for of, back in self.near.backs.items()
+        }
 
     def grade(
         self, claim: Claim, written_claims: dict[str, Number | None], earlier: dict[str, ClaimResult]
     ) -> ClaimResult:
         """The step first (is the local rule right?); then the formula as a function; then the value."""
-        interval = self.interval(claim.wrt)
+        interval = self.interval(claim)
         written, scale, error = self.value(claim, written_claims)
         uses = [name for name in refs(claim) if name in self.true_claims]
         step, step_scale, step_error = self.value(claim, self.true_claims) if uses else (written, scale, error)
-        result = ClaimResult(claim, written, self.back.grads[claim.wrt], "", step=step, interval=interval, scale=scale)
-        if step is None or not self.right(step, result.true, interval, step_scale, claim.wrt):
+        result = ClaimResult(claim, written, self.true(claim), "", step=step, interval=interval, scale=scale)
+        if step is None or not self.right(step, result.true, interval, step_scale, claim):
             why = self.should_be(claim, step_error)
             if self.holds(result):
                 why = "the value is right only because this step cancels an earlier error; " + why
@@ -116,31 +124,32 @@ class _Judge:
     def holds(self, result: ClaimResult) -> bool:
         """Is a claim's written value right (whatever its step)?"""
         return result.written is not None and self.right(
-            result.written, result.true, result.interval, result.scale, result.claim.wrt
+            result.written, result.true, result.interval, result.scale, result.claim
         )
 
     def right(
-        self, value: Number, true: Number, interval: tuple[Number, Number] | None, scale: float, node: int
+        self, value: Number, true: Number, interval: tuple[Number, Number] | None, scale: float, claim: Claim
     ) -> bool:
-        """Equal to the node's true gradient (exactly, or for floats within tol or the rounding of
+        """Equal to the claim's true gradient (exactly, or for floats within tol or the rounding of
         either side); at a kink, anywhere in the interval."""
         if interval is None:
-            return self.near.close(value, true, scale, node)
+            return self.near.close(value, true, scale, claim.wrt, claim.of)
         return within(value, *interval, self.tol)
 
-    def interval(self, node: int) -> tuple[Number, Number] | None:
+    def interval(self, claim: Claim) -> tuple[Number, Number] | None:
         """At a kink: the one-sided derivatives and the backward pass's own subgradient, and all between."""
-        if not self.kinked[node]:
+        node = claim.wrt
+        if not self.kinked[claim.of][node]:
             return None
-        values = self.near.values
-        sides = [one_sided(self.graph, values, node, sign) for sign in (-1, 1)]
-        known = [v for v in sides if v is not None] + [self.back.grads[node]]
+        values, graph = self.near.values, rooted(self.graph, claim.of)
+        sides = [one_sided(graph, values, node, sign) for sign in (-1, 1)]
+        known = [v for v in sides if v is not None] + [self.true(claim)]
         return min(known), max(known)
 
     def should_be(self, claim: Claim, error: str) -> str:
         """What the local rule says the line should have been: 'u = w + v, so du/dw = 1 and dfdw should be
         1 * dfdu = 4'."""
-        rule = self.rule.text(claim)
+        rule = self.rules[claim.of].text(claim)
         return f"{error}; {rule}" if error else rule
 
 

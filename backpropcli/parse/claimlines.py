@@ -53,9 +53,9 @@ class ClaimLines:
     def __init__(self, source: Source) -> None:
         self.source = source
         self.claims: list[Claim] = []
-        self.outs: list[str] = []  # the output each claim is about, by name
         self.at: dict[str, int] = {}  # claim name -> offset
-        self.claimed: dict[int, int] = {}  # node id -> offset of the claim about it
+        self.claimed: dict[tuple[int, int], int] = {}  # (of, wrt) node ids -> offset of the claim about them
+        self.pairs: dict[str, tuple[int, int]] = {}  # claim name -> its pair
         self.pending: list[Token] = []  # names in claims that were unknown when read
 
     def split(
@@ -84,19 +84,15 @@ class ClaimLines:
         stmt: Statement,
         defined: Mapping[str, int],
         constant: Callable[[str], float | None],
+        adds: bool = False,
     ) -> None:
-        """One claim line; `constant` gives pi and e unless the program or a binding owns the name."""
+        """One claim line (`adds`: a `+=` line); `constant` gives pi and e unless the program or a binding
+        owns the name."""
         name = target.text
         out, wrt = split
-        wrt_id = defined[wrt]
-        if wrt_id in self.claimed:
-            first = self.line(self.claimed[wrt_id])
-            raise self.error(f"{name}: d{out}/d{wrt} is already claimed on line {first}", target)
-        if name in self.at:
-            raise self.error(
-                f"{name} is claimed twice: on line {self.line(self.at[name])} and line {self.line(target.start)}",
-                target,
-            )
+        pair = (defined[out], defined[wrt])
+        if not (adds and self.pairs.get(name) == pair):
+            self.check_new(name, pair, target, out, wrt)
         b = Builder(self.source)
         refs: dict[str, int] = {}
 
@@ -118,12 +114,23 @@ class ClaimLines:
             return refs[ref]
 
         root = expression(rhs, b, resolve, assignment=True)
-        self.claims.append(
-            Claim(name, wrt_id, Graph(tuple(b.nodes), root, self.source), target.start, rhs[-1].end, stmt.comment)
-        )
-        self.outs.append(out)
-        self.at[name] = target.start
-        self.claimed[wrt_id] = target.start
+        graph = Graph(tuple(b.nodes), root, self.source)
+        self.claims.append(Claim(name, pair[1], graph, target.start, rhs[-1].end, stmt.comment, pair[0], adds))
+        self.at.setdefault(name, target.start)
+        self.pairs[name] = pair
+        self.claimed.setdefault(pair, target.start)
+
+    def check_new(self, name: str, pair: tuple[int, int], target: Token, out: str, wrt: str) -> None:
+        """A claim is identified by its pair (d out / d wrt): one name per pair, one pair per name."""
+        if pair in self.claimed:
+            first = self.line(self.claimed[pair])
+            raise self.error(f"{name}: d{out}/d{wrt} is already claimed on line {first}", target)
+        if name in self.at:
+            raise self.error(
+                f"{name} is claimed twice: on line {self.line(self.at[name])} and line {self.line(target.start)}"
+                " (to add a contribution, write +=)",
+                target,
+            )
 
     def check_pending(self, defined: Mapping[str, int], def_at: Mapping[str, int]) -> None:
         """Names a claim used before anything defined them must be defined by the end, as forward names."""
@@ -157,15 +164,6 @@ class ClaimLines:
                     f"{name} reads as a gradient claim d{out}/d{wrt}, but nothing is named {out}: "
                     f"name a claim after the output (d<output>d<node>), or this line otherwise",
                     self.source.locate(at, at + len(name)),
-                )
-
-    def check_output(self, output: str) -> None:
-        """Every claim must be about the program's output."""
-        for claim, want in zip(self.claims, self.outs, strict=True):
-            if want != output:
-                raise InputError(
-                    f"{claim.name} claims a gradient of {want}, but the output is {output}",
-                    self.source.locate(claim.start, claim.start + len(claim.name)),
                 )
 
     def error(self, message: str, tok: Token) -> InputError:

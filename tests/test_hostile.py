@@ -40,7 +40,7 @@ BAD = [
     case("nothing-after-equals", "x =", says="nothing after '='", at="1:1"),
     case("chained-assignment", "x = y = 2", says="chained assignment is not allowed", at="1:7"),
     case("assign-to-number", "3 = x", says="can only assign to a single name", at="1:3"),
-    case("augmented", "x += 1", says="augmented assignment is not allowed", at="1:4"),
+    case("augmented", "x += 1", says="augmented assignment is not allowed", at="1:3"),
     case("equality", "x == y", says="comparisons are not supported", at="1:4"),
     case("less-than", "x < y", says="comparisons are not supported", at="1:3"),
     case("not-equal", "x != y", says="comparisons are not supported", at="1:3"),

@@ -16,27 +16,9 @@ from ..crosscheck import within
 from ..errors import BackpropError
 from ..graph import Claim, Graph
 from ..ops import OPS, Number, show
+from .accumulate import Sum, route, statement
 from .derivation import Neighbourhood, backs, evaluate, one_sided, refs, rooted
-
-PASSING = ("correct", "numeric")
-
-
-@dataclass(frozen=True)
-class ClaimResult:
-    claim: Claim
-    written: Number | None  # the claim's value with earlier claims as written; None if it has none
-    true: Number  # the backward pass's d out/d node
-    verdict: str  # correct | numeric | wrong | inherited | coincidence
-    why: str = ""
-    step: Number | None = None  # the formula with the true values of the earlier claims it uses
-    how: str = ""  # how the formula was judged as a function: sympy | sampled | value | kink
-    interval: tuple[Number, Number] | None = None  # at a kink: the values that pass
-    sources: tuple[Claim, ...] = ()  # for an inherited claim: the wrong steps its error comes from
-    scale: float = 0.0  # the written value's rounding scale: how far floats may leave it from the truth
-
-    @property
-    def ok(self) -> bool:
-        return self.verdict in PASSING
+from .result import ClaimResult, inherited_text, sources_of
 
 
 def grade(
@@ -44,12 +26,22 @@ def grade(
 ) -> tuple[ClaimResult, ...]:
     """Every claim, in program order. `symbolic` lets sympy prove identities (it is imported only then)."""
     judge = _Judge(graph, back, tol, Neighbourhood(graph, tuple(values), backs(graph, values, back), tol, symbolic))
+    last = {claim.name: claim for claim in graph.claims}  # a name's last line: where a sum is complete
+    sums = {claim.name: None for claim in graph.claims if claim.adds}
+    found: list[ClaimResult] = []
     results: dict[str, ClaimResult] = {}
     written: dict[str, Number | None] = {}
     for claim in graph.claims:
-        result = results[claim.name] = judge.grade(claim, written, results)
-        written[claim.name] = result.written
-    return tuple(results.values())
+        if claim.name in sums:
+            if sums[claim.name] is None:
+                sums[claim.name] = Sum(judge, graph, claim, last[claim.name])
+            lines = sums[claim.name].add(claim, written, results)
+        else:
+            lines = [judge.grade(claim, written, results)]
+            written[claim.name] = lines[0].written
+        found.extend(lines)
+        results[claim.name] = lines[-1]
+    return tuple(found)
 
 
 @dataclass(frozen=True)
@@ -111,8 +103,8 @@ class _Judge:
         if self.holds(result):
             return replace(result, verdict="correct", why=kink)
         off = [r for r in used if not self.holds(r)]
-        sources = _sources(off)
-        return replace(result, verdict="inherited", why=_inherited(self.graph, off, sources), sources=sources)
+        sources = sources_of(off)
+        return replace(result, verdict="inherited", why=inherited_text(self.graph, off, sources), sources=sources)
 
     def value(self, claim: Claim, earlier) -> tuple[Number | None, float, str]:
         """The formula's value here, its rounding scale, and why it has none."""
@@ -153,29 +145,6 @@ class _Judge:
         return f"{error}; {rule}" if error else rule
 
 
-def _sources(off: list[ClaimResult]) -> tuple[Claim, ...]:
-    """The wrong steps behind the claims a line inherits from, each once, in program order."""
-    found: dict[str, Claim] = {}
-    for result in off:
-        for claim in result.sources or (result.claim,):
-            found[claim.name] = claim
-    return tuple(sorted(found.values(), key=lambda c: c.start))
-
-
-def _inherited(graph: Graph, off: list[ClaimResult], sources: tuple[Claim, ...]) -> str:
-    if not off:
-        return "the step is right; the earlier claims it uses make its value off"
-    named = ", ".join(_where(graph, r.claim) for r in off)
-    text = f"the step is right; it is off only because {named} {'is' if len(off) == 1 else 'are'} off"
-    if [c.name for c in sources] != [r.claim.name for r in off]:
-        text += "; the wrong step is " + ", ".join(_where(graph, c) for c in sources)
-    return text
-
-
-def _where(graph: Graph, claim: Claim) -> str:
-    return f"{claim.name} (line {graph.source.line_col(claim.start)[0]})"
-
-
 @dataclass(frozen=True)
 class _Rule:
     """The chain rule for one node, spelled out with the op table's local-gradient templates.
@@ -198,7 +167,7 @@ class _Rule:
             return f"{name} does not reach {graph.nodes[graph.output].name}, so {claim.name} should be 0"
         tops = list(dict.fromkeys(top for top, _ in edges))
         sums = {t: " + ".join(local for top, local in edges if top == t) for t in tops}
-        equations = [f"{graph.nodes[t].name} = {_source(graph, t)}" for t in tops if graph.nodes[t].name]
+        equations = [f"{graph.nodes[t].name} = {statement(graph, t)}" for t in tops if graph.nodes[t].name]
         partials = [f"d{self.label(t)}/d{name} = {sums[t]}" for t in tops]
         formula = " + ".join(self.term(t, sums[t]) for t in tops)
         true = show(self.back.grads[node])
@@ -208,16 +177,10 @@ class _Rule:
 
     def climb(self, gate: int, pos: int) -> tuple[int, str]:
         """From an edge up to the first named gate (or the output): that gate, and the product of locals."""
-        graph, partials = self.graph, self.back.partials
-        factors = [self.local(gate, pos)]
-        while graph.nodes[gate].name is None and gate != graph.output:
-            uses = [(g, p) for g, p in graph.consumers[gate] if partials[g] is not None]
-            if len(uses) != 1:
-                break
-            factors.append(self.local(*uses[0]))
-            gate = uses[0][0]
+        path = route(self.graph, self.back.partials, gate, pos)
+        factors = [self.local(g, p) for g, p in path]
         kept = [f if _grouped(f) else f"({f})" for f in factors if f != "1"]
-        return gate, " * ".join(kept) or "1"
+        return path[-1][0], " * ".join(kept) or "1"
 
     def label(self, gate: int) -> str:
         return self.graph.nodes[gate].name or f"({self.graph.text(gate)})"
@@ -255,16 +218,3 @@ def _grouped(text: str) -> bool:
         if depth == 0 and ch in " +-" and text[0] != ch:
             return False
     return not text.startswith("-")
-
-
-def _source(graph: Graph, node: int, limit: int = 40) -> str:
-    """A named gate's right-hand side as written, squeezed onto one line, printable ASCII only."""
-    n = graph.nodes[node]
-    raw = " ".join(graph.source.text[n.start : n.end].split())
-    raw = "".join(ch if " " <= ch <= "~" else "?" for ch in raw)
-    depth = low = 0
-    for ch in raw:  # a span may stop inside an operand's parentheses: `f = (a + b) * c` spans `a + b) * c`
-        depth += (ch == "(") - (ch == ")")
-        low = min(low, depth)
-    raw = "(" * -low + raw + ")" * (depth - low)
-    return raw if len(raw) <= limit else raw[: limit - 3] + "..."

@@ -11,7 +11,7 @@ from collections.abc import Callable, Container, Mapping
 
 from ..errors import InputError, Source
 from ..graph import INPUT, Claim, Graph, Node
-from .lexer import Statement, Token
+from .lexer import NAME, Statement, Token
 from .syntax import Builder, check_name, expression
 
 
@@ -37,6 +37,26 @@ def read_claim(
         if near_miss is None and is_gate(out):
             near_miss = (out, wrt)
     return None, near_miss
+
+
+def adds(toks: list[Token]) -> bool:
+    """`name += ...`: the lexer gives '+' and '=' as two tokens, side by side."""
+    return (
+        len(toks) >= 3
+        and toks[0].kind is NAME
+        and toks[1].text == "+"
+        and toks[2].text == "="
+        and (toks[1].end == toks[2].start)
+    )
+
+
+def not_accumulable(name: str, rhs: list[Token]) -> str:
+    if not rhs:
+        return f"nothing after '+=' in {name}"
+    return (
+        f"augmented assignment is not allowed: {name} is not a gradient claim, and only a claim accumulates "
+        "(d<out>d<node> += expr, one line per edge)"
+    )
 
 
 def _splits(name: str):
@@ -122,15 +142,15 @@ class ClaimLines:
 
     def check_new(self, name: str, pair: tuple[int, int], target: Token, out: str, wrt: str) -> None:
         """A claim is identified by its pair (d out / d wrt): one name per pair, one pair per name."""
-        if pair in self.claimed:
-            first = self.line(self.claimed[pair])
-            raise self.error(f"{name}: d{out}/d{wrt} is already claimed on line {first}", target)
         if name in self.at:
             raise self.error(
                 f"{name} is claimed twice: on line {self.line(self.at[name])} and line {self.line(target.start)}"
                 " (to add a contribution, write +=)",
                 target,
             )
+        if pair in self.claimed:
+            first = self.line(self.claimed[pair])
+            raise self.error(f"{name}: d{out}/d{wrt} is already claimed on line {first}", target)
 
     def check_pending(self, defined: Mapping[str, int], def_at: Mapping[str, int]) -> None:
         """Names a claim used before anything defined them must be defined by the end, as forward names."""

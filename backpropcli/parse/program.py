@@ -11,7 +11,7 @@ import re
 from ..errors import InputError, LimitError, Source
 from ..graph import CONST, INPUT, Graph, Node
 from ..ops import BINARY, CONSTANTS, FUNCTIONS, accepts
-from .claimlines import ClaimLines, claimlike, suggest
+from .claimlines import ClaimLines, adds, claimlike, not_accumulable, suggest
 from .lexer import NAME, RESERVED, Statement, Token, number, statement, statements
 from .syntax import Builder, check_name, expression
 
@@ -61,6 +61,8 @@ class _Program:
             toks = stmt.tokens
             if len(toks) >= 2 and toks[1].text == "=" and toks[0].kind is NAME:
                 self.assignment(toks[0], toks[2:], stmt)
+            elif adds(toks):
+                self.accumulation(toks[0], toks[1], toks[3:], stmt)
             else:
                 self.bare = toks[0]
                 root = expression(toks, self.b, self.resolve)
@@ -156,6 +158,14 @@ class _Program:
         if name in self.free:  # the right-hand side read the name as an input: a cycle of length one
             raise self.error(f"{name} is used in its own definition", target)
         self.define(name, target.start, root)
+
+    def accumulation(self, target: Token, op: Token, rhs: list[Token], stmt: Statement) -> None:
+        """`d<out>d<node> += expr`: one contribution to a gradient claim; nothing else accumulates."""
+        name = target.text
+        split = None if not rhs else self.claims.split(name, target, self.b.nodes, self.defined, self.def_at)
+        if split is None:
+            raise self.error(not_accumulable(name, rhs), op)
+        self.claims.read(target, rhs, split, stmt, self.defined, self.constant, adds=True)
 
     def define(self, name: str, start: int, root: int) -> None:
         """Bind a statement's value to its name: a constant makes an input, anything else a gate."""

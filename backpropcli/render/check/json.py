@@ -75,6 +75,7 @@ def _claim(result: FileResult, r: ClaimResult) -> dict:
     record = {
         "name": claim.name,
         "wrt": result.graph.nodes[claim.wrt].name,
+        "of": result.graph.nodes[claim.of].name,
         "line": line,
         "col": col,
         "formula": claim.graph.text(claim.graph.output, 80),
@@ -87,6 +88,7 @@ def _claim(result: FileResult, r: ClaimResult) -> dict:
         "interval": None,
         "why": why(r),
         "inherits_from": [{"name": c.name, "line": result.line_col(c.start)[0]} for c in r.sources],
+        "part": r.part or None,
     }
     if r.interval is not None:
         record["interval"] = [json_number(r.interval[0]), json_number(r.interval[1])]

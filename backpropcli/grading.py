@@ -39,6 +39,7 @@ class FileResult:
     claims: tuple[ClaimResult, ...] = ()
     missing: tuple[Missing, ...] = ()
     error: BackpropError | None = None
+    warnings: tuple[str, ...] = ()  # said in every format: a file with no claims never passes silently
 
     @property
     def passed(self) -> int:
@@ -82,7 +83,7 @@ def grade_file(
     except BackpropError as exc:
         return FileResult(shown, error=exc)
     missing = _missing(graph, back.grads, claims) if require_all else ()
-    return FileResult(shown, graph, values[graph.output], claims, missing)
+    return FileResult(shown, graph, values[graph.output], claims, missing, warnings=_warnings(graph))
 
 
 def _missing(graph: Graph, grads: tuple[Number, ...], claims: tuple[ClaimResult, ...]) -> tuple[Missing, ...]:
@@ -93,4 +94,26 @@ def _missing(graph: Graph, grads: tuple[Number, ...], claims: tuple[ClaimResult,
         Missing(i, f"d{out}d{node.name}", "input" if node.op == INPUT else "intermediate", grads[i])
         for i, node in enumerate(graph.nodes)
         if node.name is not None and node.op != CONST and i != graph.output and i not in covered
+    )
+
+
+NO_CLAIMS = "no gradient claims (d<out>d<node> = expr) in this file"
+
+
+def _warnings(graph: Graph) -> tuple[str, ...]:
+    """A file without claims says so; if some of its names read as CS231n's short claims (dx for
+    df/dx), the warning names the directive that would grade them, with the likely output."""
+    if graph.claims:
+        return ()
+    ids = graph.ids
+    short = [name for name in ids if name[0] == "d" and name[1:] in ids and ids[name[1:]] < ids[name]]
+    if not short:
+        return (NO_CLAIMS,)
+    first = ids[short[0]]
+    gates = [i for i in range(first) if graph.nodes[i].name is not None and graph.nodes[i].op not in (INPUT, CONST)]
+    out = graph.nodes[gates[-1]].name if gates else short[0][1:]
+    names = ", ".join(short[:4]) + (", ..." if len(short) > 4 else "")
+    return (
+        f"{NO_CLAIMS}: {names} read as forward code; if they are short-name claims (d<node> for d{out}/d<node>), "
+        f"add the line `# backprop: output {out}` or pass --output {out}",
     )

@@ -131,7 +131,7 @@ class Sum:
     def through(self, k: int) -> str:
         top = self.edges[k].top
         node = self.graph.nodes[top]
-        value = show(self.edges[k].value)
+        value = _brief(self.edges[k].value)
         if node.name is None:
             return f"({self.graph.text(top)}) = {value}"
         return f"{node.name} = {statement(self.graph, top)} ({value})"
@@ -140,6 +140,11 @@ class Sum:
         listed = ", ".join(f"through {self.through(k)}" for k in range(len(self.edges))) or "none"
         name = self.graph.nodes[claim.wrt].name
         return f"{_text(step)} is what no single edge sends back to {name}; its edges: {listed}"
+
+
+def _brief(v: Number) -> str:
+    """An edge's value inside a sentence: six digits for a float, exact values in full."""
+    return format(v, ".6g") if type(v) is float else show(v)
 
 
 def _count(n: int, word: str) -> str:

@@ -42,13 +42,16 @@ CHECK_FORMATS: dict[str, Callable] = {"table": _table, "json": _json, "github": 
 MACHINE = ("json", "junit")  # formats whose stdout must stay one parseable document
 
 HELP_EPILOG = """\b
-Each claim `d<out>d<node> = expr` gets a verdict:
+Each claim `d<a>d<b> = expr` (a local gradient when a is not the output; `d<b>`
+alone under `# backprop: output f`) gets a verdict; a `+=` line is one edge:
   correct      right value, and the formula is the true gradient as a function
   numeric      a plain number with the right value
   wrong        the step itself is wrong; the message says what the local rule gives
   inherited    the step is right, but an earlier wrong claim it uses makes it off
   coincidence  right value here, but not the true gradient as a function nearby
   missing      (--require-all) an input or intermediate without a claim
+  duplicate    a += line adding an edge an earlier line added
+  incomplete   a += sum missing an edge's contribution
 At a kink, any value between the one-sided derivatives passes.
 
 \b
@@ -76,7 +79,12 @@ class _Tally:
     help="table, json (schema backprop.check v1), github (workflow annotations) or junit (XML).",
 )
 @click.option("--require-all", is_flag=True, help="Fail a file where some input or intermediate has no claim.")
-@click.option("--output", metavar="NAME", help="The output node of every file (default: its last intermediate).")
+@click.option(
+    "--output",
+    metavar="NAME",
+    help="The output node of every file (default: its directive `# backprop: output NAME`, else its last "
+    "intermediate); d<node> then means dNAME/d<node>.",
+)
 @click.option("--tol", type=float, default=1e-9, show_default=True, help="Relative tolerance for float values.")
 @click.option("--debug", is_flag=True, help="Show a traceback for errors.")
 def check_command(

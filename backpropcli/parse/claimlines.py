@@ -7,6 +7,7 @@ side becomes a small graph of its own whose inputs are forward names and other c
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable, Container, Mapping
 
 from ..errors import InputError, Source
@@ -14,10 +15,20 @@ from ..graph import INPUT, Claim, Graph, Node
 from .lexer import NAME, Statement, Token
 from .syntax import Builder, check_name, expression
 
+DIRECTIVE = "# backprop: output"
+_DIRECTIVE = re.compile(r"^[ \t]*#[ \t]*backprop:[ \t]*output[ \t]+(\S+)[ \t]*\r?$", re.M)
 
-def claimlike(name: str) -> bool:
-    """Long enough to be `d<out>d<node>`: cheap, so the parser's one-line path can ask every line."""
-    return len(name) >= 4 and name[0] == "d"
+
+def directive(text: str) -> str | None:
+    """The output a file names in a line `# backprop: output f`; then `d<name>` is a claim d f / d name."""
+    found = _DIRECTIVE.search(text)
+    return found.group(1) if found else None
+
+
+def claimlike(name: str, short: bool = False) -> bool:
+    """Long enough to be `d<out>d<node>` (or `d<node>` once the output is known): cheap, so the parser's
+    one-line path can ask every line."""
+    return len(name) >= (2 if short else 4) and name[0] == "d"
 
 
 def read_claim(
@@ -79,11 +90,20 @@ class ClaimLines:
         self.pending: list[Token] = []  # names in claims that were unknown when read
 
     def split(
-        self, name: str, tok: Token, nodes: list[Node], defined: Mapping[str, int], def_at: Mapping[str, int]
+        self,
+        name: str,
+        tok: Token,
+        nodes: list[Node],
+        defined: Mapping[str, int],
+        def_at: Mapping[str, int],
+        output: str | None = None,
     ) -> tuple[str, str] | None:
-        """Read `d<out>d<node>` or `d<out>_d<node>` by the names the program has defined so far."""
+        """Read `d<out>d<node>` or `d<out>_d<node>` by the names the program has defined so far; with a
+        known output, `d<node>` first (CS231n's dx, dnum for d f / d x, d f / d num)."""
         if name in defined:
             return None
+        if output is not None and output in defined and name[0] == "d" and name[1:] in defined:
+            return output, name[1:]
         split, gate_named = read_claim(
             name, def_at, defined, lambda out: out in defined and nodes[defined[out]].op != INPUT
         )

@@ -11,7 +11,7 @@ import re
 from ..errors import InputError, LimitError, Source
 from ..graph import CONST, INPUT, Graph, Node
 from ..ops import BINARY, CONSTANTS, FUNCTIONS, accepts
-from .claimlines import ClaimLines, adds, claimlike, not_accumulable, suggest
+from .claimlines import DIRECTIVE, ClaimLines, adds, claimlike, directive, not_accumulable, suggest
 from .lexer import NAME, RESERVED, Statement, Token, number, statement, statements
 from .syntax import Builder, check_name, expression
 
@@ -26,10 +26,14 @@ def parse(text: str, path: str = "", output: str | None = None, bound: frozenset
     text = text[1:] if text.startswith("\ufeff") else text
     if not text or text.isspace():
         raise InputError("the input is empty" + (f" ({path})" if path else ""))
+    given = "--output" if output is not None else DIRECTIVE
+    output = output if output is not None else directive(text)
     if output is not None and (not _IDENTIFIER.match(output) or output in _SPECIAL):
         # it names a node and is echoed in messages, so it follows the rules for names
-        raise InputError(f"--output {output!a} is not a name (ASCII letters, digits and _, not a keyword or function)")
-    return _Program(Source(text, path), output, bound).run()
+        raise InputError(f"{given} {output!a} is not a name (ASCII letters, digits and _, not a keyword or function)")
+    program = _Program(Source(text, path), output, bound)
+    program.given = given
+    return program.run()
 
 
 class _Program:
@@ -37,7 +41,8 @@ class _Program:
 
     def __init__(self, source: Source, output: str | None, bound: frozenset[str]) -> None:
         self.source = source
-        self.output = output
+        self.output = output  # given by --output or the file's directive: then d<name> means d output / d name
+        self.given = "--output"
         self.b = Builder(source)
         self.defined: dict[str, int] = {}  # name -> node id
         self.def_at: dict[str, int] = {}  # name -> offset of its definition
@@ -83,7 +88,7 @@ class _Program:
         if (
             target in defined
             or target in special
-            or (target[0] == "d" and claimlike(target))
+            or (target[0] == "d" and claimlike(target, self.output is not None))
             or target in self.claim_at
             or left in special
             or right in special
@@ -149,7 +154,7 @@ class _Program:
             raise self.error(f"nothing after '=' in the definition of {name}", target)
         if rhs[0].text == "=":
             raise self.error("comparisons are not supported", rhs[0])
-        split = self.claims.split(name, target, self.b.nodes, self.defined, self.def_at)
+        split = self.claims.split(name, target, self.b.nodes, self.defined, self.def_at, self.output)
         if split is not None:
             self.claims.read(target, rhs, split, stmt, self.defined, self.constant)
             return
@@ -162,8 +167,8 @@ class _Program:
     def accumulation(self, target: Token, op: Token, rhs: list[Token], stmt: Statement) -> None:
         """`d<out>d<node> += expr`: one contribution to a gradient claim; nothing else accumulates."""
         name = target.text
-        split = None if not rhs else self.claims.split(name, target, self.b.nodes, self.defined, self.def_at)
-        if split is None:
+        split = rhs and self.claims.split(name, target, self.b.nodes, self.defined, self.def_at, self.output)
+        if not split:
             raise self.error(not_accumulable(name, rhs), op)
         self.claims.read(target, rhs, split, stmt, self.defined, self.constant, adds=True)
 
@@ -230,7 +235,7 @@ class _Program:
         if self.output is not None and self.bare is None:
             if self.output not in self.defined:
                 hint = suggest(self.output, self.defined)
-                raise InputError(f"--output {self.output}: no such name in the program{hint}")
+                raise InputError(f"{self.given} {self.output}: no such name in the program{hint}")
             out = self.defined[self.output]
         elif self.last is None and not self.b.nodes and not self.claims.claims:
             raise InputError("the program has no statements, only comments and blank lines")

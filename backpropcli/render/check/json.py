@@ -42,6 +42,7 @@ def _file(result: FileResult) -> dict:
         "error": None,
         "claims": [],
         "missing": [],
+        "warnings": list(result.warnings),
     }
     if result.error is not None:
         line, col = error_location(result)

@@ -18,6 +18,7 @@ from ..graph import Claim, Graph
 from ..ops import OPS, Number, show
 from .accumulate import Sum, route, statement
 from .derivation import Neighbourhood, backs, evaluate, one_sided, refs, rooted
+from .joint import jointly
 from .result import ClaimResult, inherited_text, sources_of
 
 
@@ -41,7 +42,7 @@ def grade(
             written[claim.name] = lines[0].written
         found.extend(lines)
         results[claim.name] = lines[-1]
-    return tuple(found)
+    return tuple(jointly(graph, judge.near.values, judge.near.backs, found, tol))
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,8 @@ alone under `# backprop: output f`) gets a verdict; a `+=` line is one edge:
   missing      (--require-all) an input or intermediate without a claim
   duplicate    a += line adding an edge an earlier line added
   incomplete   a += sum missing an edge's contribution
-At a kink, any value between the one-sided derivatives passes.
+At a kink, any value between the one-sided derivatives passes, and claims at one
+kink must fit one subgradient together (at a tie of max, shares adding up to the upstream).
 
 \b
 Exit status: 0 every claim passes, 1 some claim fails, 2 some file is bad input

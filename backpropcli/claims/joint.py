@@ -21,11 +21,12 @@ from .derivation import KINK_STEP, rooted
 from .result import ADDS, ClaimResult
 
 
-def branches(graph: Graph, values, gate: int, positions: tuple[int, ...]) -> list[tuple[Number, ...]] | None:
+def branches(graph: Graph, values, back, gate: int, positions: tuple[int, ...]) -> list[tuple[Number, ...]] | None:
     """The gate's local partials just beside its kink, one vector per branch; None unless there are
     exactly two (one tie of two, or one argument at a kink), the case a segment describes."""
     node = graph.nodes[gate]
     args = [values[a] for a in node.args]
+    here = back.partials[gate]
     found: list[tuple[Number, ...]] = []
     for pos in positions:
         for sign in (-1, 1):
@@ -33,7 +34,9 @@ def branches(graph: Graph, values, gate: int, positions: tuple[int, ...]) -> lis
             step = KINK_STEP * max(1, abs(Fraction(args[pos])))
             moved[pos] = args[pos] + (float(step) if type(args[pos]) is float else step) * sign
             op = OPS[node.op]
-            slopes = op.partials(tuple(moved), op.forward(*moved))
+            beside = op.partials(tuple(moved), op.forward(*moved))
+            # only the arguments at the kink change branch; the others keep their slope at the point
+            slopes = tuple(beside[p] if p in positions else here[p] for p in range(len(args)))
             if slopes not in found:
                 found.append(slopes)
     return found if len(found) == 2 else None
@@ -48,7 +51,7 @@ def jointly(graph: Graph, values, backs: dict, results: list[ClaimResult], tol: 
             continue
         gate = next(iter(gates))
         positions = tuple(pos for g, pos in back.kinks if g == gate)
-        ends = branches(graph, values, gate, positions)
+        ends = branches(graph, values, back, gate, positions)
         if ends is not None:
             _fit(graph, values, back, of, gate, ends, out, tol)
     return out

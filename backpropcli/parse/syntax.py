@@ -6,12 +6,13 @@ the C stack. Subexpressions without variables are folded into one constant as th
 
 from __future__ import annotations
 
+import difflib
 import math
 from collections.abc import Callable
 
 from ..errors import EvalError, InputError, LimitError, Source
 from ..graph import CONST, Node
-from ..ops import BINARY, FUNCTIONS, UNARY, Number, Op, accepts, arity_text, failure
+from ..ops import BINARY, FUNCTIONS, SPELLINGS, UNARY, Number, Op, accepts, arity_text, failure
 from .lexer import NAME, NUM, OP, Token, keyword_message, number
 
 MAX_DEPTH = 1000  # nested parentheses and calls in one statement
@@ -202,7 +203,9 @@ def _err(b: Builder, message: str, tok: Token) -> InputError:
 
 
 def _functions_hint(name: str) -> str:
-    return "; known functions: " + ", ".join(sorted(FUNCTIONS))
+    known = "; known functions: " + ", ".join(sorted(FUNCTIONS))
+    close = SPELLINGS.get(name) or next(iter(difflib.get_close_matches(name, sorted(FUNCTIONS), n=1)), None)
+    return f"; did you mean {close}()?{known}" if close else known
 
 
 def _expected_operand(toks: list[Token], i: int, stack: list[tuple]) -> str:

@@ -7,7 +7,7 @@ file never stops the others from being graded.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from .autodiff import backward, forward
@@ -16,7 +16,8 @@ from .errors import BackpropError, InputError
 from .graph import CONST, INPUT, Graph
 from .ops import Number
 from .parse.inputs import read_input
-from .parse.program import parse
+from .parse.program import parse, unbound
+from .pipeline import check_bindings
 
 EXTENSION = ".bp"
 
@@ -69,15 +70,24 @@ def expand(args: Iterable[str]) -> list[str]:
 
 
 def grade_file(
-    path: str, *, output: str | None = None, tol: float = 1e-9, require_all: bool = False, symbolic: bool = True
+    path: str,
+    *,
+    output: str | None = None,
+    tol: float = 1e-9,
+    require_all: bool = False,
+    symbolic: bool = True,
+    bindings: Mapping[str, Number] | None = None,
 ) -> FileResult:
     """Read, parse, run forward and backward, and grade every claim of one program file."""
     shown = "<stdin>" if path == "-" else path
+    bindings = bindings or {}
     try:
         if path != "-" and os.path.isdir(path):
             raise InputError(f"no {EXTENSION} files in this directory")
-        graph = parse(read_input(path), shown, output)
-        values = forward(graph, {})
+        graph = parse(read_input(path), shown, output, frozenset(bindings), graded=True)
+        check_bindings(graph, bindings)
+        unbound(graph, bindings)
+        values = forward(graph, bindings)
         back = backward(graph, values)
         claims = grade(graph, values, back, tol, symbolic)
     except BackpropError as exc:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import NamedTuple
 
-from .errors import Source
+from .errors import InputError, Source
 from .ops import Number
 
 INPUT = "input"  # a leaf whose value comes from the program or a binding; gradients stop here
@@ -43,6 +43,7 @@ class Claim:
     comment: str
     of: int
     adds: bool = False  # a `+=` line: one contribution to the sum the name accumulates
+    error: InputError | None = None  # it reads a name nothing defines: reported, and the other claims graded
 
 
 @dataclass(frozen=True)

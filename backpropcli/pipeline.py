@@ -89,7 +89,7 @@ def analyze(
     with _collector_paused():
         progress("parsing")
         graph = parse(text, path, output, frozenset(bindings))
-        _check_bindings(graph, bindings)
+        check_bindings(graph, bindings)
         progress("forward and backward", 0, len(graph.nodes))
         values = forward(graph, bindings)
         back = backward(graph, values)
@@ -123,7 +123,7 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _check_bindings(graph: Graph, bindings: Mapping[str, Number]) -> None:
+def check_bindings(graph: Graph, bindings: Mapping[str, Number]) -> None:
     ids = graph.ids
     for name in bindings:
         if name not in ids:

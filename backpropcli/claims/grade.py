@@ -33,7 +33,10 @@ def grade(
     results: dict[str, ClaimResult] = {}
     written: dict[str, Number | None] = {}
     for claim in graph.claims:
-        if claim.name in sums:
+        if claim.error is not None:  # it reads a name nothing defines: no value, and nothing to grade
+            lines = [ClaimResult(claim, None, judge.true(claim), "error", why=claim.error.message, how="")]
+            written[claim.name] = None
+        elif claim.name in sums:
             if sums[claim.name] is None:
                 sums[claim.name] = Sum(judge, graph, claim, last[claim.name])
             lines = sums[claim.name].add(claim, written, results)

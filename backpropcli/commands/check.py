@@ -70,7 +70,7 @@ class _Tally:
 
 
 @click.command("check", epilog=HELP_EPILOG)
-@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.argument("paths", nargs=-1, required=True, metavar="PATH... [NAME=VALUE]...")
 @click.option(
     "--format",
     "fmt",
@@ -87,9 +87,18 @@ class _Tally:
     "intermediate); d<node> then means dNAME/d<node>.",
 )
 @click.option("--tol", type=float, default=1e-9, show_default=True, help="Relative tolerance for float values.")
+@click.option(
+    "--set", "sets", multiple=True, metavar="NAME=VALUE[,...]", help="Bind inputs in every file (repeatable)."
+)
 @click.option("--debug", is_flag=True, help="Show a traceback for errors.")
 def check_command(
-    paths: tuple[str, ...], fmt: str, require_all: bool, output: str | None, tol: float, debug: bool
+    paths: tuple[str, ...],
+    fmt: str,
+    require_all: bool,
+    output: str | None,
+    tol: float,
+    debug: bool,
+    sets: tuple[str, ...] = (),
 ) -> None:
     """Grade the hand-written backward pass in each PATH, line by line.
 
@@ -99,14 +108,22 @@ def check_command(
       backprop check samples/lecture27.bp
       backprop check homework/ --require-all
       backprop check homework/ --format github
+      backprop check answer.bp x=3 y=-4        # bind inputs the files leave open
     """
     from ..grading import expand
+    from ..parse.bindings import parse_bindings, split_sets
 
+    bindings = parse_bindings([a for a in paths if "=" in a] + split_sets(sets))  # NAME=VALUE among the paths
+    paths = tuple(a for a in paths if "=" not in a)
+    if not paths:
+        raise InputError("no PATH to check (NAME=VALUE arguments are bindings)")
     if not 0 < tol < 1:  # also refuses nan and inf, which would pass anything
         raise InputError("--tol takes a number between 0 and 1")
     stdin_once(paths)
     tally = _Tally()
-    results = _graded(expand(paths), tally, output=output, tol=tol, require_all=require_all, debug=debug)
+    results = _graded(
+        expand(paths), tally, output=output, tol=tol, require_all=require_all, debug=debug, bindings=bindings
+    )
     write_out(CHECK_FORMATS[fmt](results, glyphs()))
     closing = f"{tally.passed} passed, {tally.failed} failed"
     print(closing, file=sys.stderr if fmt in MACHINE else sys.stdout, flush=True)
@@ -124,6 +141,10 @@ def _graded(paths: list[str], tally: _Tally, *, debug: bool, **options) -> Itera
                 raise result.error
             print(error_text(result.path, result.error), file=sys.stderr, flush=True)
             tally.errors += 1
+        for claim in result.claims:  # a claim that reads an unknown name: bad input on its line
+            if claim.claim.error is not None:
+                print(error_text(result.path, claim.claim.error), file=sys.stderr, flush=True)
+                tally.errors += 1
         tally.passed += result.passed
         tally.failed += result.failed
         yield result

@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Callable, Container, Mapping
+from dataclasses import replace
 
 from ..errors import InputError, Source
 from ..graph import INPUT, Claim, Graph, Node
@@ -182,7 +183,13 @@ class ClaimLines:
                 )
             if name in def_at:
                 raise self.error(f"this claim uses {name} before it is defined on line {self.line(def_at[name])}", tok)
-            raise self.error(f"unknown name {name} in a gradient claim{suggest(name, {**defined, **self.at})}", tok)
+            self.unknown(tok, unknown_text(name, defined, def_at, self.at))
+
+    def unknown(self, tok: Token, message: str) -> None:
+        """The claim that reads an unknown name becomes an error line of its own; the others are graded."""
+        k = next(k for k, c in enumerate(self.claims) if c.start <= tok.start <= c.end)
+        if self.claims[k].error is None:
+            self.claims[k] = replace(self.claims[k], error=self.error(message, tok))
 
     def check_misnamed(self, nodes: list[Node], defined: Mapping[str, int], def_at: Mapping[str, int]) -> None:
         """A line that reads as a claim about an output the program does not have (dLdx where the
@@ -211,6 +218,15 @@ class ClaimLines:
 
     def line(self, offset: int) -> int:
         return self.source.line_col(offset)[0]
+
+
+def unknown_text(name: str, defined: Mapping[str, int], def_at: Mapping[str, int], claims) -> str:
+    """Why a name in a claim has no value: a claim never written (dfdv), or a name nothing defines."""
+    split, _ = read_claim(name, def_at, defined, lambda out: False)
+    if split is not None:
+        out, wrt = split
+        return f"this claim uses {name} (d{out}/d{wrt}), but no line claims it: write {name} = ... on a line above"
+    return f"unknown name {name} in a gradient claim{suggest(name, {**defined, **claims})}"
 
 
 def suggest(name: str, known) -> str:

@@ -19,8 +19,11 @@ MAX_INPUT_CHARS = 64 * 1024 * 1024
 DEFAULT_OUTPUT = "f"
 
 
-def parse(text: str, path: str = "", output: str | None = None, bound: frozenset[str] = frozenset()) -> Graph:
-    """Turn program text into a Graph. `bound` names come from bindings (they shadow pi and e)."""
+def parse(
+    text: str, path: str = "", output: str | None = None, bound: frozenset[str] = frozenset(), graded: bool = False
+) -> Graph:
+    """Turn program text into a Graph. `bound` names come from bindings (they shadow pi and e). With
+    `graded`, a claim that reads an unknown name carries its error, so that the others can be graded."""
     if len(text) > MAX_INPUT_CHARS:
         raise LimitError(f"the input is larger than the limit of {MAX_INPUT_CHARS // 2**20} MiB")
     text = text[1:] if text.startswith("\ufeff") else text
@@ -33,7 +36,11 @@ def parse(text: str, path: str = "", output: str | None = None, bound: frozenset
         raise InputError(f"{given} {output!a} is not a name (ASCII letters, digits and _, not a keyword or function)")
     program = _Program(Source(text, path), output, bound)
     program.given = given
-    return program.run()
+    graph = program.run()
+    errors = [c.error for c in graph.claims if c.error is not None]
+    if errors and not graded:
+        raise errors[0]
+    return graph
 
 
 class _Program:
@@ -254,3 +261,17 @@ _UNARY_CALLS = {name: op for name, op in FUNCTIONS.items() if accepts(op, 1)}
 def _assigned(text: str, name: str) -> bool:
     """Does the program assign this name anywhere? Then it is a variable, not the constant."""
     return re.search(rf"(?:^|[;\r\n])[ \t]*{name}[ \t]*=(?!=)", text) is not None
+
+
+def unbound(graph: Graph, bindings) -> None:
+    """An input read but never assigned nor bound: an error at its first use, with a name it may mean."""
+    for i in graph.inputs:
+        node = graph.nodes[i]
+        if node.value is None and node.name not in bindings:
+            others = [n for n in graph.ids if n != node.name]
+            hint = suggest(node.name, others)
+            raise InputError(
+                f"no value for {node.name}: it is read but never assigned{hint} "
+                f"(assign it, or bind it: {node.name}=VALUE)",
+                graph.source.locate(node.start, node.end),
+            )

@@ -61,3 +61,21 @@ def test_a_binding_the_file_does_not_read_is_bad_input(cli, tmp_path):
 def test_bindings_alone_are_not_a_path(cli):
     result = cli("check", "x=1")
     assert result.code == 2 and "no PATH to check" in result.err
+
+
+@pytest.mark.parametrize(
+    ("program", "message", "where"),
+    [
+        ("x = 1\nf = x*x\ndf/dx = 2*x\n", "write the claim dfdx = ... (no slash)", "3:7"),
+        ("x = 1; y = 2; z = 3\nf = x(y+z)\n", "unknown function x(); for a product write x*(...)", "2:5"),
+        ("x = 2\nf = x\u00b2\n", "SUPERSCRIPT TWO) is not allowed outside comments (use '**2')", "2:6"),
+        ("x = 1\nf = sin(x\n", "'(' is never closed", "2:8"),
+        ("x = 1\nf = ln(x)\n", "unknown function ln(); did you mean log()?", "2:5"),
+    ],
+)
+def test_messages_a_student_meets_have_a_position_and_a_hint(cli, tmp_path, program, message, where):
+    path = write(tmp_path, program)
+    result = cli("check", path)
+    assert result.code == 2
+    head = result.err.splitlines()[0]
+    assert head.startswith(f"error: {path}:{where}: ") and message in head, head

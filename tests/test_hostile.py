@@ -33,7 +33,7 @@ BAD = [
     # Syntax errors of every kind.
     case("operand-missing", "x +", says="an operand is missing", at="1:3"),
     case("paren-never-closed", "(x", says="'(' is never closed", at="1:1"),
-    case("call-never-closed", "sin(x", says="'(' is never closed", at="1:1"),
+    case("call-never-closed", "sin(x", says="'(' is never closed", at="1:4"),
     case("unmatched-close", "x)", says="unmatched ')'", at="1:2"),
     case("two-operands", "x y", says="expected an operator between 'x' and 'y'", at="1:3"),
     case("leading-operator", "* x", says="expected a number, a name or '(' here", at="1:1"),

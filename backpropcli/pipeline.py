@@ -14,7 +14,7 @@ from .crosscheck import Checks, crosscheck
 from .errors import InputError
 from .graph import INPUT, Graph
 from .ops import Number
-from .parse.program import parse
+from .parse.program import parse, unbound
 
 if TYPE_CHECKING:
     from .claims.grade import ClaimResult
@@ -90,6 +90,7 @@ def analyze(
         progress("parsing")
         graph = parse(text, path, output, frozenset(bindings))
         check_bindings(graph, bindings)
+        unbound(graph, bindings)
         progress("forward and backward", 0, len(graph.nodes))
         values = forward(graph, bindings)
         back = backward(graph, values)

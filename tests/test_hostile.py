@@ -164,7 +164,7 @@ BAD = [
     case("binding-twice", "x * 2", "x=1", "x=2", says="x is bound twice"),
     case("binding-twice-set", "x * 2", "x=1", says="x is bound twice", options=("--set", "x=2")),
     case("binding-unknown", "x * 2", "x=1", "y=2", says="y is bound but the program has no input of that name"),
-    case("binding-missing", "x * y", "x=1", says="no value for y"),
+    case("binding-missing", "x * y", "x=1", says="no value for y", at="1:5"),
     case("binding-keyword", "x * 2", "x=1", "if=1", says="'if' is a Python keyword"),
     case("binding-function", "x * 2", "x=1", "sin=1", says="'sin' is a function name"),
     case("binding-non-ascii", "x * 2", "\xe9=1", says="is not a name"),
@@ -661,7 +661,10 @@ def test_debug_after_the_separator_is_an_expression_not_the_flag(cli):
     """`backprop eval -- --debug` evaluates -(-debug): the word is an operand, so an error in it
     is still one line, not the traceback --debug asks for."""
     out = cli("eval", "--no-check", "--", "--debug")
-    assert out.code == 2 and out.err == "error: no value for debug (bind with name=value)\n"
+    assert out.code == 2 and out.err == (
+        "error: <expr>:1:3: no value for debug: it is read but never assigned (assign it, or bind it: debug=VALUE)\n"
+        "  --debug\n    ^^^^^\n"
+    )
     assert cli("eval", "--no-check", "--", "--debug", "debug=2").code == 0
 
 

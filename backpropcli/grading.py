@@ -7,7 +7,7 @@ file never stops the others from being graded.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from .autodiff import backward, forward
@@ -16,7 +16,8 @@ from .errors import BackpropError, InputError
 from .graph import CONST, INPUT, Graph
 from .ops import Number
 from .parse.inputs import read_input
-from .parse.program import parse
+from .parse.program import parse, unbound
+from .pipeline import check_bindings
 
 EXTENSION = ".bp"
 
@@ -39,6 +40,7 @@ class FileResult:
     claims: tuple[ClaimResult, ...] = ()
     missing: tuple[Missing, ...] = ()
     error: BackpropError | None = None
+    warnings: tuple[str, ...] = ()  # said in every format: a file with no claims never passes silently
 
     @property
     def passed(self) -> int:
@@ -68,21 +70,30 @@ def expand(args: Iterable[str]) -> list[str]:
 
 
 def grade_file(
-    path: str, *, output: str | None = None, tol: float = 1e-9, require_all: bool = False, symbolic: bool = True
+    path: str,
+    *,
+    output: str | None = None,
+    tol: float = 1e-9,
+    require_all: bool = False,
+    symbolic: bool = True,
+    bindings: Mapping[str, Number] | None = None,
 ) -> FileResult:
     """Read, parse, run forward and backward, and grade every claim of one program file."""
     shown = "<stdin>" if path == "-" else path
+    bindings = bindings or {}
     try:
         if path != "-" and os.path.isdir(path):
             raise InputError(f"no {EXTENSION} files in this directory")
-        graph = parse(read_input(path), shown, output)
-        values = forward(graph, {})
+        graph = parse(read_input(path), shown, output, frozenset(bindings), graded=True)
+        check_bindings(graph, bindings)
+        unbound(graph, bindings)
+        values = forward(graph, bindings)
         back = backward(graph, values)
         claims = grade(graph, values, back, tol, symbolic)
     except BackpropError as exc:
         return FileResult(shown, error=exc)
     missing = _missing(graph, back.grads, claims) if require_all else ()
-    return FileResult(shown, graph, values[graph.output], claims, missing)
+    return FileResult(shown, graph, values[graph.output], claims, missing, warnings=_warnings(graph))
 
 
 def _missing(graph: Graph, grads: tuple[Number, ...], claims: tuple[ClaimResult, ...]) -> tuple[Missing, ...]:
@@ -93,4 +104,26 @@ def _missing(graph: Graph, grads: tuple[Number, ...], claims: tuple[ClaimResult,
         Missing(i, f"d{out}d{node.name}", "input" if node.op == INPUT else "intermediate", grads[i])
         for i, node in enumerate(graph.nodes)
         if node.name is not None and node.op != CONST and i != graph.output and i not in covered
+    )
+
+
+NO_CLAIMS = "no gradient claims (d<out>d<node> = expr) in this file"
+
+
+def _warnings(graph: Graph) -> tuple[str, ...]:
+    """A file without claims says so; if some of its names read as CS231n's short claims (dx for
+    df/dx), the warning names the directive that would grade them, with the likely output."""
+    if graph.claims:
+        return ()
+    ids = graph.ids
+    short = [name for name in ids if name[0] == "d" and name[1:] in ids and ids[name[1:]] < ids[name]]
+    if not short:
+        return (NO_CLAIMS,)
+    first = ids[short[0]]
+    gates = [i for i in range(first) if graph.nodes[i].name is not None and graph.nodes[i].op not in (INPUT, CONST)]
+    out = graph.nodes[gates[-1]].name if gates else short[0][1:]
+    names = ", ".join(short[:4]) + (", ..." if len(short) > 4 else "")
+    return (
+        f"{NO_CLAIMS}: {names} read as forward code; if they are short-name claims (d<node> for d{out}/d<node>), "
+        f"add the line `# backprop: output {out}` or pass --output {out}",
     )

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import NamedTuple
 
-from .errors import Source
+from .errors import InputError, Source
 from .ops import Number
 
 INPUT = "input"  # a leaf whose value comes from the program or a binding; gradients stop here
@@ -198,9 +198,10 @@ class Consumers(Sequence):
 
 @dataclass(frozen=True)
 class Claim:
-    """A hand-written backward-pass line `d<out>d<node> = expr`.
+    """A hand-written backward-pass line `d<of>d<node> = expr` (or `+= expr`, one contribution).
 
-    `graph` is the right-hand side; its inputs are named by forward names and earlier claims.
+    `graph` is the right-hand side; its inputs are named by forward names and earlier claims. A claim
+    is identified by its pair: d of / d wrt, a local gradient when `of` is not the output.
     """
 
     name: str
@@ -209,6 +210,9 @@ class Claim:
     start: int
     end: int
     comment: str
+    of: int
+    adds: bool = False  # a `+=` line: one contribution to the sum the name accumulates
+    error: InputError | None = None  # it reads a name nothing defines: reported, and the other claims graded
 
 
 class Graph:

@@ -193,6 +193,28 @@ def _at_zero(args, out):
     return (args[0] == 0,)
 
 
+def _atan2_partials(args, out):
+    y, x = args
+    r2 = _add(_mul(x, x), _mul(y, y))  # 0 at the origin: a division by zero, no slope there
+    return _div(x, r2), _div(-y, r2)
+
+
+def _sign_partials(args, out):
+    """0 on either side; at 0 sign jumps, so it has no slope at all (not a kink: no subgradient)."""
+    if args[0] == 0:
+        raise ValueError("sign jumps at 0")
+    return (0,)
+
+
+def _silu_slope(args, out):
+    s = _sigmoid(args[0])
+    return (s * (1 + args[0] * (1 - s)),)
+
+
+def _normal_density(a):
+    return math.exp(-a * a / 2) / math.sqrt(2 * math.pi)
+
+
 OPS: dict[str, Op] = {
     op.name: op
     for op in (
@@ -399,6 +421,197 @@ OPS: dict[str, Op] = {
             functions=("min",),
             kink=_extremum_kinks,
         ),
+        Op(
+            "sinh",
+            (1, 1),
+            math.sinh,
+            lambda a, out: (math.cosh(a[0]),),
+            lambda sp, a: sp.sinh(a),
+            "scales by cosh({0})",
+            ("cosh({0})",),
+            functions=("sinh",),
+        ),
+        Op(
+            "cosh",
+            (1, 1),
+            math.cosh,
+            lambda a, out: (math.sinh(a[0]),),
+            lambda sp, a: sp.cosh(a),
+            "scales by sinh({0})",
+            ("sinh({0})",),
+            functions=("cosh",),
+        ),
+        Op(
+            "asin",
+            (1, 1),
+            math.asin,
+            lambda a, out: (1 / math.sqrt(1 - a[0] * a[0]),),  # 1/0.0 raises at |a| = 1: no finite slope
+            lambda sp, a: sp.asin(a),
+            "scales: 1/sqrt(1 - {0}**2)",
+            ("1/sqrt(1 - {0}**2)",),
+            functions=("asin",),
+        ),
+        Op(
+            "acos",
+            (1, 1),
+            math.acos,
+            lambda a, out: (-1 / math.sqrt(1 - a[0] * a[0]),),
+            lambda sp, a: sp.acos(a),
+            "scales: -1/sqrt(1 - {0}**2)",
+            ("-1/sqrt(1 - {0}**2)",),
+            functions=("acos",),
+        ),
+        Op(
+            "atan",
+            (1, 1),
+            math.atan,
+            lambda a, out: (_div(1, 1 + a[0] * a[0]),),
+            lambda sp, a: sp.atan(a),
+            "scales: 1/(1 + {0}**2)",
+            ("1/(1 + {0}**2)",),
+            functions=("atan",),
+        ),
+        Op(
+            "atan2",
+            (2, 2),
+            math.atan2,
+            _atan2_partials,
+            lambda sp, y, x: sp.atan2(y, x),
+            "scales: {1}/({0}**2 + {1}**2), -{0}/({0}**2 + {1}**2)",
+            ("{1}/({0}**2 + {1}**2)", "-{0}/({0}**2 + {1}**2)"),
+            functions=("atan2",),
+        ),
+        Op(
+            "log2",
+            (1, 1),
+            math.log2,
+            lambda a, out: (1 / (a[0] * math.log(2)),),
+            lambda sp, a: sp.log(a) / sp.log(2),
+            "scales by 1/({0}*log(2))",
+            ("1/({0}*log(2))",),
+            functions=("log2",),
+        ),
+        Op(
+            "log10",
+            (1, 1),
+            math.log10,
+            lambda a, out: (1 / (a[0] * math.log(10)),),
+            lambda sp, a: sp.log(a) / sp.log(10),
+            "scales by 1/({0}*log(10))",
+            ("1/({0}*log(10))",),
+            functions=("log10",),
+        ),
+        Op(
+            "log1p",
+            (1, 1),
+            math.log1p,
+            lambda a, out: (_div(1, 1 + a[0]),),
+            lambda sp, a: sp.log(1 + a),
+            "scales by 1/(1 + {0})",
+            ("1/(1 + {0})",),
+            functions=("log1p",),
+        ),
+        Op(
+            "expm1",
+            (1, 1),
+            math.expm1,
+            lambda a, out: (math.exp(a[0]),),
+            lambda sp, a: sp.exp(a) - 1,
+            "scales by exp({0})",
+            ("exp({0})",),
+            functions=("expm1",),
+        ),
+        Op(
+            "exp2",
+            (1, 1),
+            lambda a: math.pow(2, a),
+            lambda a, out: (out * math.log(2),),
+            lambda sp, a: 2**a,
+            "scales by {out}*log(2)",
+            ("{out}*log(2)",),
+            functions=("exp2",),
+        ),
+        Op(
+            "cbrt",
+            (1, 1),
+            math.cbrt,
+            lambda a, out: (1 / (3 * out * out),),  # 1/0.0 raises at 0: the slope is infinite
+            lambda sp, a: sp.Piecewise((a ** sp.Rational(1, 3), a >= 0), (-((-a) ** sp.Rational(1, 3)), True)),
+            "scales: 1/(3*{out}**2)",
+            ("1/(3*{out}**2)",),
+            functions=("cbrt",),
+        ),
+        Op(
+            "sign",
+            (1, 1),
+            _sign,
+            _sign_partials,
+            lambda sp, a: sp.Piecewise((1, a > 0), (-1, a < 0), (0, True)),
+            "blocks: its slope is 0 (and it jumps at 0)",
+            ("0",),
+            functions=("sign",),
+        ),
+        Op(
+            "softplus",
+            (1, 1),
+            lambda a: max(a, 0) + math.log1p(math.exp(-abs(a))),  # log(1 + exp(a)) without overflow
+            lambda a, out: (_sigmoid(a[0]),),
+            lambda sp, a: sp.log(1 + sp.exp(a)),
+            "scales by sigmoid({0})",
+            ("sigmoid({0})",),
+            functions=("softplus",),
+        ),
+        Op(
+            "leaky_relu",
+            (2, 2),
+            lambda a, s: a if a > 0 else _mul(s, a),
+            lambda a, out: (1, 0) if a[0] > 0 else (a[1], a[0]),
+            lambda sp, a, s: sp.Piecewise((a, a > 0), (s * a, True)),
+            "gates, leaking {1} below 0",
+            ("(1 if {0} > 0 else {1})", "(0 if {0} > 0 else {0})"),
+            functions=("leaky_relu",),
+            kink=lambda a, out: (a[0] == 0 and a[1] != 1, False),
+        ),
+        Op(
+            "elu",
+            (1, 1),
+            lambda a: a if a > 0 else math.expm1(a),
+            lambda a, out: (1 if a[0] > 0 else math.exp(a[0]),),  # both sides give 1 at 0: no kink
+            lambda sp, a: sp.Piecewise((a, a > 0), (sp.exp(a) - 1, True)),
+            "passes above 0, scales by exp({0}) below",
+            ("(1 if {0} > 0 else exp({0}))",),
+            functions=("elu",),
+        ),
+        Op(
+            "silu",
+            (1, 1),
+            lambda a: a * _sigmoid(a),
+            _silu_slope,
+            lambda sp, a: a / (1 + sp.exp(-a)),
+            "scales: sigmoid({0})*(1 + {0}*(1 - sigmoid({0})))",
+            ("sigmoid({0})*(1 + {0}*(1 - sigmoid({0})))",),
+            functions=("silu",),
+        ),
+        Op(
+            "gelu",
+            (1, 1),
+            lambda a: 0.5 * a * (1 + math.erf(a / math.sqrt(2))),
+            lambda a, out: (0.5 * (1 + math.erf(a[0] / math.sqrt(2))) + a[0] * _normal_density(a[0]),),
+            lambda sp, a: a / 2 * (1 + sp.erf(a / sp.sqrt(2))),
+            "scales: Phi({0}) + {0}*phi({0})",
+            ("Phi({0}) + {0}*phi({0})",),
+            functions=("gelu",),
+        ),
+        Op(
+            "erf",
+            (1, 1),
+            math.erf,
+            lambda a, out: (2 / math.sqrt(math.pi) * math.exp(-a[0] * a[0]),),
+            lambda sp, a: sp.erf(a),
+            "scales: 2/sqrt(pi)*exp(-{0}**2)",
+            ("2/sqrt(pi)*exp(-{0}**2)",),
+            functions=("erf",),
+        ),
     )
 }
 
@@ -416,6 +629,9 @@ ACTIVATIONS: dict[str, Callable[[Number, Number], Number]] = {
 }
 # The op binary cross-entropy applies to the outputs: -(t log a + (1 - t) log(1 - a)).
 CROSS_ENTROPY_LOG = OPS["log"]
+
+# Spellings from other languages, for the hint on an unknown function.
+SPELLINGS: dict[str, str] = {"ln": "log", "arcsin": "asin", "arccos": "acos", "arctan": "atan", "swish": "silu"}
 
 BINARY: dict[str, Op] = {s: op for op in OPS.values() if op.arity == (2, 2) for s in op.symbols}
 UNARY: dict[str, Op] = {s: op for op in OPS.values() if op.arity == (1, 1) for s in op.symbols}

@@ -14,7 +14,7 @@ from .crosscheck import Checks, crosscheck
 from .errors import InputError
 from .graph import INPUT, Graph
 from .ops import Number
-from .parse.program import parse
+from .parse.program import parse, unbound
 
 if TYPE_CHECKING:
     from .claims.grade import ClaimResult
@@ -89,7 +89,8 @@ def analyze(
     with _collector_paused():
         progress("parsing")
         graph = parse(text, path, output, frozenset(bindings))
-        _check_bindings(graph, bindings)
+        check_bindings(graph, bindings)
+        unbound(graph, bindings)
         progress("forward and backward", 0, len(graph.nodes))
         values = forward(graph, bindings)
         back = backward(graph, values)
@@ -123,7 +124,7 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _check_bindings(graph: Graph, bindings: Mapping[str, Number]) -> None:
+def check_bindings(graph: Graph, bindings: Mapping[str, Number]) -> None:
     if not bindings:  # graph.ids is a dict of every name: a 10^6-node program need not build it for nothing
         return
     ids = graph.ids

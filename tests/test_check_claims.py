@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import subprocess
 import sys
 from fractions import Fraction
@@ -243,3 +244,116 @@ def test_a_claim_named_after_an_output_the_program_lacks_is_an_error(program, wh
 def test_a_forward_name_that_reads_like_a_claim_is_fine_when_it_is_used():
     graph = parse("x = 3\ndxdt = x * 2\nf = dxdt + 1\n")
     assert graph.nodes[graph.output].name == "f"
+
+
+def test_local_gradients_are_claims_identified_by_their_pair():
+    """`dudw = 1` is du/dw, not a second claim about w; later claims may use it."""
+    results = graded((ROOT / "samples" / "lecture27_local.bp").read_text())
+    # by hand: u = w + v so du/dw = du/dv = 1; v = x * y so dv/dx = y = 2, dv/dy = x = 3
+    assert [results[n].true for n in ("dudw", "dudv", "dvdx", "dvdy")] == [1, 1, 2, 3]
+    assert [results[n].true for n in ("dfdw", "dfdv", "dfdx", "dfdy")] == [4, 4, 8, 12]
+    assert all(r.ok for r in results.values())
+
+
+def test_either_order_of_a_local_gradient_and_the_chain_line_is_read_by_pair():
+    after = graded(LECTURE + "dfdu = z\ndfdw = 1 * dfdu\ndudw = 1\n")
+    before = graded(LECTURE + "dfdu = z\ndudw = 1\ndfdw = dudw * dfdu\n")
+    assert [r.ok for r in after.values()] == [r.ok for r in before.values()] == [True, True, True]
+
+
+def test_a_wrong_local_rule_names_the_gate():
+    r = graded((ROOT / "samples" / "lecture27_local_slip.bp").read_text())
+    assert (r["dvdx"].verdict, r["dvdx"].written, r["dvdx"].true) == ("wrong", 3, 2)
+    assert r["dvdx"].why == "v = x * y, so dv/dx = y and dvdx should be y = 2"
+    assert r["dfdx"].verdict == "inherited" and "dvdx (line 15)" in r["dfdx"].why
+
+
+def test_a_local_gradient_through_several_gates_is_the_partial_through_the_graph():
+    # u = w + x*y: du/dx = y = 2, through the anonymous product; f does not matter
+    r = graded(LECTURE + "dudx = y\ndvdw = 0\n")
+    assert (r["dudx"].true, r["dudx"].verdict) == (2, "correct")
+    assert (r["dvdw"].true, r["dvdw"].verdict) == (0, "numeric")  # v does not depend on w
+
+
+def rows_of(text: str) -> list[tuple[str, str, str]]:
+    graph = parse(text)
+    values = forward(graph, {})
+    return [(r.claim.name, r.part, r.verdict) for r in grade(graph, values, backward(graph, values), 1e-9, True)]
+
+
+FANOUT = "a = -2; b = 3\nd = a * b\ne = a + b\nf = d * e\ndfdd = e\ndfde = d\n"
+
+
+def test_each_plus_equals_line_is_one_edge_and_the_sum_is_graded_after_the_last():
+    # by hand: f = (a*b)(a+b); df/da = b*e + d = 3 - 6 = -3, through d: 3*1 = 3, through e: -6
+    results = graded_all(FANOUT + "dfda += b * dfdd\ndfda += 1 * dfde\n")
+    lines = [r for r in results if r.claim.name == "dfda"]
+    assert [(r.part, r.verdict, r.written, r.true) for r in lines] == [
+        ("adds", "correct", 3, 3),
+        ("adds", "correct", -6, -6),
+        ("sum", "correct", -3, -3),
+    ]
+    assert lines[0].why == "the contribution through d = a * b (3)"
+    assert lines[1].why == "the contribution through e = a + b (-6)"
+
+
+def test_a_sum_may_start_with_an_assignment_or_at_zero():
+    staged = graded_all(FANOUT + "dfda = b * dfdd\ndfda += 1 * dfde\n")
+    zeroed = graded_all(FANOUT + "dfda = 0\ndfda += 1 * dfde\ndfda += b * dfdd\n")
+    assert [r.verdict for r in staged if r.claim.name == "dfda"] == ["correct", "correct", "correct"]
+    assert (zeroed[2].verdict, zeroed[2].why) == ("numeric", "the sum starts at 0")
+    assert zeroed[-1].part == "sum" and zeroed[-1].ok
+
+
+def test_a_missing_contribution_is_named_by_its_edge():
+    results = graded_all(FANOUT + "dfda += b * dfdd\n")
+    total = results[-1]
+    assert (total.part, total.verdict, total.written, total.true) == ("sum", "incomplete", 3, -3)
+    assert total.why == "a feeds 2 gates; the contribution through e = a + b (-6) is missing"
+
+
+def test_a_contribution_counted_twice_is_named_and_fails_the_sum():
+    results = graded_all(FANOUT + "dfda += b * dfdd\ndfda += 1 * dfde\ndfda += b * dfdd\n")
+    assert [r.verdict for r in results[2:]] == ["correct", "correct", "duplicate", "wrong"]
+    assert results[4].why == "the contribution through d = a * b (3) was already added on line 7"
+    assert results[5].written == 0 and "counted twice" in results[5].why
+
+
+def test_a_line_that_is_no_edge_is_wrong_and_lists_the_edges():
+    r = graded_all(FANOUT + "dfda += a * dfdd\ndfda += 1 * dfde\n")[2]
+    assert (r.verdict, r.written) == ("wrong", -2)
+    edges = "through e = a + b (-6), through d = a * b (3)"
+    assert r.why == f"-2 is what no single edge sends back to a; its edges: {edges}"
+
+
+def test_a_contribution_off_only_through_an_earlier_claim_is_inherited():
+    results = graded_all(FANOUT.replace("dfdd = e", "dfdd = 2") + "dfda += b * dfdd\ndfda += 1 * dfde\n")
+    assert [r.verdict for r in results] == ["wrong", "correct", "inherited", "correct", "inherited"]
+
+
+def test_the_micrograd_fanout_samples_name_the_missing_and_the_twice_counted_edge():
+    ok = graded_all((ROOT / "samples" / "micrograd_fanout.bp").read_text())
+    assert all(r.ok for r in ok) and [r.part for r in ok].count("sum") == 2
+    missing = graded_all((ROOT / "samples" / "micrograd_fanout_missing.bp").read_text())
+    assert [r.verdict for r in missing if not r.ok] == ["incomplete"]
+    twice = graded_all((ROOT / "samples" / "micrograd_fanout_twice.bp").read_text())
+    assert [r.verdict for r in twice if not r.ok] == ["duplicate", "wrong"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("x = 1\nx += 2\n", "augmented assignment is not allowed: x is not a gradient claim"),
+        (FANOUT + "dfda = 1\ndfda = 2\n", "dfda is claimed twice: on line 7 and line 8 (to add a contribution, write"),
+        (FANOUT + "dfda += 1\ndf_da = 1\n", "df_da: df/da is already claimed on line 7"),
+    ],
+)
+def test_accumulation_errors(text, message):
+    with pytest.raises(InputError, match=re.escape(message)):
+        parse(text)
+
+
+def graded_all(text: str) -> list:
+    graph = parse(text)
+    values = forward(graph, {})
+    return list(grade(graph, values, backward(graph, values), 1e-9, True))

@@ -33,14 +33,14 @@ BAD = [
     # Syntax errors of every kind.
     case("operand-missing", "x +", says="an operand is missing", at="1:3"),
     case("paren-never-closed", "(x", says="'(' is never closed", at="1:1"),
-    case("call-never-closed", "sin(x", says="'(' is never closed", at="1:1"),
+    case("call-never-closed", "sin(x", says="'(' is never closed", at="1:4"),
     case("unmatched-close", "x)", says="unmatched ')'", at="1:2"),
     case("two-operands", "x y", says="expected an operator between 'x' and 'y'", at="1:3"),
     case("leading-operator", "* x", says="expected a number, a name or '(' here", at="1:1"),
     case("nothing-after-equals", "x =", says="nothing after '='", at="1:1"),
     case("chained-assignment", "x = y = 2", says="chained assignment is not allowed", at="1:7"),
     case("assign-to-number", "3 = x", says="can only assign to a single name", at="1:3"),
-    case("augmented", "x += 1", says="augmented assignment is not allowed", at="1:4"),
+    case("augmented", "x += 1", says="augmented assignment is not allowed", at="1:3"),
     case("equality", "x == y", says="comparisons are not supported", at="1:4"),
     case("less-than", "x < y", says="comparisons are not supported", at="1:3"),
     case("not-equal", "x != y", says="comparisons are not supported", at="1:3"),
@@ -164,7 +164,7 @@ BAD = [
     case("binding-twice", "x * 2", "x=1", "x=2", says="x is bound twice"),
     case("binding-twice-set", "x * 2", "x=1", says="x is bound twice", options=("--set", "x=2")),
     case("binding-unknown", "x * 2", "x=1", "y=2", says="y is bound but the program has no input of that name"),
-    case("binding-missing", "x * y", "x=1", says="no value for y"),
+    case("binding-missing", "x * y", "x=1", says="no value for y", at="1:5"),
     case("binding-keyword", "x * 2", "x=1", "if=1", says="'if' is a Python keyword"),
     case("binding-function", "x * 2", "x=1", "sin=1", says="'sin' is a function name"),
     case("binding-non-ascii", "x * 2", "\xe9=1", says="is not a name"),
@@ -661,7 +661,10 @@ def test_debug_after_the_separator_is_an_expression_not_the_flag(cli):
     """`backprop eval -- --debug` evaluates -(-debug): the word is an operand, so an error in it
     is still one line, not the traceback --debug asks for."""
     out = cli("eval", "--no-check", "--", "--debug")
-    assert out.code == 2 and out.err == "error: no value for debug (bind with name=value)\n"
+    assert out.code == 2 and out.err == (
+        "error: <expr>:1:3: no value for debug: it is read but never assigned (assign it, or bind it: debug=VALUE)\n"
+        "  --debug\n    ^^^^^\n"
+    )
     assert cli("eval", "--no-check", "--", "--debug", "debug=2").code == 0
 
 

@@ -9,15 +9,32 @@ import sympy
 
 from backpropcli.ops import OPS
 
-# A point inside each op's domain and away from its kinks, per arity.
+# A point inside each op's domain and away from its kinks, per arity; an op whose domain is narrower
+# (or whose other branch starts below 0) gets its own points as well.
 POINTS = {1: [(0.7,), (1.3,)], 2: [(0.7, 1.9), (2.5, 0.6)], 3: [(0.7, 1.9, -0.4)]}
+OWN_POINTS = {
+    "asin": [(0.3,), (-0.6,)],
+    "acos": [(0.3,), (-0.6,)],
+    "cbrt": [(0.7,), (-1.3,)],
+    "sign": [(0.7,), (-1.3,)],
+    "atan2": [(0.7, 1.9), (-0.4, -1.1)],
+    "leaky_relu": [(0.7, 0.1), (-1.3, 0.01), (-0.5, 0.2)],
+    "elu": [(0.7,), (-1.3,)],
+    "silu": [(0.7,), (-1.3,)],
+    "gelu": [(0.7,), (-1.3,)],
+    "softplus": [(0.7,), (-40.0,), (40.0,)],
+    "erf": [(0.7,), (-1.3,)],
+    "log1p": [(0.7,), (-0.5,)],
+    "expm1": [(0.7,), (-1.3,)],
+}
 
 
 def cases():
     for name, op in OPS.items():
         least, most = op.arity
         for arity in range(least, (most or 3) + 1):
-            for point in POINTS[arity]:
+            points = [p for p in OWN_POINTS.get(name, POINTS[arity]) if len(p) == arity]
+            for point in points:
                 for pos in range(arity):
                     yield pytest.param(name, point, pos, id=f"{name}-{arity}ary-{point}-d{pos}")
 
@@ -48,3 +65,37 @@ def test_every_op_has_syntax_and_a_pattern():
         assert op.symbols or op.functions, name
         assert op.pattern, name
         assert len(op.local_text) in (1, op.arity[0]), name
+
+
+NEW_OPS = ("sinh", "cosh", "asin", "acos", "atan", "atan2", "log2", "log10", "log1p", "expm1", "exp2", "cbrt")
+ACTIVATIONS = ("sign", "softplus", "leaky_relu", "elu", "silu", "gelu", "erf")
+
+
+@pytest.mark.parametrize("name", NEW_OPS + ACTIVATIONS)
+def test_the_ops_public_suites_use_are_rows_callable_by_name(name):
+    assert name in OPS and name in OPS[name].functions
+
+
+@pytest.mark.parametrize(
+    ("name", "point"),
+    [("asin", (1.0,)), ("acos", (-1.0,)), ("cbrt", (0.0,)), ("sign", (0,)), ("atan2", (0, 0))],
+)
+def test_where_a_new_op_has_no_finite_slope_its_rule_raises(name, point):
+    op = OPS[name]
+    with pytest.raises((ArithmeticError, ValueError)):
+        op.partials(point, op.forward(*point) if name != "atan2" else 0.0)
+
+
+def test_leaky_relu_kinks_at_zero_between_its_two_slopes():
+    op = OPS["leaky_relu"]
+    assert op.kink((0, 0.1), 0) == (True, False)
+    assert op.kink((0.5, 0.1), 0.5) == (False, False)
+    assert op.kink((0, 1), 0) == (False, False)  # slope 1: the identity, no kink
+
+
+def test_ln_suggests_log():
+    from backpropcli.errors import InputError
+    from backpropcli.parse import parse
+
+    with pytest.raises(InputError, match=r"unknown function ln\(\); did you mean log\(\)\?"):
+        parse("f = ln(x)")

@@ -45,7 +45,21 @@ class Finding:
 class Sample:
     point: tuple[tuple[str, Number], ...]  # every input as (name, value), in definition order
     values: tuple[Number, ...]
-    grads: tuple[Number, ...]
+    grads: dict[int, tuple[Number, ...]]  # d of / d node, for every `of` a claim differentiates
+
+
+def rooted(graph: Graph, of: int) -> Graph:
+    """The same nodes with `of` as the output: its backward pass gives d of / d node, a local gradient."""
+    return graph if of == graph.output else Graph(graph.nodes, of, graph.source)
+
+
+def backs(graph: Graph, values, back: Backward) -> dict[int, Backward]:
+    """The backward pass from every node a claim differentiates: the output's is `back`."""
+    found = {graph.output: back}
+    for claim in graph.claims:
+        if claim.of not in found:
+            found[claim.of] = backward(rooted(graph, claim.of), values)
+    return found
 
 
 def refs(claim: Claim) -> tuple[str, ...]:
@@ -107,19 +121,23 @@ class Neighbourhood:
 
     graph: Graph
     values: tuple[Number, ...]
-    back: Backward
+    backs: dict[int, Backward]  # by the node differentiated: the output, and each local gradient's gate
     tol: float
     symbolic: bool  # may sympy be imported and asked?
 
-    @cached_property
-    def sizes(self) -> list[float]:
-        """The scale of each gradient's terms here (autodiff.magnitudes): nearby points share it."""
-        return magnitudes(self.graph, self.back)
+    @property
+    def back(self) -> Backward:
+        return self.backs[self.graph.output]
 
-    def close(self, value: Number, true: Number, scale: float, node: int) -> bool:
-        """A formula's value against a node's true gradient: within tol, or within the rounding of
-        either side (the formula's own `scale`, the gradient's terms)."""
-        return agree(value, true, self.tol, max(scale, self.sizes[node]))
+    @cached_property
+    def sizes(self) -> dict[int, list[float]]:
+        """The scale of each gradient's terms here (autodiff.magnitudes): nearby points share it."""
+        return {of: magnitudes(rooted(self.graph, of), back) for of, back in self.backs.items()}
+
+    def close(self, value: Number, true: Number, scale: float, node: int, of: int) -> bool:
+        """A formula's value against d of / d node: within tol, or within the rounding of either side
+        (the formula's own `scale`, the gradient's terms)."""
+        return agree(value, true, self.tol, max(scale, self.sizes[of][node]))
 
     @cached_property
     def claims(self) -> dict[str, Claim]:
@@ -131,20 +149,20 @@ class Neighbourhood:
             return Finding(True, "sympy")
         seen = 0
         for sample, earlier in zip(self.samples, self._true_claims, strict=True):
-            truth = sample.grads[claim.wrt]
+            truth = sample.grads[claim.of][claim.wrt]
             try:
                 mine, scale = evaluate(self.graph, claim, sample.values, earlier)
             except BackpropError:
                 continue  # undefined there: no evidence either way
             seen += 1
-            if not self.close(mine, truth, scale, claim.wrt):
+            if not self.close(mine, truth, scale, claim.wrt, claim.of):
                 return Finding(False, "sampled", _witness(sample, mine, truth))
         return Finding(True, "sampled") if seen else Finding(None, "value")
 
     @cached_property
     def _true_claims(self) -> tuple[dict[str, Number], ...]:
         """At each sample, every claim's true value: what a formula's references to claims mean there."""
-        return tuple({name: s.grads[c.wrt] for name, c in self.claims.items()} for s in self.samples)
+        return tuple({name: s.grads[c.of][c.wrt] for name, c in self.claims.items()} for s in self.samples)
 
     @cached_property
     def samples(self) -> tuple[Sample, ...]:
@@ -174,7 +192,11 @@ class Neighbourhood:
             return None
         if any(back.partials[i] != self.back.partials[i] for i in self._switches):
             return None
-        return Sample(tuple(point.items()), tuple(values), back.grads)
+        try:
+            grads = {of: backward(rooted(graph, of), values).grads for of in self.backs if of != graph.output}
+        except BackpropError:
+            return None
+        return Sample(tuple(point.items()), tuple(values), {graph.output: back.grads, **grads})
 
     @cached_property
     def _switches(self) -> tuple[int, ...]:
@@ -225,7 +247,7 @@ class _Symbolic:
         self.graph, self.sp = graph, sp
         self.templates: dict[tuple[str, int, int], tuple] = {}
         self.exprs = self.build(graph.nodes, {})
-        self.grads = self.accumulate()
+        self.by_of: dict[int, list] = {}
 
     def build(self, nodes: tuple[Node, ...], fixed: Mapping[int, object]) -> list:
         sp, exprs = self.sp, []
@@ -241,9 +263,15 @@ class _Symbolic:
                 exprs.append(OPS[node.op].sympy(sp, *[exprs[a] for a in node.args]))
         return exprs
 
-    def accumulate(self) -> list:
+    def grads(self, out: int) -> list:
+        """d out / d node for every node, built once per `out`."""
+        if out not in self.by_of:
+            self.by_of[out] = self.accumulate(out)
+        return self.by_of[out]
+
+    def accumulate(self, out: int) -> list:
         """The backward pass again, with sympy's symbolic local derivatives instead of the op table's rules."""
-        nodes, exprs, out = self.graph.nodes, self.exprs, self.graph.output
+        nodes, exprs = self.graph.nodes, self.exprs
         grads = [self.sp.Integer(0)] * len(nodes)
         grads[out] = self.sp.Integer(1)
         for i in range(out, -1, -1):
@@ -271,8 +299,8 @@ class _Symbolic:
             for i, node in enumerate(claim.graph.nodes):
                 if node.op == INPUT:
                     other = claims.get(node.name)
-                    fixed[i] = self.grads[other.wrt] if other is not None else self.exprs[ids[node.name]]
+                    fixed[i] = self.grads(other.of)[other.wrt] if other is not None else self.exprs[ids[node.name]]
             claimed = self.build(claim.graph.nodes, fixed)[claim.graph.output]
-            return claimed - self.grads[claim.wrt] == 0
+            return claimed - self.grads(claim.of)[claim.wrt] == 0
         except (ArithmeticError, ValueError, TypeError):
             return False  # sympy could not build or compare it; the samples decide

@@ -16,40 +16,36 @@ from ..crosscheck import within
 from ..errors import BackpropError
 from ..graph import Claim, Graph
 from ..ops import OPS, Number, show
-from .derivation import Neighbourhood, evaluate, one_sided, refs
-
-PASSING = ("correct", "numeric")
-
-
-@dataclass(frozen=True)
-class ClaimResult:
-    claim: Claim
-    written: Number | None  # the claim's value with earlier claims as written; None if it has none
-    true: Number  # the backward pass's d out/d node
-    verdict: str  # correct | numeric | wrong | inherited | coincidence
-    why: str = ""
-    step: Number | None = None  # the formula with the true values of the earlier claims it uses
-    how: str = ""  # how the formula was judged as a function: sympy | sampled | value | kink
-    interval: tuple[Number, Number] | None = None  # at a kink: the values that pass
-    sources: tuple[Claim, ...] = ()  # for an inherited claim: the wrong steps its error comes from
-    scale: float = 0.0  # the written value's rounding scale: how far floats may leave it from the truth
-
-    @property
-    def ok(self) -> bool:
-        return self.verdict in PASSING
+from .accumulate import Sum, route, statement
+from .derivation import Neighbourhood, backs, evaluate, one_sided, refs, rooted
+from .joint import jointly
+from .result import ClaimResult, inherited_text, sources_of
 
 
 def grade(
     graph: Graph, values: list[Number], back: Backward, tol: float = 1e-9, symbolic: bool = False
 ) -> tuple[ClaimResult, ...]:
     """Every claim, in program order. `symbolic` lets sympy prove identities (it is imported only then)."""
-    judge = _Judge(graph, back, tol, Neighbourhood(graph, tuple(values), back, tol, symbolic))
+    judge = _Judge(graph, back, tol, Neighbourhood(graph, tuple(values), backs(graph, values, back), tol, symbolic))
+    last = {claim.name: claim for claim in graph.claims}  # a name's last line: where a sum is complete
+    sums = {claim.name: None for claim in graph.claims if claim.adds}
+    found: list[ClaimResult] = []
     results: dict[str, ClaimResult] = {}
     written: dict[str, Number | None] = {}
     for claim in graph.claims:
-        result = results[claim.name] = judge.grade(claim, written, results)
-        written[claim.name] = result.written
-    return tuple(results.values())
+        if claim.error is not None:  # it reads a name nothing defines: no value, and nothing to grade
+            lines = [ClaimResult(claim, None, judge.true(claim), "error", why=claim.error.message, how="")]
+            written[claim.name] = None
+        elif claim.name in sums:
+            if sums[claim.name] is None:
+                sums[claim.name] = Sum(judge, graph, claim, last[claim.name])
+            lines = sums[claim.name].add(claim, written, results)
+        else:
+            lines = [judge.grade(claim, written, results)]
+            written[claim.name] = lines[0].written
+        found.extend(lines)
+        results[claim.name] = lines[-1]
+    return tuple(jointly(graph, judge.near.values, judge.near.backs, found, tol))
 
 
 @dataclass(frozen=True)
@@ -61,26 +57,34 @@ class _Judge:
 
     @cached_property
     def true_claims(self) -> dict[str, Number]:
-        return {claim.name: self.back.grads[claim.wrt] for claim in self.graph.claims}
+        return {claim.name: self.true(claim) for claim in self.graph.claims}
+
+    def true(self, claim: Claim) -> Number:
+        """d of / d wrt: the output's gradient, or a local gradient when `of` is another node."""
+        return self.near.backs[claim.of].grads[claim.wrt]
 
     @cached_property
-    def kinked(self) -> list[bool]:
-        return kinked(self.graph, self.back)
+    def kinked(self) -> dict[int, list[bool]]:
+        return {of: kinked(rooted(self.graph, of), back) for of, back in self.near.backs.items()}
 
     @cached_property
-    def rule(self) -> _Rule:
-        return _Rule(self.graph, self.back, {c.wrt: c.name for c in self.graph.claims})
+    def rules(self) -> dict[int, _Rule]:
+        graph = self.graph
+        return {
+            of: _Rule(rooted(graph, of), back, {c.wrt: c.name for c in graph.claims if c.of == of})
+            for of, back in self.near.backs.items()
+        }
 
     def grade(
         self, claim: Claim, written_claims: dict[str, Number | None], earlier: dict[str, ClaimResult]
     ) -> ClaimResult:
         """The step first (is the local rule right?); then the formula as a function; then the value."""
-        interval = self.interval(claim.wrt)
+        interval = self.interval(claim)
         written, scale, error = self.value(claim, written_claims)
         uses = [name for name in refs(claim) if name in self.true_claims]
         step, step_scale, step_error = self.value(claim, self.true_claims) if uses else (written, scale, error)
-        result = ClaimResult(claim, written, self.back.grads[claim.wrt], "", step=step, interval=interval, scale=scale)
-        if step is None or not self.right(step, result.true, interval, step_scale, claim.wrt):
+        result = ClaimResult(claim, written, self.true(claim), "", step=step, interval=interval, scale=scale)
+        if step is None or not self.right(step, result.true, interval, step_scale, claim):
             why = self.should_be(claim, step_error)
             if self.holds(result):
                 why = "the value is right only because this step cancels an earlier error; " + why
@@ -103,8 +107,8 @@ class _Judge:
         if self.holds(result):
             return replace(result, verdict="correct", why=kink)
         off = [r for r in used if not self.holds(r)]
-        sources = _sources(off)
-        return replace(result, verdict="inherited", why=_inherited(self.graph, off, sources), sources=sources)
+        sources = sources_of(off)
+        return replace(result, verdict="inherited", why=inherited_text(self.graph, off, sources), sources=sources)
 
     def value(self, claim: Claim, earlier) -> tuple[Number | None, float, str]:
         """The formula's value here, its rounding scale, and why it has none."""
@@ -116,55 +120,33 @@ class _Judge:
     def holds(self, result: ClaimResult) -> bool:
         """Is a claim's written value right (whatever its step)?"""
         return result.written is not None and self.right(
-            result.written, result.true, result.interval, result.scale, result.claim.wrt
+            result.written, result.true, result.interval, result.scale, result.claim
         )
 
     def right(
-        self, value: Number, true: Number, interval: tuple[Number, Number] | None, scale: float, node: int
+        self, value: Number, true: Number, interval: tuple[Number, Number] | None, scale: float, claim: Claim
     ) -> bool:
-        """Equal to the node's true gradient (exactly, or for floats within tol or the rounding of
+        """Equal to the claim's true gradient (exactly, or for floats within tol or the rounding of
         either side); at a kink, anywhere in the interval."""
         if interval is None:
-            return self.near.close(value, true, scale, node)
+            return self.near.close(value, true, scale, claim.wrt, claim.of)
         return within(value, *interval, self.tol)
 
-    def interval(self, node: int) -> tuple[Number, Number] | None:
+    def interval(self, claim: Claim) -> tuple[Number, Number] | None:
         """At a kink: the one-sided derivatives and the backward pass's own subgradient, and all between."""
-        if not self.kinked[node]:
+        node = claim.wrt
+        if not self.kinked[claim.of][node]:
             return None
-        values = self.near.values
-        sides = [one_sided(self.graph, values, node, sign) for sign in (-1, 1)]
-        known = [v for v in sides if v is not None] + [self.back.grads[node]]
+        values, graph = self.near.values, rooted(self.graph, claim.of)
+        sides = [one_sided(graph, values, node, sign) for sign in (-1, 1)]
+        known = [v for v in sides if v is not None] + [self.true(claim)]
         return min(known), max(known)
 
     def should_be(self, claim: Claim, error: str) -> str:
         """What the local rule says the line should have been: 'u = w + v, so du/dw = 1 and dfdw should be
         1 * dfdu = 4'."""
-        rule = self.rule.text(claim)
+        rule = self.rules[claim.of].text(claim)
         return f"{error}; {rule}" if error else rule
-
-
-def _sources(off: list[ClaimResult]) -> tuple[Claim, ...]:
-    """The wrong steps behind the claims a line inherits from, each once, in program order."""
-    found: dict[str, Claim] = {}
-    for result in off:
-        for claim in result.sources or (result.claim,):
-            found[claim.name] = claim
-    return tuple(sorted(found.values(), key=lambda c: c.start))
-
-
-def _inherited(graph: Graph, off: list[ClaimResult], sources: tuple[Claim, ...]) -> str:
-    if not off:
-        return "the step is right; the earlier claims it uses make its value off"
-    named = ", ".join(_where(graph, r.claim) for r in off)
-    text = f"the step is right; it is off only because {named} {'is' if len(off) == 1 else 'are'} off"
-    if [c.name for c in sources] != [r.claim.name for r in off]:
-        text += "; the wrong step is " + ", ".join(_where(graph, c) for c in sources)
-    return text
-
-
-def _where(graph: Graph, claim: Claim) -> str:
-    return f"{claim.name} (line {graph.source.line_col(claim.start)[0]})"
 
 
 @dataclass(frozen=True)
@@ -189,7 +171,7 @@ class _Rule:
             return f"{name} does not reach {graph.nodes[graph.output].name}, so {claim.name} should be 0"
         tops = list(dict.fromkeys(top for top, _ in edges))
         sums = {t: " + ".join(local for top, local in edges if top == t) for t in tops}
-        equations = [f"{graph.nodes[t].name} = {_source(graph, t)}" for t in tops if graph.nodes[t].name]
+        equations = [f"{graph.nodes[t].name} = {statement(graph, t)}" for t in tops if graph.nodes[t].name]
         partials = [f"d{self.label(t)}/d{name} = {sums[t]}" for t in tops]
         formula = " + ".join(self.term(t, sums[t]) for t in tops)
         true = show(self.back.grads[node])
@@ -199,16 +181,10 @@ class _Rule:
 
     def climb(self, gate: int, pos: int) -> tuple[int, str]:
         """From an edge up to the first named gate (or the output): that gate, and the product of locals."""
-        graph, partials = self.graph, self.back.partials
-        factors = [self.local(gate, pos)]
-        while graph.nodes[gate].name is None and gate != graph.output:
-            uses = [(g, p) for g, p in graph.consumers[gate] if partials[g] is not None]
-            if len(uses) != 1:
-                break
-            factors.append(self.local(*uses[0]))
-            gate = uses[0][0]
+        path = route(self.graph, self.back.partials, gate, pos)
+        factors = [self.local(g, p) for g, p in path]
         kept = [f if _grouped(f) else f"({f})" for f in factors if f != "1"]
-        return gate, " * ".join(kept) or "1"
+        return path[-1][0], " * ".join(kept) or "1"
 
     def label(self, gate: int) -> str:
         return self.graph.nodes[gate].name or f"({self.graph.text(gate)})"
@@ -246,16 +222,3 @@ def _grouped(text: str) -> bool:
         if depth == 0 and ch in " +-" and text[0] != ch:
             return False
     return not text.startswith("-")
-
-
-def _source(graph: Graph, node: int, limit: int = 40) -> str:
-    """A named gate's right-hand side as written, squeezed onto one line, printable ASCII only."""
-    n = graph.nodes[node]
-    raw = " ".join(graph.source.text[n.start : n.end].split())
-    raw = "".join(ch if " " <= ch <= "~" else "?" for ch in raw)
-    depth = low = 0
-    for ch in raw:  # a span may stop inside an operand's parentheses: `f = (a + b) * c` spans `a + b) * c`
-        depth += (ch == "(") - (ch == ")")
-        low = min(low, depth)
-    raw = "(" * -low + raw + ")" * (depth - low)
-    return raw if len(raw) <= limit else raw[: limit - 3] + "..."

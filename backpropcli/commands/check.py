@@ -42,14 +42,18 @@ CHECK_FORMATS: dict[str, Callable] = {"table": _table, "json": _json, "github": 
 MACHINE = ("json", "junit")  # formats whose stdout must stay one parseable document
 
 HELP_EPILOG = """\b
-Each claim `d<out>d<node> = expr` gets a verdict:
+Each claim `d<a>d<b> = expr` (a local gradient when a is not the output; `d<b>`
+alone under `# backprop: output f`) gets a verdict; a `+=` line is one edge:
   correct      right value, and the formula is the true gradient as a function
   numeric      a plain number with the right value
   wrong        the step itself is wrong; the message says what the local rule gives
   inherited    the step is right, but an earlier wrong claim it uses makes it off
   coincidence  right value here, but not the true gradient as a function nearby
   missing      (--require-all) an input or intermediate without a claim
-At a kink, any value between the one-sided derivatives passes.
+  duplicate    a += line adding an edge an earlier line added
+  incomplete   a += sum missing an edge's contribution
+At a kink, any value between the one-sided derivatives passes, and claims at one
+kink must fit one subgradient together (at a tie of max, shares adding up to the upstream).
 
 \b
 Exit status: 0 every claim passes, 1 some claim fails, 2 some file is bad input
@@ -66,7 +70,7 @@ class _Tally:
 
 
 @click.command("check", epilog=HELP_EPILOG)
-@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.argument("paths", nargs=-1, required=True, metavar="PATH... [NAME=VALUE]...")
 @click.option(
     "--format",
     "fmt",
@@ -76,11 +80,25 @@ class _Tally:
     help="table, json (schema backprop.check v1), github (workflow annotations) or junit (XML).",
 )
 @click.option("--require-all", is_flag=True, help="Fail a file where some input or intermediate has no claim.")
-@click.option("--output", metavar="NAME", help="The output node of every file (default: its last intermediate).")
+@click.option(
+    "--output",
+    metavar="NAME",
+    help="The output node of every file (default: its directive `# backprop: output NAME`, else its last "
+    "intermediate); d<node> then means dNAME/d<node>.",
+)
 @click.option("--tol", type=float, default=1e-9, show_default=True, help="Relative tolerance for float values.")
+@click.option(
+    "--set", "sets", multiple=True, metavar="NAME=VALUE[,...]", help="Bind inputs in every file (repeatable)."
+)
 @click.option("--debug", is_flag=True, help="Show a traceback for errors.")
 def check_command(
-    paths: tuple[str, ...], fmt: str, require_all: bool, output: str | None, tol: float, debug: bool
+    paths: tuple[str, ...],
+    fmt: str,
+    require_all: bool,
+    output: str | None,
+    tol: float,
+    debug: bool,
+    sets: tuple[str, ...] = (),
 ) -> None:
     """Grade the hand-written backward pass in each PATH, line by line.
 
@@ -90,14 +108,22 @@ def check_command(
       backprop check samples/lecture27.bp
       backprop check homework/ --require-all
       backprop check homework/ --format github
+      backprop check answer.bp x=3 y=-4        # bind inputs the files leave open
     """
     from ..grading import expand
+    from ..parse.bindings import parse_bindings, split_sets
 
+    bindings = parse_bindings([a for a in paths if "=" in a] + split_sets(sets))  # NAME=VALUE among the paths
+    paths = tuple(a for a in paths if "=" not in a)
+    if not paths:
+        raise InputError("no PATH to check (NAME=VALUE arguments are bindings)")
     if not 0 < tol < 1:  # also refuses nan and inf, which would pass anything
         raise InputError("--tol takes a number between 0 and 1")
     stdin_once(paths)
     tally = _Tally()
-    results = _graded(expand(paths), tally, output=output, tol=tol, require_all=require_all, debug=debug)
+    results = _graded(
+        expand(paths), tally, output=output, tol=tol, require_all=require_all, debug=debug, bindings=bindings
+    )
     write_out(CHECK_FORMATS[fmt](results, glyphs()))
     closing = f"{tally.passed} passed, {tally.failed} failed"
     print(closing, file=sys.stderr if fmt in MACHINE else sys.stdout, flush=True)
@@ -115,6 +141,10 @@ def _graded(paths: list[str], tally: _Tally, *, debug: bool, **options) -> Itera
                 raise result.error
             print(error_text(result.path, result.error), file=sys.stderr, flush=True)
             tally.errors += 1
+        for claim in result.claims:  # a claim that reads an unknown name: bad input on its line
+            if claim.claim.error is not None:
+                print(error_text(result.path, claim.claim.error), file=sys.stderr, flush=True)
+                tally.errors += 1
         tally.passed += result.passed
         tally.failed += result.failed
         yield result

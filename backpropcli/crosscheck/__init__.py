@@ -12,6 +12,7 @@ import time
 from ..autodiff import Backward, magnitudes
 from ..graph import Graph
 from ..ops import Number
+from .joint import joint_kinks
 from .local import local_checks
 from .state import Check, Checks, Progress, State, agree, alarm, within
 from .totals import expanded, node_checks
@@ -42,7 +43,7 @@ def crosscheck(
         sizes=magnitudes(graph, back),
     )
     with alarm(st):
-        edges = local_checks(st)
+        edges = joint_kinks(st, local_checks(st))
         nodes, formulas = node_checks(st)
     return Checks(edges, {i: nodes[i] for i in sorted(nodes)}, formulas, tuple(st.notes))
 

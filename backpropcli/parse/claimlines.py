@@ -7,17 +7,29 @@ side becomes a small graph of its own whose inputs are forward names and other c
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable, Container, Mapping
+from dataclasses import replace
 
 from ..errors import InputError, Source
 from ..graph import INPUT, Claim, Graph, Node
-from .lexer import Statement, Token
+from .lexer import NAME, Statement, Token
 from .syntax import Builder, check_name, expression
 
+DIRECTIVE = "# backprop: output"
+_DIRECTIVE = re.compile(r"^[ \t]*#[ \t]*backprop:[ \t]*output[ \t]+(\S+)[ \t]*\r?$", re.M)
 
-def claimlike(name: str) -> bool:
-    """Long enough to be `d<out>d<node>`: cheap, so the parser's one-line path can ask every line."""
-    return len(name) >= 4 and name[0] == "d"
+
+def directive(text: str) -> str | None:
+    """The output a file names in a line `# backprop: output f`; then `d<name>` is a claim d f / d name."""
+    found = _DIRECTIVE.search(text)
+    return found.group(1) if found else None
+
+
+def claimlike(name: str, short: bool = False) -> bool:
+    """Long enough to be `d<out>d<node>` (or `d<node>` once the output is known): cheap, so the parser's
+    one-line path can ask every line."""
+    return len(name) >= (2 if short else 4) and name[0] == "d"
 
 
 def read_claim(
@@ -39,6 +51,26 @@ def read_claim(
     return None, near_miss
 
 
+def adds(toks: list[Token]) -> bool:
+    """`name += ...`: the lexer gives '+' and '=' as two tokens, side by side."""
+    return (
+        len(toks) >= 3
+        and toks[0].kind is NAME
+        and toks[1].text == "+"
+        and toks[2].text == "="
+        and (toks[1].end == toks[2].start)
+    )
+
+
+def not_accumulable(name: str, rhs: list[Token]) -> str:
+    if not rhs:
+        return f"nothing after '+=' in {name}"
+    return (
+        f"augmented assignment is not allowed: {name} is not a gradient claim, and only a claim accumulates "
+        "(d<out>d<node> += expr, one line per edge)"
+    )
+
+
 def _splits(name: str):
     """Every way to read a name as d<out>d<node> or d<out>_d<node>, as (out, node)."""
     rest = name[1:]
@@ -53,17 +85,26 @@ class ClaimLines:
     def __init__(self, source: Source) -> None:
         self.source = source
         self.claims: list[Claim] = []
-        self.outs: list[str] = []  # the output each claim is about, by name
         self.at: dict[str, int] = {}  # claim name -> offset
-        self.claimed: dict[int, int] = {}  # node id -> offset of the claim about it
+        self.claimed: dict[tuple[int, int], int] = {}  # (of, wrt) node ids -> offset of the claim about them
+        self.pairs: dict[str, tuple[int, int]] = {}  # claim name -> its pair
         self.pending: list[Token] = []  # names in claims that were unknown when read
 
     def split(
-        self, name: str, tok: Token, nodes: list[Node], defined: Mapping[str, int], def_at: Mapping[str, int]
+        self,
+        name: str,
+        tok: Token,
+        nodes: list[Node],
+        defined: Mapping[str, int],
+        def_at: Mapping[str, int],
+        output: str | None = None,
     ) -> tuple[str, str] | None:
-        """Read `d<out>d<node>` or `d<out>_d<node>` by the names the program has defined so far."""
+        """Read `d<out>d<node>` or `d<out>_d<node>` by the names the program has defined so far; with a
+        known output, `d<node>` first (CS231n's dx, dnum for d f / d x, d f / d num)."""
         if name in defined:
             return None
+        if output is not None and output in defined and name[0] == "d" and name[1:] in defined:
+            return output, name[1:]
         split, gate_named = read_claim(
             name, def_at, defined, lambda out: out in defined and nodes[defined[out]].op != INPUT
         )
@@ -84,19 +125,15 @@ class ClaimLines:
         stmt: Statement,
         defined: Mapping[str, int],
         constant: Callable[[str], float | None],
+        adds: bool = False,
     ) -> None:
-        """One claim line; `constant` gives pi and e unless the program or a binding owns the name."""
+        """One claim line (`adds`: a `+=` line); `constant` gives pi and e unless the program or a binding
+        owns the name."""
         name = target.text
         out, wrt = split
-        wrt_id = defined[wrt]
-        if wrt_id in self.claimed:
-            first = self.line(self.claimed[wrt_id])
-            raise self.error(f"{name}: d{out}/d{wrt} is already claimed on line {first}", target)
-        if name in self.at:
-            raise self.error(
-                f"{name} is claimed twice: on line {self.line(self.at[name])} and line {self.line(target.start)}",
-                target,
-            )
+        pair = (defined[out], defined[wrt])
+        if not (adds and self.pairs.get(name) == pair):
+            self.check_new(name, pair, target, out, wrt)
         b = Builder(self.source)
         refs: dict[str, int] = {}
 
@@ -118,12 +155,23 @@ class ClaimLines:
             return refs[ref]
 
         root = expression(rhs, b, resolve, assignment=True)
-        self.claims.append(
-            Claim(name, wrt_id, Graph(tuple(b.nodes), root, self.source), target.start, rhs[-1].end, stmt.comment)
-        )
-        self.outs.append(out)
-        self.at[name] = target.start
-        self.claimed[wrt_id] = target.start
+        graph = Graph(tuple(b.nodes), root, self.source)
+        self.claims.append(Claim(name, pair[1], graph, target.start, rhs[-1].end, stmt.comment, pair[0], adds))
+        self.at.setdefault(name, target.start)
+        self.pairs[name] = pair
+        self.claimed.setdefault(pair, target.start)
+
+    def check_new(self, name: str, pair: tuple[int, int], target: Token, out: str, wrt: str) -> None:
+        """A claim is identified by its pair (d out / d wrt): one name per pair, one pair per name."""
+        if name in self.at:
+            raise self.error(
+                f"{name} is claimed twice: on line {self.line(self.at[name])} and line {self.line(target.start)}"
+                " (to add a contribution, write +=)",
+                target,
+            )
+        if pair in self.claimed:
+            first = self.line(self.claimed[pair])
+            raise self.error(f"{name}: d{out}/d{wrt} is already claimed on line {first}", target)
 
     def check_pending(self, defined: Mapping[str, int], def_at: Mapping[str, int]) -> None:
         """Names a claim used before anything defined them must be defined by the end, as forward names."""
@@ -135,7 +183,13 @@ class ClaimLines:
                 )
             if name in def_at:
                 raise self.error(f"this claim uses {name} before it is defined on line {self.line(def_at[name])}", tok)
-            raise self.error(f"unknown name {name} in a gradient claim{suggest(name, {**defined, **self.at})}", tok)
+            self.unknown(tok, unknown_text(name, defined, def_at, self.at))
+
+    def unknown(self, tok: Token, message: str) -> None:
+        """The claim that reads an unknown name becomes an error line of its own; the others are graded."""
+        k = next(k for k, c in enumerate(self.claims) if c.start <= tok.start <= c.end)
+        if self.claims[k].error is None:
+            self.claims[k] = replace(self.claims[k], error=self.error(message, tok))
 
     def check_misnamed(self, nodes: list[Node], defined: Mapping[str, int], def_at: Mapping[str, int]) -> None:
         """A line that reads as a claim about an output the program does not have (dLdx where the
@@ -159,20 +213,20 @@ class ClaimLines:
                     self.source.locate(at, at + len(name)),
                 )
 
-    def check_output(self, output: str) -> None:
-        """Every claim must be about the program's output."""
-        for claim, want in zip(self.claims, self.outs, strict=True):
-            if want != output:
-                raise InputError(
-                    f"{claim.name} claims a gradient of {want}, but the output is {output}",
-                    self.source.locate(claim.start, claim.start + len(claim.name)),
-                )
-
     def error(self, message: str, tok: Token) -> InputError:
         return InputError(message, self.source.locate(tok.start, tok.end))
 
     def line(self, offset: int) -> int:
         return self.source.line_col(offset)[0]
+
+
+def unknown_text(name: str, defined: Mapping[str, int], def_at: Mapping[str, int], claims) -> str:
+    """Why a name in a claim has no value: a claim never written (dfdv), or a name nothing defines."""
+    split, _ = read_claim(name, def_at, defined, lambda out: False)
+    if split is not None:
+        out, wrt = split
+        return f"this claim uses {name} (d{out}/d{wrt}), but no line claims it: write {name} = ... on a line above"
+    return f"unknown name {name} in a gradient claim{suggest(name, {**defined, **claims})}"
 
 
 def suggest(name: str, known) -> str:

@@ -90,6 +90,7 @@ _PREFIXES = {p: "f-strings are not allowed" for p in ("f", "rf", "fr")}
 _PREFIXES.update({p: "bytes literals are not allowed" for p in ("b", "rb", "br")})
 _PREFIXES.update({p: "strings are not allowed" for p in ("r", "u")})
 _HINTS = {"\u2212": "-", "\u2013": "-", "\u2014": "-", "\u00d7": "*", "\u00b7": "*", "\u00f7": "/"}
+_HINTS.update({"\u00b2": "**2", "\u00b3": "**3", "\u00b9": "**1"})  # x², x³: powers written as superscripts
 
 
 class Token(NamedTuple):

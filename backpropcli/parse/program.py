@@ -11,7 +11,7 @@ import re
 from ..errors import InputError, LimitError, Source
 from ..graph import CONST, INPUT, Graph
 from ..ops import BINARY, CONSTANTS, FUNCTIONS, accepts
-from .claimlines import ClaimLines, claimlike, suggest
+from .claimlines import DIRECTIVE, ClaimLines, adds, claimlike, directive, not_accumulable, suggest
 from .lexer import NAME, RESERVED, Statement, Token, number, statement, statements
 from .syntax import Builder, check_name, expression
 
@@ -19,17 +19,28 @@ MAX_INPUT_CHARS = 64 * 1024 * 1024
 DEFAULT_OUTPUT = "f"
 
 
-def parse(text: str, path: str = "", output: str | None = None, bound: frozenset[str] = frozenset()) -> Graph:
-    """Turn program text into a Graph. `bound` names come from bindings (they shadow pi and e)."""
+def parse(
+    text: str, path: str = "", output: str | None = None, bound: frozenset[str] = frozenset(), graded: bool = False
+) -> Graph:
+    """Turn program text into a Graph. `bound` names come from bindings (they shadow pi and e). With
+    `graded`, a claim that reads an unknown name carries its error, so that the others can be graded."""
     if len(text) > MAX_INPUT_CHARS:
         raise LimitError(f"the input is larger than the limit of {MAX_INPUT_CHARS // 2**20} MiB")
     text = text[1:] if text.startswith("\ufeff") else text
     if not text or text.isspace():
         raise InputError("the input is empty" + (f" ({path})" if path else ""))
+    given = "--output" if output is not None else DIRECTIVE
+    output = output if output is not None else directive(text)
     if output is not None and (not _IDENTIFIER.match(output) or output in _SPECIAL):
         # it names a node and is echoed in messages, so it follows the rules for names
-        raise InputError(f"--output {output!a} is not a name (ASCII letters, digits and _, not a keyword or function)")
-    return _Program(Source(text, path), output, bound).run()
+        raise InputError(f"{given} {output!a} is not a name (ASCII letters, digits and _, not a keyword or function)")
+    program = _Program(Source(text, path), output, bound)
+    program.given = given
+    graph = program.run()
+    errors = [c.error for c in graph.claims if c.error is not None]
+    if errors and not graded:
+        raise errors[0]
+    return graph
 
 
 class _Program:
@@ -37,7 +48,8 @@ class _Program:
 
     def __init__(self, source: Source, output: str | None, bound: frozenset[str]) -> None:
         self.source = source
-        self.output = output
+        self.output = output  # given by --output or the file's directive: then d<name> means d output / d name
+        self.given = "--output"
         self.b = Builder(source)
         self.defined: dict[str, int] = {}  # name -> node id
         self.def_at: dict[str, int] = {}  # name -> offset of its definition
@@ -61,6 +73,8 @@ class _Program:
             toks = stmt.tokens
             if len(toks) >= 2 and toks[1].text == "=" and toks[0].kind is NAME:
                 self.assignment(toks[0], toks[2:], stmt)
+            elif adds(toks):
+                self.accumulation(toks[0], toks[1], toks[3:], stmt)
             else:
                 self.bare = toks[0]
                 root = expression(toks, self.b, self.resolve)
@@ -81,7 +95,7 @@ class _Program:
         if (
             target in defined
             or target in special
-            or (target[0] == "d" and claimlike(target))
+            or (target[0] == "d" and claimlike(target, self.output is not None))
             or target in self.claim_at
             or left in special
             or right in special
@@ -147,7 +161,7 @@ class _Program:
             raise self.error(f"nothing after '=' in the definition of {name}", target)
         if rhs[0].text == "=":
             raise self.error("comparisons are not supported", rhs[0])
-        split = self.claims.split(name, target, self.b.nodes, self.defined, self.def_at)
+        split = self.claims.split(name, target, self.b.nodes, self.defined, self.def_at, self.output)
         if split is not None:
             self.claims.read(target, rhs, split, stmt, self.defined, self.constant)
             return
@@ -156,6 +170,14 @@ class _Program:
         if name in self.free:  # the right-hand side read the name as an input: a cycle of length one
             raise self.error(f"{name} is used in its own definition", target)
         self.define(name, target.start, root)
+
+    def accumulation(self, target: Token, op: Token, rhs: list[Token], stmt: Statement) -> None:
+        """`d<out>d<node> += expr`: one contribution to a gradient claim; nothing else accumulates."""
+        name = target.text
+        split = rhs and self.claims.split(name, target, self.b.nodes, self.defined, self.def_at, self.output)
+        if not split:
+            raise self.error(not_accumulable(name, rhs), op)
+        self.claims.read(target, rhs, split, stmt, self.defined, self.constant, adds=True)
 
     def define(self, name: str, start: int, root: int) -> None:
         """Bind a statement's value to its name: a constant makes an input, anything else a gate."""
@@ -219,7 +241,7 @@ class _Program:
         if self.output is not None and self.bare is None:
             if self.output not in self.defined:
                 hint = suggest(self.output, self.defined)
-                raise InputError(f"--output {self.output}: no such name in the program{hint}")
+                raise InputError(f"{self.given} {self.output}: no such name in the program{hint}")
             out = self.defined[self.output]
         elif self.last is None and not self.b.nodes and not self.claims.claims:
             raise InputError("the program has no statements, only comments and blank lines")
@@ -227,7 +249,6 @@ class _Program:
             raise InputError("the program has no output: no statement computes anything from its inputs")
         else:
             out = self.last
-        self.claims.check_output(self.b.names[out])
         return self.b.graph(out, tuple(self.claims.claims))
 
 
@@ -239,3 +260,17 @@ _UNARY_CALLS = {name: op for name, op in FUNCTIONS.items() if accepts(op, 1)}
 def _assigned(text: str, name: str) -> bool:
     """Does the program assign this name anywhere? Then it is a variable, not the constant."""
     return re.search(rf"(?:^|[;\r\n])[ \t]*{name}[ \t]*=(?!=)", text) is not None
+
+
+def unbound(graph: Graph, bindings) -> None:
+    """An input read but never assigned nor bound: an error at its first use, with a name it may mean."""
+    for i in graph.inputs:
+        node = graph.nodes[i]
+        if node.value is None and node.name not in bindings:
+            others = [n for n in graph.ids if n != node.name]
+            hint = suggest(node.name, others)
+            raise InputError(
+                f"no value for {node.name}: it is read but never assigned{hint} "
+                f"(assign it, or bind it: {node.name}=VALUE)",
+                graph.source.locate(node.start, node.end),
+            )

@@ -6,12 +6,13 @@ the C stack. Subexpressions without variables are folded into one constant as th
 
 from __future__ import annotations
 
+import difflib
 import math
 from collections.abc import Callable
 
 from ..errors import EvalError, InputError, LimitError, Source
 from ..graph import CONST, INPUT, NO_ARG, Columns, Graph, Nodes
-from ..ops import BINARY, FUNCTIONS, UNARY, Number, Op, accepts, arity_text, failure
+from ..ops import BINARY, FUNCTIONS, SPELLINGS, UNARY, Number, Op, accepts, arity_text, failure
 from .lexer import NAME, NUM, OP, Token, keyword_message, number
 
 MAX_DEPTH = 1000  # nested parentheses and calls in one statement
@@ -219,9 +220,14 @@ def expression(toks: list[Token], b: Builder, resolve: Callable[[Token], int], a
             push((gate(entry[1], (arg[0],), entry[2], arg[2]), entry[2], arg[2]))
             continue
         if entry[0] > _UN:
-            raise InputError("'(' is never closed", b.source.locate(entry[2]))
+            raise InputError("'(' is never closed", b.source.locate(_opening(b, entry)))
         _reduce(b, entry, values)
     return values[-1][0]
+
+
+def _opening(b: Builder, entry: tuple) -> int:
+    """Where an unclosed '(' is: a call's entry starts at the function's name, its '(' comes after."""
+    return b.source.text.find("(", entry[2]) if entry[0] == _CALL else entry[2]
 
 
 def _reduce(b: Builder, entry: tuple, values: list[tuple[int, int, int]]) -> None:
@@ -265,7 +271,11 @@ def _err(b: Builder, message: str, tok: Token) -> InputError:
 
 
 def _functions_hint(name: str) -> str:
-    return "; known functions: " + ", ".join(sorted(FUNCTIONS))
+    known = "; known functions: " + ", ".join(sorted(FUNCTIONS))
+    close = SPELLINGS.get(name) or next(iter(difflib.get_close_matches(name, sorted(FUNCTIONS), n=1)), None)
+    if close:
+        return f"; did you mean {close}()?{known}"
+    return f"; for a product write {name}*(...){known}"
 
 
 def _expected_operand(toks: list[Token], i: int, stack: list[tuple]) -> str:
@@ -296,12 +306,20 @@ def _expected_operator(toks: list[Token], i: int, stack: list[tuple], assignment
             return "keyword arguments are not allowed"
         if i + 1 < len(toks) and toks[i + 1].text == "=":
             return "comparisons are not supported"
-        return "chained assignment is not allowed" if assignment else "can only assign to a single name"
+        return "chained assignment is not allowed" if assignment else _single_name(toks, i)
     if prev.kind is NUM and adjacent and tok.kind is not OP:
         return _malformed_number(prev.text, tok.text)
     if tok.kind is NUM and tok.text.startswith(".") and adjacent:
         return "attribute access is not allowed"
     return f"expected an operator between {prev.text!r} and {tok.text!r}"
+
+
+def _single_name(toks: list[Token], i: int) -> str:
+    """`df/dx = ...` is a claim written as a fraction: the claim's name has no slash."""
+    left = [t.text for t in toks[:i]]
+    if len(left) == 3 and left[1] == "/" and all(t.kind is NAME and t.text[:1] == "d" for t in toks[0:3:2]):
+        return f"can only assign to a single name: write the claim {left[0]}{left[2]} = ... (no slash)"
+    return "can only assign to a single name"
 
 
 def _malformed_number(digits: str, rest: str) -> str:

@@ -22,14 +22,14 @@ def escape(text: str, table: dict[str, str] = _DATA) -> str:
     return "".join(table.get(ch, ch if ch.isprintable() else "?") for ch in text)
 
 
-def annotation(path: str, line: int | None, col: int | None, title: str, message: str) -> str:
+def annotation(path: str, line: int | None, col: int | None, title: str, message: str, kind: str = "error") -> str:
     props = [f"file={escape(path, _PROPERTY)}"]
     if line is not None:
         props.append(f"line={line}")
     if col is not None:
         props.append(f"col={col}")
     props.append(f"title={escape(title, _PROPERTY)}")
-    return f"::error {','.join(props)}::{escape(message)}\n"
+    return f"::{kind} {','.join(props)}::{escape(message)}\n"
 
 
 def render(results: Iterable[FileResult], glyphs: Glyphs) -> Iterator[str]:
@@ -38,6 +38,8 @@ def render(results: Iterable[FileResult], glyphs: Glyphs) -> Iterator[str]:
             line, col = error_location(result)
             yield annotation(result.path, line, col, "backprop check: bad input", result.error.message)
             continue
+        for warning in result.warnings:
+            yield annotation(result.path, None, None, "backprop check: no claims", warning, "warning")
         for row in rows(result, 17):
             if not row.ok:
                 written = row.written or "nothing"

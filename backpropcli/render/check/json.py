@@ -42,6 +42,7 @@ def _file(result: FileResult) -> dict:
         "error": None,
         "claims": [],
         "missing": [],
+        "warnings": list(result.warnings),
     }
     if result.error is not None:
         line, col = error_location(result)
@@ -75,6 +76,7 @@ def _claim(result: FileResult, r: ClaimResult) -> dict:
     record = {
         "name": claim.name,
         "wrt": result.graph.nodes[claim.wrt].name,
+        "of": result.graph.nodes[claim.of].name,
         "line": line,
         "col": col,
         "formula": claim.graph.text(claim.graph.output, 80),
@@ -87,6 +89,7 @@ def _claim(result: FileResult, r: ClaimResult) -> dict:
         "interval": None,
         "why": why(r),
         "inherits_from": [{"name": c.name, "line": result.line_col(c.start)[0]} for c in r.sources],
+        "part": r.part or None,
     }
     if r.interval is not None:
         record["interval"] = [json_number(r.interval[0]), json_number(r.interval[1])]

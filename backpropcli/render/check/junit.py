@@ -23,7 +23,7 @@ def xml_text(text: str) -> str:
 
 def render(results: Iterable[FileResult], glyphs: Glyphs) -> Iterator[str]:
     root = ET.Element("testsuites", name="backprop check")
-    totals = {"tests": 0, "failures": 0, "errors": 0}
+    totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     for result in results:
         suite = _suite(result)
         root.append(suite)
@@ -45,7 +45,7 @@ def _suite(result: FileResult) -> ET.Element:
             case.set("line", str(line))
         error = ET.SubElement(case, "error", message=xml_text(result.error.message), type="bad input")
         error.text = xml_text(result.error.render())
-        suite.attrib.update(tests="1", failures="0", errors="1")
+        suite.attrib.update(tests="1", failures="0", errors="1", skipped="0")
         return suite
     found = rows(result, 17)
     for row in found:
@@ -55,5 +55,10 @@ def _suite(result: FileResult) -> ET.Element:
         if not row.ok:
             failure = ET.SubElement(case, "failure", message=xml_text(f"{row.verdict}: {row.why}"), type=row.verdict)
             failure.text = xml_text(f"{row.claim}: written {row.written or 'nothing'}, true {row.true}\n{row.why}")
-    suite.attrib.update(tests=str(len(found)), failures=str(sum(1 for r in found if not r.ok)), errors="0")
+    for warning in result.warnings:  # a file with no claims is a skipped test, never a silent pass
+        case = ET.SubElement(suite, "testcase", classname=path, name="no claims", file=path)
+        ET.SubElement(case, "skipped", message=xml_text(warning))
+    tests = len(found) + len(result.warnings)
+    suite.attrib.update(tests=str(tests), failures=str(sum(1 for r in found if not r.ok)), errors="0")
+    suite.set("skipped", str(len(result.warnings)))
     return suite

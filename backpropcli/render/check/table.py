@@ -28,8 +28,9 @@ def _file(result: FileResult, g: Glyphs) -> RenderableType:
     out = result.graph.nodes[result.graph.output].name
     head = Text(f"{escaped(result.path)}: {out} = {number(result.value, 12)}", style="bold")
     found = rows(result)
+    notes = [Text(f"warning: {w}", style="yellow") for w in result.warnings]
     if not found:
-        return Group(head, Text("no gradient claims (d<out>d<node> = expr) in this file", style="dim"), Text(""))
+        return Group(head, *notes, Text(""))
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     for col in COLUMNS:  # every cell folds: a claim name or number cut short would read as another one
         table.add_column(col, overflow="fold", min_width=len(col))

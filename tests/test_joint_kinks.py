@@ -1,0 +1,73 @@
+"""Claims at one kink must fit ONE subgradient of its gate; eval's cross-check applies the same rule."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from backpropcli import ops
+from backpropcli.autodiff import backward, forward
+from backpropcli.claims.grade import grade
+from backpropcli.crosscheck import crosscheck
+from backpropcli.parse import parse
+
+SAMPLES = Path(__file__).parent.parent / "samples"
+TIE = "x = 3; y = 3; z = 2\nm = max(x, y)\nf = m * z\ndfdm = z\n"
+
+
+def graded(text: str) -> list:
+    graph = parse(text)
+    values = forward(graph, {})
+    return list(grade(graph, values, backward(graph, values), 1e-9, True))
+
+
+@pytest.mark.parametrize(
+    ("claims", "ok"),
+    [
+        ("dfdx = 2\ndfdy = 0\n", [True, True]),  # the whole upstream to x
+        ("dfdx = 1\ndfdy = 1\n", [True, True]),  # split evenly (the engine's choice)
+        ("dfdx = 1/2\ndfdy = 3/2\n", [True, True]),  # any non-negative split of 2
+        ("dfdx = 2\ndfdy = 2\n", [True, False]),  # "max sends the full gradient to both": 4 where 2 arrived
+        ("dfdx = 0\ndfdy = 0\n", [True, False]),  # nothing at all: 0 where 2 arrived
+        ("dfdx = 1\ndfdy = 2\n", [True, False]),
+    ],
+)
+def test_claims_at_a_tie_must_split_the_upstream_once(claims, ok):
+    results = graded(TIE + claims)
+    assert [r.ok for r in results[1:]] == ok
+
+
+def test_the_tie_misconception_names_the_gate_and_the_rule():
+    r = graded((SAMPLES / "max_tie_both.bp").read_text())[-1]
+    assert r.verdict == "wrong"
+    assert r.why == (
+        "at the kink of m = max(x, y) (the tie x = y = 3), the claims must fit one subgradient: "
+        "m passes 2 on in total; dfdx + dfdy = 4"
+    )
+    assert all(r.ok for r in graded((SAMPLES / "max_tie.bp").read_text()))
+
+
+def test_relu_at_zero_takes_one_slope_for_every_claim_below_it():
+    # r = relu(a*b) at a*b = 0: df/da = b*s and df/db = a*s for ONE slope s in [0, 1], upstream 1
+    text = "a = 0; b = 2\np = a * b\nr = relu(p)\nf = r + 0\n"
+    assert [x.ok for x in graded(text + "dfda = 2\ndfdb = 0\n")] == [True, True]  # s = 1 (b*1 = 2; a*1 = 0)
+    results = graded(text + "dfdp = 0\ndfda = 2\n")  # s = 0 for p, then s = 1 for a
+    assert [x.ok for x in results] == [True, False]
+    assert results[1].why.endswith("with dfdp = 0 (line 5), dfda should be 0")
+
+
+def test_eval_crosscheck_fails_a_tie_rule_that_gives_both_inputs_everything(monkeypatch):
+    graph = parse(TIE)
+    values = forward(graph, {})
+    gate = graph.ids["m"]
+    op = graph.nodes[gate].op
+    honest = crosscheck(graph, values, backward(graph, values))
+    assert {honest.edges[(gate, p)].status for p in (0, 1)} == {"kink"}
+    everything = replace(ops.OPS[op], partials=lambda args, out: tuple(1 if a == out else 0 for a in args))
+    monkeypatch.setitem(ops.OPS, op, everything)
+    broken = crosscheck(graph, values, backward(graph, values))
+    # each share alone lies within [0, 1]; together they send 2 where max(s, s) = s passes 1
+    assert {broken.edges[(gate, p)].status for p in (0, 1)} == {"fail"}
+    assert "must add up to 1, not 2" in broken.edges[(gate, 0)].note

@@ -207,7 +207,7 @@ def _report(expr: str, point: dict):
         return None  # outside a domain (log(0), 1/0) or no variables: nothing to explain
 
 
-@settings(max_examples=80, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(expr=EXPRESSIONS, point=POINTS)
 def test_pseudocode_of_any_expression_reads_back_with_every_claim_passing(expr, point):
     report = _report(expr, point)
@@ -216,7 +216,7 @@ def test_pseudocode_of_any_expression_reads_back_with_every_claim_passing(expr, 
     assert_round_trip(report)
 
 
-@settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(expr=EXPRESSIONS, point=POINTS)
 def test_every_explanation_and_picture_renders(expr, point):
     report = _report(expr, point)

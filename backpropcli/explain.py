@@ -67,7 +67,9 @@ class Explanation:
 
     @property
     def output(self) -> str:
-        return self.names[self.graph.output]
+        name = self.names[self.graph.output]
+        assert name is not None  # the output is a gate or an input, never a constant
+        return name
 
     def gates(self) -> list[int]:
         """The forward pass: every gate up to the output, in creation order."""
@@ -100,10 +102,12 @@ def _step(
     kinks: frozenset[tuple[int, int]],
 ) -> Step:
     back = report.back
+    partials = back.partials[gate]
+    assert partials is not None  # a step's gate is one the gradient reaches
     flows, totals = [], []
     for pos in positions:
         node = report.graph.nodes[gate].args[pos]
-        local = back.partials[gate][pos]
+        local = partials[pos]
         down = exact(back.grads[gate] * local)
         parts.setdefault(node, []).append(down)
         complete = len(parts[node]) == fed[node]
@@ -136,7 +140,7 @@ def claim_pieces(name: str) -> set[str]:
     if len(name) < 4 or name[0] != "d":
         return set()
     rest = name[1:]
-    pieces = set()
+    pieces: set[str] = set()
     for i in range(1, len(rest) - 1):
         if rest[i] == "d":
             pieces.update((rest[:i], rest[: i - 1], rest[i + 1 :]))

@@ -51,6 +51,7 @@ class FileResult:
         return len(self.claims) - self.passed + len(self.missing)
 
     def line_col(self, offset: int) -> tuple[int, int]:
+        assert self.graph is not None, "only a file without an error has places"
         return self.graph.source.line_col(offset)
 
 

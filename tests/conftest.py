@@ -1,11 +1,55 @@
-"""Shared test setup: a pinned console, and a switch to rewrite golden files on purpose."""
+"""Shared test setup: which package is under test, hypothesis's profile and seed, a pinned console,
+and a switch to rewrite golden files on purpose."""
 
 from __future__ import annotations
 
+import os
+import random
 import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# CI draws the same examples on every run (a failure in its log can be rerun); the long run and a
+# developer's run draw fresh ones. Either way the header prints the seed: --hypothesis-seed=N repeats it.
+settings.register_profile("ci", database=None, print_blob=True)
+settings.register_profile("long", print_blob=True)
+settings.register_profile("dev")
+CI_SEED = 0
+
+
+def _profile() -> str:
+    if os.environ.get("BACKPROP_LONG_PROPERTIES") == "1":
+        return "long"
+    return "ci" if os.environ.get("CI") else "dev"
+
+
+@pytest.hookimpl(tryfirst=True)  # before hypothesis's own plugin reads the seed
+def pytest_configure(config: pytest.Config) -> None:
+    settings.load_profile(_profile())
+    if config.getoption("hypothesis_seed") is None:
+        seed = CI_SEED if _profile() == "ci" else random.SystemRandom().randrange(2**32)
+        config.option.hypothesis_seed = str(seed)
+    import backpropcli
+
+    # CI installs the wheel and sets BACKPROP_INSTALLED=1: a test run that imports the checkout instead
+    # would pass with a broken package
+    where = Path(backpropcli.__file__).resolve()
+    if os.environ.get("BACKPROP_INSTALLED") == "1" and where.is_relative_to(ROOT):
+        raise pytest.UsageError(f"BACKPROP_INSTALLED=1 but backpropcli is imported from the checkout: {where}")
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    import backpropcli
+
+    seed = config.getoption("hypothesis_seed")
+    return [
+        f"backpropcli {backpropcli.__version__} from {Path(backpropcli.__file__).resolve().parent}",
+        f"hypothesis profile {_profile()!r}, seed {seed} (rerun with --hypothesis-seed={seed})",
+    ]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

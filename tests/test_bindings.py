@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import keyword
+import re
 from fractions import Fraction
 
 import pytest
@@ -9,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from backpropcli.errors import BackpropError, InputError
+from backpropcli.ops import FUNCTIONS
 from backpropcli.parse import parse
 from backpropcli.parse.bindings import parse_bindings, split_sets
 from backpropcli.parse.lexer import MAX_DIGITS
@@ -134,12 +137,26 @@ NAMES = [
 ]
 
 
+def the_rule(name: str) -> bool:
+    """The documented rule, written independently: an ASCII identifier that is neither a Python keyword
+    nor a function's name (soft keywords such as match and type are names)."""
+    return (
+        re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) is not None
+        and not keyword.iskeyword(name)
+        and (name not in FUNCTIONS)
+    )
+
+
+def test_the_names_cover_both_sides_of_the_rule():
+    assert 0 < sum(map(the_rule, NAMES)) < len(NAMES)
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_binding_names_follow_the_program_rules(name):
-    assert program_accepts(name) == binding_accepts(name)
+    assert program_accepts(name) == binding_accepts(name) == the_rule(name)
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.text(alphabet="abwyz_019dfe\u00e9.-", min_size=1, max_size=6))
 def test_binding_names_follow_the_program_rules_for_any_spelling(name):
-    assert program_accepts(name) == binding_accepts(name), name
+    assert program_accepts(name) == binding_accepts(name) == the_rule(name), name

@@ -123,6 +123,18 @@ def test_module_entry_point_and_version():
     assert done.stdout.startswith("backprop, version ")
 
 
+def test_a_subprocess_runs_the_package_under_test():
+    """Subprocess tests start from the checkout's root: in CI (PYTHONSAFEPATH=1, the wheel installed)
+    they must still run the installed package, exactly the one this process imported."""
+    import backpropcli
+
+    code = "import backpropcli; print(backpropcli.__file__)"
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=SAMPLES.parent, capture_output=True, text=True, timeout=60, check=True
+    )
+    assert Path(done.stdout.strip()).resolve() == Path(backpropcli.__file__).resolve()
+
+
 @pytest.mark.parametrize(
     "option", [("--tol", "inf"), ("--tol", "nan"), ("--tol", "0"), ("--budget", "-1"), ("--rows", "\uff15")]
 )

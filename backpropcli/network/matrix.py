@@ -226,7 +226,7 @@ def descend(network: Network, examples: Examples, loss: Loss, lr: float, steps: 
             result = run(current, data, loss)
         except InputError as exc:
             raise InputError(f"gradient descent, after {step} steps: {exc.message} (try a smaller --lr)") from None
-        losses.append(result.loss)
+        losses.append(float(result.loss))  # already a float: descent runs in floats
         if step < steps:
             current = replace(
                 current,

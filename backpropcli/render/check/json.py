@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 from ...claims.grade import ClaimResult
 from ...grading import FileResult
@@ -31,7 +32,7 @@ def render(results: Iterable[FileResult], glyphs: Glyphs) -> Iterator[str]:
 
 
 def _file(result: FileResult) -> dict:
-    record = {
+    record: dict[str, Any] = {
         "path": result.path,
         "status": _status(result),
         "output": None,
@@ -49,6 +50,7 @@ def _file(result: FileResult) -> dict:
         record["error"] = {"message": result.error.message, "line": line, "col": col}
         return record
     graph = result.graph
+    assert graph is not None and result.value is not None  # a file without an error was evaluated
     record.update(output=graph.nodes[graph.output].name, value=json_number(result.value), value_text=show(result.value))
     record["claims"] = [_claim(result, r) for r in result.claims]
     record["missing"] = [
@@ -73,6 +75,7 @@ def _status(result: FileResult) -> str:
 def _claim(result: FileResult, r: ClaimResult) -> dict:
     claim = r.claim
     line, col = result.line_col(claim.start)
+    assert result.graph is not None  # a file with claims was parsed
     record = {
         "name": claim.name,
         "wrt": result.graph.nodes[claim.wrt].name,

@@ -55,6 +55,7 @@ def rows(result: FileResult, digits: int = 6) -> list[Row]:
             Row(line, col, label(r), number(r.written, digits), number(r.true, digits), r.verdict, r.ok, why(r))
         )
     for m in result.missing:
+        assert result.graph is not None  # only a file without an error has missing claims
         node = result.graph.nodes[m.node]
         line, col = result.line_col(node.start)
         found.append(

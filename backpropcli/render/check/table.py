@@ -25,6 +25,7 @@ def render(results: Iterable[FileResult], glyphs: Glyphs) -> Iterator[Renderable
 def _file(result: FileResult, g: Glyphs) -> RenderableType:
     if result.error is not None:
         return Text(f"{escaped(result.path)}: not checked: {result.error.message}", style="bold red")
+    assert result.graph is not None  # a file without an error was parsed
     out = result.graph.nodes[result.graph.output].name
     head = Text(f"{escaped(result.path)}: {out} = {number(result.value, 12)}", style="bold")
     found = rows(result)

@@ -22,7 +22,8 @@ def render(report: Report, options: Options) -> Iterator[str]:
     yield f"**{out} = {number(report.value, 12)}**\n\n"
     yield "### Backward pass, gate by gate\n\n"
     head = ["gate", "op", "value", f"upstream ∂{out}/∂gate", "input", "local ∂gate/∂input", "downstream"]
-    checked = report.checks is not None
+    checks = report.checks
+    checked = checks is not None
     yield _row(head + (["sympy"] if checked else []))
     yield _row(["---"] * (len(head) + checked))
     shown, hidden = chosen_rows(report, ledger(graph, back), options.rows)
@@ -37,8 +38,8 @@ def render(report: Report, options: Options) -> Iterator[str]:
             number(local),
             number(back.grads[gate] * local),
         ]
-        if checked:
-            cells.append(check_cell(report.checks.edges.get((gate, pos)), g))
+        if checks is not None:
+            cells.append(check_cell(checks.edges.get((gate, pos)), g))
         yield _row(cells)
     if hidden:
         yield f"\n{hidden} more rows not shown.\n"
@@ -51,9 +52,9 @@ def render(report: Report, options: Options) -> Iterator[str]:
     for i in shown:
         node = graph.nodes[i]
         cells = [f"`{node.name}`", number(values[i]), number(back.grads[i]), sum_text(report, i)]
-        if checked:
-            formula = formula_cell(report.checks.formulas.get(i, ""))
-            cells += [f"`{formula}`" if formula else "", check_cell(report.checks.nodes.get(i), g)]
+        if checks is not None:
+            formula = formula_cell(checks.formulas.get(i, ""))
+            cells += [f"`{formula}`" if formula else "", check_cell(checks.nodes.get(i), g)]
         yield _row(cells)
     if hidden:
         yield f"\n{hidden} more rows not shown.\n"

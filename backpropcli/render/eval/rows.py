@@ -9,7 +9,13 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable
 
+from ...ops import Number
 from ...pipeline import Report
+
+
+def _size(v: Number) -> Number:
+    """|v|, exact: the order of magnitudes must not go through float (a 4096-bit integer overflows it)."""
+    return v if v >= 0 else -v
 
 
 def chosen_rows(report: Report, rows: list[tuple[int, int]], limit: int | None) -> tuple[list, int]:
@@ -23,8 +29,10 @@ def chosen_rows(report: Report, rows: list[tuple[int, int]], limit: int | None) 
     def rank(k: int) -> tuple:
         edge = rows[k]
         check = checks.get(edge)
-        downstream = grads[edge[0]] * partials[edge[0]][edge[1]]
-        return (check is None or check.status != "fail", edge not in kinks, -abs(downstream), k)
+        local = partials[edge[0]]
+        assert local is not None  # a ledger row's gate reaches the output
+        downstream = grads[edge[0]] * local[edge[1]]
+        return (check is None or check.status != "fail", edge not in kinks, -_size(downstream), k)
 
     keep = _best(len(rows), limit, rank)
     return [rows[k] for k in keep], len(rows) - len(keep)
@@ -40,7 +48,7 @@ def chosen_nodes(report: Report, ids: list[int], limit: int | None) -> tuple[lis
     def rank(k: int) -> tuple:
         check = checks.get(ids[k])
         status = check.status if check is not None else ""
-        return (status != "fail", status != "kink", -abs(grads[ids[k]]), k)
+        return (status != "fail", status != "kink", -_size(grads[ids[k]]), k)
 
     keep = _best(len(ids), limit, rank)
     return [ids[k] for k in keep], len(ids) - len(keep)

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from fractions import Fraction
 
 from ...explain import FORMULAS, Explanation, Flow, Step, template
-from ...graph import CONST, INPUT
+from ...graph import CONST, INPUT, Graph
 from ...ops import OPS, Number
 from ..cells import number
 from .text import KINK_RULE, Story, colon
@@ -90,7 +90,7 @@ class _Tex:
     def name(self, node: int) -> str:
         name = self.ex.names[node]
         if name is None:
-            return self.number(self.ex.graph.nodes[node].value)
+            return self.number(_value(self.ex.graph, node))
         m = _INDEXED.match(name)
         return f"{_word(m.group(1))}_{{{m.group(2)}}}" if m else _word(name)
 
@@ -118,7 +118,7 @@ class _Tex:
         return self.sp.latex(expr, symbol_names=self.names, mul_symbol="dot", order="none")
 
     def operand(self, node: int):
-        return self.symbols[node] if node in self.symbols else self.constant(self.ex.graph.nodes[node].value)
+        return self.symbols[node] if node in self.symbols else self.constant(_value(self.ex.graph, node))
 
     def constant(self, value: Number):
         if type(value) is float:
@@ -141,11 +141,11 @@ class _Tex:
         leaves = {f"_{k}": self.operand(a) for k, a in enumerate(args)}
         leaves.update({"_out": self.operand(gate), "_i": self.operand(args[pos])})
         exprs: list = []
-        for node in compiled.nodes:
+        for i, node in enumerate(compiled.nodes):
             if node.op == INPUT:
-                exprs.append(leaves[node.name])
+                exprs.append(leaves[str(node.name)])  # the template's inputs are named _0, _1, _out, _i
             elif node.op == CONST:
-                exprs.append(self.constant(node.value))
+                exprs.append(self.constant(_value(compiled, i)))
             else:
                 exprs.append(OPS[node.op].sympy(self.sp, *[exprs[a] for a in node.args]))
         expr = exprs[compiled.output]
@@ -169,3 +169,10 @@ def text(words: str) -> str:
 
 def _word(name: str) -> str:
     return name if len(name) == 1 else "\\mathit{" + name.replace("_", "\\_") + "}"
+
+
+def _value(graph: Graph, node: int) -> Number:
+    """A constant's value: only constants are drawn as numbers, and each carries its value."""
+    value = graph.nodes[node].value
+    assert value is not None
+    return value

@@ -48,9 +48,9 @@ def render(explanation: Explanation) -> Iterator[str]:
 
 def literal(v: Number) -> str:
     """A number as the language writes it, exactly: 3, -2, 1/3, 2.5 (a float's repr reads back the same)."""
-    if type(v) is float:
+    if isinstance(v, float):
         return repr(v)
-    if type(v) is Fraction:
+    if isinstance(v, Fraction):
         return f"{_integer(v.numerator)}/{_integer(v.denominator)}"
     return _integer(v)
 
@@ -93,7 +93,11 @@ class _Program:
 
     def atom(self, node: int) -> str:
         name = self.ex.names[node]
-        return name if name is not None else atomic(literal(self.ex.graph.nodes[node].value))
+        if name is not None:
+            return name
+        value = self.ex.graph.nodes[node].value
+        assert value is not None  # a node without a name is a constant, which has its value
+        return atomic(literal(value))
 
     def inputs(self) -> Iterator[str]:
         values = self.ex.report.values
@@ -169,6 +173,8 @@ class _Program:
     def evaluates(self, gate: int, pos: int) -> bool:
         """Has the template, a formula of the language, a value at this point?"""
         compiled = FORMULAS[template(self.ex.graph, gate, pos)]
+        if compiled is None:  # prose: no formula to evaluate
+            return False
         try:
             forward(compiled, placeholders(self.ex.graph, self.ex.report.values, gate, pos))
         except BackpropError:
@@ -187,7 +193,8 @@ def _input_order(inputs: tuple[int, ...], names: tuple[str | None, ...], output:
     so the parser keeps it an input.
     """
     mine = [i for i in inputs if i < output]
-    shaped = sorted((i for i in mine if len(names[i]) >= 4 and names[i][0] == "d"), key=lambda i: -len(names[i]))
+    named = {i: str(names[i]) for i in mine}  # inputs always have names
+    shaped = sorted((i for i in mine if len(named[i]) >= 4 and named[i][0] == "d"), key=lambda i: -len(named[i]))
     first = set(shaped)
     return shaped + [i for i in mine if i not in first]
 
@@ -198,6 +205,7 @@ def _check_names(explanation: Explanation, order: list[int]) -> set[str]:
     gates: set[str] = set()
     for node in order + explanation.gates():
         name = explanation.names[node]
+        assert name is not None  # inputs and gates have names in the pseudo-code
         if reads_as_claim(name, assigned, gates) is not None:
             raise InputError(f"the name {name} would read as a gradient claim in the pseudo-code; rename it")
         assigned.add(name)

@@ -99,9 +99,10 @@ def edge_text(report: Report, gate: int, pos: int, kink: bool) -> str:
     """'4 times 2 = 8' with a multiplication sign (and 'kink' below it at a kink); empty where no gradient flows."""
     back = report.back
     arg = report.graph.nodes[gate].args[pos]
-    if back.partials[gate] is None or report.graph.nodes[arg].op == CONST:
+    partials = back.partials[gate]
+    if partials is None or report.graph.nodes[arg].op == CONST:
         return ""
-    local = back.partials[gate][pos]
+    local = partials[pos]
     text = f"{number(back.grads[gate])} {TIMES} {number(local)} = {number(back.grads[gate] * local)}"
     return text + "\nkink" if kink else text
 

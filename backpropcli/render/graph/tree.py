@@ -8,11 +8,14 @@ Colour follows the gradient's sign and size; rich drops it off a terminal and un
 
 from __future__ import annotations
 
-from rich.console import Group
+from typing import cast
+
+from rich.console import Group, RenderableType
 from rich.text import Text
 from rich.tree import Tree
 
 from ...graph import CONST
+from ...ops import Number
 from ...pipeline import Report
 from ..cells import UNICODE, Glyphs, number, op_cell
 from .dot import kind_of, title
@@ -24,7 +27,7 @@ SPACE = "   "
 
 def render(report: Report, glyphs: Glyphs = UNICODE) -> Group:
     root, cut = _grow(report, _Look(report, glyphs))
-    parts = [
+    parts: list[RenderableType] = [
         root,
         Text(
             f"downstream = upstream {glyphs.times} local: the gradient along the edge to the parent gate", style="dim"
@@ -72,14 +75,14 @@ class _Look:
     def __init__(self, report: Report, glyphs: Glyphs) -> None:
         self.report, self.glyphs = report, glyphs
         grads = report.back.grads[: report.graph.output + 1]
-        self.biggest = max(abs(g) for g in grads)
+        self.biggest: Number = max(cast(Number, abs(g)) for g in grads)  # exact: no float of a huge integer
 
     def style(self, node: int) -> str:
         kind = kind_of(self.report, node)
         if kind not in ("positive", "negative"):
             return "dim"
         hue = "green" if kind == "positive" else "red"
-        return f"bold {hue}" if 2 * abs(self.report.back.grads[node]) >= self.biggest else hue
+        return f"bold {hue}" if 2 * cast(Number, abs(self.report.back.grads[node])) >= self.biggest else hue
 
     def node(self, node: int, gate: int | None = None, pos: int = 0) -> Text:
         report, d = self.report, self.glyphs.partial
@@ -100,8 +103,9 @@ class _Look:
 
     def edge(self, text: Text, node: int, gate: int | None, pos: int) -> Text:
         back = self.report.back
-        if gate is None or back.partials[gate] is None or self.report.graph.nodes[node].op == CONST:
+        local = None if gate is None else back.partials[gate]
+        if gate is None or local is None or self.report.graph.nodes[node].op == CONST:
             return text
         text.append(SPACE)
-        text.append(f"downstream {number(back.grads[gate] * back.partials[gate][pos])}", style="italic")
+        text.append(f"downstream {number(back.grads[gate] * local[pos])}", style="italic")
         return text

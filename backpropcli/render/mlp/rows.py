@@ -4,8 +4,10 @@ node route; then gradient descent, its loss curve and weights."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Context
+from fractions import Fraction
 from typing import NamedTuple
 
 from ...network.matrix import Descent, Layer
@@ -86,7 +88,7 @@ _SIX = Context(prec=6)
 def number(v: Number) -> str:
     """Short for a matrix cell: an exact decimal or fraction while short (0.37, 1/3), else 6 digits."""
     if type(v) is not float:
-        exact = str(v) if type(v) is int else decimal(v) or str(v)
+        exact = (decimal(v) or str(v)) if isinstance(v, Fraction) else str(v)
         if len(exact) <= 12:
             return exact
         try:
@@ -126,7 +128,7 @@ def _examples(study: Study) -> list:
     ]
 
 
-def _mark(agreements: list[Agreement], g: Glyphs) -> str:
+def _mark(agreements: Sequence[Agreement], g: Glyphs) -> str:
     """The check cell: a tick, or a cross with the node route's value where the routes part."""
     for a in agreements:
         if not a.ok:

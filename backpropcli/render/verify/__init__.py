@@ -1,0 +1,6 @@
+"""`backprop verify` output: table, json, github and junit, from the rows of a verify report."""
+
+
+def summary(report) -> str:
+    """The one line CI reads: nodes that pass and fail."""
+    return f"verify: {report.passed} passed, {report.failed} failed"

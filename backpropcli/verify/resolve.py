@@ -1,0 +1,148 @@
+"""Which op-table row a node of another engine is: by name, by operator symbol, by function name in
+any case (micrograd's ReLU), by a symbol with a constant operand (micrograd's `**2`), or, where the
+engine records no op at all (microgpt), by the row whose forward rule reproduces the node's value.
+
+Every alias is data already on the op table's rows (symbols, functions); nothing here names an op.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from ..ops import BINARY, FUNCTIONS, OPS, UNARY, Number, Op, accepts
+
+# A constant operand found by solving op(x, c) = y (Newton's method on the row's own partial in c).
+NEWTON_STEPS = 60
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A gate's op row, how many times each given child is used, and a constant last operand, if any."""
+
+    op: Op
+    repeat: bool = False  # one child standing for both operands (a + a in an engine whose children are a set)
+    constant: Number | None = None
+
+
+def named(text: str, children: int, constant: Number | None, distinct: bool = False) -> list[Resolved]:
+    """The rows an op string may mean with this many children, most likely first; more than one only
+    where the value must decide. `distinct`: the engine keeps each child once (micrograd's `_prev` is
+    a set), so '+' with one child is a + a, and a lone child may stand for both operands."""
+    if text in OPS:
+        return _fitting([OPS[text]], children, constant, distinct)
+    lower = text.lower()
+    rows = [row for row in (OPS.get(lower), FUNCTIONS.get(lower)) if row is not None]
+    if text in BINARY:
+        rows.append(BINARY[text])
+    if children == 1 and text in UNARY:
+        rows.append(UNARY[text])
+    found = _fitting(rows, children, constant, distinct)
+    if found or constant is not None or children != 1:
+        return found
+    symbol, number = _split(text)
+    return [Resolved(BINARY[symbol], constant=number)] if symbol else []
+
+
+def _fitting(rows: list[Op], children: int, constant: Number | None, distinct: bool) -> list[Resolved]:
+    found: list[Resolved] = []
+    for row in dict.fromkeys(rows):
+        if constant is not None:
+            if accepts(row, children + 1):
+                found.append(Resolved(row, constant=constant))
+        elif accepts(row, children):
+            found.append(Resolved(row))
+        elif distinct and children == 1 and accepts(row, 2):
+            found.append(Resolved(row, repeat=True))
+    return found
+
+
+def _split(text: str) -> tuple[str | None, Number | None]:
+    """'**2' -> ('**', 2), '**-0.5' -> ('**', -0.5): the longest operator symbol, then a number."""
+    for symbol in sorted(BINARY, key=len, reverse=True):
+        if text.startswith(symbol):
+            number = number_text(text[len(symbol) :])
+            return (symbol, number) if number is not None else (None, None)
+    return None, None
+
+
+def number_text(text: str) -> Number | None:
+    """An int or a finite float written as text (as Python's repr of an exponent writes it), else None."""
+    if not text or len(text) > 40 or not text.isascii():
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def inferred(xs: tuple[Number, ...], y: Number, local: tuple | None, close) -> Resolved | None:
+    """The row whose forward rule gives y from xs: the first in table order, preferring one whose own
+    local gradients are the engine's; with one child, binary rows take a constant solved for."""
+    candidates: list[Resolved] = []
+    for row in OPS.values():
+        if accepts(row, len(xs)):
+            candidates.append(Resolved(row))
+        elif len(xs) == 1 and accepts(row, 2):
+            c = _solve(row, xs[0], y)
+            if c is not None:
+                candidates.append(Resolved(row, constant=c))
+    matching = [r for r in candidates if _reproduces(r, xs, y, close)]
+    if local is not None:
+        for r in matching:
+            if _same_locals(r, xs, y, local, close):
+                return r
+    return matching[0] if matching else None
+
+
+def operands(r: Resolved, xs: tuple[Number, ...]) -> tuple[Number, ...]:
+    if r.repeat:
+        return xs + xs
+    return xs if r.constant is None else (*xs, r.constant)
+
+
+def _reproduces(r: Resolved, xs: tuple, y: Number, close) -> bool:
+    try:
+        return close(r.op.forward(*operands(r, xs)), y)
+    except (ArithmeticError, ValueError, TypeError):
+        return False
+
+
+def _same_locals(r: Resolved, xs: tuple, y: Number, local: tuple, close) -> bool:
+    try:
+        rule = r.op.partials(operands(r, xs), y)
+    except (ArithmeticError, ValueError):
+        return False
+    return len(local) == len(xs) and all(close(a, b) for a, b in zip(rule, local, strict=False))
+
+
+def _solve(row: Op, x: Number, y: Number) -> float | None:
+    """c with row.forward(x, c) = y, by Newton's method on the row's partial in its second operand."""
+    c = 1.0
+    for _ in range(NEWTON_STEPS):
+        try:
+            out = row.forward(x, c)
+            slope = row.partials((x, c), out)[1]
+            step = (out - y) / slope
+        except (ArithmeticError, ValueError, TypeError):
+            return None
+        if not math.isfinite(step):
+            return None
+        c = float(c - step)
+        if abs(step) <= 1e-15 * max(1.0, abs(c)):
+            return _round(c)
+    return None
+
+
+def _round(c: float) -> Number:
+    """An exponent Newton lands next to: -0.5 rather than -0.5000000000000001."""
+    for digits in range(0, 13):
+        r = round(c, digits)
+        if abs(r - c) <= 1e-12 * max(1.0, abs(c)):
+            return int(r) if digits == 0 else r
+    return c

@@ -8,12 +8,14 @@ Every alias is data already on the op table's rows (symbols, functions); nothing
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ..ops import BINARY, FUNCTIONS, OPS, UNARY, Number, Op, accepts
 
 # A constant operand found by solving op(x, c) = y (Newton's method on the row's own partial in c).
 NEWTON_STEPS = 60
+ROUND_DIGITS = 4  # decimals of a constant operand found from the values: -0.5 and 2 are, 0.7315... is not
 
 
 @dataclass(frozen=True)
@@ -82,22 +84,31 @@ def number_text(text: str) -> Number | None:
 
 
 def inferred(xs: tuple[Number, ...], y: Number, local: tuple | None, close) -> Resolved | None:
-    """The row whose forward rule gives y from xs: the first in table order, preferring one whose own
-    local gradients are the engine's; with one child, binary rows take a constant solved for."""
-    candidates: list[Resolved] = []
-    for row in OPS.values():
-        if accepts(row, len(xs)):
-            candidates.append(Resolved(row))
-        elif len(xs) == 1 and accepts(row, 2):
+    """The row whose forward rule gives y from xs, preferring one whose own local gradients are the
+    engine's, then table order. With one child, rows of that arity come first; a binary row with a
+    constant operand (a power) counts only where the solved constant is a short number: any add or
+    mul reproduces any value with some constant, so only a round one tells something."""
+    first = None
+    for r in _candidates(xs, y, local):
+        if not _reproduces(r, xs, y, close):
+            continue
+        if local is None or _same_locals(r, xs, y, local, close):
+            return r
+        first = first or r
+    return first
+
+
+def _candidates(xs: tuple[Number, ...], y: Number, local: tuple | None) -> Iterator[Resolved]:
+    yield from (Resolved(row) for row in OPS.values() if accepts(row, len(xs)))
+    if len(xs) == 1:
+        for row in OPS.values():
+            if not accepts(row, 2):
+                continue
             c = _solve(row, xs[0], y)
+            if c is None and local is not None:  # the value does not move with c (1**c): the local does
+                c = _secant(row, xs[0], local[0])
             if c is not None:
-                candidates.append(Resolved(row, constant=c))
-    matching = [r for r in candidates if _reproduces(r, xs, y, close)]
-    if local is not None:
-        for r in matching:
-            if _same_locals(r, xs, y, local, close):
-                return r
-    return matching[0] if matching else None
+                yield Resolved(row, constant=c)
 
 
 def operands(r: Resolved, xs: tuple[Number, ...]) -> tuple[Number, ...]:
@@ -139,10 +150,31 @@ def _solve(row: Op, x: Number, y: Number) -> float | None:
     return None
 
 
-def _round(c: float) -> Number:
-    """An exponent Newton lands next to: -0.5 rather than -0.5000000000000001."""
-    for digits in range(0, 13):
+def _secant(row: Op, x: Number, local: Number) -> Number | None:
+    """c with the row's local gradient in x equal to the engine's, by the secant method."""
+
+    def gap(c: float) -> float:
+        return float(row.partials((x, c), row.forward(x, c))[0]) - local
+
+    try:
+        c0, c1 = 1.0, 2.0
+        g0, g1 = gap(c0), gap(c1)
+        for _ in range(NEWTON_STEPS):
+            if g1 == 0:
+                return _round(c1)
+            if g1 == g0:
+                return None
+            c0, c1 = c1, c1 - g1 * (c1 - c0) / (g1 - g0)
+            g0, g1 = g1, gap(c1)
+    except (ArithmeticError, ValueError, TypeError):
+        return None
+    return None
+
+
+def _round(c: float) -> Number | None:
+    """The short number Newton landed next to (-0.5 rather than -0.5000000000000001), or None."""
+    for digits in range(0, ROUND_DIGITS + 1):
         r = round(c, digits)
-        if abs(r - c) <= 1e-12 * max(1.0, abs(c)):
+        if abs(r - c) <= 1e-9 * max(1.0, abs(c)):
             return int(r) if digits == 0 else r
-    return c
+    return None

@@ -80,7 +80,7 @@ class Value:
     def backward(self):
         self.grad = 1
         for v in reversed(self.topo()):
-            for child, local_grad in zip(v._children, v._local_grads):
+            for child, local_grad in zip(v._children, v._local_grads, strict=True):
                 child.grad += local_grad * v.grad
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from ..errors import InputError, Location
 from ..graph import CONST, INPUT
@@ -16,6 +17,7 @@ from ..ops import Number, Op
 from .resolve import Resolved, inferred, named, operands
 
 LEAF_OPS = ("", INPUT, CONST)
+RECENT = 4  # rows found from values that are tried first for the next node
 MAX_ARGS = 10_000  # arguments of one node (max over many values is the widest real op)
 
 
@@ -31,23 +33,44 @@ def close(a: Number, b: Number, scale: float = 0.0, tol: float = 1e-9) -> bool:
 
 @dataclass
 class Nodes:
-    """The rebuilt graph. ops[i] is None for a leaf; `shown` is False for a constant operand the engine
-    kept inside the op (micrograd's `**2`), which has no gradient of its own to judge."""
+    """The rebuilt graph, as columns. ops[i] is None for a leaf; a node in `hidden` is a constant
+    operand the engine kept inside its op (micrograd's `**2`), with no gradient of its own to judge."""
 
-    names: list[str] = field(default_factory=list)
     op_text: list[str] = field(default_factory=list)  # as the engine wrote it, or the inferred row's name
     ops: list[Resolved | None] = field(default_factory=list)
     args: list[tuple[int, ...]] = field(default_factory=list)
     data: list[Number] = field(default_factory=list)
     grads: list[Number | None] = field(default_factory=list)
-    locals: list[tuple[Number, ...] | None] = field(default_factory=list)
-    lines: list[int] = field(default_factory=list)
-    shown: list[bool] = field(default_factory=list)
-    inferred: list[bool] = field(default_factory=list)
+    labels: list[str | None] = field(default_factory=list)  # the engine's name for a node, if any
+    stored: dict[int, tuple[Number, ...]] = field(default_factory=dict)  # local gradients the engine stored
+    line_of: dict[int, int] = field(default_factory=dict)  # a dump's record lines
+    hidden: set[int] = field(default_factory=set)
+    inferred: set[int] = field(default_factory=set)  # nodes whose op was found from their values
+    agreed: set[int] = field(default_factory=set)  # ... whose value and stored local gradients it gives
 
     @property
     def root(self) -> int:
-        return len(self.names) - 1
+        return len(self.ops) - 1
+
+    @cached_property
+    def names(self) -> list[str]:
+        """How reports name nodes: the engine's label, else #index."""
+        return [f"#{i}" if label is None else label for i, label in enumerate(self.labels)]
+
+    @cached_property
+    def consumers(self) -> list[list[tuple[int, int]]]:
+        """For each node, the (gate, argument position) pairs that read it."""
+        uses: list[list[tuple[int, int]]] = [[] for _ in self.ops]
+        for gate, args in enumerate(self.args):
+            for pos, a in enumerate(args):
+                uses[a].append((gate, pos))
+        return uses
+
+    def shown(self, i: int) -> bool:
+        return i not in self.hidden
+
+    def line(self, i: int) -> int:
+        return self.line_of.get(i, 0)
 
     def op(self, i: int) -> Op | None:
         r = self.ops[i]
@@ -61,13 +84,17 @@ class Builder:
         self.nodes = Nodes()
         self.where = where
         self.tol = tol
+        self.rows: dict[tuple, list[Resolved]] = {}  # op text and child count -> the rows it may mean
+        self.distinct = False  # gate(): the engine keeps each child once (micrograd's sets)
+        self.agreed = False  # the last node's op was found from values and locals that all agree with it
+        self.recent: list[Resolved] = []  # rows found from values lately: tried first next time
 
     def fail(self, message: str, line: int) -> InputError:
         return InputError(message, self.where(line))
 
     def add(
         self,
-        name: str,
+        label: str | None,
         op_text: str | None,
         children: list[int],
         data: Number,
@@ -77,67 +104,104 @@ class Builder:
         constant: Number | None = None,
         distinct: bool = False,
     ) -> int:
-        if len(children) > MAX_ARGS:
-            raise self.fail(f"node {name} has {len(children)} arguments, more than the limit of {MAX_ARGS}", line)
-        if local is not None and len(local) != len(children):
-            raise self.fail(f"node {name} has {len(children)} arguments but {len(local)} local gradients", line)
+        """Append one node (its children are in already) and return its index. `label` names it in messages."""
         if not children:
             if op_text not in (None, *LEAF_OPS) or constant is not None:
-                raise self.fail(f"node {name} has op {op_text!a} but no arguments", line)
-            return self._append(name, op_text or "", None, (), data, grad, None, line)
-        resolved = self._resolve(name, op_text, children, data, local, line, constant, distinct)
+                raise self.fail(f"node {self._name(label)} has op {op_text!a} but no arguments", line)
+            return self._append(label, op_text or "", None, (), data, grad, None, line)
+        if len(children) > MAX_ARGS:
+            count = len(children)
+            raise self.fail(f"node {self._name(label)} has {count} arguments, more than the limit of {MAX_ARGS}", line)
+        if local is not None and len(local) != len(children):
+            count = f"{len(children)} arguments but {len(local)} local gradients"
+            raise self.fail(f"node {self._name(label)} has {count}", line)
+        self.agreed = False
+        resolved = self._resolve(label, op_text, children, data, local, line, constant, distinct)
         args = tuple(children)
         if resolved is not None and resolved.repeat:
             args = args + args
         elif resolved is not None and resolved.constant is not None:
-            args = (*args, self._append(f"{name}.constant", "", None, (), resolved.constant, None, None, line))
-            self.nodes.shown[-1] = False
+            hidden = self._append(None, "", None, (), resolved.constant, None, None, line)
+            self.nodes.hidden.add(hidden)
+            args = (*args, hidden)
         text = op_text if op_text else (resolved.op.name if resolved is not None else "?")
-        i = self._append(name, text, resolved, args, data, grad, local, line)
-        self.nodes.inferred[i] = not op_text and resolved is not None
+        i = self._append(label, text, resolved, args, data, grad, local, line)
+        if not op_text and resolved is not None:
+            self.nodes.inferred.add(i)
+            if self.agreed:
+                self.nodes.agreed.add(i)
         return i
 
-    def _resolve(self, name, op_text, children, data, local, line, constant, distinct) -> Resolved | None:
-        xs = tuple(self.nodes.data[c] for c in children)
-
-        def same(a: Number, b: Number) -> bool:
-            return close(a, b, tol=self.tol)
-
-        if not op_text:
-            found = inferred(xs, data, local, same)
-            if found is None and local is None:
-                raise self.fail(
-                    f"node {name} names no op, and no op-table row gives its value {data!r} from its arguments; "
-                    "give `op` (or `local_grads`)",
-                    line,
-                )
-            return found
-        rows = named(op_text, len(children), constant, distinct)
-        if not rows:
-            if local is not None:
-                return None  # an op of the engine's own: its local gradients are taken as given
-            raise self.fail(_unknown(name, op_text, len(children)), line)
-        for r in rows:
-            try:
-                if same(r.op.forward(*operands(r, xs)), data):
-                    return r
-            except (ArithmeticError, ValueError):
-                continue
-        return rows[0]
-
-    def _append(self, name, text, resolved, args, data, grad, local, line) -> int:
+    def gate(self, label: str | None, op_text: str, children: list[int], data: Number, grad: Number | None) -> int:
+        """add() for the common node of an engine with op strings: a gate whose op text was seen before
+        and means one row with exactly these children (the walk's hot path)."""
+        rows = self.rows.get((op_text, len(children), None, self.distinct))
+        if rows is None or len(rows) != 1 or rows[0].repeat or rows[0].constant is not None or not children:
+            return self.add(label, op_text, children, data, grad, None, 0, None, self.distinct)
         n = self.nodes
-        n.names.append(name)
+        n.labels.append(label)
+        n.op_text.append(op_text)
+        n.ops.append(rows[0])
+        n.args.append(tuple(children))
+        n.data.append(data)
+        n.grads.append(grad)
+        return len(n.ops) - 1
+
+    def _name(self, label: str | None) -> str:
+        return label if label is not None else f"#{len(self.nodes.ops)}"
+
+    def _resolve(self, label, op_text, children, data, local, line, constant, distinct) -> Resolved | None:
+        if op_text:
+            key = (op_text, len(children), constant, distinct)
+            rows = self.rows.get(key)
+            if rows is None:
+                rows = self.rows[key] = named(op_text, len(children), constant, distinct)
+            if len(rows) == 1:
+                return rows[0]  # its value is judged later, with every other node's
+            if not rows:
+                if local is not None:
+                    return None  # an op of the engine's own: its local gradients are taken as given
+                raise self.fail(_unknown(self._name(label), op_text, len(children)), line)
+        values = self.nodes.data
+        xs = tuple([values[c] for c in children])
+        if op_text:
+            for r in rows:
+                try:
+                    if self.same(r.op.forward(*operands(r, xs)), data):
+                        return r
+                except (ArithmeticError, ValueError):
+                    continue
+            return rows[0]
+        found, self.agreed = inferred(xs, data, local, self.tol, self.recent)
+        self.agreed = self.agreed and found is not None and found.op.kink is None
+        if found is None and local is None:
+            raise self.fail(
+                f"node {self._name(label)} names no op, and no op-table row gives its value {data!r} from its "
+                "arguments; give `op` (or `local_grads`)",
+                line,
+            )
+        if found is not None and found.constant is None and not any(r is found for r in self.recent):
+            self.recent.insert(0, found)
+            del self.recent[RECENT:]
+        return found
+
+    def same(self, a: Number, b: Number) -> bool:
+        return close(a, b, tol=self.tol)
+
+    def _append(self, label, text, resolved, args, data, grad, local, line) -> int:
+        n = self.nodes
+        i = len(n.ops)
+        n.labels.append(label)
         n.op_text.append(text)
         n.ops.append(resolved)
         n.args.append(args)
         n.data.append(data)
         n.grads.append(grad)
-        n.locals.append(local)
-        n.lines.append(line)
-        n.shown.append(True)
-        n.inferred.append(False)
-        return len(n.names) - 1
+        if local is not None:
+            n.stored[i] = local
+        if line:
+            n.line_of[i] = line
+        return i
 
 
 def _unknown(name: str, op_text: str, count: int) -> str:

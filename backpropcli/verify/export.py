@@ -13,25 +13,25 @@ from .build import Nodes
 def records(nodes: Nodes) -> Iterator[str]:
     """One JSON line per node, arguments before the nodes that use them, the root last and marked."""
     root = nodes.root
-    shown = [name for i, name in enumerate(nodes.names) if nodes.shown[i]]
+    shown = [name for i, name in enumerate(nodes.names) if nodes.shown(i)]
     unique = len(set(shown)) == len(shown)
     ids = list(nodes.names) if unique else [f"n{i}" for i in range(len(nodes.names))]
     for i, name in enumerate(nodes.names):
-        if not nodes.shown[i]:
+        if not nodes.shown(i):
             continue
         record: dict = {"id": ids[i]}
         r = nodes.ops[i]
         args = nodes.args[i]
         if r is not None and r.constant is not None:
             args = args[:-1]
-        if nodes.op_text[i] and not nodes.inferred[i]:
+        if nodes.op_text[i] and i not in nodes.inferred:
             record["op"] = nodes.op_text[i]
         record["args"] = [ids[a] for a in args]
         record["data"] = nodes.data[i]
         if nodes.grads[i] is not None:
             record["grad"] = nodes.grads[i]
-        if nodes.locals[i] is not None:
-            record["local_grads"] = list(nodes.locals[i])
+        if i in nodes.stored:
+            record["local_grads"] = list(nodes.stored[i])
         if not name.startswith("#") and not unique:
             record["label"] = name
         if i == root:

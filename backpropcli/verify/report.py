@@ -71,7 +71,7 @@ class Report:
         """Every node with a verdict, from the root down: the order the backward pass visits them."""
         v = self.verdicts
         nodes = v.nodes
-        return tuple(self._row(i) for i in range(len(nodes.names) - 1, -1, -1) if nodes.shown[i])
+        return tuple(self._row(i) for i in range(len(nodes.names) - 1, -1, -1) if nodes.shown(i))
 
     def _row(self, i: int) -> Row:
         v = self.verdicts
@@ -89,11 +89,11 @@ class Report:
         ok = verdict in PASSING and not value_why and not local_why
         if verdict in PASSING and not ok:
             verdict = WRONG_LOCAL if local_why else WRONG_VALUE
-        op = (nodes.op_text[i] or LEAF) + (" (inferred)" if nodes.inferred[i] else "")
+        op = (nodes.op_text[i] or LEAF) + (" (inferred)" if i in nodes.inferred else "")
         return Row(
             i,
             nodes.names[i],
-            nodes.lines[i],
+            nodes.line(i),
             op,
             nodes.data[i],
             nodes.grads[i],

@@ -7,6 +7,7 @@ Every alias is data already on the op table's rows (symbols, functions); nothing
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -83,23 +84,31 @@ def number_text(text: str) -> Number | None:
     return value if math.isfinite(value) else None
 
 
-def inferred(xs: tuple[Number, ...], y: Number, local: tuple | None, close) -> Resolved | None:
+def inferred(
+    xs: tuple[Number, ...], y: Number, local: tuple | None, tol: float, recent: list[Resolved]
+) -> tuple[Resolved | None, bool]:
     """The row whose forward rule gives y from xs, preferring one whose own local gradients are the
-    engine's, then table order. With one child, rows of that arity come first; a binary row with a
-    constant operand (a power) counts only where the solved constant is a short number: any add or
-    mul reproduces any value with some constant, so only a round one tells something."""
+    engine's, then table order. The rows found most recently are tried first (a layer is many nodes of
+    a few ops); the caller keeps that list. With one child, rows of that arity come first; a binary row
+    with a constant operand (a power) counts only where the solved constant is a short number: any
+    add or mul reproduces any value with some constant, so only a round one tells something.
+
+    Also returns whether the engine's local gradients are the row's own (then they need no second look)."""
+    for r in recent:
+        if accepts(r.op, len(xs)) and _fits(r, xs, y, local, tol):
+            return r, local is not None
     first = None
     for r in _candidates(xs, y, local):
-        if not _reproduces(r, xs, y, close):
+        if not _fits(r, xs, y, None, tol):
             continue
-        if local is None or _same_locals(r, xs, y, local, close):
-            return r
+        if local is None or _fits(r, xs, y, local, tol):
+            return r, local is not None
         first = first or r
-    return first
+    return first, False
 
 
 def _candidates(xs: tuple[Number, ...], y: Number, local: tuple | None) -> Iterator[Resolved]:
-    yield from (Resolved(row) for row in OPS.values() if accepts(row, len(xs)))
+    yield from _rows(len(xs))
     if len(xs) == 1:
         for row in OPS.values():
             if not accepts(row, 2):
@@ -111,25 +120,33 @@ def _candidates(xs: tuple[Number, ...], y: Number, local: tuple | None) -> Itera
                 yield Resolved(row, constant=c)
 
 
+@functools.cache
+def _rows(count: int) -> tuple[Resolved, ...]:
+    """The rows that take this many arguments, in table order (built once per count)."""
+    return tuple(Resolved(row) for row in OPS.values() if accepts(row, count))
+
+
+def _fits(r: Resolved, xs: tuple, y: Number, local: tuple | None, tol: float) -> bool:
+    """Does the row give y from xs (and, when local is given, the engine's local gradients)?"""
+    args = xs if r.constant is None and not r.repeat else operands(r, xs)
+    try:
+        v = r.op.forward(*args)
+        if v != y and abs(v - y) > tol * max(abs(v), abs(y)):
+            return False
+        if local is None:
+            return True
+        rule = r.op.partials(args, y)
+    except (ArithmeticError, ValueError, TypeError):
+        return False
+    if len(local) != len(xs):
+        return False
+    return all(a == b or abs(a - b) <= tol * max(abs(a), abs(b)) for a, b in zip(rule, local, strict=False))
+
+
 def operands(r: Resolved, xs: tuple[Number, ...]) -> tuple[Number, ...]:
     if r.repeat:
         return xs + xs
     return xs if r.constant is None else (*xs, r.constant)
-
-
-def _reproduces(r: Resolved, xs: tuple, y: Number, close) -> bool:
-    try:
-        return close(r.op.forward(*operands(r, xs)), y)
-    except (ArithmeticError, ValueError, TypeError):
-        return False
-
-
-def _same_locals(r: Resolved, xs: tuple, y: Number, local: tuple, close) -> bool:
-    try:
-        rule = r.op.partials(operands(r, xs), y)
-    except (ArithmeticError, ValueError):
-        return False
-    return len(local) == len(xs) and all(close(a, b) for a, b in zip(rule, local, strict=False))
 
 
 def _solve(row: Op, x: Number, y: Number) -> float | None:

@@ -27,6 +27,7 @@ SKIPPED = "skipped"
 GRAD_VERDICTS = (CORRECT, INHERITED, WRONG, OVERWRITTEN, STALE, UNREACHED, UNSEEDED, SKIPPED)
 PASSING = (CORRECT, SKIPPED)
 INPUT = "input"  # the data verdict of a leaf: its value is given, not computed
+UNDEFINED = "undefined"  # the op has no value at the engine's arguments
 
 
 @dataclass(frozen=True)
@@ -57,56 +58,63 @@ class Verdicts:
 
 
 def judge(nodes: Nodes, tol: float = 1e-9) -> Verdicts:
-    n = len(nodes.names)
-    data, data_true = _data(nodes, tol)
-    rules, intervals = _rules(nodes)
-    given = _given_locals(nodes, rules, intervals, tol)
-    used = [rules[i] if nodes.ops[i] is not None else nodes.locals[i] for i in range(n)]
-    true = _truth(nodes, used)
-    v = Verdicts(nodes, data, data_true, [SKIPPED] * n, true, [None] * n, [""] * n, [None] * n, given, tol)
-    _grads(v, used, intervals)
+    n = len(nodes.ops)
+    data, data_true, rules, intervals = _forward(nodes, tol)
+    used = rules
+    for i, given in nodes.stored.items():
+        if nodes.ops[i] is None:
+            used[i] = given  # an op of the engine's own: its local gradients are all there is
+    v = Verdicts(
+        nodes,
+        data,
+        data_true,
+        [CORRECT] * n,
+        [0] * n,
+        [0] * n,
+        [""] * n,
+        [None] * n,
+        _given_locals(nodes, rules, intervals, tol),
+        tol,
+    )
+    _backward(v, used, intervals)
     return v
 
 
-def _data(nodes: Nodes, tol: float) -> tuple[list[str], list[Number | None]]:
-    verdicts: list[str] = []
-    values: list[Number | None] = []
-    data = nodes.data
-    for i, r in enumerate(nodes.ops):
-        if r is None:
-            verdicts.append(INPUT if not nodes.args[i] else SKIPPED)
-            values.append(None)
-            continue
-        try:
-            v = r.op.forward(*[data[a] for a in nodes.args[i]])
-        except (ArithmeticError, ValueError):
-            verdicts.append("undefined")
-            values.append(None)
-            continue
-        values.append(v)
-        verdicts.append(CORRECT if close(v, data[i], tol=tol) else WRONG)
-    return verdicts, values
-
-
-def _rules(nodes: Nodes) -> tuple[list, dict[tuple[int, int], tuple[Number, Number]]]:
-    """The op table's local gradients at the engine's values, and at a kink the interval of
-    subgradients: the rule's one-sided values, with the argument nudged to either side."""
-    rules: list = [None] * len(nodes.names)
+def _forward(nodes: Nodes, tol: float) -> tuple[list[str], list, list, dict]:
+    """Per gate, in creation order: the op applied to the engine's argument values against the engine's
+    value, and the op table's local gradients there; at a kink, the interval of subgradients."""
+    n = len(nodes.ops)
+    verdicts = [CORRECT] * n
+    values: list = [None] * n
+    rules: list = [None] * n
     intervals: dict[tuple[int, int], tuple[Number, Number]] = {}
-    data = nodes.data
+    data, argv, agreed, stored = nodes.data, nodes.args, nodes.agreed, nodes.stored
     for i, r in enumerate(nodes.ops):
+        if i in agreed:  # its op was found from this very value and these very locals
+            values[i], rules[i] = data[i], stored[i]
+            continue
         if r is None:
+            verdicts[i] = SKIPPED if argv[i] else INPUT
             continue
-        xs = tuple([data[a] for a in nodes.args[i]])
+        op = r.op
+        xs = tuple([data[a] for a in argv[i]])
+        y = data[i]
         try:
-            rules[i] = r.op.partials(xs, data[i])
+            value = values[i] = op.forward(*xs)
         except (ArithmeticError, ValueError):
+            verdicts[i] = UNDEFINED
             continue
-        if r.op.kink is not None:
-            for pos, flag in enumerate(r.op.kink(xs, data[i])):
+        if value != y and not close(value, y, tol=tol):
+            verdicts[i] = WRONG
+        try:
+            rules[i] = op.partials(xs, y)
+        except (ArithmeticError, ValueError):  # no finite slope here: the nodes below are not judged
+            continue
+        if op.kink is not None:
+            for pos, flag in enumerate(op.kink(xs, y)):
                 if flag:
-                    intervals[i, pos] = _one_sided(r.op, xs, pos, rules[i][pos])
-    return rules, intervals
+                    intervals[i, pos] = _one_sided(op, xs, pos, rules[i][pos])
+    return verdicts, values, rules, intervals
 
 
 def _one_sided(op, xs: tuple, pos: int, own: Number) -> tuple[Number, Number]:
@@ -125,125 +133,123 @@ def _given_locals(nodes: Nodes, rules: list, intervals: dict, tol: float) -> dic
     """Each stored local gradient against the rule; at a kink, inside the interval, and the tied
     arguments' locals summing to the rule's sum: together they must be one subgradient."""
     found: dict[int, tuple[Local, ...]] = {}
-    for i, given in enumerate(nodes.locals):
-        if given is None:
+    agreed = nodes.agreed
+    for i, given in nodes.stored.items():
+        if i in agreed:
             continue
         rule = rules[i]
         if rule is None or nodes.ops[i] is None:
             found[i] = tuple(Local(p, g, None, None) for p, g in enumerate(given))
             continue
-        checks = []
         tied = [p for p in range(len(given)) if (i, p) in intervals]
         tie_ok = len(tied) < 2 or close(sum(given[p] for p in tied), sum(rule[p] for p in tied), tol=tol)
+        checks = []
         for p, g in enumerate(given):
             box = intervals.get((i, p))
             if box is None:
-                checks.append(Local(p, g, rule[p], close(g, rule[p], tol=tol)))
+                checks.append(Local(p, g, rule[p], g == rule[p] or close(g, rule[p], tol=tol)))
             else:
-                inside = box[0] - tol <= g <= box[1] + tol
-                checks.append(Local(p, g, rule[p], inside and tie_ok, box))
+                checks.append(Local(p, g, rule[p], box[0] - tol <= g <= box[1] + tol and tie_ok, box))
         found[i] = tuple(checks)
     return found
 
 
-def _truth(nodes: Nodes, used: list) -> list[Number | None]:
-    """d root / d node with the rules (the engine's own locals where the op is its own). None where a
-    rule has no value on the way."""
-    n = len(nodes.names)
-    true: list = [0] * n
-    true[n - 1] = 1
-    broken = [False] * n
+def _backward(v: Verdicts, used: list, intervals: dict) -> None:
+    """One reversed loop: each node is judged once its consumers have passed it their contributions,
+    then passes its own on: the engine's grad times the true local (what the node's arguments should
+    hold given this node), the true grad times the true local, and where an error came from."""
+    nodes, tol = v.nodes, v.tol
+    n = len(nodes.ops)
+    argv, grads, hidden = nodes.args, nodes.grads, nodes.hidden
+    expected, true, scale = v.expected, v.true, [0.0] * n
+    expected[n - 1] = true[n - 1] = 1
+    scale[n - 1] = 1.0
+    off = [-1] * n  # the wrong node nearest the root among a node's consumers' errors
+    spread: dict[int, list] = {}  # node -> [low, high] extra from kinked edges
+    broken: set[int] = set()
+    kinked = {gate for gate, _ in intervals}
+    grad_verdict, source = v.grad, v.source
     for i in range(n - 1, -1, -1):
-        g = true[i]
-        args = nodes.args[i]
-        if not args or (g == 0 and not broken[i]):
+        g = grads[i]
+        gv = 0 if g is None else g
+        e = expected[i]
+        mine = -1
+        if i in broken:
+            grad_verdict[i], v.why[i] = SKIPPED, "a local gradient on the way has no value here"
+        elif i not in hidden:
+            if (gv == e or abs(gv - e) <= tol * max(abs(gv), abs(e), scale[i])) and (g is not None or e == 0):
+                if off[i] >= 0 and not (gv == true[i] or close(gv, true[i], tol=tol)):
+                    grad_verdict[i], source[i] = INHERITED, off[i]
+                    mine = off[i]
+            elif i in spread and _within(gv, e, spread[i], scale[i], tol):
+                if off[i] >= 0:
+                    grad_verdict[i], source[i] = INHERITED, off[i]
+                    mine = off[i]
+            else:
+                _wrong_here(v, i, gv, used)
+                mine = i
+        args = argv[i]
+        if not args:
             continue
         locs = used[i]
-        if locs is None or broken[i]:
-            for a in args:
-                broken[a] = True
+        if locs is None or i in broken:
+            broken.update(args)
             continue
+        t = true[i]
         for a, local in zip(args, locs, strict=False):
-            true[a] += g * local
-    return [None if broken[i] else true[i] for i in range(n)]
+            c = gv * local
+            expected[a] += c
+            scale[a] += abs(c)
+            true[a] += t * local
+            if mine > off[a]:
+                off[a] = mine
+        if i in kinked:
+            for pos, a in enumerate(args):
+                box = intervals.get((i, pos))
+                if box is not None:
+                    lo, hi = sorted((gv * box[0] - gv * locs[pos], gv * box[1] - gv * locs[pos]))
+                    extra = spread.setdefault(a, [0, 0])
+                    extra[0] += lo
+                    extra[1] += hi
+    for i in broken:
+        true[i] = None
+        expected[i] = None
 
 
-def _grads(v: Verdicts, used: list, intervals: dict) -> None:
-    """From the root down: each node against its consumers' grads as the engine has them."""
+def _within(g: Number, e: Number, extra: list, scale: float, tol: float) -> bool:
+    lo, hi = e + extra[0], e + extra[1]
+    width = tol * max(abs(g), abs(lo), abs(hi), scale)
+    return lo - width <= g <= hi + width
+
+
+def _contributions(v: Verdicts, i: int, used: list) -> list[tuple[int, Number]]:
+    """(consumer, its grad as the engine has it times the true local) for each use of node i, found by
+    the consumer lists, built the first time a node is judged wrong here."""
+    nodes = v.nodes
+    return [
+        (gate, (nodes.grads[gate] or 0) * used[gate][pos]) for gate, pos in nodes.consumers[i] if used[gate] is not None
+    ]
+
+
+def _wrong_here(v: Verdicts, i: int, g: Number, used: list) -> None:
+    """Name the bug when the number fits one: unseeded, unreached, overwritten, stale; else wrong."""
     nodes, tol = v.nodes, v.tol
-    n = len(nodes.names)
-    consumers: list[list[tuple[int, int]]] = [[] for _ in range(n)]
-    for gate, args in enumerate(nodes.args):
-        for pos, a in enumerate(args):
-            consumers[a].append((gate, pos))
-    grads = nodes.grads
-    for i in range(n - 1, -1, -1):
-        if not nodes.shown[i]:
-            continue
-        g = grads[i]
-        terms, lo, hi, scale, unknown = [], 0.0, 0.0, 0.0, False
-        if i == n - 1:
-            terms.append((None, 1))
-            lo = hi = scale = 1
-        for gate, pos in consumers[i]:
-            up = grads[gate] or 0
-            locs = used[gate]
-            if locs is None:
-                unknown = True
-                break
-            c = up * locs[pos]
-            terms.append((gate, c))
-            box = intervals.get((gate, pos))
-            if box is None:
-                lo, hi = lo + c, hi + c
-            else:
-                ends = (up * box[0], up * box[1])
-                lo, hi = lo + min(ends), hi + max(ends)
-            scale += abs(c)
-        if unknown:
-            v.why[i] = "a local gradient on the way has no value here"
-            continue
-        expected = sum(c for _, c in terms)
-        v.expected[i] = expected
-        value = 0 if g is None else g
-        width = tol * max(abs(value), abs(lo), abs(hi), scale)
-        if lo - width <= value <= hi + width:
-            _consistent(v, i, consumers[i])
-        else:
-            _wrong_here(v, i, value, terms, consumers[i], used)
-
-
-def _consistent(v: Verdicts, i: int, uses: list[tuple[int, int]]) -> None:
-    """Right given its consumers' grads: correct if they are, or if its own number is right anyway."""
-    off = [gate for gate, _ in uses if v.grad[gate] not in PASSING]
-    true, g = v.true[i], v.nodes.grads[i] or 0
-    if not off or (true is not None and close(g, true, tol=v.tol)):
-        v.grad[i] = CORRECT
-        return
-    sources = [gate if v.source[gate] is None else v.source[gate] for gate in off]
-    v.grad[i] = INHERITED
-    v.source[i] = max(sources)  # the wrong node nearest the root: the first the backward pass met
-
-
-def _wrong_here(v: Verdicts, i: int, g: Number, terms: list, uses: list, used: list) -> None:
-    nodes, tol = v.nodes, v.tol
-    expected = v.expected[i]
-    true = v.true[i]
-    contributions = [(gate, c) for gate, c in terms if gate is not None]
+    expected, true = v.expected[i], v.true[i]
+    contributions = _contributions(v, i, used)
     names = nodes.names
-    if i == len(names) - 1 and (nodes.grads[i] is None or g == 0):
+    if i == len(nodes.ops) - 1 and g == 0:
         v.grad[i], v.why[i] = UNSEEDED, "the root's grad is 0: backward() must set it to 1 before the loop"
         return
     if nodes.grads[i] is None or (g == 0 and expected != 0):
         what = "has no grad" if nodes.grads[i] is None else "has grad 0"
         v.grad[i], v.why[i] = UNREACHED, f"{what}, but its consumers pass it {_num(expected)}: never reached"
         return
-    if len(terms) >= 2:
+    if len(contributions) >= 2:
         for gate, c in contributions:
             if close(g, c, tol=tol) and not close(c, expected, tol=tol):
                 v.grad[i] = OVERWRITTEN
                 v.why[i] = (
-                    f"used {len(terms)} times, its grad {_num(g)} is one contribution (from {names[gate]}), "
+                    f"used {len(contributions)} times, its grad {_num(g)} is one contribution (from {names[gate]}), "
                     f"not the sum {_sum(contributions)}: `=` where `+=` belongs"
                 )
                 return

@@ -46,89 +46,116 @@ def detect(root: object) -> Adapter:
 
 
 def walk(root: object, adapter: Adapter | None = None, tol: float = 1e-9) -> Nodes:
-    """Every node the root reaches, arguments before the gates that use them."""
+    """Every node the root reaches, arguments before the gates that use them (post-order, iteratively).
+
+    An object stays on the stack until its children are in; a child that is open (met again while its
+    own subtree is being read) is one of its own ancestors: a cycle. The open objects' children lists
+    keep every object read alive until the walk ends, so no id() is reused while it runs.
+    """
     adapter = adapter or detect(root)
-    order = _postorder(root, adapter)
     builder = Builder(lambda line: None, tol)
+    reader = _Reader(adapter, builder)
+    children, add = reader.children, reader.add
     index: dict[int, int] = {}
-    for k, (obj, kids) in enumerate(order):
-        index[id(obj)] = _add(builder, adapter, obj, kids, k, index)
+    opened: dict[int, list] = {}
+    stack = [root]
+    pop, push = stack.pop, stack.append
+    while stack:
+        obj = stack[-1]
+        k = id(obj)
+        if k in index:
+            pop()
+            continue
+        kids = opened.get(k)
+        if kids is None:
+            kids = opened[k] = children(obj)
+            waiting = False
+            for c in reversed(kids):
+                c_id = id(c)
+                if c_id not in index:
+                    if c_id in opened:
+                        raise InputError("the graph has a cycle: a node is among its own inputs")
+                    push(c)
+                    waiting = True
+            if waiting:
+                if len(opened) > MAX_NODES:
+                    raise InputError(f"the graph has more than {MAX_NODES} nodes, the limit")
+                continue
+        pop()
+        index[k] = add(obj, [index[id(c)] for c in kids])
     return builder.nodes
 
 
-def _children(obj: object, adapter: Adapter) -> list:
-    kids = getattr(obj, adapter.children, None)
-    if kids is None:
-        return []
-    try:
-        kids = list(kids)
-    except TypeError:
-        raise InputError(f"`{adapter.children}` of a {type(obj).__name__} is not a collection") from None
-    if adapter.distinct and len(kids) > 1:
-        kids.sort(key=lambda c: _sort_key(getattr(c, adapter.data, None)))  # a set's order changes by run
-    return kids
+class _Reader:
+    """Attribute reads for one adapter."""
 
+    def __init__(self, adapter: Adapter, builder: Builder) -> None:
+        self.a = adapter
+        self.builder = builder
+        builder.distinct = adapter.distinct
 
-def _sort_key(v: object) -> float:
-    number = finite(v)
-    return 0.0 if number is None else float(number)
+    def children(self, obj: object) -> list:
+        kids = getattr(obj, self.a.children, None)
+        if kids is None:
+            return []
+        try:
+            kids = list(kids)
+        except TypeError:
+            raise InputError(f"`{self.a.children}` of a {type(obj).__name__} is not a collection") from None
+        if self.a.distinct and len(kids) > 1:  # a set's order changes from run to run: order by value
+            if len(kids) == 2:
+                first, second = self._sort_key(kids[0]), self._sort_key(kids[1])
+                return kids if first <= second else [kids[1], kids[0]]
+            kids.sort(key=self._sort_key)
+        return kids
 
+    def _sort_key(self, child: object) -> float:
+        v = getattr(child, self.a.data, None)
+        if type(v) is float or type(v) is int:
+            return v
+        number = finite(v)
+        return 0.0 if number is None else float(number)
 
-def _postorder(root: object, adapter: Adapter) -> list:
-    """(object, children) in post-order, iteratively; a child met again while its own subtree is open
-    is a cycle."""
-    order: list = []
-    state: dict[int, int] = {}  # id -> 1 while open, 2 when emitted
-    stack: list = [(root, None)]
-    while stack:
-        obj, kids = stack.pop()
-        k = id(obj)
-        if kids is not None:
-            state[k] = 2
-            order.append((obj, kids))
-            continue
-        if k in state:
-            continue
-        state[k] = 1
-        kids = _children(obj, adapter)
-        stack.append((obj, kids))
-        for child in reversed(kids):
-            mark = state.get(id(child))
-            if mark == 1:
-                raise InputError("the graph has a cycle: a node is among its own inputs")
-            if mark is None:
-                stack.append((child, None))
-        if len(state) > MAX_NODES:
-            raise InputError(f"the graph has more than {MAX_NODES} nodes, the limit")
-    return order
+    def add(self, obj: object, args: list[int]) -> int:
+        a = self.a
+        k = len(self.builder.nodes.ops)
+        label = getattr(obj, a.label, None) if a.label else None
+        if type(label) is not str or not label:
+            label = None
+        data = getattr(obj, a.data, None)
+        if type(data) is not float or data - data != 0:
+            data = finite(data)
+            if data is None:
+                raise InputError(f"node {label or k}: `{a.data}` is not a finite number: {_shown(obj, a.data)}")
+        grad = getattr(obj, a.grad, None)
+        if grad is not None and (type(grad) is not float or grad - grad != 0):
+            grad = finite(grad)
+            if grad is None:
+                raise InputError(f"node {label or k}: `{a.grad}` is not a finite number: {_shown(obj, a.grad)}")
+        op = getattr(obj, a.op, None) if a.op else None
+        local = self._locals(obj, label or str(k)) if a.local_grads and args else None
+        if local is None and type(op) is str and op:
+            return self.builder.gate(label, op, args, data, grad)
+        return self.builder.add(label, op if type(op) is str else None, args, data, grad, local, distinct=a.distinct)
 
+    def _locals(self, obj: object, name: str) -> tuple | None:
+        raw = getattr(obj, self.a.local_grads, None)
+        if raw is None:
+            return None
+        try:
+            numbers = tuple(raw)
+        except TypeError:
+            numbers = (None,)
+        for v in numbers:
+            if type(v) is not float and type(v) is not int:
+                return tuple(self._local(v, name) for v in numbers)
+        return numbers
 
-def _add(builder: Builder, adapter: Adapter, obj: object, kids: list, k: int, index: dict[int, int]) -> int:
-    label = getattr(obj, adapter.label, None) if adapter.label else None
-    name = label if isinstance(label, str) and label else f"#{k}"
-    data = finite(getattr(obj, adapter.data, None))
-    if data is None:
-        raise InputError(f"node {name}: `{adapter.data}` is not a finite number: {_shown(obj, adapter.data)}")
-    raw = getattr(obj, adapter.grad, None)
-    grad = None if raw is None else finite(raw)
-    if raw is not None and grad is None:
-        raise InputError(f"node {name}: `{adapter.grad}` is not a finite number: {_shown(obj, adapter.grad)}")
-    op = getattr(obj, adapter.op, None) if adapter.op else None
-    local = _locals(obj, adapter, name)
-    args = [index[id(c)] for c in kids]
-    return builder.add(name, op if isinstance(op, str) else None, args, data, grad, local, distinct=adapter.distinct)
-
-
-def _locals(obj: object, adapter: Adapter, name: str) -> tuple | None:
-    if not adapter.local_grads:
-        return None
-    raw = getattr(obj, adapter.local_grads, None)
-    if raw is None:
-        return None
-    numbers = tuple(finite(v) for v in raw)
-    if any(v is None for v in numbers):
-        raise InputError(f"node {name}: `{adapter.local_grads}` holds something that is not a finite number")
-    return numbers
+    def _local(self, v: object, name: str):
+        number = finite(v)
+        if number is None:
+            raise InputError(f"node {name}: `{self.a.local_grads}` holds something that is not a finite number")
+        return number
 
 
 def _shown(obj: object, attribute: str) -> str:

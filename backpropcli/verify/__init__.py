@@ -41,8 +41,8 @@ def read(path: str, tol: float = 1e-9) -> Report:
 
 def export(root: object, path: str, adapter: Adapter | None = None) -> None:
     """Write the graph under root, with its values and grads, as interchange JSON Lines."""
-    from .export import write
     from .walk import walk
+    from .writer import write
 
     write(walk(root, adapter), path)
 

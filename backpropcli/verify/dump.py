@@ -87,9 +87,19 @@ def _decoder() -> json.JSONDecoder:
 
 
 def _decode(source: Source, line: str, offset: int) -> object:
-    obj, end = _decode_at(source, _decoder(), offset + len(line) - len(line.lstrip()))
-    if source.text[end : offset + len(line)].strip():
-        raise InputError("one record per line: text after the record", source.locate(end))
+    """One line's record, decoded from that line alone (an unfinished record is an error on its line)."""
+    line = line.rstrip("\r\n")
+    start = len(line) - len(line.lstrip())
+    try:
+        obj, end = _decoder().raw_decode(line, start)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"not JSON: {exc.msg}", source.locate(offset + exc.pos)) from None
+    except ValueError as exc:  # NaN, Infinity, or an integer of more digits than Python converts
+        raise InputError(f"not JSON this format accepts: {exc}", source.locate(offset + start)) from None
+    except RecursionError:
+        raise LimitError("the record is nested too deeply", source.locate(offset + start)) from None
+    if line[end:].strip():
+        raise InputError("one record per line: text after the record", source.locate(offset + end))
     return obj
 
 

@@ -131,15 +131,16 @@ class Report:
 
     @property
     def passed(self) -> int:
-        return sum(1 for row in self.rows if row.ok)
+        return sum(1 for row in self.rows if row.ok and row.verdict != SKIPPED)
 
     @property
     def failed(self) -> int:
-        return len(self.rows) - self.passed
+        return sum(1 for row in self.rows if not row.ok)
 
     @property
     def skipped(self) -> int:
-        return sum(1 for row in self.rows if row.verdict == SKIPPED and row.why)
+        """Nodes not judged (a local gradient on the way has no value there): neither passed nor failed."""
+        return sum(1 for row in self.rows if row.verdict == SKIPPED)
 
     @cached_property
     def bugs(self) -> tuple[Bug, ...]:

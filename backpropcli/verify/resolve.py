@@ -109,7 +109,7 @@ def inferred(
 
 def _candidates(xs: tuple[Number, ...], y: Number, local: tuple | None) -> Iterator[Resolved]:
     yield from _rows(len(xs))
-    if len(xs) == 1:
+    if len(xs) == 1 and local is not None:  # a constant found from the value alone would fit anything
         for row in OPS.values():
             if not accepts(row, 2):
                 continue

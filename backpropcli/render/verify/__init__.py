@@ -2,5 +2,6 @@
 
 
 def summary(report) -> str:
-    """The one line CI reads: nodes that pass and fail."""
-    return f"verify: {report.passed} passed, {report.failed} failed"
+    """The one line CI reads: nodes that pass and fail (and those not judged, if any)."""
+    skipped = f", {report.skipped} skipped" if report.skipped else ""
+    return f"verify: {report.passed} passed, {report.failed} failed{skipped}"

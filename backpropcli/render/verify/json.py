@@ -27,7 +27,12 @@ def document(report) -> str:
         "source": report.source,
         "root": report.root,
         "status": "passed" if report.ok else "failed",
-        "summary": {"nodes": len(report.rows), "passed": report.passed, "failed": report.failed},
+        "summary": {
+            "nodes": len(report.rows),
+            "passed": report.passed,
+            "failed": report.failed,
+            "skipped": report.skipped,
+        },
         "bugs": [{"kind": b.kind, "title": b.title, "nodes": list(b.nodes)} for b in report.bugs],
     }
     nodes = ",\n".join(json.dumps(_row(row)) for row in report.rows)

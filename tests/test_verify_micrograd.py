@@ -234,3 +234,24 @@ def test_export_then_the_command_gives_the_same_verdicts(tmp_path, cli, monkeypa
     result = cli("verify", str(path))
     assert result.code == 1
     assert "overwritten accumulation" in result.out and result.out.rstrip().endswith("verify: 1 passed, 1 failed")
+
+
+def test_the_readme_script_prints_what_the_readme_shows():
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).parent.parent
+    readme = (root / "README.md").read_text()
+    section = readme[readme.index("## Check another engine's gradients") :]
+    script, shown = re.findall(r"```(?:python)?\n(.*?)```", section, re.S)[:2]
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        check=True,
+        env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"},
+    )
+    assert [line.rstrip() for line in done.stdout.rstrip().splitlines()] == shown.rstrip().splitlines()

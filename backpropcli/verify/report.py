@@ -79,7 +79,7 @@ class Report:
         verdict, why = v.grad[i], [v.why[i]] if v.why[i] else []
         source = None if v.source[i] is None else nodes.names[v.source[i]]
         if verdict == INHERITED:
-            why.append(f"off only because the grad arriving at it is: the error comes from {source}")
+            why.append(f"right for the grads its consumers hold, which are off: the error comes from {source}")
         value_why = self._value_why(i)
         if value_why:
             why.insert(0, value_why)

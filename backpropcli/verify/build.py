@@ -33,8 +33,8 @@ def close(a: Number, b: Number, scale: float = 0.0, tol: float = 1e-9) -> bool:
 
 @dataclass
 class Nodes:
-    """The rebuilt graph, as columns. ops[i] is None for a leaf; a node in `hidden` is a constant
-    operand the engine kept inside its op (micrograd's `**2`), with no gradient of its own to judge."""
+    """The rebuilt graph, as columns. ops[i] is None for a leaf. A constant operand the engine keeps
+    inside its op (micrograd's `**2`) is no node: it lives in the resolved op, after the arguments."""
 
     op_text: list[str] = field(default_factory=list)  # as the engine wrote it, or the inferred row's name
     ops: list[Resolved | None] = field(default_factory=list)
@@ -44,7 +44,6 @@ class Nodes:
     labels: list[str | None] = field(default_factory=list)  # the engine's name for a node, if any
     stored: dict[int, tuple[Number, ...]] = field(default_factory=dict)  # local gradients the engine stored
     line_of: dict[int, int] = field(default_factory=dict)  # a dump's record lines
-    hidden: set[int] = field(default_factory=set)
     inferred: set[int] = field(default_factory=set)  # nodes whose op was found from their values
     agreed: set[int] = field(default_factory=set)  # ... whose value and stored local gradients it gives
 
@@ -66,9 +65,6 @@ class Nodes:
                 uses[a].append((gate, pos))
         return uses
 
-    def shown(self, i: int) -> bool:
-        return i not in self.hidden
-
     def line(self, i: int) -> int:
         return self.line_of.get(i, 0)
 
@@ -85,7 +81,7 @@ class Builder:
         self.where = where
         self.tol = tol
         self.rows: dict[tuple, list[Resolved]] = {}  # op text and child count -> the rows it may mean
-        self.distinct = False  # gate(): the engine keeps each child once (micrograd's sets)
+        self.distinct = False  # the engine keeps each child once (micrograd's sets)
         self.agreed = False  # the last node's op was found from values and locals that all agree with it
         self.recent: list[Resolved] = []  # rows found from values lately: tried first next time
 
@@ -120,10 +116,6 @@ class Builder:
         args = tuple(children)
         if resolved is not None and resolved.repeat:
             args = args + args
-        elif resolved is not None and resolved.constant is not None:
-            hidden = self._append(None, "", None, (), resolved.constant, None, None, line)
-            self.nodes.hidden.add(hidden)
-            args = (*args, hidden)
         text = op_text if op_text else (resolved.op.name if resolved is not None else "?")
         i = self._append(label, text, resolved, args, data, grad, local, line)
         if not op_text and resolved is not None:
@@ -131,21 +123,6 @@ class Builder:
             if self.agreed:
                 self.nodes.agreed.add(i)
         return i
-
-    def gate(self, label: str | None, op_text: str, children: list[int], data: Number, grad: Number | None) -> int:
-        """add() for the common node of an engine with op strings: a gate whose op text was seen before
-        and means one row with exactly these children (the walk's hot path)."""
-        rows = self.rows.get((op_text, len(children), None, self.distinct))
-        if rows is None or len(rows) != 1 or rows[0].repeat or rows[0].constant is not None or not children:
-            return self.add(label, op_text, children, data, grad, None, 0, None, self.distinct)
-        n = self.nodes
-        n.labels.append(label)
-        n.op_text.append(op_text)
-        n.ops.append(rows[0])
-        n.args.append(tuple(children))
-        n.data.append(data)
-        n.grads.append(grad)
-        return len(n.ops) - 1
 
     def _name(self, label: str | None) -> str:
         return label if label is not None else f"#{len(self.nodes.ops)}"

@@ -71,7 +71,7 @@ class Report:
         """Every node with a verdict, from the root down: the order the backward pass visits them."""
         v = self.verdicts
         nodes = v.nodes
-        return tuple(self._row(i) for i in range(len(nodes.names) - 1, -1, -1) if nodes.shown(i))
+        return tuple(self._row(i) for i in range(len(nodes.names) - 1, -1, -1))
 
     def _row(self, i: int) -> Row:
         v = self.verdicts

@@ -98,6 +98,8 @@ def _forward(nodes: Nodes, tol: float) -> tuple[list[str], list, list, dict]:
             continue
         op = r.op
         xs = tuple([data[a] for a in argv[i]])
+        if r.constant is not None:
+            xs = (*xs, r.constant)
         y = data[i]
         try:
             value = values[i] = op.forward(*xs)
@@ -160,7 +162,7 @@ def _backward(v: Verdicts, used: list, intervals: dict) -> None:
     hold given this node), the true grad times the true local, and where an error came from."""
     nodes, tol = v.nodes, v.tol
     n = len(nodes.ops)
-    argv, grads, hidden = nodes.args, nodes.grads, nodes.hidden
+    argv, grads = nodes.args, nodes.grads
     expected, true, scale = v.expected, v.true, [0.0] * n
     expected[n - 1] = true[n - 1] = 1
     scale[n - 1] = 1.0
@@ -176,7 +178,7 @@ def _backward(v: Verdicts, used: list, intervals: dict) -> None:
         mine = -1
         if i in broken:
             grad_verdict[i], v.why[i] = SKIPPED, "a local gradient on the way has no value here"
-        elif i not in hidden:
+        else:
             if (gv == e or abs(gv - e) <= tol * max(abs(gv), abs(e), scale[i])) and (g is not None or e == 0):
                 if off[i] >= 0 and not (gv == true[i] or close(gv, true[i], tol=tol)):
                     grad_verdict[i], source[i] = INHERITED, off[i]

@@ -48,51 +48,47 @@ def detect(root: object) -> Adapter:
 def walk(root: object, adapter: Adapter | None = None, tol: float = 1e-9) -> Nodes:
     """Every node the root reaches, arguments before the gates that use them (post-order, iteratively).
 
-    An object stays on the stack until its children are in; a child that is open (met again while its
-    own subtree is being read) is one of its own ancestors: a cycle. The open objects' children lists
-    keep every object read alive until the walk ends, so no id() is reused while it runs.
+    Each frame on the stack is an open object, its children and how many of them are in. A child
+    that is open already is one of its own ancestors: a cycle. The frames' children lists keep every
+    object read alive until the walk ends, so no id() is reused while it runs.
     """
     adapter = adapter or detect(root)
     builder = Builder(lambda line: None, tol)
     reader = _Reader(adapter, builder)
     children, add = reader.children, reader.add
-    index: dict[int, int] = {}
-    opened: dict[int, list] = {}
-    stack = [root]
-    pop, push = stack.pop, stack.append
+    index: dict[int, int] = {id(root): -1}  # -1 while open
+    stack = [[root, children(root), 0]]
     while stack:
-        obj = stack[-1]
-        k = id(obj)
-        if k in index:
-            pop()
+        frame = stack[-1]
+        kids, pos = frame[1], frame[2]
+        while pos < len(kids):
+            at = index.get(id(kids[pos]))
+            if at is None:
+                break
+            if at < 0:
+                raise InputError("the graph has a cycle: a node is among its own inputs")
+            pos += 1
+        if pos < len(kids):
+            frame[2] = pos + 1
+            child = kids[pos]
+            index[id(child)] = -1
+            stack.append([child, children(child), 0])
+            if len(index) > MAX_NODES:
+                raise InputError(f"the graph has more than {MAX_NODES} nodes, the limit")
             continue
-        kids = opened.get(k)
-        if kids is None:
-            kids = opened[k] = children(obj)
-            waiting = False
-            for c in reversed(kids):
-                c_id = id(c)
-                if c_id not in index:
-                    if c_id in opened:
-                        raise InputError("the graph has a cycle: a node is among its own inputs")
-                    push(c)
-                    waiting = True
-            if waiting:
-                if len(opened) > MAX_NODES:
-                    raise InputError(f"the graph has more than {MAX_NODES} nodes, the limit")
-                continue
-        pop()
-        index[k] = add(obj, [index[id(c)] for c in kids])
+        stack.pop()
+        index[id(frame[0])] = add(frame[0], [index[id(c)] for c in kids])
     return builder.nodes
 
 
 class _Reader:
-    """Attribute reads for one adapter."""
+    """Attribute reads for one adapter, and the common node appended without the Builder's checks."""
 
     def __init__(self, adapter: Adapter, builder: Builder) -> None:
         self.a = adapter
         self.builder = builder
         builder.distinct = adapter.distinct
+        self.optional: dict[type, tuple[bool, bool]] = {}  # per class: may it have a label, an op?
 
     def children(self, obj: object) -> list:
         kids = getattr(obj, self.a.children, None)
@@ -116,10 +112,26 @@ class _Reader:
         number = finite(v)
         return 0.0 if number is None else float(number)
 
+    def _may_have(self, obj: object) -> tuple[bool, bool]:
+        """Whether objects of this class can carry the optional attributes at all: a class with
+        __slots__ and no such slot cannot, and asking each of 10^5 objects would raise each time."""
+        cls = type(obj)
+        found = self.optional.get(cls)
+        if found is None:
+            free = hasattr(obj, "__dict__")
+            a = self.a
+            found = self.optional[cls] = (
+                bool(a.label) and (free or hasattr(cls, a.label)),
+                bool(a.op) and (free or hasattr(cls, a.op)),
+            )
+        return found
+
     def add(self, obj: object, args: list[int]) -> int:
         a = self.a
-        k = len(self.builder.nodes.ops)
-        label = getattr(obj, a.label, None) if a.label else None
+        nodes = self.builder.nodes
+        k = len(nodes.ops)
+        has_label, has_op = self._may_have(obj)
+        label = getattr(obj, a.label, None) if has_label else None
         if type(label) is not str or not label:
             label = None
         data = getattr(obj, a.data, None)
@@ -132,10 +144,18 @@ class _Reader:
             grad = finite(grad)
             if grad is None:
                 raise InputError(f"node {label or k}: `{a.grad}` is not a finite number: {_shown(obj, a.grad)}")
-        op = getattr(obj, a.op, None) if a.op else None
+        op = getattr(obj, a.op, None) if has_op else None
         local = self._locals(obj, label or str(k)) if a.local_grads and args else None
         if local is None and type(op) is str and op:
-            return self.builder.gate(label, op, args, data, grad)
+            rows = self.builder.rows.get((op, len(args), None, a.distinct))
+            if rows is not None and len(rows) == 1 and not rows[0].repeat and rows[0].constant is None:
+                nodes.labels.append(label)
+                nodes.op_text.append(op)
+                nodes.ops.append(rows[0])
+                nodes.args.append(tuple(args))
+                nodes.data.append(data)
+                nodes.grads.append(grad)
+                return k
         return self.builder.add(label, op if type(op) is str else None, args, data, grad, local, distinct=a.distinct)
 
     def _locals(self, obj: object, name: str) -> tuple | None:

@@ -8,24 +8,22 @@ from collections.abc import Iterator
 
 from ..errors import InputError
 from .build import Nodes
+from .resolve import named
 
 
 def records(nodes: Nodes) -> Iterator[str]:
     """One JSON line per node, arguments before the nodes that use them, the root last and marked."""
     root = nodes.root
-    shown = [name for i, name in enumerate(nodes.names) if nodes.shown(i)]
-    unique = len(set(shown)) == len(shown)
+    unique = len(set(nodes.names)) == len(nodes.names)
     ids = list(nodes.names) if unique else [f"n{i}" for i in range(len(nodes.names))]
     for i, name in enumerate(nodes.names):
-        if not nodes.shown(i):
-            continue
         record: dict = {"id": ids[i]}
         r = nodes.ops[i]
         args = nodes.args[i]
-        if r is not None and r.constant is not None:
-            args = args[:-1]
         if nodes.op_text[i] and i not in nodes.inferred:
             record["op"] = nodes.op_text[i]
+            if r is not None and r.constant is not None and not named(nodes.op_text[i], len(args), None):
+                record["constant"] = r.constant  # the op text alone does not carry it
         record["args"] = [ids[a] for a in args]
         record["data"] = nodes.data[i]
         if nodes.grads[i] is not None:

@@ -17,6 +17,7 @@ from ..ops import Number, Op
 from .resolve import Resolved, inferred, named, operands
 
 LEAF_OPS = ("", INPUT, CONST)
+UNKNOWN = "?"  # the op text of a node whose op the engine did not name and no row reproduces
 RECENT = 4  # rows found from values that are tried first for the next node
 MAX_ARGS = 10_000  # arguments of one node (max over many values is the widest real op)
 
@@ -116,7 +117,7 @@ class Builder:
         args = tuple(children)
         if resolved is not None and resolved.repeat:
             args = args + args
-        text = op_text if op_text else (resolved.op.name if resolved is not None else "?")
+        text = op_text if op_text else (resolved.op.name if resolved is not None else UNKNOWN)
         i = self._append(label, text, resolved, args, data, grad, local, line)
         if not op_text and resolved is not None:
             self.nodes.inferred.add(i)

@@ -82,8 +82,11 @@ def _refuse(word: str):
     raise ValueError(f"{word} is not a number a gradient can have")
 
 
+DECODER = json.JSONDecoder(parse_constant=_refuse)
+
+
 def _decoder() -> json.JSONDecoder:
-    return json.JSONDecoder(parse_constant=_refuse)
+    return DECODER
 
 
 def _decode(source: Source, line: str, offset: int) -> object:
@@ -120,6 +123,11 @@ def _record(raw: object, offset: int, source: Source) -> _Record:
     def fail(message: str) -> InputError:
         return InputError(message, source.locate(offset))
 
+    if type(raw) is dict and raw.keys() <= _PLAIN:
+        fast = _plain(raw, line, offset)
+        if fast is not None:
+            return fast
+
     if not isinstance(raw, dict):
         raise fail("a record must be a JSON object")
     unknown = [k for k in raw if k not in FIELDS]
@@ -146,6 +154,32 @@ def _record(raw: object, offset: int, source: Source) -> _Record:
     r.root = raw.get("root", False)
     if r.root not in (True, False):
         raise fail("`root` must be true or false")
+    return r
+
+
+_PLAIN = frozenset(("id", "op", "args", "data", "grad", "local_grads"))
+
+
+def _plain(raw: dict, line: int, offset: int) -> _Record | None:
+    """The common record read without a message ready for every field: None sends anything unusual
+    to the full checks, which say what is wrong with it."""
+    ident, op, args, data, grad = raw.get("id"), raw.get("op"), raw.get("args", []), raw.get("data"), raw.get("grad")
+    local = raw.get("local_grads")
+    if type(ident) is int:
+        ident = str(ident)
+    elif type(ident) is not str or not 0 < len(ident) <= MAX_TEXT:
+        return None
+    if (op is not None and (type(op) is not str or len(op) > MAX_TEXT)) or type(args) is not list:
+        return None
+    if len(args) > MAX_ARGS or any(type(a) is not str or not 0 < len(a) <= MAX_TEXT for a in args):
+        return None
+    if type(data) is not float or data - data != 0 or not (grad is None or (type(grad) is float and grad - grad == 0)):
+        return None
+    if local is not None and (type(local) is not list or any(type(v) is not float or v - v != 0 for v in local)):
+        return None
+    r = _Record()
+    r.line, r.offset, r.id, r.op, r.label, r.args, r.data, r.grad = line, offset, ident, op, None, args, data, grad
+    r.local, r.constant, r.root = (None if local is None else tuple(local)), None, False
     return r
 
 

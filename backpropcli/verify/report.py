@@ -76,6 +76,11 @@ class Report:
     def _row(self, i: int) -> Row:
         v = self.verdicts
         nodes = v.nodes
+        if v.grad[i] == CORRECT and v.data[i] in (CORRECT, INPUT) and i not in v.locals:  # most nodes
+            op = (nodes.op_text[i] or LEAF) + (" (inferred)" if i in nodes.inferred else "")
+            return Row(
+                i, nodes.names[i], nodes.line(i), op, nodes.data[i], nodes.grads[i], v.true[i], CORRECT, True, "", None
+            )
         verdict, why = v.grad[i], [v.why[i]] if v.why[i] else []
         source = None if v.source[i] is None else nodes.names[v.source[i]]
         if verdict == INHERITED:

@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterator
 
 from ..errors import InputError
-from .build import Nodes
+from .build import UNKNOWN, Nodes
 from .resolve import named
 
 
@@ -20,7 +20,7 @@ def records(nodes: Nodes) -> Iterator[str]:
         record: dict = {"id": ids[i]}
         r = nodes.ops[i]
         args = nodes.args[i]
-        if nodes.op_text[i] and i not in nodes.inferred:
+        if nodes.op_text[i] and nodes.op_text[i] != UNKNOWN:  # an op found from values is written by name
             record["op"] = nodes.op_text[i]
             if r is not None and r.constant is not None and not named(nodes.op_text[i], len(args), None):
                 record["constant"] = r.constant  # the op text alone does not carry it

@@ -35,8 +35,8 @@ def document(report) -> str:
         },
         "bugs": [{"kind": b.kind, "title": b.title, "nodes": list(b.nodes)} for b in report.bugs],
     }
-    nodes = ",\n".join(json.dumps(_row(row)) for row in report.rows)
-    return json.dumps(head)[:-1] + ',\n"nodes": [\n' + nodes + "\n]}\n"
+    nodes = json.dumps([_row(row) for row in report.rows])
+    return json.dumps(head)[:-1] + ',\n"nodes": ' + nodes + "}\n"
 
 
 def _row(row) -> dict:

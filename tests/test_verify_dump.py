@@ -276,3 +276,47 @@ def test_export_round_trips_through_the_schema(tmp_path):
 
 def test_output_is_the_same_on_every_run(cli):
     assert cli("verify", OVERWRITTEN).out == cli("verify", OVERWRITTEN).out
+
+
+def test_the_package_stays_callable_whatever_was_imported_first():
+    import backpropcli.verify.walk  # noqa: F401  (a submodule first: the attribute is the package)
+    from test_verify_microgpt import neuron
+
+    out, _ = neuron()
+    out.backward()
+    assert backpropcli.verify(out).ok and backpropcli.verify.verify(out).ok
+
+
+@pytest.mark.parametrize("value", ["0.5", float("nan"), None, [1.0]], ids=["text", "nan", "none", "list"])
+def test_an_object_whose_data_is_no_number_is_an_input_error(value):
+    from test_verify_microgpt import Value
+
+    x = Value(2.0)
+    y = x * x
+    y.data = value
+    with pytest.raises(backpropcli.errors.InputError, match="not a finite number"):
+        backpropcli.verify(y)
+
+
+def test_report_json_of_objects_follows_the_schema():
+    from test_verify_microgpt import neuron
+
+    out, _ = neuron()
+    out.backward()
+    out.backward()
+    data = json.loads(backpropcli.verify(out).json())
+    jsonschema.validate(data, REPORT)
+    assert data["status"] == "failed" and data["bugs"][0]["kind"] == "stale"
+    assert all(n["line"] is None for n in data["nodes"])
+
+
+def test_a_large_graph_shows_its_wrong_nodes_first(cli, tmp_path):
+    records = [{"id": 0, "data": 1.0, "grad": 3.0}]
+    records += [{"id": i, "op": "+", "args": [i - 1, 0], "data": float(i + 1), "grad": 1.0} for i in range(1, 100)]
+    records[1]["grad"] = 5.0  # 0 is used by every gate: 100 contributions, and node 1 is off
+    result = cli("verify", dump(tmp_path, *records), "--rows", "5")
+    assert result.code == 1
+    lines = result.out.splitlines()
+    assert any(line.startswith(" 1 ") and "wrong" in line for line in lines)
+    assert "... and 95 more nodes, all correct" in result.out
+    assert cli("verify", dump(tmp_path, *records, name="all.jsonl"), "--rows", "all").out.count("✓ correct") >= 97

@@ -199,6 +199,8 @@ def finite(v: object) -> Number | None:
         return v if v - v == 0 else None
     if isinstance(v, bool):
         return int(v)
+    if isinstance(v, str | bytes):  # "0.5" is text, not a number an engine computed
+        return None
     try:
         f = float(v)  # numpy scalars, Fractions, Decimals
     except (TypeError, ValueError, OverflowError):

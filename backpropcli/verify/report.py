@@ -8,20 +8,8 @@ from typing import NamedTuple
 
 from ..ops import Number
 from ..render.cells import number as _num
-from .verdicts import (
-    CORRECT,
-    INHERITED,
-    INPUT,
-    OVERWRITTEN,
-    PASSING,
-    SKIPPED,
-    STALE,
-    UNREACHED,
-    UNSEEDED,
-    WRONG,
-    Verdicts,
-    local_text,
-)
+from .bugs import OVERWRITTEN, STALE, UNREACHED, UNSEEDED, WRONG, local_text
+from .verdicts import CORRECT, INHERITED, INPUT, PASSING, SKIPPED, Verdicts
 
 LEAF = "leaf"  # the op column of a node without arguments
 WRONG_VALUE = "wrong value"

@@ -6,10 +6,11 @@ from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
 
-__all__ = ["Report", "__version__", "analyze"]
+__all__ = ["Report", "__version__", "analyze", "export", "verify"]
 
 if TYPE_CHECKING:
     from .pipeline import Report, analyze
+    from .verify import export, verify
 
 
 def __getattr__(name: str):
@@ -18,4 +19,9 @@ def __getattr__(name: str):
         from . import pipeline
 
         return getattr(pipeline, name)
+    if name in ("verify", "export"):
+        import importlib
+
+        package = importlib.import_module(".verify", __name__)  # callable itself: backpropcli.verify(root)
+        return package if name == "verify" else package.export
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

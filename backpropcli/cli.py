@@ -41,6 +41,12 @@ def _explain() -> click.Command:
     return explain_command
 
 
+def _verify() -> click.Command:
+    from .commands.verify import verify_command
+
+    return verify_command
+
+
 def _mlp() -> click.Command:
     from .commands.mlp import mlp_command
 
@@ -55,6 +61,7 @@ COMMANDS: dict[str, tuple[Callable[[], click.Command], str]] = {
     "graph": (_graph, "Draw the computational graph: a tree, dot, mermaid, svg or png."),
     "explain": (_explain, "Explain the backward pass step by step, in the lecture's words."),
     "mlp": (_mlp, "Backprop through a small MLP layer by layer, checked against the gates."),
+    "verify": (_verify, "Check the gradients another engine computed, node by node, from a dump."),
 }
 
 

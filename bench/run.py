@@ -18,7 +18,10 @@ import tempfile
 import time
 
 sys.path.insert(1, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # the checkout, not an install
-import sections
+import sections  # bench/ is on sys.path as the script's own folder
+import verify
+
+SECTIONS = {**sections.SECTIONS, "verify": verify.section}
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -28,7 +31,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="smaller sizes and fewer rounds")
     parser.add_argument("--rounds", type=int, help="rounds per measurement (default 5, quick 3)")
-    parser.add_argument("--only", choices=sections.NAMES, action="append", help="run only these sections")
+    parser.add_argument("--only", choices=tuple(SECTIONS), action="append", help="run only these sections")
     args = parser.parse_args()
     os.chdir(ROOT)  # the checkout is what is measured, in process and as `python -m backpropcli`
     sys.setrecursionlimit(10**7)  # micrograd's topological sort recurses once per level of depth
@@ -42,8 +45,8 @@ def main() -> None:
         f"{sys.version.split()[0]}, {os.cpu_count()} cores; ratios are medians of paired rounds\n"
     )
     results = {}
-    for name in args.only or sections.NAMES:
-        results[name] = sections.SECTIONS[name](plan)
+    for name in args.only or SECTIONS:
+        results[name] = SECTIONS[name](plan)
         print()
     sections.summary(plan)
     _save(results)

@@ -25,6 +25,8 @@ LAYERS = [
     ["grading", "explain"],
     ["network"],
     ["render"],
+    ["verify"],
+    ["testing"],
     ["commands"],
     ["cli"],
     ["__init__", "__main__"],

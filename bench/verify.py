@@ -1,0 +1,115 @@
+"""`backprop verify` beside the engines it checks: the same graph's forward + backward in micrograd (a
+10^5-node MLP) and in the tests' microgpt-style engine (one microgpt step), then verify on it, as ratios.
+
+    python bench/run.py --only verify
+
+Goal: verify within 3x of the engine's own forward + backward on the same graph, in process
+(backpropcli.verify(root)) and on the step's dump (`backprop verify FILE`'s work, in process).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import sys
+
+import measure
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests"))
+
+GOAL = 3.0
+
+
+def _micrograd_mlp(quick: bool):
+    """A micrograd MLP whose loss graph holds some 10^5 nodes (2 x 10^4 in quick runs)."""
+    from micrograd.engine import Value
+    from micrograd.nn import MLP
+
+    random.seed(0)
+    model = MLP(32, [64, 64, 1])
+    rng = random.Random(1)
+    xs = [[rng.uniform(-1, 1) for _ in range(32)] for _ in range(2 if quick else 8)]
+
+    def step():
+        loss = sum(((model(x) - 1.0) ** 2 for x in xs), Value(0.0))
+        model.zero_grad()
+        loss.backward()
+        return loss
+
+    return step
+
+
+def _microgpt(quick: bool):
+    from test_verify_microgpt import step
+
+    def run():
+        loss = step("em" if quick else "emma")
+        loss.backward()
+        return loss
+
+    return run
+
+
+def _judge_dump(path: str):
+    from backpropcli.render.verify.json import document
+    from backpropcli.verify import read
+
+    def run():
+        return len(document(read(path)))
+
+    return run
+
+
+def section(plan) -> dict:
+    from sections import table, verdict
+
+    import backpropcli
+
+    sys.setrecursionlimit(10**6)  # micrograd's topological sort recurses once per level
+    print("Verify: the engine's own forward + backward, then backpropcli.verify on the same graph")
+    rows, figures = [], {}
+    for name, make in (("micrograd MLP", _micrograd_mlp), ("microgpt step", _microgpt)):
+        run = make(plan.quick)
+        root = run()
+        nodes = len(backpropcli.verify(root).rows)
+        samples = measure.rounds(
+            {
+                "engine": lambda run=run: measure.timed(run, gc_off=True),
+                "verify": lambda root=root: measure.timed(lambda: backpropcli.verify(root), gc_off=True),
+            },
+            plan.rounds,
+        )
+        ratio = measure.paired_ratio(samples, "verify", "engine")
+        figures[name] = {"nodes": nodes, "ratio": ratio, "engine_s": measure.median(samples["engine"])}
+        rows.append(
+            [name, nodes, _ms(samples["engine"]), _ms(samples["verify"]), f"{ratio:.2f}x", verdict(ratio <= GOAL)]
+        )
+        if name == "microgpt step":
+            path = os.path.join(plan.workdir, "microgpt_step.jsonl")
+            backpropcli.export(root, path)
+            dump = measure.rounds(
+                {
+                    "engine": lambda run=run: measure.timed(run, gc_off=True),
+                    "dump": lambda path=path: measure.timed(_judge_dump(path), gc_off=True),
+                },
+                plan.rounds,
+            )
+            ratio = measure.paired_ratio(dump, "dump", "engine")
+            figures["microgpt dump"] = {"nodes": nodes, "ratio": ratio, "bytes": os.path.getsize(path)}
+            rows.append(
+                [
+                    "  its dump, read + judged + JSON",
+                    nodes,
+                    _ms(dump["engine"]),
+                    _ms(dump["dump"]),
+                    f"{ratio:.2f}x",
+                    verdict(ratio <= GOAL),
+                ]
+            )
+    table(["graph", "nodes", "engine f+b", "verify", "ratio", f"goal <= {GOAL:g}x"], rows)
+    return figures
+
+
+def _ms(samples: list[float]) -> str:
+    return f"{measure.median(samples) * 1000:.0f} ms"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import gc
+import importlib
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -67,6 +68,15 @@ class Report:
     @property
     def ok(self) -> bool:
         return self.counts()[1] == 0
+
+    def _repr_html_(self) -> str | None:
+        """Jupyter's inline view: the page of `explain --format html`, its script scoped to this output.
+        The renderer is a later stage, loaded only when a notebook asks; None (plain repr) without a gate."""
+        return _shown(self, "backpropcli.render.html.page", "fragment")
+
+    def _repr_markdown_(self) -> str | None:
+        """For front ends that show Markdown only: the worked solution of `explain --format markdown`."""
+        return _shown(self, "backpropcli.render.explain.markdown", "render")
 
 
 def analyze(
@@ -134,3 +144,12 @@ def _check_bindings(graph: Graph, bindings: Mapping[str, Number]) -> None:
         if node.op != INPUT:
             line = graph.source.line_col(node.start)[0]
             raise InputError(f"{name} is computed by the program (line {line}); only inputs can be bound")
+
+
+def _shown(report: Report, module: str, function: str) -> str | None:
+    """A notebook view of the report by a renderer of the explanation; None where there is nothing to explain."""
+    try:
+        ex = importlib.import_module("backpropcli.explain").explain(report)
+    except InputError:  # the output is an input: no gate, no backward pass
+        return None
+    return "".join(getattr(importlib.import_module(module), function)(ex))

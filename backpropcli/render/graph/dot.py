@@ -60,18 +60,22 @@ def copied(report: Report) -> dict[int, int]:
     return {i: len({gate for gate, _ in report.graph.consumers[i] if gate <= report.graph.output}) for i in shared}
 
 
-def boxes(report: Report) -> Iterator[tuple[str, int, list[str]]]:
-    """(key, node, label lines) for every box, in id order; a copy of a shared leaf just before its gate."""
+def boxes(report: Report, lines=None) -> Iterator[tuple[str, int, list[str]]]:
+    """(key, node, label lines) for every box, in id order; a copy of a shared leaf just before its gate.
+
+    `lines(report, node)` gives a box's label (node_lines unless told); a copy's second line says it is shared.
+    """
+    lines = lines or node_lines
     copies = copied(report)
     for i in drawn(report):
         if i in copies:
             continue
         for pos, arg in enumerate(report.graph.nodes[i].args):
             if arg in copies:
-                lines = node_lines(report, arg)
-                lines[1] += f", shared by {copies[arg]} gates"
-                yield f"n{arg}_{i}_{pos}", arg, lines
-        yield f"n{i}", i, node_lines(report, i)
+                label = lines(report, arg)
+                label[1] += f", shared by {copies[arg]} gates"
+                yield f"n{arg}_{i}_{pos}", arg, label
+        yield f"n{i}", i, lines(report, i)
 
 
 def links(report: Report) -> Iterator[tuple[str, str, str]]:

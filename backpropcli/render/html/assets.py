@@ -152,7 +152,7 @@ SCRIPT = """
     function flows(id) {
       var n = nodes[id];
       return n[4].map(function (a, k) {
-        return n[5].length ? nodes[a][0] + ": " + n[3] + " \u00d7 " + n[5][k] + " = " + n[6][k] : nodes[a][0];
+        return n[5][k] ? nodes[a][0] + ": " + n[3] + " \u00d7 " + n[5][k] + " = " + n[6][k] : nodes[a][0];
       }).join("; ");
     }
     function cell(tr, text) { var td = document.createElement("td"); td.textContent = text; tr.appendChild(td); }
@@ -172,14 +172,16 @@ SCRIPT = """
         tr.addEventListener("keydown", function (e) { if (e.key === "Enter") { choose(id); } });
         rows.appendChild(tr);
       });
-      found.textContent = hits + " matching nodes" + (hits > SHOWN ? ", the first " + SHOWN + " shown" : "");
+      found.textContent = hits + (hits === 1 ? " matching node" : " matching nodes") +
+        (hits > SHOWN ? ", the first " + SHOWN + " shown" : "");
     }
     function box(svg, id, x, y, chosen) {
       var g = document.createElementNS(NS, "g"), r = document.createElementNS(NS, "rect"), n = nodes[id];
       g.setAttribute("class", "node nb" + (chosen ? " current" : ""));
       g.setAttribute("transform", "translate(" + x + "," + y + ")");
       r.setAttribute("width", 230); r.setAttribute("height", 56); r.setAttribute("rx", 9); g.appendChild(r);
-      [n[0] + " = " + n[2], n[1], data.out + " gradient " + n[3]].forEach(function (line, k) {
+      [n[0] === n[2] ? n[0] : n[0] + " = " + n[2], n[1], n[3] ? "\u2202" + data.out + " = " + n[3] : ""]
+      .forEach(function (line, k) {
         var t = document.createElementNS(NS, "text");
         t.setAttribute("x", 10); t.setAttribute("y", 18 + 16 * k); t.textContent = line.slice(0, 30);
         if (k === 0) { t.setAttribute("class", "nm"); }
@@ -197,7 +199,7 @@ SCRIPT = """
       svg.setAttribute("aria-label", "the neighbourhood of " + nodes[id][0]);
       hood.textContent = "";
       var h2 = document.createElement("h2");
-      h2.textContent = "Neighbourhood of " + nodes[id][0] + ": " + nodes[id][4].length + " inputs, " +
+      h2.textContent = "Neighbourhood of " + nodes[id][0] + ": " + nodes[id][4].length + " inputs; " +
         users[id].length + " gates read it";
       hood.appendChild(h2);
       box(svg, id, 265, (tall * 66 - 56) / 2 + 5, true);

@@ -40,15 +40,16 @@ def _data(ex: Explanation) -> dict:
     for i, node in enumerate(graph.nodes[: graph.output + 1]):
         formula = {INPUT: "input", CONST: "constant"}.get(node.op) or right_side(graph, i, lambda n: atomic(label[n]))
         partials = back.partials[i] or ()
+        flows = [graph.nodes[a].op != CONST for a in node.args]  # no gradient flows into a constant
         rows.append(
             [
                 label[i],
                 formula,
                 number(report.values[i]),
-                number(back.grads[i]),
+                "" if node.op == CONST else number(back.grads[i]),
                 list(node.args),
-                [number(p) for p in partials],
-                [number(back.grads[i] * p) for p in partials],
+                [number(p) if f else None for p, f in zip(partials, flows, strict=True)],
+                [number(back.grads[i] * p) if f else None for p, f in zip(partials, flows, strict=True)],
             ]
         )
     gates = [step.gate for step in ex.steps]

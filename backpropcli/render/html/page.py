@@ -36,13 +36,14 @@ def render(ex: Explanation) -> Iterator[str]:
 def fragment(ex: Explanation, page: bool = False) -> Iterator[str]:
     """The view on its own, its style and script scoped to it: what a notebook cell shows."""
     report = ex.report
-    keyed = list(boxes(report, _lines(ex)))
-    mode = "large" if len(keyed) > LARGE else "steps"
+    count = sum(1 for _ in boxes(report, lambda report, i: ["", ""]))  # labels are made only for a drawing
+    mode = "large" if count > LARGE else "steps"
     yield f'<div class="bp" data-mode="{mode}"{" data-page" if page else ""}>\n<style>{assets.STYLE}</style>\n'
-    yield _header(ex, len(keyed))
+    yield _header(ex, count, mode)
     if mode == "large":
         yield from large.render(ex)
     else:
+        keyed = list(boxes(report, _lines(ex)))
         fr = frames(ex)
         yield _controls(len(fr.frames))
         yield _svg(ex, keyed, fr)
@@ -50,13 +51,14 @@ def fragment(ex: Explanation, page: bool = False) -> Iterator[str]:
     yield f"<script>{assets.SCRIPT}</script>\n</div>\n"
 
 
-def _header(ex: Explanation, count: int) -> str:
+def _header(ex: Explanation, count: int, mode: str) -> str:
     report = ex.report
     gates = len(ex.gates())
+    how = "the ledger, searchable" if mode == "large" else "forward pass, then backward pass, one gate at a time"
     return (
         f"<header><h1>Backpropagation through <code>{escape(ex.output)}</code></h1>\n"
-        f'<p class="lede"><code>{escape(ex.output)} = {escape(number(report.value))}</code> \u00b7 {gates} {"gate" if gates == 1 else "gates"}, '
-        f"{count} boxes \u00b7 forward pass, then backward pass, one gate at a time</p></header>\n"
+        f'<p class="lede"><code>{escape(ex.output)} = {escape(number(report.value))}</code> \u00b7 {gates} '
+        f"{'gate' if gates == 1 else 'gates'}, {count} boxes \u00b7 {how}</p></header>\n"
     )
 
 
@@ -114,7 +116,7 @@ def _svg(ex: Explanation, keyed: list[tuple[str, int, list[str]]], fr: Frames) -
     # A picture larger than WIDE x TALL stays at its own size and scrolls to the step's gate; a smaller one fits.
     big = w > WIDE or h > TALL
     fit = "wide" if big else "fit"
-    style = f"width:{w}px" if big else f"max-width:min(100%,{w * 2}px)"
+    style = f"width:{w}px" if big else f"max-width:min(100%,{w * 2}px);min-width:{min(w, 560)}px"
     parts = [
         f'<figure class="graph {fit}"><svg viewBox="0 0 {w} {h}" width="{w}" height="{h}" style="{style}" '
         f'role="img" '

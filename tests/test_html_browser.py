@@ -167,8 +167,10 @@ def test_next_walks_the_ledger_with_its_numbers(browser, tmp_path, case, request
     assert _requests(browser) == [page.as_uri()]
     assert browser.execute_script("return performance.getEntriesByType('resource').length") == 0
     if case == "lecture27" and request.config.getoption("--update-goldens"):
+        browser.set_window_size(1280, 1040)
         browser.get(page.as_uri() + "#step-7")
         browser.save_screenshot(str(ROOT / "docs" / "explain-lecture27.png"))
+        browser.set_window_size(1280, 900)
 
 
 def test_arrow_keys_and_the_fragment_choose_the_step(browser, tmp_path):

@@ -205,6 +205,8 @@ def _claim(p: _Panel, result) -> str:
     line = p.ex.graph.source.text[claim.start : claim.end]
     mark = VERDICT_MARK.get(result.verdict, "")
     why = f" {escape(result.why)}" if result.why else ""
+    if claim.comment:
+        line += f"    # {claim.comment}"
     return (
         f'<li class="claim {"ok" if result.ok else "bad"}"><span class="verdict">{mark} {escape(result.verdict)}'
         f"</span> the program's claim <code>{escape(line)}</code>: it says {escape(number(result.written))}, "

@@ -177,11 +177,11 @@ def _node(report, shape: Box, placed: Placed, b: int, node: int, lines: list[str
 def _legend(ex: Explanation) -> str:
     out = escape(ex.output)
     return (
-        f"Each box: the node and its value, its op and what it does to the gradient, and "
-        f'<code>\u2202{out}/\u2202node</code>. <span class="key k-positive">+ positive</span> '
-        f'<span class="key k-negative">\u2212 negative</span> <span class="key k-zero">0 zero</span> '
-        f"gradient; a thick outline marks the gate of the step, a double outline a copy of an input shared by "
-        f"many gates. Edges carry upstream \u00d7 local = downstream on the way back."
+        f"Each box: the node = its value, its op and what it does to the gradient, and "
+        f"<code>\u2202{out}/\u2202node</code> once it is final. <span class=\"key k-positive\">+ positive</span> "
+        f"<span class=\"key k-negative\">\u2212 negative</span> <span class=\"key k-zero\">0 zero</span> gradient. "
+        f"Thick outline: the gate of this step; dashed outline: its inputs; a stacked box: one copy of an input "
+        f"that many gates share. On the way back each lit edge carries upstream \u00d7 local = downstream."
     )
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import difflib
 import gc
-import importlib
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -70,13 +69,12 @@ class Report:
         return self.counts()[1] == 0
 
     def _repr_html_(self) -> str | None:
-        """Jupyter's inline view: the page of `explain --format html`, its script scoped to this output.
-        The renderer is a later stage, loaded only when a notebook asks; None (plain repr) without a gate."""
-        return _shown(self, "backpropcli.render.html.page", "fragment")
+        """Jupyter's inline view: the page of `explain --format html`, its script scoped to this output."""
+        return _shown(self, markdown=False)
 
     def _repr_markdown_(self) -> str | None:
         """For front ends that show Markdown only: the worked solution of `explain --format markdown`."""
-        return _shown(self, "backpropcli.render.explain.markdown", "render")
+        return _shown(self, markdown=True)
 
 
 def analyze(
@@ -146,10 +144,15 @@ def _check_bindings(graph: Graph, bindings: Mapping[str, Number]) -> None:
             raise InputError(f"{name} is computed by the program (line {line}); only inputs can be bound")
 
 
-def _shown(report: Report, module: str, function: str) -> str | None:
-    """A notebook view of the report by a renderer of the explanation; None where there is nothing to explain."""
+def _shown(report: Report, markdown: bool) -> str | None:
+    """A notebook view of the report; None (the plain repr) where the output is an input and no gate exists.
+    The explanation and its renderers are later stages, imported only when a notebook asks for a view."""
+    from .explain import explain
+    from .render.explain import markdown as worked
+    from .render.html import page
+
     try:
-        ex = importlib.import_module("backpropcli.explain").explain(report)
-    except InputError:  # the output is an input: no gate, no backward pass
+        ex = explain(report)
+    except InputError:
         return None
-    return "".join(getattr(importlib.import_module(module), function)(ex))
+    return "".join(worked.render(ex) if markdown else page.fragment(ex))

@@ -68,6 +68,14 @@ class Report:
     def ok(self) -> bool:
         return self.counts()[1] == 0
 
+    def _repr_html_(self) -> str | None:
+        """Jupyter's inline view: the page of `explain --format html`, its script scoped to this output."""
+        return _shown(self, markdown=False)
+
+    def _repr_markdown_(self) -> str | None:
+        """For front ends that show Markdown only: the worked solution of `explain --format markdown`."""
+        return _shown(self, markdown=True)
+
 
 def analyze(
     text: str,
@@ -137,3 +145,17 @@ def check_bindings(graph: Graph, bindings: Mapping[str, Number]) -> None:
         if node.op != INPUT:
             line = graph.source.line_col(node.start)[0]
             raise InputError(f"{name} is computed by the program (line {line}); only inputs can be bound")
+
+
+def _shown(report: Report, markdown: bool) -> str | None:
+    """A notebook view of the report; None (the plain repr) where the output is an input and no gate exists.
+    The explanation and its renderers are later stages, imported only when a notebook asks for a view."""
+    from .explain import explain
+    from .render.explain import markdown as worked
+    from .render.html import page
+
+    try:
+        ex = explain(report)
+    except InputError:
+        return None
+    return "".join(worked.render(ex) if markdown else page.fragment(ex))

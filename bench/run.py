@@ -18,10 +18,11 @@ import tempfile
 import time
 
 sys.path.insert(1, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # the checkout, not an install
-import sections  # bench/ is on sys.path as the script's own folder
+import drawing  # bench/ is on sys.path as the script's own folder
+import sections
 import verify
 
-SECTIONS = {**sections.SECTIONS, "verify": verify.section}
+SECTIONS = {**sections.SECTIONS, "drawing": drawing.section, "verify": verify.section}
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)

@@ -10,9 +10,9 @@ import sys
 import click
 
 from ..status import EXIT_OK
-from .output import LANGUAGE_HELP, program_options, stdin_once
+from .output import LANGUAGE_HELP, program_options, save, stdin_once
 
-FORMATS = ("text", "markdown", "latex")
+FORMATS = ("text", "markdown", "latex", "html")
 
 
 @click.command("explain", epilog=LANGUAGE_HELP)
@@ -23,8 +23,10 @@ FORMATS = ("text", "markdown", "latex")
     type=click.Choice(FORMATS),
     default="text",
     show_default=True,
-    help="text (numbered steps), markdown or latex (a worked solution to paste into notes).",
+    help="text (numbered steps), markdown or latex (a worked solution to paste into notes), or html "
+    "(one self-contained page that steps through both passes).",
 )
+@click.option("-o", "--out-file", "target", metavar="PATH", help="Write to PATH instead of stdout ('-' is stdout).")
 @click.option(
     "--pseudocode",
     is_flag=True,
@@ -37,6 +39,7 @@ def explain_command(
     sets: tuple[str, ...],
     output: str | None,
     fmt: str,
+    target: str | None,
     pseudocode: bool,
     debug: bool,
 ) -> None:
@@ -45,6 +48,7 @@ def explain_command(
     \b
       backprop explain "(w+x*y)*z" w=5 x=3 y=2 z=4
       backprop explain -f samples/fanout.bp --format markdown
+      backprop explain -f samples/lecture27.bp --format html -o lecture27.html
       backprop explain -f samples/lecture27.bp --pseudocode > mine.bp && backprop eval -f mine.bp
     """
     from ..explain import explain
@@ -59,6 +63,9 @@ def explain_command(
     bindings = parse_bindings(list(binding_args) + split_sets(sets))
     report = analyze(text, bindings, path=source_path, output=output, check=False)
     render = _renderer("pseudocode" if pseudocode else fmt)
+    if target not in (None, "-"):
+        save("".join(render(explain(report))).encode("utf-8"), target)
+        sys.exit(EXIT_OK)
     write = sys.stdout.write
     for chunk in render(explain(report)):
         write(chunk)
@@ -71,11 +78,13 @@ def _renderer(name: str):
     from ..render.explain import markdown as explain_markdown
     from ..render.explain import pseudocode as explain_pseudocode
     from ..render.explain import text as explain_text
+    from ..render.html import page as html_page
 
     table = {
         "text": explain_text,
         "markdown": explain_markdown,
         "latex": explain_latex,
         "pseudocode": explain_pseudocode,
+        "html": html_page,
     }
     return table[name].render

@@ -16,7 +16,7 @@ from ..errors import InputError
 from ..status import EXIT_OK
 from .output import LANGUAGE_HELP, program_options, save, stdin_once
 
-FORMATS = ("tree", "dot", "mermaid", "svg", "png")
+FORMATS = ("tree", "dot", "mermaid", "svg", "png", "html")
 IMAGES = ("svg", "png")
 
 
@@ -28,7 +28,8 @@ IMAGES = ("svg", "png")
     type=click.Choice(FORMATS),
     default="tree",
     show_default=True,
-    help="tree (terminal), dot (Graphviz source), mermaid, or svg/png drawn by Graphviz's dot.",
+    help="tree (terminal), dot (Graphviz source), mermaid, svg/png drawn by Graphviz's dot, or html "
+    "(the page of explain --format html).",
 )
 @click.option(
     "-o",
@@ -80,6 +81,11 @@ def _drawing(report, fmt: str) -> bytes:
 
     if fmt == "mermaid":
         return "".join(mermaid.render(report)).encode("utf-8")
+    if fmt == "html":
+        from ..explain import explain
+        from ..render.html import page
+
+        return "".join(page.render(explain(report))).encode("utf-8")
     source = "".join(dot.render(report))
     return source.encode("utf-8") if fmt == "dot" else dot.image(source, fmt)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from collections import Counter
 from collections.abc import Iterator
 
 from ...errors import BackpropError
@@ -21,23 +22,67 @@ DOT_TIMEOUT = 60  # seconds Graphviz may take to lay out a picture
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 FILL = {"positive": "#dcfce7", "negative": "#fee2e2", "zero": "#f3f4f6", "constant": "#ffffff", "unused": "#ffffff"}
 TIMES = "\u00d7"  # multiplication sign
+# A leaf read by more edges than this is drawn again beside each gate that reads it, as a marked copy:
+# one box with 200 edges (w in a 200-step recurrence) costs Graphviz minutes, 200 small boxes cost nothing.
+SHARED_COPIES = 4
+# Drawn nodes above which Graphviz's search for fewer crossings is cut short (nslimit, mclimit, searchsize)
+# and edge labels are placed after the layout (xlabel) instead of as layout nodes of their own: the
+# picture stays readable and dot finishes in seconds instead of minutes.
+LARGE = 150
+LIMITS = "nslimit=2, nslimit1=2, mclimit=0.3, searchsize=20, "
 LEGEND = f"edges: upstream ∂{{out}}/∂gate {TIMES} local ∂gate/∂input = downstream, the gradient's share along the edge"
 
 
 def render(report: Report) -> Iterator[str]:
     yield "digraph backprop {\n"
     legend = _quoted([LEGEND.format(out=report.output)])
-    yield f'  graph [rankdir=LR, fontname="Helvetica", fontsize=11, labelloc=b, label={legend}];\n'
+    large = len(drawn(report)) > LARGE
+    limits, label = (LIMITS, "xlabel") if large else ("", "label")
+    yield f'  graph [rankdir=LR, {limits}fontname="Helvetica", fontsize=11, labelloc=b, label={legend}];\n'
     yield '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=11];\n'
     yield '  edge [fontname="Helvetica", fontsize=10];\n'
-    for i in drawn(report):
+    for key, i, lines in boxes(report):
         kind = kind_of(report, i)
         style = ', style="rounded,dashed"' if kind in ("constant", "unused") else ""
-        yield f'  n{i} [label={_quoted(node_lines(report, i))}, fillcolor="{FILL[kind]}"{style}];\n'
-    for gate, arg, text in edges(report):
-        attrs = f"label={_quoted(text.split(chr(10)))}" if text else 'style=dashed, color="#9ca3af"'
-        yield f"  n{arg} -> n{gate} [{attrs}];\n"
+        copy = ", peripheries=2" if key != f"n{i}" else ""
+        yield f'  {key} [label={_quoted(lines)}, fillcolor="{FILL[kind]}"{style}{copy}];\n'
+    for source, target, text in links(report):
+        attrs = f"{label}={_quoted(text.split(chr(10)))}" if text else 'style=dashed, color="#9ca3af"'
+        yield f"  {source} -> {target} [{attrs}];\n"
     yield "}\n"
+
+
+def copied(report: Report) -> dict[int, int]:
+    """Leaves read by more than SHARED_COPIES edges, with the number of gates that read each."""
+    nodes = report.graph.nodes
+    uses = Counter(arg for node in nodes[: report.graph.output + 1] for arg in node.args)
+    shared = [i for i, n in sorted(uses.items()) if n > SHARED_COPIES and not nodes[i].args]
+    return {i: len({gate for gate, _ in report.graph.consumers[i] if gate <= report.graph.output}) for i in shared}
+
+
+def boxes(report: Report, lines=None) -> Iterator[tuple[str, int, list[str]]]:
+    """(key, node, label lines) for every box, in id order; a copy of a shared leaf just before its gate.
+
+    `lines(report, node)` gives a box's label (node_lines unless told); a copy's second line says it is shared.
+    """
+    lines = lines or node_lines
+    copies = copied(report)
+    for i in drawn(report):
+        if i in copies:
+            continue
+        for pos, arg in enumerate(report.graph.nodes[i].args):
+            if arg in copies:
+                label = lines(report, arg)
+                label[1] += f", shared by {copies[arg]} gates"
+                yield f"n{arg}_{i}_{pos}", arg, label
+        yield f"n{i}", i, lines(report, i)
+
+
+def links(report: Report) -> Iterator[tuple[str, str, str]]:
+    """(source key, target key, label) for every edge, a copied leaf's edge from its own copy."""
+    copies = copied(report)
+    for gate, pos, arg, text in flows(report):
+        yield (f"n{arg}_{gate}_{pos}" if arg in copies else f"n{arg}"), f"n{gate}", text
 
 
 def drawn(report: Report) -> range:
@@ -47,10 +92,16 @@ def drawn(report: Report) -> range:
 
 def edges(report: Report) -> Iterator[tuple[int, int, str]]:
     """(gate, argument, label) for every argument of every drawn gate, in id order."""
+    for gate, _, arg, text in flows(report):
+        yield gate, arg, text
+
+
+def flows(report: Report) -> Iterator[tuple[int, int, int, str]]:
+    """(gate, position, argument, label) for every argument of every drawn gate, in id order."""
     kinks = frozenset(report.back.kinks)
     for gate in drawn(report):
         for pos, arg in enumerate(report.graph.nodes[gate].args):
-            yield gate, arg, edge_text(report, gate, pos, (gate, pos) in kinks)
+            yield gate, pos, arg, edge_text(report, gate, pos, (gate, pos) in kinks)
 
 
 def title(report: Report, i: int) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ...pipeline import Report
-from .dot import FILL, drawn, edges, kind_of, node_lines
+from .dot import FILL, boxes, kind_of, links
 
 _SYNTAX = frozenset('"#&<>`|\\{}[]')
 STROKE = {"positive": "#15803d", "negative": "#b91c1c", "zero": "#6b7280", "constant": "#9ca3af", "unused": "#9ca3af"}
@@ -18,11 +18,11 @@ STROKE = {"positive": "#15803d", "negative": "#b91c1c", "zero": "#6b7280", "cons
 def render(report: Report) -> Iterator[str]:
     yield "flowchart LR\n"
     classes: dict[str, list[str]] = {}
-    for i in drawn(report):
-        classes.setdefault(kind_of(report, i), []).append(f"n{i}")
-        yield f'  n{i}["{_label(node_lines(report, i))}"]\n'
-    for gate, arg, text in edges(report):
-        yield f'  n{arg} -->|"{_label(text.splitlines())}"| n{gate}\n' if text else f"  n{arg} -.-> n{gate}\n"
+    for key, i, lines in boxes(report):
+        classes.setdefault(kind_of(report, i), []).append(key)
+        yield f'  {key}["{_label(lines)}"]\n'
+    for source, target, text in links(report):
+        yield f'  {source} -->|"{_label(text.splitlines())}"| {target}\n' if text else f"  {source} -.-> {target}\n"
     for kind in sorted(classes):
         dashed = ",stroke-dasharray:4 3" if kind in ("constant", "unused") else ""
         yield f"  classDef {kind} fill:{FILL[kind]},stroke:{STROKE[kind]}{dashed}\n"

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+from fractions import Fraction
 
-from backpropcli.autodiff import backward, forward
+import pytest
+
+from backpropcli.autodiff import backward, forward, ledger
 from backpropcli.crosscheck import crosscheck
 from backpropcli.parse import parse
 from backpropcli.pipeline import analyze
@@ -111,3 +114,80 @@ def test_a_power_the_engine_let_go_to_float_is_not_rebuilt_exactly_by_sympy():
     report = analyze("x ** 1000000000 + y", {"x": Fraction(1, 3), "y": 2}, budget=5)
     assert report.ok
     assert all(c.status != "skip" for c in report.checks.nodes.values())
+
+
+# ---- checks in bulk: one compiled template per op kind ------------------------------------------
+
+MIXED = "\n".join(
+    ["a = 0.7", "b = -1.3", "c = 2.5"]
+    + [f"p{k} = (a*b + sin(c)) / (1 + exp(b*{k}/7)) - tanh(a - {k}/5) * sqrt(c + {k})" for k in range(40)]
+    + ["f = " + " + ".join(f"p{k}" for k in range(40))]
+)
+
+
+def _sympy_partial(graph, values, gate: int, pos: int) -> float:
+    """The oracle: sympy's derivative of the gate's op at the point, each time from scratch at 40 digits."""
+    import sympy as sp
+
+    from backpropcli.ops import OPS
+
+    node = graph.nodes[gate]
+    syms = sp.symbols(f"t0:{len(node.args)}", real=True)
+    d = sp.diff(OPS[node.op].sympy(sp, *syms), syms[pos])
+    exact = (int, Fraction)
+    point = {
+        s: sp.Rational(str(values[a])) if isinstance(values[a], exact) else sp.Float(values[a], 40)
+        for s, a in zip(syms, node.args, strict=True)
+    }
+    return float(d.xreplace(point).evalf(40))
+
+
+def test_every_edge_checked_in_bulk_matches_sympy_from_scratch():
+    graph, back, checks = checked(MIXED)
+    values = forward(graph, {})
+    assert checks.counts()[1:] == (0, 0)
+    assert list(checks.edges) == ledger(graph, back)  # in the ledger's order, every edge
+    for (gate, pos), check in checks.edges.items():
+        assert check.status == "pass"
+        want = _sympy_partial(graph, values, gate, pos)
+        # the template compiled for floats is within the check's tolerance of sympy at 40 digits
+        assert float(check.expected) == pytest.approx(want, rel=1e-9, abs=1e-300), (gate, pos)
+
+
+def test_exact_edges_keep_sympy_exact():
+    graph, _, checks = checked("x/y + x**3 * y", x=2, y=3)
+    by_op = {(graph.nodes[g].op, p): c.expected for (g, p), c in checks.edges.items()}
+    # d/dy x/y = -x/y**2 = -2/9; d/dx x**3 = 3x**2 = 12; d/dx x/y = 1/3
+    assert by_op[("div", 1)] == "-2/9" and by_op[("div", 0)] == "1/3" and by_op[("pow", 0)] == "12"
+    assert checks.counts()[1:] == (0, 0)
+
+
+def test_a_float_template_that_cancels_is_judged_by_sympy_not_failed():
+    # 1 - tanh(a)**2 in floats is 0.0 at a = 19.5; the engine's slope is right and must pass
+    _, _, checks = checked("tanh(x) * 2", x=19.5)
+    assert checks.counts()[1:] == (0, 0)
+
+
+def test_checks_behave_as_mappings_and_only_the_exceptions_are_records():
+    graph, back, checks = checked("relu(x) * y + x", x=0, y=2)
+    edges = checks.edges
+    assert len(edges) == len(list(edges)) == len(ledger(graph, back))
+    assert edges.get((999, 0)) is None and edges.get((-1, 0)) is None
+    assert checks.nodes.get(-1) is None
+    statuses = [c.status for c in edges.values()] + [c.status for c in checks.nodes.values()]
+    passed, failed, skipped = checks.counts()
+    assert (failed, skipped) == (statuses.count("fail"), statuses.count("skip"))
+    assert passed == statuses.count("pass") + statuses.count("kink")
+    assert all(c.status != "pass" for c in edges.records.values())
+
+
+def test_dual_lanes_equal_one_forward_pass_per_input():
+    from backpropcli.autodiff import tangent
+    from backpropcli.crosscheck.totals import _lanes
+
+    graph, back, _ = checked(MIXED)
+    seeds = list(graph.inputs)
+    partials = [None if p is None else list(p) for p in back.partials]
+    assert _lanes(graph, partials, seeds) == [tangent(graph, partials, s)[0] for s in seeds]
+    partials[graph.output] = [None, None]  # a partial that was not checked: no number, not a guess
+    assert _lanes(graph, partials, seeds) is None

@@ -9,7 +9,7 @@ import click
 
 from ..errors import BackpropError, InputError
 from ..status import EXIT_FAILED, EXIT_OK
-from .output import FORMATS, LANGUAGE_HELP, Progress, emit, emit_each, rows_option, stdin_once
+from .output import FORMATS, LANGUAGE_HELP, Progress, emit, emit_each, json_options, rows_option, stdin_once
 
 MANY_HELP = """\b
 Several programs: repeat -f, or list more paths after it (backprop eval -f
@@ -40,7 +40,20 @@ The exit status is the worst: 2 (bad input) > 1 (a failed check) > 0."""
     type=click.Choice(FORMATS),
     default="table",
     show_default=True,
-    help="table (rich), json (schema backprop.eval v1) or markdown.",
+    help="table (rich), json (schema backprop.eval v2, see --json-version) or markdown.",
+)
+@click.option(
+    "--json",
+    "json_detail",
+    type=click.Choice(("full", "summary")),
+    help="With --format json: the full document (default), or a summary: the value, the input gradients, "
+    "the check counts and what failed (schema backprop.eval.summary), for huge graphs.",
+)
+@click.option(
+    "--json-version",
+    type=click.Choice(("1", "2")),
+    help="With --format json: the full document's schema version, 2 (default: columns) or 1 (a record "
+    "per node and edge, deprecated; pin it where a reader expects it).",
 )
 @click.option("--no-check", is_flag=True, help="Skip the sympy cross-check (sympy is then not imported).")
 @click.option("--tol", type=float, default=1e-9, show_default=True, help="Relative tolerance for float checks.")
@@ -70,6 +83,8 @@ def eval_command(
     tol: float,
     budget: float,
     rows: str,
+    json_detail: str | None,
+    json_version: str | None,
     debug: bool,
 ) -> None:
     """Evaluate EXPR (or programs from -f PATH or stdin) and show the gradients gate by gate.
@@ -89,16 +104,17 @@ def eval_command(
     files = [*paths, *(a for a in args if "=" not in a)] if paths else []
     settings = {"output": output, "check": not no_check, "tol": tol, "budget": budget}
     limit = rows_option(rows)
+    shape = json_options(fmt, json_detail, json_version)
     if len(files) > 1:
         bindings = parse_bindings([a for a in args if "=" in a] + split_sets(sets))
-        sys.exit(emit_each(_each(files, bindings, settings, debug), fmt, limit))
+        sys.exit(emit_each(_each(files, bindings, settings, debug), fmt, limit, shape))
     from ..parse.inputs import program
 
     text, source_path, binding_args = program(args, files[0] if files else None)
     bindings = parse_bindings(list(binding_args) + split_sets(sets))
     with Progress(sys.stderr.isatty()) as progress:
         report = _analyze(text, bindings, source_path, settings, progress)
-        emit(report, fmt, limit)
+        emit(report, fmt, limit, shape=shape)
     sys.exit(EXIT_OK if report.ok else EXIT_FAILED)
 
 

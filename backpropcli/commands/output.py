@@ -39,6 +39,15 @@ def rows_option(text: str) -> int | None:
     return int(text)
 
 
+def json_options(fmt: str, detail: str | None, version: str | None) -> dict:
+    """--json and --json-version as renderer options; they shape JSON output only."""
+    if (detail or version) and fmt != "json":
+        raise InputError("--json and --json-version apply to --format json")
+    if detail == "summary" and version:
+        raise InputError("--json-version picks the full document's version; the summary has one (--json summary)")
+    return {"json": detail or "full", "json_version": int(version or 2)}
+
+
 def stdin_once(paths: Iterable[str]) -> None:
     """Refuse '-' given twice: the first read takes all of stdin and would leave the second empty."""
     if list(paths).count("-") > 1:
@@ -66,11 +75,12 @@ def glyphs():
     return UNICODE
 
 
-def emit(report, fmt: str, rows: int | None, one_line: bool = False) -> None:
-    """Write one report. `one_line` puts a JSON document on a single line, for JSON Lines."""
+def emit(report, fmt: str, rows: int | None, one_line: bool = False, shape: dict | None = None) -> None:
+    """Write one report. `one_line` puts a JSON document on a single line, for JSON Lines; `shape`
+    holds the JSON options (json_options)."""
     from ..render.eval import RENDERERS, Options
 
-    rendered = RENDERERS[fmt](report, Options(rows=rows, glyphs=glyphs()))
+    rendered = RENDERERS[fmt](report, Options(rows=rows, glyphs=glyphs(), **(shape or {})))
     if isinstance(rendered, Iterable) and not hasattr(rendered, "__rich_console__"):
         write = sys.stdout.write
         for chunk in rendered:
@@ -120,7 +130,7 @@ def save(data: bytes, target: str | None) -> None:
         raise InputError(f"cannot write {target!a}: {exc.strerror or exc}") from None
 
 
-def emit_each(outcomes: Iterable[tuple[str, object]], fmt: str, rows: int | None) -> int:
+def emit_each(outcomes: Iterable[tuple[str, object]], fmt: str, rows: int | None, shape: dict | None = None) -> int:
     """Several programs in one process, each written as soon as it is done; returns the exit status.
 
     Table and Markdown output put a heading with the path before each program; JSON is JSON Lines,
@@ -136,7 +146,7 @@ def emit_each(outcomes: Iterable[tuple[str, object]], fmt: str, rows: int | None
             worst = max(worst, outcome.exit_code)
             continue
         _heading(fmt, path, first=k == 0)
-        emit(outcome, fmt, rows, one_line=fmt == "json")
+        emit(outcome, fmt, rows, one_line=fmt == "json", shape=shape)
         worst = max(worst, EXIT_OK if outcome.ok else EXIT_FAILED)
     return worst
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from ..autodiff import Backward, magnitudes
+from ..autodiff import Backward, ledger
 from ..graph import Graph
 from ..ops import Number
 from .joint import joint_kinks
@@ -39,13 +39,13 @@ def crosscheck(
         budget,
         sympy,
         progress or _quiet,
+        kinks=frozenset(back.kinks),
         sympy_partials=[None if p is None else [None] * len(p) for p in back.partials],
-        sizes=magnitudes(graph, back),
     )
     with alarm(st):
-        edges = joint_kinks(st, local_checks(st))
+        edges = joint_kinks(st, local_checks(st, ledger(graph, back)))
         nodes, formulas = node_checks(st)
-    return Checks(edges, {i: nodes[i] for i in sorted(nodes)}, formulas, tuple(st.notes))
+    return Checks(edges, nodes, formulas, tuple(st.notes))
 
 
 def _quiet(stage: str, done: int, total: int) -> None:

@@ -11,10 +11,12 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ..ops import OPS, show
-from .state import Check, OutOfTime, State, agree, engine_number
+from .state import OutOfTime, State, Verdicts, agree, engine_number
 
 
-def joint_kinks(st: State, edges: dict[tuple[int, int], Check]) -> dict[tuple[int, int], Check]:
+def joint_kinks(st: State, edges: Verdicts) -> Verdicts:
+    """The edges' verdicts, with the tied arguments of a kink gate failed where their shares are not one
+    subgradient (a record replaces the plain pass)."""
     tied: dict[int, list[int]] = {}
     for gate, pos in st.back.kinks:
         tied.setdefault(gate, []).append(pos)
@@ -30,7 +32,7 @@ def joint_kinks(st: State, edges: dict[tuple[int, int], Check]) -> dict[tuple[in
             continue
         note = f"one subgradient: the shares to the tied arguments must add up to {show(theirs)}, not {show(ours)}"
         for p in positions:
-            edges[(gate, p)] = replace(edges[(gate, p)], status="fail", note=note)
+            edges.records[(gate, p)] = replace(edges[(gate, p)], status="fail", note=note)
     return edges
 
 

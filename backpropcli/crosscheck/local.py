@@ -1,30 +1,105 @@
-"""Every local partial against sympy's derivative of its op: one template per op kind and argument,
-differentiated once, compiled for floats on first use, evaluated per edge (exactly where the
-arguments are exact). At a kink, our value must lie between sympy's one-sided derivatives."""
+"""Every local partial against sympy's derivative of its op: one template per op kind, arity and argument,
+differentiated once and compiled once into a plain Python function, then evaluated for all the edges of
+that kind in one loop. At a kink, our value must lie between sympy's one-sided derivatives.
+
+The compiled function is sympy's derivative printed as Python (`lambdify`): with float arguments it is
+the template in floats; with exact ones, where it uses only + - * / and integer powers, it is the
+template in exact arithmetic (no float constant in it, else its result is a float and sympy's own
+arithmetic decides). A float result that does not agree with ours is never the verdict: sympy's
+arithmetic at high precision has the last word, and only then may an edge fail.
+"""
 
 from __future__ import annotations
 
 import math
+from fractions import Fraction
+from functools import partial
 
-from ..autodiff import ledger
+from ..graph import CONST
 from ..ops import OPS, Number, is_exact, show
-from .state import Check, OutOfTime, State, Template, agree, engine_number, one_sided, within
+from .state import SUBNORMAL_SCALE, Check, OutOfTime, State, Template, Verdicts, agree, engine_number, one_sided, within
 
 PROGRESS_EVERY = 4096  # edges between two progress reports
 
 
-def local_checks(st: State) -> dict[tuple[int, int], Check]:
-    kinks = set(st.back.kinks)
-    rows = ledger(st.graph, st.back)
-    edges = {}
-    for k, (gate, pos) in enumerate(rows):
-        if k % PROGRESS_EVERY == 0:
-            st.progress("cross-check: local partials", k, len(rows))
+def local_checks(st: State, rows: list[tuple[int, int]]) -> Verdicts:
+    """Checks of the ledger's edges (`rows`, in its order): sympy's partials go to st.sympy_partials,
+    and only what is not a plain pass becomes a record."""
+    records: dict[tuple[int, int], Check] = {}
+    done = 0
+    for key, gates in _kinds(st).items():
+        st.progress("cross-check: local partials", done, len(rows))
         try:
-            edges[(gate, pos)] = _local(st, gate, pos, (gate, pos) in kinks)
+            t = _template(st, *key)
+            _kind(st, t, gates, records)
         except OutOfTime:
-            edges[(gate, pos)] = st.out_of_time()
-    return edges
+            for gate in gates:
+                if (gate, key[2]) not in records:
+                    records[(gate, key[2])] = st.out_of_time()
+        done += len(gates)
+    partials = st.sympy_partials
+
+    def number(edge: tuple[int, int]) -> Number | None:
+        gate, pos = edge
+        return partials[gate][pos] if gate >= 0 and pos >= 0 else None
+
+    return Verdicts(rows, records, number, "sympy")
+
+
+def _kinds(st: State) -> dict[tuple[str, int, int], list[int]]:
+    """The ledger's gates grouped by (op, arity, argument position), each group in id order."""
+    nodes, partials = st.graph.nodes, st.back.partials
+    by_op: dict[tuple[str, int], list[int]] = {}
+    for gate, locs in enumerate(partials):
+        if locs is not None:
+            node = nodes[gate]
+            by_op.setdefault((node[0], len(node[1])), []).append(gate)
+    kinds = {}
+    for (op, arity), gates in by_op.items():
+        for pos in range(arity):
+            kind = [gate for gate in gates if nodes[nodes[gate][1][pos]][0] != CONST]
+            if kind:
+                kinds[(op, arity, pos)] = kind
+    return kinds
+
+
+def _kind(st: State, t: Template, gates: list[int], records: dict) -> None:
+    """One kind's edges: floats through the compiled template in one pass, compared in bulk; exact
+    edges, kinks, and every float that does not agree at once, one by one."""
+    _, arity, pos = t.key
+    nodes, values, partials, sympy_partials = st.graph.nodes, st.values, st.back.partials, st.sympy_partials
+    floats, single = [], []
+    for gate in gates:
+        if type(values[gate]) is float or any(type(values[a]) is float for a in nodes[gate][1]):
+            floats.append(gate)
+        else:
+            single.append(gate)
+    if st.kinks:
+        single.extend(gate for gate in floats if (gate, pos) in st.kinks)
+        floats = [gate for gate in floats if (gate, pos) not in st.kinks]
+    if floats:
+        fn = _compiled(st, t)
+        ours = [partials[gate][pos] for gate in floats]
+        close = partial(math.isclose, rel_tol=st.tol, abs_tol=st.tol * SUBNORMAL_SCALE)
+        try:  # float() of a huge exact argument overflows too
+            columns = [list(map(float, [values[nodes[gate][1][j]] for gate in floats])) for j in range(arity)]
+            theirs = list(map(float, map(fn, *columns)))
+            verdicts = list(map(close, ours, theirs))
+        except (ArithmeticError, ValueError, TypeError):  # somewhere outside the template's domain
+            single.extend(floats)
+        else:
+            for gate, value, ok in zip(floats, theirs, verdicts, strict=True):
+                if ok:
+                    sympy_partials[gate][pos] = value
+                else:
+                    single.append(gate)
+    for gate in single:
+        try:
+            check = _local(st, t, gate)
+        except OutOfTime:
+            check = st.out_of_time()
+        if check.status != "pass":
+            records[(gate, pos)] = check
 
 
 def _template(st: State, op: str, arity: int, pos: int) -> Template:
@@ -41,19 +116,18 @@ def _make_template(sp, op: str, arity: int, pos: int) -> Template:
 
 
 def _compiled(st: State, t: Template):
-    """The template's derivative as a float function, compiled on first use: exact programs never need it.
+    """The template's derivative as a plain Python function, compiled once per kind.
     (lambdify sees generated names a0, a1, ... only: no user text reaches it.)"""
     if t.key not in st.compiled:
         st.compiled[t.key] = st.sympy_call(st.sp.lambdify, t.syms, t.d, "math")
     return st.compiled[t.key]
 
 
-def _local(st: State, gate: int, pos: int, at_kink: bool) -> Check:
-    node = st.graph.nodes[gate]
-    args = [st.values[a] for a in node.args]
+def _local(st: State, t: Template, gate: int) -> Check:
+    pos = t.key[2]
+    args = [st.values[a] for a in st.graph.nodes[gate][1]]
     ours = st.back.partials[gate][pos]
-    t = _template(st, node.op, len(args), pos)
-    if at_kink:
+    if (gate, pos) in st.kinks:
         lo, hi = st.sympy_call(one_sided, st, t.d, t.syms, args, pos)
         st.sympy_partials[gate][pos] = ours
         text = f"[{show(lo)}, {show(hi)}]"
@@ -75,7 +149,8 @@ def _evaluate(st: State, t: Template, args: list[Number], pos: int, exact: bool)
     """sympy's derivative at the point: exact where the arguments and the gate's value are, else
     through math (a gate the engine let go to float, 3**10**9, is not rebuilt exactly)."""
     if exact and all(is_exact(a) for a in args):
-        return st.sympy_call(_exact_value, st, t, args, pos)
+        value = _rational(_compiled(st, t), args)
+        return st.sympy_call(_exact_value, st, t, args, pos) if value is None else value
     fn = _compiled(st, t)
     try:
         value = float(fn(*[float(a) for a in args]))
@@ -84,6 +159,22 @@ def _evaluate(st: State, t: Template, args: list[Number], pos: int, exact: bool)
     if math.isfinite(value):
         return value
     return st.sympy_call(_removable, st, t, args, pos)
+
+
+def _rational(fn, args: list[Number]) -> Number | None:
+    """The compiled template in exact arithmetic: None where its result is not exact (a float
+    constant, a function of math, a fractional power) or it has no value here (a division by 0)."""
+    try:
+        value = fn(*args)
+        if type(value) is float:  # 1/a1 with an integer a1: the same again with fractions
+            value = fn(*map(Fraction, args))
+    except (ArithmeticError, ValueError, TypeError):
+        return None
+    if type(value) is int:
+        return value
+    if type(value) is Fraction:
+        return value.numerator if value.denominator == 1 else value
+    return None
 
 
 def _exact_value(st: State, t: Template, args: list[Number], pos: int) -> Number | None:

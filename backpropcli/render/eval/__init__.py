@@ -12,6 +12,8 @@ from ..cells import UNICODE, Glyphs
 class Options:
     rows: int | None = 60  # ledger rows shown in the table; None shows all
     glyphs: Glyphs = UNICODE
+    json: str = "full"  # json output: the full document or its summary
+    json_version: int = 2  # the full document's schema version
 
 
 def _table(report, options):

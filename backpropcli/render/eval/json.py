@@ -1,7 +1,8 @@
-"""Machine-readable output, streamed record by record so a 10^5-node graph never builds one big string.
+"""Machine-readable output: the document (schema version 2 in columns.py, version 1 here, record by
+record) or its summary (summary.py), as Options ask.
 
 Schema `backprop.eval` version 1 is documented in docs/json.md and checked by tests against
-backpropcli/schema/eval.schema.json.
+backpropcli/schema/eval.schema.json; it is kept for readers written against it (`--json-version 1`).
 """
 
 from __future__ import annotations
@@ -24,27 +25,41 @@ VERSION = 1
 
 
 def render(report: Report, options: Options) -> Iterator[str]:
-    yield _head(report)
+    if options.json == "summary":
+        from .summary import render as summary
+
+        return summary(report, options)
+    if options.json_version == 2:
+        from .columns import render as columns
+
+        return columns(report, options)
+    return _records(report)
+
+
+def _records(report: Report) -> Iterator[str]:
+    yield head(report, VERSION)
     yield ',\n"nodes": ['
     yield from _batched(_nodes(report))
     yield '],\n"edges": ['
     yield from _batched(_edges(report))
     yield '],\n"claims": ['
-    yield from _batched(_claims(report))
+    yield from _batched(claims(report))
     yield "]}\n"
 
 
-def _head(report: Report) -> str:
+def head(report: Report, version: int) -> str:
+    """The top of a document, up to its nodes. Version 1 repeats every named intermediate's gradient
+    here; version 2 leaves them to its columns."""
     passed, failed, skipped = report.counts()
     head = {
         "schema": SCHEMA,
-        "version": VERSION,
+        "version": version,
         "path": report.graph.source.path,
         "output": report.output,
         "value": json_number(report.value),
         "value_text": show(report.value),
-        "gradients": {k: json_number(v) for k, v in report.gradients.items()},
-        "intermediate_gradients": {k: json_number(v) for k, v in report.intermediate_gradients.items()},
+        "gradients": _numbers(report.gradients),
+        **({"intermediate_gradients": _numbers(report.intermediate_gradients)} if version == 1 else {}),
         "checks": {
             "enabled": report.checks is not None,
             "passed": passed,
@@ -54,6 +69,12 @@ def _head(report: Report) -> str:
         },
     }
     return json.dumps(head)[:-1]
+
+
+def _numbers(named: dict[str, Number]) -> dict[str, int | float]:
+    if Fraction not in set(map(type, named.values())):
+        return named
+    return {k: json_number(v) for k, v in named.items()}
 
 
 # Records are written with f-strings in exactly json.dumps's layout (", " and ": "): one dumps call
@@ -99,21 +120,23 @@ def _edges(report: Report) -> Iterator[str]:
         yield record + "}"
 
 
-def _claims(report: Report) -> Iterator[str]:
-    graph = report.graph
+def claims(report: Report) -> Iterator[str]:
+    """One JSON object per claim, in program order."""
     for result in report.claims:
-        claim = result.claim
-        yield json.dumps(
-            {
-                "name": claim.name,
-                "line": graph.source.line_col(claim.start)[0],
-                "wrt": graph.nodes[claim.wrt].name,
-                "written": None if result.written is None else json_number(result.written),
-                "true": json_number(result.true),
-                "verdict": result.verdict,
-                "why": result.why,
-            }
-        )
+        yield json.dumps(claim_record(report, result))
+
+
+def claim_record(report: Report, result) -> dict:
+    claim = result.claim
+    return {
+        "name": claim.name,
+        "line": report.graph.source.line_col(claim.start)[0],
+        "wrt": report.graph.nodes[claim.wrt].name,
+        "written": None if result.written is None else json_number(result.written),
+        "true": json_number(result.true),
+        "verdict": result.verdict,
+        "why": result.why,
+    }
 
 
 def _batched(records: Iterator[str]) -> Iterator[str]:

@@ -28,7 +28,7 @@ CONVENTION_NOTE = "the subgradient convention differs from the one-sided derivat
 
 def crosschecked(cli, *args: str) -> tuple[int, tuple[int, int, int], list[dict]]:
     """eval's exit status, its (passed, failed, skipped), and every edge and node check."""
-    result = cli("eval", *args, "--format", "json")
+    result = cli("eval", *args, "--format", "json", "--json-version", "1")
     assert result.code in (0, 1), result
     data = json.loads(result.out)
     counts = data["checks"]["passed"], data["checks"]["failed"], data["checks"]["skipped"]

@@ -411,9 +411,7 @@ def table_columns(out: str) -> list[dict[str, str]]:
 
 
 LONG_NAME = "a_rather_long_input_name_for_a_claim"
-NARROW = [
-    pytest.param(("eval", "-f", "samples/sigmoid_neuron.bp"), id="eval"),
-    pytest.param(("check", "samples/lecture27_slip.bp", "{big}"), id="check"),
+NARROW = [  # eval and check tables are laid out without folding: tests/test_layout.py
     pytest.param(
         ("mlp", "--layers", "2,3,1", "--input", "1234567890123,-1.2", "--target", "1", "--seed", "0", "--steps", "3"),
         id="mlp",
@@ -443,10 +441,6 @@ def test_a_narrow_terminal_folds_table_cells_and_keeps_every_column(cli, monkeyp
     assert max(len(line) for line in narrow.out.splitlines()) <= width
     tables = table_columns(narrow.out)
     assert tables == table_columns(wide.out) and tables
-    if args[0] == "check":
-        assert tables[-1]["claim"] == f"dfd{LONG_NAME}dfdy"
-        assert tables[-1]["written"] == "1234567890123456789/7370370370370370100"
-        assert list(tables[-1]) == ["line", "claim", "written", "true", "verdict", "why"]
 
 
 def test_non_utf8_argv():

@@ -8,15 +8,14 @@ from dataclasses import dataclass
 
 import click
 
-from ..errors import InputError
 from ..status import EXIT_FAILED, EXIT_INPUT, EXIT_OK
-from .output import error_text, glyphs, stdin_once, write_out
+from .output import ProgramCommand, error_text, file_option, glyphs, stdin_once, tolerance, write_out
 
 
-def _table(results, g):
+def _table(results, g, quiet=False):
     from ..render.check.table import render
 
-    return render(results, g)
+    return render(results, g, quiet)
 
 
 def _json(results, g):
@@ -65,8 +64,9 @@ class _Tally:
     errors: int = 0
 
 
-@click.command("check", epilog=HELP_EPILOG)
-@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.command("check", cls=ProgramCommand, epilog=HELP_EPILOG)
+@click.argument("args", nargs=-1, metavar="PATH...")
+@file_option
 @click.option(
     "--format",
     "fmt",
@@ -78,13 +78,23 @@ class _Tally:
 @click.option("--require-all", is_flag=True, help="Fail a file where some input or intermediate has no claim.")
 @click.option("--output", metavar="NAME", help="The output node of every file (default: its last intermediate).")
 @click.option("--tol", type=float, default=1e-9, show_default=True, help="Relative tolerance for float values.")
+@click.option("-q", "--quiet", is_flag=True, help="Show only the failing lines, the bad files and the closing line.")
 @click.option("--debug", is_flag=True, help="Show a traceback for errors.")
 def check_command(
-    paths: tuple[str, ...], fmt: str, require_all: bool, output: str | None, tol: float, debug: bool
+    args: tuple[str, ...],
+    paths: tuple[str, ...],
+    fmt: str,
+    require_all: bool,
+    output: str | None,
+    tol: float,
+    quiet: bool,
+    debug: bool,
 ) -> None:
     """Grade the hand-written backward pass in each PATH, line by line.
 
-    A PATH may be a program file, a directory (its *.bp files, sorted) or '-' for stdin.
+    A PATH (given as an argument or after -f) may be a program file, a directory (its *.bp files,
+    in its subdirectories too, sorted) or '-' for stdin. The closing line counts the claims that
+    passed and failed, and the files that could not be checked.
 
     \b
       backprop check samples/lecture27.bp
@@ -93,14 +103,21 @@ def check_command(
     """
     from ..grading import expand
 
-    if not 0 < tol < 1:  # also refuses nan and inf, which would pass anything
-        raise InputError("--tol takes a number between 0 and 1")
+    tolerance(tol)
+    paths = (*paths, *args)
+    if not paths:
+        raise click.UsageError("no PATH given: a program file, a directory or '-' for stdin")
     stdin_once(paths)
     tally = _Tally()
     results = _graded(expand(paths), tally, output=output, tol=tol, require_all=require_all, debug=debug)
-    write_out(CHECK_FORMATS[fmt](results, glyphs()))
-    closing = f"{tally.passed} passed, {tally.failed} failed"
-    print(closing, file=sys.stderr if fmt in MACHINE else sys.stdout, flush=True)
+    write_out(CHECK_FORMATS[fmt](results, glyphs(), quiet) if fmt == "table" else CHECK_FORMATS[fmt](results, glyphs()))
+    from ..render.check.rows import closing_line
+
+    print(
+        closing_line(tally.passed, tally.failed, tally.errors),
+        file=sys.stderr if fmt in MACHINE else sys.stdout,
+        flush=True,
+    )
     sys.exit(EXIT_INPUT if tally.errors else EXIT_FAILED if tally.failed else EXIT_OK)
 
 

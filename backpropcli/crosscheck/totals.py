@@ -177,5 +177,5 @@ def _dual_checks(st: State, kinked: list[bool]) -> dict[int, Check]:
 
 
 def _formula(diff, expr, sym) -> str:
-    text = str(diff(expr, sym))
-    return text if len(text) <= 80 else text[:77] + "..."
+    """Whole: each renderer decides where a long formula goes (below a table, whole in notes)."""
+    return str(diff(expr, sym))

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from ...autodiff import ledger
 from ...pipeline import Report
-from ..cells import check_cell, closing_line, formula_cell, number, op_cell, sum_text
+from ..cells import check_cell, closing_line, number, op_cell, sum_text
 from . import Options
 from .rows import chosen_nodes, chosen_rows
 
@@ -52,7 +52,7 @@ def render(report: Report, options: Options) -> Iterator[str]:
         node = graph.nodes[i]
         cells = [f"`{node.name}`", number(values[i]), number(back.grads[i]), sum_text(report, i)]
         if checked:
-            formula = formula_cell(report.checks.formulas.get(i, ""))
+            formula = report.checks.formulas.get(i, "")  # whole: notes carry a formula, never cut it
             cells += [f"`{formula}`" if formula else "", check_cell(report.checks.nodes.get(i), g)]
         yield _row(cells)
     if hidden:

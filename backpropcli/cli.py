@@ -41,6 +41,12 @@ def _explain() -> click.Command:
     return explain_command
 
 
+def _ops() -> click.Command:
+    from .commands.ops import ops_command
+
+    return ops_command
+
+
 def _mlp() -> click.Command:
     from .commands.mlp import mlp_command
 
@@ -55,6 +61,7 @@ COMMANDS: dict[str, tuple[Callable[[], click.Command], str]] = {
     "graph": (_graph, "Draw the computational graph: a tree, dot, mermaid, svg or png."),
     "explain": (_explain, "Explain the backward pass step by step, in the lecture's words."),
     "mlp": (_mlp, "Backprop through a small MLP layer by layer, checked against the gates."),
+    "ops": (_ops, "List every op and function: syntax, local gradient, pattern, kinks."),
 }
 
 
@@ -143,7 +150,7 @@ def run(argv: list[str] | None = None) -> None:
             traceback.print_exc()
             sys.exit(code)
         if isinstance(exc, BackpropError):
-            _fail(exc.render(), code)
+            _fail(exc.render(getattr(sys.stderr, "encoding", None) or "ascii"), code)
         # anything else is a bug: a safety net that tests and the fuzzer check is never reached
         _fail(
             f"error: internal error ({type(exc).__name__}: {ascii(str(exc))[:200]}); this is a bug in "

@@ -100,8 +100,9 @@ def _show_tree(report, target: str | None) -> None:
     """On stdout rich decides about colour (a terminal, NO_COLOR); a file gets plain text."""
     from rich.console import Console
 
+    from ..render.fit import show
     from ..render.graph.tree import render
-    from .output import glyphs, show
+    from .output import glyphs
 
     if target is None or target == "-":
         show(render(report, glyphs()), Console(highlight=False, soft_wrap=False))

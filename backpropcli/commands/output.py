@@ -100,30 +100,11 @@ def write_out(chunks: Iterable) -> None:
         if console is None:
             from rich.console import Console
 
+            from ..render.fit import show
+
             console = Console(highlight=False, soft_wrap=False)
         show(chunk, console)
     sys.stdout.flush()
-
-
-def show(renderable, console) -> None:
-    """A rich renderable drawn at the console's width, each line without the spaces that pad it out
-    to the width (a blank line is empty), and a line wider than the console written whole."""
-    from rich.segment import Segment, Segments
-
-    from ..render.fit import fitted
-
-    drawn = console.render(fitted(renderable, console), console.options)
-    kept: list[Segment] = []
-    for found in Segment.split_lines(drawn):
-        segments = list(found)
-        while segments and not segments[-1].control and not segments[-1].text.rstrip():
-            segments.pop()
-        if segments and not segments[-1].control:
-            last = segments[-1]
-            segments[-1] = Segment(last.text.rstrip(), last.style)
-        kept.extend(segments)
-        kept.append(Segment.line())
-    console.print(Segments(kept), end="", soft_wrap=True)
 
 
 def save(data: bytes, target: str | None) -> None:
@@ -164,7 +145,7 @@ def emit_each(outcomes: Iterable[tuple[str, object]], fmt: str, rows: int | None
 def error_text(path: str, error: BackpropError) -> str:
     """The error's own rendering (it names the file when it has a location); else the path first."""
     if error.where is not None and error.where.path:
-        return error.render()
+        return error.render(getattr(sys.stderr, "encoding", None) or "ascii")
     return f"error: {escaped(path)}: {error.message}"
 
 

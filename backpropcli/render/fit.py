@@ -207,3 +207,22 @@ def _fitted_table(table, console):
     narrowed.columns = [dataclasses.replace(column, width=w) for column, w in zip(table.columns, chosen, strict=True)]
     narrowed.width = overhead + sum(chosen)  # rich would narrow a table wider than the console evenly again
     return narrowed
+
+
+def show(renderable, console) -> None:
+    """A rich renderable drawn at the console's width, each line without the spaces that pad it out
+    to the width (a blank line is empty), and a line wider than the console written whole."""
+    from rich.segment import Segment, Segments
+
+    drawn = console.render(fitted(renderable, console), console.options)
+    kept: list[Segment] = []
+    for found in Segment.split_lines(drawn):
+        segments = list(found)
+        while segments and not segments[-1].control and not segments[-1].text.rstrip():
+            segments.pop()
+        if segments and not segments[-1].control:
+            last = segments[-1]
+            segments[-1] = Segment(last.text.rstrip(), last.style)
+        kept.extend(segments)
+        kept.append(Segment.line())
+    console.print(Segments(kept), end="", soft_wrap=True)

@@ -35,6 +35,17 @@ def _longest_word(text: str) -> int:
 def widths(columns: list[Column], rows: list[list[str]], room: int, wrap: bool = True) -> list[int] | None:
     """Each column's width within `room` characters, or None if the atoms alone need more (or, without
     `wrap`, if some prose would have to wrap)."""
+    natural, least = _extents(columns, rows)
+    gaps = GAP * (len(columns) - 1)
+    if sum(natural) + gaps <= room:
+        return natural
+    if not wrap or sum(least) + gaps > room:
+        return None
+    return _spread(columns, natural, least, room - gaps)
+
+
+def _extents(columns: list[Column], rows: list[list[str]]) -> tuple[list[int], list[int]]:
+    """What each column takes on one line per cell, and the least it takes: its widest atom or word."""
     natural = [cell_len(c.header) if not c.prose else _longest_word(c.header) for c in columns]
     least = list(natural)
     for row in rows:
@@ -44,14 +55,14 @@ def widths(columns: list[Column], rows: list[list[str]], room: int, wrap: bool =
             least[k] = max(least[k], _longest_word(cell) if columns[k].prose else size)
     for k, column in enumerate(columns):
         natural[k] = max(natural[k], cell_len(column.header))
-    gaps = GAP * (len(columns) - 1)
-    if sum(natural) + gaps <= room:
-        return natural
-    if not wrap or sum(least) + gaps > room:
-        return None
-    chosen, spare = list(least), room - gaps - sum(least)
+    return natural, least
+
+
+def _spread(columns: list[Column], natural: list[int], least: list[int], room: int) -> list[int]:
+    """The least widths, and what is left of the room shared by the prose columns, evenly."""
+    chosen, spare = list(least), room - sum(least)
     prose = [k for k, c in enumerate(columns) if c.prose]
-    while spare > 0:  # what is left goes to the prose columns, one character at a time, evenly
+    while spare > 0:
         wanting = [k for k in prose if chosen[k] < natural[k]]
         if not wanting:
             break
@@ -71,7 +82,8 @@ def table(
     if chosen is None:
         if not force:
             return None
-        chosen = widths(columns, plain, 1 << 30)
+        natural, least = _extents(columns, plain)  # wider than the room: the atoms whole, the prose wrapped
+        chosen = _spread(columns, natural, least, room - GAP * (len(columns) - 1))
     drawn = Table(box=RULED, show_edge=False, pad_edge=False, padding=(0, 1, 0, 0), expand=False)
     for column, width in zip(columns, chosen, strict=True):
         drawn.add_column(
@@ -83,6 +95,7 @@ def table(
         )
     for row in rows:
         drawn.add_row(*(cell if isinstance(cell, Text) else Text(cell) for cell in row))
+    drawn.width = sum(chosen) + GAP * (len(columns) - 1)  # rich would narrow a wider table to the console
     return drawn
 
 

@@ -14,7 +14,7 @@ from rich.text import Text
 from ...errors import escaped
 from ...grading import FileResult
 from ..cells import Glyphs, number
-from ..fit import Column, Footnotes, name_limit, table
+from ..fit import Column, Footnotes, line, name_limit, table
 from .rows import rows
 
 COLUMNS = (
@@ -49,7 +49,7 @@ class View:
 def _file(result: FileResult, g: Glyphs, width: int, quiet: bool) -> list:
     notes = Footnotes(name_limit(width), g.cut)
     out = notes.short(result.graph.nodes[result.graph.output].name)
-    head = Text(f"{escaped(result.path)}: {out} = {number(result.value, 12)}", style="bold")
+    head = line(f"{escaped(result.path)}: {out} = {number(result.value, 12)}", "bold")
     found = [row for row in rows(result) if not (quiet and row.ok)]
     if not found:
         return [head, Text("no gradient claims (d<out>d<node> = expr) in this file", style="dim"), Text("")]
@@ -57,5 +57,5 @@ def _file(result: FileResult, g: Glyphs, width: int, quiet: bool) -> list:
     for row in found:
         mark = g.ok if row.ok else g.bad
         verdict = Text(f"{mark} {row.verdict}", style="" if row.ok else "red")
-        cells.append([str(row.line), notes.short(row.claim), row.written, row.true, verdict, row.why])
+        cells.append([str(row.line), notes.short(row.claim), row.written, row.true, verdict, notes.within(row.why)])
     return [head, table(list(COLUMNS), cells, width, force=True), *notes.lines(), Text("")]

@@ -10,6 +10,8 @@ from ..cells import check_cell, closing_line, number, op_cell, sum_text
 from . import Options
 from .rows import chosen_nodes, chosen_rows
 
+NODE_TEXT = 200  # an unnamed gate's source text is shown whole up to this length
+
 
 def _row(cells: list[str]) -> str:
     return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |\n"
@@ -29,11 +31,11 @@ def render(report: Report, options: Options) -> Iterator[str]:
     for gate, pos in shown:
         local = back.partials[gate][pos]
         cells = [
-            f"`{graph.text(gate)}`",
+            f"`{graph.text(gate, NODE_TEXT)}`",
             op_cell(graph, gate),
             number(values[gate]),
             number(back.grads[gate]),
-            f"`{graph.text(graph.nodes[gate].args[pos])}`",
+            f"`{graph.text(graph.nodes[gate].args[pos], NODE_TEXT)}`",
             number(local),
             number(back.grads[gate] * local),
         ]

@@ -38,7 +38,7 @@ def render(report: Report, options: Options) -> View:
 
 def parts(report: Report, options: Options, width: int) -> list:
     notes = Footnotes(name_limit(width), options.glyphs.cut)
-    drawn: list = [Text(f"{notes.short(report.output)} = {number(report.value, 12)}", style="bold")]
+    drawn: list = [line(f"{notes.short(report.output)} = {number(report.value, 12)}", "bold")]
     drawn += _ledger(report, options, width, notes)
     drawn += _gradients(report, options, width, notes)
     if report.claims:
@@ -189,10 +189,11 @@ def _claims(report: Report, options: Options, width: int, notes: Footnotes) -> l
         claim = result.claim
         line_no = report.graph.source.line_col(claim.start)[0]
         mark = g.ok if result.ok else g.bad
-        verdict = f"{mark} {result.verdict}" + (f": {result.why}" if result.why else "")
-        rows.append([str(line_no), notes.short(claim.name), number(result.written), number(result.true), Text(verdict)])
+        verdict = Text(f"{mark} {result.verdict}", style="" if result.ok else "red")
+        cells = [str(line_no), notes.short(claim.name), number(result.written), number(result.true), verdict]
+        rows.append([*cells, notes.within(result.why)])
     columns = [Column("line", True), Column("claim"), Column("written", True), Column("true", True)]
-    columns.append(Column("verdict", prose=True))
+    columns += [Column("verdict"), Column("why", prose=True)]
     return [_title("Hand-written backward pass"), table(columns, rows, width, force=True)]
 
 

@@ -110,7 +110,7 @@ def run(argv: list[str] | None = None) -> None:
             stream.reconfigure(errors="backslashreplace")
     try:
         try:
-            main(args=argv, standalone_mode=False)
+            main(args=argv, prog_name="backprop", complete_var="_BACKPROP_COMPLETE", standalone_mode=False)
         finally:
             sys.stdout.flush()  # a reader that went away shows up here, inside the boundary
     except click.exceptions.Exit as exc:

@@ -249,7 +249,7 @@ class ProgramCommand(click.Command):
         super().__init__(*args, **kwargs)
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        known = {name for param in self.params for name in (*param.opts, *param.secondary_opts)}
+        known = {name for param in self.get_params(ctx) for name in (*param.opts, *param.secondary_opts)}
         for arg in args[: args.index("--")] if "--" in args else args:  # after --, every word is an operand
             if arg.startswith("--") and len(arg) > 2 and arg.split("=", 1)[0] not in known:
                 raise click.NoSuchOption(arg.split("=", 1)[0], ctx=ctx)

@@ -194,6 +194,8 @@ def _claims(report: Report, options: Options, width: int, notes: Footnotes) -> l
         rows.append([*cells, notes.within(result.why)])
     columns = [Column("line", True), Column("claim"), Column("written", True), Column("true", True)]
     columns += [Column("verdict"), Column("why", prose=True)]
+    if not any(row[-1] for row in rows):  # every claim right: nothing to say why
+        columns, rows = columns[:-1], [row[:-1] for row in rows]
     return [_title("Hand-written backward pass"), table(columns, rows, width, force=True)]
 
 

@@ -13,6 +13,11 @@ if TYPE_CHECKING:
     from .verify import export, verify
 
 
+def __dir__() -> list[str]:
+    """The API, as `dir(backpropcli)` and tab completion show it, though it loads on first use."""
+    return sorted(__all__)
+
+
 def __getattr__(name: str):
     """The API loads on first use, so `backprop --version` and `--help` start without the pipeline."""
     if name in ("Report", "analyze"):

@@ -47,6 +47,12 @@ def _verify() -> click.Command:
     return verify_command
 
 
+def _ops() -> click.Command:
+    from .commands.ops import ops_command
+
+    return ops_command
+
+
 def _mlp() -> click.Command:
     from .commands.mlp import mlp_command
 
@@ -62,6 +68,7 @@ COMMANDS: dict[str, tuple[Callable[[], click.Command], str]] = {
     "explain": (_explain, "Explain the backward pass step by step, in the lecture's words."),
     "mlp": (_mlp, "Backprop through a small MLP layer by layer, checked against the gates."),
     "verify": (_verify, "Check the gradients another engine computed, node by node, from a dump."),
+    "ops": (_ops, "List every op and function: syntax, local gradient, pattern, kinks."),
 }
 
 
@@ -110,7 +117,7 @@ def run(argv: list[str] | None = None) -> None:
             stream.reconfigure(errors="backslashreplace")
     try:
         try:
-            main(args=argv, standalone_mode=False)
+            main(args=argv, prog_name="backprop", complete_var="_BACKPROP_COMPLETE", standalone_mode=False)
         finally:
             sys.stdout.flush()  # a reader that went away shows up here, inside the boundary
     except click.exceptions.Exit as exc:
@@ -150,7 +157,7 @@ def run(argv: list[str] | None = None) -> None:
             traceback.print_exc()
             sys.exit(code)
         if isinstance(exc, BackpropError):
-            _fail(exc.render(), code)
+            _fail(exc.render(getattr(sys.stderr, "encoding", None) or "ascii"), code)
         # anything else is a bug: a safety net that tests and the fuzzer check is never reached
         _fail(
             f"error: internal error ({type(exc).__name__}: {ascii(str(exc))[:200]}); this is a bug in "

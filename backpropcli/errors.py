@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
@@ -73,8 +74,12 @@ class BackpropError(Exception):
         self.message = message
         self.where = where
 
-    def render(self) -> str:
-        """The `error:` line, then the source line and a caret under the spot, when there is one."""
+    def render(self, encoding: str = "utf-8") -> str:
+        """The `error:` line, then the source line and a caret under the spot, when there is one.
+
+        The source line shows what the user typed (a minus sign U+2212 as itself), but as '?' what
+        `encoding` (the stream's) cannot carry, and never a control character.
+        """
         where = self.where
         if where is None:
             return f"error: {self.message}"
@@ -82,8 +87,10 @@ class BackpropError(Exception):
         head = f"error: {prefix}{where.line}:{where.col}: {self.message}"
         if not where.text:
             return head
-        text, col = _visible(where.text, where.col)
-        caret = " " * (col - 1) + "^" * max(1, min(where.width, len(text) - col + 1))
+        text, col = _visible(where.text, where.col, encoding)
+        before = sum(_cells(ch) for ch in text[: col - 1])
+        under = sum(_cells(ch) for ch in text[col - 1 : col - 1 + where.width])
+        caret = " " * before + "^" * max(1, under)
         return f"{head}\n  {text}\n  {caret}"
 
 
@@ -93,13 +100,33 @@ def escaped(text: str) -> str:
     return "".join(ch if " " <= ch <= "~" else ascii(ch)[1:-1] for ch in text)
 
 
-def _visible(text: str, col: int, limit: int = 100) -> tuple[str, int]:
-    """Echo user text safely: printable ASCII only (no escapes reach a terminal or CI log), clipped around col."""
-    shown = "".join(ch if " " <= ch <= "~" else "?" for ch in text.expandtabs(1)[: col + limit])
+def _visible(text: str, col: int, encoding: str = "utf-8", limit: int = 100) -> tuple[str, int]:
+    """Echo user text safely, clipped around col: printable characters the output can encode as
+    themselves, anything else (a terminal escape, a character the stream cannot carry) as '?'."""
+    shown = "".join(ch if _shown(ch, encoding) else "?" for ch in text.expandtabs(1)[: col + limit])
     start = max(0, col - 1 - limit // 2)
     if start:
         return "..." + shown[start:][:limit], col - start + 3
     return shown[:limit], col
+
+
+def _shown(ch: str, encoding: str) -> bool:
+    if " " <= ch <= "~":
+        return True
+    if not ch.isprintable():
+        return False
+    try:
+        ch.encode(encoding)
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
+
+
+def _cells(ch: str) -> int:
+    """Terminal columns a character takes: two for East Asian wide ones, none for a combining mark."""
+    if unicodedata.combining(ch):
+        return 0
+    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
 
 
 class InputError(BackpropError):

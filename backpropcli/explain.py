@@ -10,18 +10,20 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
+from fractions import Fraction
 from itertools import groupby
 
 from .autodiff import ledger
 from .errors import BackpropError, InputError, Source
-from .graph import INPUT, Graph
-from .ops import OPS, Number, exact
+from .graph import CONST, INPUT, Graph
+from .ops import OPS, Number, exact, is_exact
 from .parse.lexer import statement
 from .parse.syntax import Builder, expression
 from .pipeline import Report
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_EXACT = re.compile(r"-?\d+(?:/\d+)?\Z")
 _UNSIGNED = re.compile(r"(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\Z")
 
 
@@ -166,19 +168,71 @@ def template(graph: Graph, gate: int, pos: int) -> str:
 
 
 def local_text(graph: Graph, gate: int, pos: int, atom) -> str:
-    """The local gradient in the program's names: `y`, `1 - t2**2`, `(1 if x > 0 else 0)`."""
+    """The local gradient in the program's names: `y`, `1 - t2**2`, `(1 if x > 0 else 0)`, `2*x`
+    (not `2*x**(2 - 1)`: where an exact number fills the template, its constant part is worked out)."""
     args = graph.nodes[gate].args
-    return _filled(
-        template(graph, gate, pos),
-        lambda key: atom(args[int(key)]) if key.isdigit() else atom(gate) if key == "out" else atom(args[pos]),
-    )
+
+    def value(key: str) -> str:
+        return atom(args[int(key)]) if key.isdigit() else atom(gate) if key == "out" else atom(args[pos])
+
+    text = template(graph, gate, pos)
+    return _simplified(text, value) or _filled(text, value)
 
 
 def pattern_text(graph: Graph, gate: int, atom) -> str:
     """What a gate does to the gradient, in the lecture's words and the program's names: 'swaps',
     'scales: 1/g, -1/g**2' (never the table's own letters, which a program may use for other nodes)."""
     args = graph.nodes[gate].args
-    return _filled(OPS[graph.nodes[gate].op].pattern, lambda key: atom(args[int(key)]) if key.isdigit() else atom(gate))
+
+    def value(key: str) -> str:
+        return atom(args[int(key)]) if key.isdigit() else atom(gate)
+
+    pattern = OPS[graph.nodes[gate].op].pattern
+    for text in OPS[graph.nodes[gate].op].local_text:  # a local gradient the words quote reads simplified
+        if text in pattern and "{i}" not in text:
+            simple = _simplified(text, value)
+            pattern = pattern.replace(text, simple) if simple is not None else pattern
+    return _filled(pattern, value)
+
+
+def _simplified(text: str, value) -> str | None:
+    """A local-gradient template filled in, with its constant parts worked out by sympy (loaded only
+    here, and only when some part is constant): `2*x`, `-1/x**2`, `3*t1**2`. None where nothing is
+    constant, or where a number in it is a float (sympy would write 0.5 as 0.500000000000000)."""
+    formula = FORMULAS.get(text)
+    if formula is None:
+        return None
+    keys = {node.name[1:] for node in formula.nodes if node.op == INPUT}
+    numbers = {key: number for key in keys if (number := _exact(value(key))) is not None}
+
+    def constant(i: int) -> bool:
+        node = formula.nodes[i]
+        return node.op == CONST or (node.op == INPUT and node.name[1:] in numbers)
+
+    if not any(node.args and all(constant(a) for a in node.args) for node in formula.nodes):
+        return None
+    import sympy
+
+    built: list = []
+    for node in formula.nodes:
+        if node.op == CONST:
+            built.append(sympy.Rational(node.value) if is_exact(node.value) else sympy.Float(node.value))
+        elif node.op == INPUT:
+            key = node.name[1:]
+            built.append(sympy.Rational(numbers[key]) if key in numbers else sympy.Symbol(value(key)))
+        else:
+            built.append(OPS[node.op].sympy(sympy, *(built[a] for a in node.args)))
+    return str(built[formula.output])
+
+
+def _exact(text: str) -> Fraction | None:
+    """An integer or fraction written in a node's text ('2', '(-1)', '1/3'); None for anything else."""
+    while text.startswith("(") and text.endswith(")") and grouped(text):
+        text = text[1:-1].strip()
+    try:
+        return Fraction(text) if _EXACT.match(text) else None
+    except (ValueError, ZeroDivisionError):
+        return None
 
 
 def _filled(text: str, value) -> str:

@@ -56,18 +56,31 @@ class FileResult:
 
 
 def expand(args: Iterable[str]) -> list[str]:
-    """Paths as given, except that a directory stands for its *.bp files, sorted by name.
-
-    A directory without any stays in the list, so that it is reported instead of silently skipped.
+    """Paths as given, except that a directory stands for its *.bp files and its subdirectories',
+    sorted by path. A directory without any stays in the list, so that it is reported instead of
+    silently skipped.
     """
     paths = []
     for arg in args:
         if arg != "-" and os.path.isdir(arg):
-            found = sorted(e.path for e in os.scandir(arg) if e.name.endswith(EXTENSION) and e.is_file())
-            paths.extend(found or [arg])
+            paths.extend(_programs_under(arg) or [arg])
         else:
             paths.append(arg)
     return paths
+
+
+def _programs_under(top: str) -> list[str]:
+    """Every *.bp file below `top`, with an explicit stack; links to directories are not followed,
+    so a link back up cannot loop."""
+    found, stack = [], [top]
+    while stack:
+        with os.scandir(stack.pop()) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(entry.path)
+                elif entry.name.endswith(EXTENSION) and entry.is_file():
+                    found.append(entry.path)
+    return sorted(found)
 
 
 def grade_file(

@@ -41,6 +41,28 @@ class Report:
     def output(self) -> str:
         return self.graph.nodes[self.graph.output].name
 
+    def __repr__(self) -> str:
+        """One line for a notebook: '<Report f = 44, 4 inputs, checks 19 passed 0 failed>'."""
+        passed, failed, skipped = self.counts()
+        inputs = len(self.graph.inputs)
+        ran = self.checks is not None or self.claims
+        checks = f"checks {passed} passed {failed} failed" if ran else "checks not run"
+        tail = f" {skipped} skipped" if skipped else ""
+        value = _shown(self.value)
+        return f"<Report {self.output} = {value}, {inputs} input{'' if inputs == 1 else 's'}, {checks}{tail}>"
+
+    def to_json(self) -> str:
+        """The JSON document `backprop eval --format json` prints."""
+        return "".join(_renderer("json")(self))
+
+    def to_markdown(self, rows: int | None = 60) -> str:
+        """The Markdown `backprop eval --format markdown` prints."""
+        return "".join(_renderer("markdown")(self, rows))
+
+    def table(self, width: int = 80, rows: int | None = 60) -> str:
+        """The tables `backprop eval` prints, as plain text laid out for `width` columns."""
+        return _renderer("text")(self, rows, width)
+
     def gradient(self, name: str) -> Number:
         """d output / d name, for any named node."""
         return self.back.grads[self.graph.ids[name]]
@@ -79,9 +101,9 @@ class Report:
 
 def analyze(
     text: str,
-    bindings: Mapping[str, Number] | None = None,
+    bindings: Mapping[str, Number | str] | None = None,
     *,
-    path: str = "",
+    path: str = "<program>",
     output: str | None = None,
     check: bool = True,
     tol: float = 1e-9,
@@ -90,9 +112,12 @@ def analyze(
 ) -> Report:
     """Parse, run forward and backward, cross-check with sympy (unless check=False), grade claims.
 
-    `progress(stage, done, total)`, if given, hears of each stage as it starts (for a progress bar).
+    `bindings` take numbers or the texts the command line takes ("1/3", "2.5e-3"). A value or
+    gradient is exact (int or Fraction) when everything it is computed from is exact, and a float
+    as soon as one float enters it: in x*y with x = 1/2 and y = 0.25, df/dy = x stays 1/2. `path` names the program
+    in error messages. `progress(stage, done, total)`, if given, hears of each stage as it starts.
     """
-    bindings = dict(bindings or {})
+    bindings = {name: _value(name, v) for name, v in (bindings or {}).items()}
     progress = progress or _quiet
     with _collector_paused():
         progress("parsing")
@@ -113,6 +138,37 @@ def analyze(
             progress("grading claims", 0, len(graph.claims))
             claims = grade(graph, values, back, tol)
     return Report(graph, tuple(values), back, checks, claims, tol)
+
+
+def _value(name: str, value) -> Number:
+    """A binding as the engine takes it: a number, or a value text read as the command line reads it."""
+    from fractions import Fraction
+    from numbers import Rational, Real
+
+    if isinstance(value, str):
+        from .parse.bindings import parse_value
+
+        return parse_value(value.strip(), name)
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise InputError(f"binding {name} is a {type(value).__name__}; give a number or a text such as '1/3'")
+    if isinstance(value, int | Fraction | float):
+        return value
+    return Fraction(value) if isinstance(value, Rational) else float(value)
+
+
+def _shown(value: Number) -> str:
+    from .ops import show
+
+    text = show(value)
+    return text if len(text) <= 24 else f"{text[:12]}...{text[-4:]}"
+
+
+def _renderer(name: str):
+    """A renderer of the later render stage, loaded when a report is asked for its text: running
+    the pipeline never loads rendering; a notebook's report reaches it on request."""
+    from .render.eval.api import RENDER
+
+    return RENDER[name]
 
 
 def _quiet(stage: str, done: int = 0, total: int = 0) -> None:

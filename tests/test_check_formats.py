@@ -31,7 +31,8 @@ def test_json_is_valid_and_the_summary_matches_the_closing_line(cli, bad):
     data = json.loads(result.out)
     jsonschema.validate(data, SCHEMA)
     summary = data["summary"]
-    assert result.err.rstrip().endswith(f"{summary['passed']} passed, {summary['failed']} failed")
+    closing = f"{summary['passed']} passed, {summary['failed']} failed, {summary['errors']} file not checked"
+    assert result.err.rstrip().endswith(closing)
     assert summary["errors"] == 1
     assert [f["status"] for f in data["files"]][-1] == "error"
     assert data["files"][-1]["error"] == {
@@ -88,7 +89,7 @@ def test_junit_survives_a_path_xml_cannot_carry(cli, tmp_path):
 def test_github_writes_one_error_per_failing_line(cli, bad):
     result = cli("check", SLIP, str(ROOT / "samples" / "lecture27.bp"), bad, "--format", "github")
     lines = result.out.splitlines()
-    assert lines[-1] == "6 passed, 6 failed"
+    assert lines[-1] == "6 passed, 6 failed, 1 file not checked"
     annotations = lines[:-1]
     assert all(line.startswith("::error file=") for line in annotations)
     assert len(annotations) == 6 + 1

@@ -219,7 +219,8 @@ def test_bad_input_gets_one_error_line_and_exit_2(cli, program, bindings, says, 
     lines = result.err.splitlines()
     assert lines[0].startswith("error: ") and says in lines[0], result
     assert "Traceback" not in result.err and "internal error" not in result.err
-    assert result.err.isascii()  # user text is echoed escaped, whatever it held
+    # user text is echoed as typed where it is printable, else escaped: no control or format character
+    assert all(ch.isprintable() or ch == "\n" for ch in result.err)
     if at is None:
         assert len(lines) == 1, result
         return
@@ -411,9 +412,7 @@ def table_columns(out: str) -> list[dict[str, str]]:
 
 
 LONG_NAME = "a_rather_long_input_name_for_a_claim"
-NARROW = [
-    pytest.param(("eval", "-f", "samples/sigmoid_neuron.bp"), id="eval"),
-    pytest.param(("check", "samples/lecture27_slip.bp", "{big}"), id="check"),
+NARROW = [  # eval and check tables are laid out without folding: tests/test_layout.py
     pytest.param(
         ("mlp", "--layers", "2,3,1", "--input", "1234567890123,-1.2", "--target", "1", "--seed", "0", "--steps", "3"),
         id="mlp",
@@ -443,10 +442,6 @@ def test_a_narrow_terminal_folds_table_cells_and_keeps_every_column(cli, monkeyp
     assert max(len(line) for line in narrow.out.splitlines()) <= width
     tables = table_columns(narrow.out)
     assert tables == table_columns(wide.out) and tables
-    if args[0] == "check":
-        assert tables[-1]["claim"] == f"dfd{LONG_NAME}dfdy"
-        assert tables[-1]["written"] == "1234567890123456789/7370370370370370100"
-        assert list(tables[-1]) == ["line", "claim", "written", "true", "verdict", "why"]
 
 
 def test_non_utf8_argv():
@@ -671,7 +666,7 @@ def test_debug_after_the_separator_is_an_expression_not_the_flag(cli):
 def test_no_command_is_one_error_line(cli):
     out = cli()
     assert out.code == 2
-    assert out.err.startswith("error: no command given: one of check, eval, explain, graph, mlp (see ")
+    assert out.err.startswith("error: no command given: one of check, eval, explain, graph, mlp, ops (see ")
     assert len(out.err.splitlines()) == 1 and out.out == ""
 
 

@@ -8,15 +8,14 @@ from dataclasses import dataclass
 
 import click
 
-from ..errors import InputError
 from ..status import EXIT_FAILED, EXIT_INPUT, EXIT_OK
-from .output import error_text, glyphs, stdin_once, write_out
+from .output import ProgramCommand, error_text, file_option, glyphs, stdin_once, tolerance, write_out
 
 
-def _table(results, g):
+def _table(results, g, quiet=False):
     from ..render.check.table import render
 
-    return render(results, g)
+    return render(results, g, quiet)
 
 
 def _json(results, g):
@@ -69,8 +68,9 @@ class _Tally:
     errors: int = 0
 
 
-@click.command("check", epilog=HELP_EPILOG)
-@click.argument("paths", nargs=-1, required=True, metavar="PATH... [NAME=VALUE]...")
+@click.command("check", cls=ProgramCommand, epilog=HELP_EPILOG)
+@click.argument("args", nargs=-1, metavar="PATH... [NAME=VALUE]...")
+@file_option
 @click.option(
     "--format",
     "fmt",
@@ -90,19 +90,24 @@ class _Tally:
 @click.option(
     "--set", "sets", multiple=True, metavar="NAME=VALUE[,...]", help="Bind inputs in every file (repeatable)."
 )
+@click.option("-q", "--quiet", is_flag=True, help="Show only the failing lines, the bad files and the closing line.")
 @click.option("--debug", is_flag=True, help="Show a traceback for errors.")
 def check_command(
+    args: tuple[str, ...],
     paths: tuple[str, ...],
     fmt: str,
     require_all: bool,
     output: str | None,
     tol: float,
+    sets: tuple[str, ...],
+    quiet: bool,
     debug: bool,
-    sets: tuple[str, ...] = (),
 ) -> None:
     """Grade the hand-written backward pass in each PATH, line by line.
 
-    A PATH may be a program file, a directory (its *.bp files, sorted) or '-' for stdin.
+    A PATH (given as an argument or after -f) may be a program file, a directory (its *.bp files,
+    in its subdirectories too, sorted) or '-' for stdin. The closing line counts the claims that
+    passed and failed, and the files that could not be checked.
 
     \b
       backprop check samples/lecture27.bp
@@ -113,20 +118,25 @@ def check_command(
     from ..grading import expand
     from ..parse.bindings import parse_bindings, split_sets
 
+    tolerance(tol)
+    paths = (*paths, *args)
     bindings = parse_bindings([a for a in paths if "=" in a] + split_sets(sets))  # NAME=VALUE among the paths
     paths = tuple(a for a in paths if "=" not in a)
     if not paths:
-        raise InputError("no PATH to check (NAME=VALUE arguments are bindings)")
-    if not 0 < tol < 1:  # also refuses nan and inf, which would pass anything
-        raise InputError("--tol takes a number between 0 and 1")
+        raise click.UsageError("no PATH given: a program file, a directory or '-' for stdin (NAME=VALUE binds)")
     stdin_once(paths)
     tally = _Tally()
     results = _graded(
         expand(paths), tally, output=output, tol=tol, require_all=require_all, debug=debug, bindings=bindings
     )
-    write_out(CHECK_FORMATS[fmt](results, glyphs()))
-    closing = f"{tally.passed} passed, {tally.failed} failed"
-    print(closing, file=sys.stderr if fmt in MACHINE else sys.stdout, flush=True)
+    write_out(CHECK_FORMATS[fmt](results, glyphs(), quiet) if fmt == "table" else CHECK_FORMATS[fmt](results, glyphs()))
+    from ..render.check.rows import closing_line
+
+    print(
+        closing_line(tally.passed, tally.failed, tally.errors),
+        file=sys.stderr if fmt in MACHINE else sys.stdout,
+        flush=True,
+    )
     sys.exit(EXIT_INPUT if tally.errors else EXIT_FAILED if tally.failed else EXIT_OK)
 
 

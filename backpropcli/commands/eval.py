@@ -9,7 +9,19 @@ import click
 
 from ..errors import BackpropError, InputError
 from ..status import EXIT_FAILED, EXIT_OK
-from .output import FORMATS, LANGUAGE_HELP, Progress, emit, emit_each, json_options, rows_option, stdin_once
+from .output import (
+    FORMATS,
+    LANGUAGE_HELP,
+    ProgramCommand,
+    Progress,
+    emit,
+    emit_each,
+    file_option,
+    json_options,
+    program_files,
+    rows_option,
+    tolerance,
+)
 
 MANY_HELP = """\b
 Several programs: repeat -f, or list more paths after it (backprop eval -f
@@ -21,17 +33,9 @@ program gets its error: line on stderr and no output, and the rest still run.
 The exit status is the worst: 2 (bad input) > 1 (a failed check) > 0."""
 
 
-@click.command("eval", epilog=MANY_HELP + "\n\n" + LANGUAGE_HELP)
+@click.command("eval", cls=ProgramCommand, epilog=MANY_HELP + "\n\n" + LANGUAGE_HELP)
 @click.argument("args", nargs=-1, metavar="[EXPR|-|PATH...] [NAME=VALUE]...")
-@click.option(
-    "-f",
-    "--file",
-    "paths",
-    multiple=True,
-    metavar="PATH",
-    help="Read a program from PATH ('-' is stdin); repeatable. Then the positional arguments are "
-    "bindings (NAME=VALUE) and further paths.",
-)
+@file_option
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE[,...]", help="Bind inputs (repeatable).")
 @click.option("--output", metavar="NAME", help="The output node (default: the last intermediate; f for an expression).")
 @click.option(
@@ -95,23 +99,24 @@ def eval_command(
       backprop eval -f samples/lecture27.bp
       backprop eval -f samples/*.bp --format json
       cat samples/lecture27.bp | backprop eval -
+      backprop eval "-x^2" x=3
     """
     from ..parse.bindings import parse_bindings, split_sets
 
-    if not 0 < tol < 1 or not 0 < budget <= 1e6:  # also refuses nan and inf, which would pass anything
-        raise InputError("--tol takes a number between 0 and 1, --budget a number of seconds up to 1e6")
-    stdin_once([*paths, *args])  # '-' as a path or the program; nowhere else is it valid either
-    files = [*paths, *(a for a in args if "=" not in a)] if paths else []
+    tolerance(tol)
+    if not 0 < budget <= 1e6:  # also refuses nan and inf
+        raise InputError(f"--budget takes a number of seconds above 0 and at most 1e6, not {budget:g}")
+    files, binding_args = program_files(paths, args)
     settings = {"output": output, "check": not no_check, "tol": tol, "budget": budget}
     limit = rows_option(rows)
     shape = json_options(fmt, json_detail, json_version)
     if len(files) > 1:
-        bindings = parse_bindings([a for a in args if "=" in a] + split_sets(sets))
+        bindings = parse_bindings(binding_args + split_sets(sets))
         sys.exit(emit_each(_each(files, bindings, settings, debug), fmt, limit, shape))
     from ..parse.inputs import program
 
-    text, source_path, binding_args = program(args, files[0] if files else None)
-    bindings = parse_bindings(list(binding_args) + split_sets(sets))
+    text, source_path, rest = program(tuple(binding_args) if files else args, files[0] if files else None)
+    bindings = parse_bindings(list(rest) + split_sets(sets))
     with Progress(sys.stderr.isatty()) as progress:
         report = _analyze(text, bindings, source_path, settings, progress)
         emit(report, fmt, limit, shape=shape)

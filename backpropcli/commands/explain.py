@@ -9,13 +9,14 @@ import sys
 
 import click
 
-from ..status import EXIT_OK
-from .output import LANGUAGE_HELP, program_options, save, stdin_once
+from ..errors import InputError
+from ..status import EXIT_FAILED, EXIT_OK
+from .output import LANGUAGE_HELP, ProgramCommand, program_files, program_options, run_each, save
 
 FORMATS = ("text", "markdown", "latex", "html")
 
 
-@click.command("explain", epilog=LANGUAGE_HELP)
+@click.command("explain", cls=ProgramCommand, epilog=LANGUAGE_HELP)
 @program_options
 @click.option(
     "--format",
@@ -35,7 +36,7 @@ FORMATS = ("text", "markdown", "latex", "html")
 @click.option("--debug", is_flag=True, help="Show a traceback for errors.")
 def explain_command(
     args: tuple[str, ...],
-    path: str | None,
+    paths: tuple[str, ...],
     sets: tuple[str, ...],
     output: str | None,
     fmt: str,
@@ -43,7 +44,9 @@ def explain_command(
     pseudocode: bool,
     debug: bool,
 ) -> None:
-    """Explain the backward pass of EXPR (or of a program from -f PATH or stdin), gate by gate.
+    """Explain the backward pass of EXPR (or of programs from -f PATH... or stdin), gate by gate.
+
+    Several programs are explained one after another, each under a heading with its path.
 
     \b
       backprop explain "(w+x*y)*z" w=5 x=3 y=2 z=4
@@ -58,19 +61,38 @@ def explain_command(
 
     if pseudocode and fmt != "text":
         raise click.UsageError("--pseudocode prints a program; it has no --format")
-    stdin_once([*args, path or ""])
-    text, source_path, binding_args = program(args, path)
-    bindings = parse_bindings(list(binding_args) + split_sets(sets))
-    report = analyze(text, bindings, path=source_path, output=output, check=False)
+    files, binding_args = program_files(paths, args)
     render = _renderer("pseudocode" if pseudocode else fmt)
-    if target not in (None, "-"):
-        save("".join(render(explain(report))).encode("utf-8"), target)
-        sys.exit(EXIT_OK)
-    write = sys.stdout.write
-    for chunk in render(explain(report)):
-        write(chunk)
-    sys.stdout.flush()
-    sys.exit(EXIT_OK)
+
+    def write(report) -> None:
+        if target not in (None, "-"):
+            save("".join(render(explain(report))).encode("utf-8"), target)
+            return
+        for chunk in render(explain(report)):
+            sys.stdout.write(chunk)
+        sys.stdout.flush()
+
+    if len(files) > 1:
+        if pseudocode or fmt in ("latex", "html") or target not in (None, "-"):
+            what = (
+                "--pseudocode writes a program"
+                if pseudocode
+                else "-o writes one document"
+                if target not in (None, "-")
+                else f"--format {fmt} writes one document"
+            )
+            raise InputError(f"{what}: give one program, not {len(files)}")
+        bindings = parse_bindings(binding_args + split_sets(sets))
+
+        def analyze_one(text: str, name: str):
+            return analyze(text, bindings, path=name, output=output, check=False)
+
+        sys.exit(run_each(files, analyze_one, write, fmt, debug))
+    text, source_path, rest = program(tuple(binding_args) if files else args, files[0] if files else None)
+    bindings = parse_bindings(list(rest) + split_sets(sets))
+    report = analyze(text, bindings, path=source_path, output=output, check=False)
+    write(report)
+    sys.exit(EXIT_OK if report.ok else EXIT_FAILED)
 
 
 def _renderer(name: str):

@@ -13,14 +13,14 @@ import sys
 import click
 
 from ..errors import InputError
-from ..status import EXIT_OK
-from .output import LANGUAGE_HELP, program_options, save, stdin_once
+from ..status import EXIT_FAILED, EXIT_OK
+from .output import LANGUAGE_HELP, ProgramCommand, program_files, program_options, run_each, save
 
 FORMATS = ("tree", "dot", "mermaid", "svg", "png", "html")
 IMAGES = ("svg", "png")
 
 
-@click.command("graph", epilog=LANGUAGE_HELP)
+@click.command("graph", cls=ProgramCommand, epilog=LANGUAGE_HELP)
 @program_options
 @click.option(
     "--format",
@@ -41,14 +41,17 @@ IMAGES = ("svg", "png")
 @click.option("--debug", is_flag=True, help="Show a traceback for errors.")
 def graph_command(
     args: tuple[str, ...],
-    path: str | None,
+    paths: tuple[str, ...],
     sets: tuple[str, ...],
     output: str | None,
     fmt: str,
     target: str | None,
     debug: bool,
 ) -> None:
-    """Draw the graph of EXPR (or of a program from -f PATH or stdin) with its values and gradients.
+    """Draw the graph of EXPR (or of programs from -f PATH... or stdin) with its values and gradients.
+
+    Several programs are drawn as trees one after another, each under a heading with its path;
+    the other formats draw one program.
 
     \b
       backprop graph "(w+x*y)*z" w=5 x=3 y=2 z=4
@@ -60,9 +63,18 @@ def graph_command(
     from ..parse.inputs import program
     from ..pipeline import analyze
 
-    stdin_once([*args, path or ""])
-    text, source_path, binding_args = program(args, path)
-    bindings = parse_bindings(list(binding_args) + split_sets(sets))
+    files, binding_args = program_files(paths, args)
+    if len(files) > 1:
+        if fmt != "tree" or target not in (None, "-"):
+            raise InputError(f"--format {fmt} draws one program to one output: give one program, not {len(files)}")
+        bindings = parse_bindings(binding_args + split_sets(sets))
+
+        def analyze_one(text: str, name: str):
+            return analyze(text, bindings, path=name, output=output, check=False)
+
+        sys.exit(run_each(files, analyze_one, lambda report: _show_tree(report, None), "tree", debug))
+    text, source_path, rest = program(tuple(binding_args) if files else args, files[0] if files else None)
+    bindings = parse_bindings(list(rest) + split_sets(sets))
     report = analyze(text, bindings, path=source_path, output=output, check=False)
     if fmt in IMAGES and target is None and sys.stdout.isatty():
         raise InputError(
@@ -73,7 +85,7 @@ def graph_command(
         _show_tree(report, target)
     else:
         save(_drawing(report, fmt), target)
-    sys.exit(EXIT_OK)
+    sys.exit(EXIT_OK if report.ok else EXIT_FAILED)
 
 
 def _drawing(report, fmt: str) -> bytes:
@@ -94,11 +106,13 @@ def _show_tree(report, target: str | None) -> None:
     """On stdout rich decides about colour (a terminal, NO_COLOR); a file gets plain text."""
     from rich.console import Console
 
+    from ..render.fit import show
     from ..render.graph.tree import render
     from .output import glyphs
 
     if target is None or target == "-":
-        Console(highlight=False, soft_wrap=False).print(render(report, glyphs()))
+        show(render(report, glyphs()), Console(highlight=False, soft_wrap=False))
+        sys.stdout.flush()
         return
     text = io.StringIO()
     Console(file=text, width=100, color_system=None, highlight=False, soft_wrap=False).print(render(report))

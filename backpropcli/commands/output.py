@@ -48,6 +48,12 @@ def json_options(fmt: str, detail: str | None, version: str | None) -> dict:
     return {"json": detail or "full", "json_version": int(version or 2)}
 
 
+def tolerance(tol: float) -> None:
+    """--tol as every command takes it; nan and inf would pass anything."""
+    if not 0 < tol < 1:
+        raise InputError(f"--tol takes a relative tolerance above 0 and below 1 (such as 1e-9), not {tol:g}")
+
+
 def stdin_once(paths: Iterable[str]) -> None:
     """Refuse '-' given twice: the first read takes all of stdin and would leave the second empty."""
     if list(paths).count("-") > 1:
@@ -91,12 +97,7 @@ def emit(report, fmt: str, rows: int | None, one_line: bool = False, shape: dict
             write("\n")
         sys.stdout.flush()
         return
-    from rich.console import Console
-
-    console = Console(highlight=False, soft_wrap=False)
-    from ..render.fit import fitted
-
-    console.print(fitted(rendered, console), crop=False)
+    write_out([rendered])
 
 
 def write_out(chunks: Iterable) -> None:
@@ -109,10 +110,10 @@ def write_out(chunks: Iterable) -> None:
         if console is None:
             from rich.console import Console
 
-            from ..render.fit import fitted
+            from ..render.fit import show
 
             console = Console(highlight=False, soft_wrap=False)
-        console.print(fitted(chunk, console), crop=False)
+        show(chunk, console)
     sys.stdout.flush()
 
 
@@ -154,16 +155,17 @@ def emit_each(outcomes: Iterable[tuple[str, object]], fmt: str, rows: int | None
 def error_text(path: str, error: BackpropError) -> str:
     """The error's own rendering (it names the file when it has a location); else the path first."""
     if error.where is not None and error.where.path:
-        return error.render()
+        return error.render(getattr(sys.stderr, "encoding", None) or "ascii")
     return f"error: {escaped(path)}: {error.message}"
 
 
+# How a heading before each of several programs reads, by output format; json is JSON Lines instead.
+HEADINGS = {"markdown": "## {}\n\n", "table": "==> {} <==\n", "text": "==> {} <==\n", "tree": "==> {} <==\n"}
+
+
 def _heading(fmt: str, path: str, first: bool) -> None:
-    shown = escaped(path)
-    if fmt == "markdown":
-        sys.stdout.write(("" if first else "\n") + f"## {shown}\n\n")
-    elif fmt == "table":
-        sys.stdout.write(("" if first else "\n") + f"==> {shown} <==\n")
+    if fmt in HEADINGS:
+        sys.stdout.write(("" if first else "\n") + HEADINGS[fmt].format(escaped(path)))
     sys.stdout.flush()
 
 
@@ -247,11 +249,39 @@ class Progress:
             self.bar.start()
 
 
+class ProgramCommand(click.Command):
+    """A command whose operands may start with '-': an argument that is none of its options is an
+    operand, so `backprop eval "-x^2" x=3` reads -x^2 as the expression. One that starts with '--'
+    is never an expression: it is refused as an unknown option."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs["context_settings"] = {**kwargs.get("context_settings", {}), "ignore_unknown_options": True}
+        super().__init__(*args, **kwargs)
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        known = {name for param in self.get_params(ctx) for name in (*param.opts, *param.secondary_opts)}
+        for arg in args[: args.index("--")] if "--" in args else args:  # after --, every word is an operand
+            if arg.startswith("--") and len(arg) > 2 and arg.split("=", 1)[0] not in known:
+                raise click.NoSuchOption(arg.split("=", 1)[0], ctx=ctx)
+        return super().parse_args(ctx, args)
+
+
+FILE_HELP = (
+    "Read a program from PATH ('-' is stdin); repeatable, and further paths may follow it: "
+    "-f a.bp b.bp, -f samples/*.bp. Then the other arguments are bindings (NAME=VALUE)."
+)
+
+
+def file_option(command: Callable) -> Callable:
+    """-f PATH: the same option in every command that reads programs."""
+    return click.option("-f", "--file", "paths", multiple=True, metavar="PATH", help=FILE_HELP)(command)
+
+
 def program_options(command: Callable) -> Callable:
-    """The inputs of a command that reads one program: EXPR or -f PATH, with bindings and --output."""
+    """The inputs of a command that reads programs: EXPR or -f PATH..., with bindings and --output."""
     options = [
-        click.argument("args", nargs=-1, metavar="[EXPR|-] [NAME=VALUE]..."),
-        click.option("-f", "--file", "path", metavar="PATH", help="Read the program from PATH ('-' is stdin)."),
+        click.argument("args", nargs=-1, metavar="[EXPR|-|PATH...] [NAME=VALUE]..."),
+        file_option,
         click.option("--set", "sets", multiple=True, metavar="NAME=VALUE[,...]", help="Bind inputs (repeatable)."),
         click.option(
             "--output", metavar="NAME", help="The output node (default: the last intermediate; f for an expression)."
@@ -260,3 +290,40 @@ def program_options(command: Callable) -> Callable:
     for option in reversed(options):
         command = option(command)
     return command
+
+
+def program_files(paths: tuple[str, ...], args: tuple[str, ...]) -> tuple[list[str], list[str]]:
+    """The program files (-f PATH and the paths after it) and the bindings among the arguments.
+
+    Without -f there are no files: the first argument is the expression (or '-'), the rest bindings.
+    """
+    stdin_once([*paths, *args])  # '-' as a path or the program; nowhere else is it valid either
+    if not paths:
+        return [], list(args)
+    return [*paths, *(a for a in args if "=" not in a)], [a for a in args if "=" in a]
+
+
+def run_each(files: list[str], analyze_one: Callable, write_one: Callable, fmt: str, debug: bool) -> int:
+    """Several programs in one process, each under a heading with its path; returns the exit status.
+
+    A program that is bad input gets its `error:` line on stderr and no output, and the others
+    still run. The status is the worst one: 2 (bad input) > 1 (a failed claim) > 0.
+    """
+    from ..parse.inputs import read_input
+
+    worst = EXIT_OK
+    for k, path in enumerate(files):
+        name = "<stdin>" if path == "-" else path
+        try:
+            report = analyze_one(read_input(path), name)
+        except BackpropError as exc:
+            if debug:
+                raise
+            sys.stdout.flush()
+            print(error_text(name, exc), file=sys.stderr, flush=True)
+            worst = max(worst, exc.exit_code)
+            continue
+        _heading(fmt, name, first=k == 0)
+        write_one(report)
+        worst = max(worst, EXIT_OK if report.ok else EXIT_FAILED)
+    return worst

@@ -265,5 +265,5 @@ def _combined(terms: list[tuple[float, list[float]]]) -> list[float] | None:
 
 
 def _formula(diff, expr, sym) -> str:
-    text = str(diff(expr, sym))
-    return text if len(text) <= 80 else text[:77] + "..."
+    """Whole: each renderer decides where a long formula goes (below a table, whole in notes)."""
+    return str(diff(expr, sym))

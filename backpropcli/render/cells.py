@@ -24,9 +24,10 @@ class Glyphs:
     times: str = "\u00d7"  # multiplication sign
     delta: str = "\u03b4"  # delta: dL/dz of a layer
     levels: str = "\u2581\u2582\u2583\u2584\u2585\u2586\u2587\u2588"  # lower eighth block up to full block
+    cut: str = "\u2026"  # ellipsis: a long name shortened, given whole in a footnote
 
 
-ASCII = Glyphs("ok", "FAIL", "kink", "-", "d", "x", "delta", "_.:-=+*#")
+ASCII = Glyphs("ok", "FAIL", "kink", "-", "d", "x", "delta", "_.:-=+*#", "...")
 UNICODE = Glyphs()
 
 
@@ -60,22 +61,23 @@ def short(text: str, digits: int = 6) -> str:
     return text if "/" in text or text.lstrip("-").isdigit() else number(value, digits)
 
 
-def check_cell(check: Check | None, g: Glyphs) -> str:
-    """The verdict and sympy's own number: '✓ 11', '✗ sympy 12', 'kink, within [0, 1]', 'skipped'."""
+def check_cell(check: Check | None, g: Glyphs, brief: bool = False) -> str:
+    """The verdict and sympy's own number: '✓ 11', '✗ sympy 12', 'kink, within [0, 1]', 'skipped: why'.
+
+    `brief` leaves out a passing check's number (the one beside it, agreeing), for narrow tables.
+    """
     if check is None:
         return ""
     expected = short(check.expected)
     if check.status == "pass":
+        if brief:
+            return g.ok
         return f"{g.ok} {expected}" if check.how == "sympy" else f"{g.ok} {expected} ({check.how})"
     if check.status == "fail":
         return f"{g.bad} {check.how} {expected}"
     if check.status == "kink":
         return f"{g.kink} kink, within {check.expected}"
-    return f"{g.skip} skipped"
-
-
-def formula_cell(text: str, limit: int = 40) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    return f"{g.skip} skipped: {check.note}" if check.note else f"{g.skip} skipped"
 
 
 def op_cell(graph: Graph, gate: int) -> str:
@@ -84,6 +86,12 @@ def op_cell(graph: Graph, gate: int) -> str:
     if op not in OPS:
         return op
     return f"{op} {pattern_text(graph, gate, lambda i: _factor(graph.text(i)))}"
+
+
+def pattern_cell(graph: Graph, gate: int, name=None) -> str:
+    """What a gate does, in the lecture's words and the program's names, without the op: 'swaps'."""
+    name = name or graph.text
+    return pattern_text(graph, gate, lambda i: _factor(name(i)))
 
 
 def _factor(text: str) -> str:

@@ -1,8 +1,141 @@
-"""Tables fitted to the terminal's width: every cell folds, and no table is drawn wider than the
-console (where it would be cut at its edge, numbers losing their last digits and columns their ends).
+"""Tables fitted to the terminal's width without breaking what they hold.
+
+A cell is an atom (a number, a name: never broken, never cut) or prose (words: it may wrap between
+them, never inside one). A layout takes the widths every cell needs at most, or, where that is too
+wide, gives the prose columns what is left; when even the atoms do not fit it answers None, and the
+renderer picks a narrower form of its table. Long names are shortened to a mark, and the whole name
+is given once in a footnote.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rich.box import Box
+from rich.cells import cell_len
+from rich.table import Table
+from rich.text import Text
+
+GAP = 2  # columns apart: one divider and one padding
+# SIMPLE_HEAD without its edges: a rule under the header, no blank line above or below the table
+RULED = Box("    \n    \n ── \n    \n    \n    \n    \n    \n")
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    right: bool = False  # numbers line up on their last digit
+    prose: bool = False  # may wrap between words
+
+
+def _longest_word(text: str) -> int:
+    return max((cell_len(word) for word in text.split()), default=0)
+
+
+def widths(columns: list[Column], rows: list[list[str]], room: int, wrap: bool = True) -> list[int] | None:
+    """Each column's width within `room` characters, or None if the atoms alone need more (or, without
+    `wrap`, if some prose would have to wrap)."""
+    natural, least = _extents(columns, rows)
+    gaps = GAP * (len(columns) - 1)
+    if sum(natural) + gaps <= room:
+        return natural
+    if not wrap or sum(least) + gaps > room:
+        return None
+    return _spread(columns, natural, least, room - gaps)
+
+
+def _extents(columns: list[Column], rows: list[list[str]]) -> tuple[list[int], list[int]]:
+    """What each column takes on one line per cell, and the least it takes: its widest atom or word."""
+    natural = [cell_len(c.header) if not c.prose else _longest_word(c.header) for c in columns]
+    least = list(natural)
+    for row in rows:
+        for k, cell in enumerate(row):
+            size = cell_len(cell)
+            natural[k] = max(natural[k], size)
+            least[k] = max(least[k], _longest_word(cell) if columns[k].prose else size)
+    for k, column in enumerate(columns):
+        natural[k] = max(natural[k], cell_len(column.header))
+    return natural, least
+
+
+def _spread(columns: list[Column], natural: list[int], least: list[int], room: int) -> list[int]:
+    """The least widths, and what is left of the room shared by the prose columns, evenly."""
+    chosen, spare = list(least), room - sum(least)
+    prose = [k for k, c in enumerate(columns) if c.prose]
+    while spare > 0:
+        wanting = [k for k in prose if chosen[k] < natural[k]]
+        if not wanting:
+            break
+        for k in wanting[:spare]:
+            chosen[k] += 1
+        spare -= min(spare, len(wanting))
+    return chosen
+
+
+def table(
+    columns: list[Column], rows: list[list[Text | str]], room: int, force: bool = False, wrap: bool = True
+) -> Table | None:
+    """A rich table of these rows within `room` characters, or None where it cannot be drawn there
+    (with `force`, a table wider than the room instead: its lines are written whole, never cut)."""
+    plain = [[cell.plain if isinstance(cell, Text) else cell for cell in row] for row in rows]
+    chosen = widths(columns, plain, room, wrap)
+    if chosen is None:
+        if not force:
+            return None
+        natural, least = _extents(columns, plain)  # wider than the room: the atoms whole, the prose wrapped
+        chosen = _spread(columns, natural, least, room - GAP * (len(columns) - 1))
+    drawn = Table(box=RULED, show_edge=False, pad_edge=False, padding=(0, 1, 0, 0), expand=False)
+    for column, width in zip(columns, chosen, strict=True):
+        drawn.add_column(
+            column.header,
+            width=width,
+            justify="right" if column.right else "left",
+            no_wrap=not column.prose,
+            overflow="fold",  # never happens: each width holds its column's atoms and longest word
+        )
+    for row in rows:
+        drawn.add_row(*(cell if isinstance(cell, Text) else Text(cell) for cell in row))
+    drawn.width = sum(chosen) + GAP * (len(columns) - 1)  # rich would narrow a wider table to the console
+    return drawn
+
+
+def line(text: str, style: str = "") -> Text:
+    """A line written whole, however long: a footnote's name, a formula an atom of which is long."""
+    return Text(text, style=style, no_wrap=True, overflow="ignore")
+
+
+def name_limit(width: int) -> int:
+    """How long a name or node text may be in a table cell at this terminal width."""
+    return max(10, min(24, width // 6))
+
+
+@dataclass
+class Footnotes:
+    """Long names shortened to a mark in the tables, each given whole once, below them."""
+
+    limit: int
+    cut: str = "\u2026"
+    whole: dict[str, str] = field(default_factory=dict)  # text -> its mark
+
+    def short(self, text: str) -> str:
+        if cell_len(text) <= self.limit:
+            return text
+        mark = self.whole.get(text)
+        if mark is None:
+            number = f"[{len(self.whole) + 1}]"
+            mark = text[: max(1, self.limit - len(self.cut) - len(number))] + self.cut + number
+            self.whole[text] = mark
+        return mark
+
+    def within(self, text: str) -> str:
+        """A formula with every long name in it shortened to that name's mark."""
+        for name, mark in sorted(self.whole.items(), key=lambda item: -len(item[0])):  # longest first
+            if name in text:
+                text = text.replace(name, mark)
+        return text
+
+    def lines(self) -> list[Text]:
+        return [line(f"{mark[mark.rindex('[') :]} {name}", "dim") for name, mark in self.whole.items()]
 
 
 def fitted(renderable, console):
@@ -87,3 +220,22 @@ def _fitted_table(table, console):
     narrowed.columns = [dataclasses.replace(column, width=w) for column, w in zip(table.columns, chosen, strict=True)]
     narrowed.width = overhead + sum(chosen)  # rich would narrow a table wider than the console evenly again
     return narrowed
+
+
+def show(renderable, console) -> None:
+    """A rich renderable drawn at the console's width, each line without the spaces that pad it out
+    to the width (a blank line is empty), and a line wider than the console written whole."""
+    from rich.segment import Segment, Segments
+
+    drawn = console.render(fitted(renderable, console), console.options)
+    kept: list[Segment] = []
+    for found in Segment.split_lines(drawn):
+        segments = list(found)
+        while segments and not segments[-1].control and not segments[-1].text.rstrip():
+            segments.pop()
+        if segments and not segments[-1].control:
+            last = segments[-1]
+            segments[-1] = Segment(last.text.rstrip(), last.style)
+        kept.extend(segments)
+        kept.append(Segment.line())
+    console.print(Segments(kept), end="", soft_wrap=True)

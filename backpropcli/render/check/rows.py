@@ -73,9 +73,11 @@ def rows(result: FileResult, digits: int = 6) -> list[Row]:
     return found
 
 
-def closing_line(passed: int, failed: int) -> str:
-    """The one line CI reads, alone at the end of the output; claims are counted."""
-    return f"{passed} passed, {failed} failed"
+def closing_line(passed: int, failed: int, unchecked: int = 0) -> str:
+    """The one line CI reads, alone at the end of the output: claims, then the files that were bad
+    input ('139 passed, 15 failed, 4 files not checked')."""
+    files = f", {unchecked} file{'' if unchecked == 1 else 's'} not checked" if unchecked else ""
+    return f"{passed} passed, {failed} failed{files}"
 
 
 def error_location(result: FileResult) -> tuple[int | None, int | None]:

@@ -1,42 +1,63 @@
-"""The terminal view of `backprop check`: per file, one table of its claims and their verdicts."""
+"""The terminal view of `backprop check`: per file, one table of its claims and their verdicts.
+
+Laid out for the terminal's width when drawn (render/fit.py): a claim name or number is never
+broken; the reasons wrap between words, and long names are given whole once, below the table.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from rich import box
-from rich.console import Group, RenderableType
-from rich.table import Table
+from rich.console import RenderableType
 from rich.text import Text
 
 from ...errors import escaped
 from ...grading import FileResult
 from ..cells import Glyphs, number
+from ..fit import Column, Footnotes, line, name_limit, table
 from .rows import rows
 
-COLUMNS = ("line", "claim", "written", "true", "verdict", "why")
+COLUMNS = (
+    Column("line", True),
+    Column("claim"),
+    Column("written", True),
+    Column("true", True),
+    Column("verdict"),
+    Column("why", prose=True),
+)
 
 
-def render(results: Iterable[FileResult], glyphs: Glyphs) -> Iterator[RenderableType]:
+def render(results: Iterable[FileResult], glyphs: Glyphs, quiet: bool = False) -> Iterator[RenderableType]:
+    """Each file's table; with `quiet`, only the files with a failure, and only their failing lines.
+    A file that is bad input has its error on stderr (with line and caret) and nothing here."""
     for result in results:
-        yield _file(result, glyphs)
+        if result.error is not None or (quiet and not result.warnings and all(row.ok for row in rows(result))):
+            continue
+        yield View(result, glyphs, quiet)
 
 
-def _file(result: FileResult, g: Glyphs) -> RenderableType:
-    if result.error is not None:
-        return Text(f"{escaped(result.path)}: not checked: {result.error.message}", style="bold red")
+class View:
+    """One file's verdicts, drawn at whatever width the console offers."""
+
+    def __init__(self, result: FileResult, glyphs: Glyphs, quiet: bool = False) -> None:
+        self.result, self.glyphs, self.quiet = result, glyphs, quiet
+
+    def __rich_console__(self, console, options):
+        yield from _file(self.result, self.glyphs, options.max_width, self.quiet)
+
+
+def _file(result: FileResult, g: Glyphs, width: int, quiet: bool) -> list:
     assert result.graph is not None  # a file without an error was parsed
-    out = result.graph.nodes[result.graph.output].name
-    head = Text(f"{escaped(result.path)}: {out} = {number(result.value, 12)}", style="bold")
-    found = rows(result)
-    notes = [Text(f"warning: {w}", style="yellow") for w in result.warnings]
+    notes = Footnotes(name_limit(width), g.cut)
+    out = notes.short(result.graph.nodes[result.graph.output].name)
+    head = line(f"{escaped(result.path)}: {out} = {number(result.value, 12)}", "bold")
+    warnings = [Text(f"warning: {w}", style="yellow") for w in result.warnings]
+    found = [row for row in rows(result) if not (quiet and row.ok)]
     if not found:
-        return Group(head, *notes, Text(""))
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-    for col in COLUMNS:  # every cell folds: a claim name or number cut short would read as another one
-        table.add_column(col, overflow="fold", min_width=len(col))
+        return [head, *warnings, Text("")]
+    cells = []
     for row in found:
         mark = g.ok if row.ok else g.bad
-        cells = [str(row.line), row.claim, row.written, row.true, f"{mark} {row.verdict}", row.why]
-        table.add_row(*(Text(c, style="red" if not row.ok and i == 4 else "") for i, c in enumerate(cells)))
-    return Group(head, table)
+        verdict = Text(f"{mark} {row.verdict}", style="" if row.ok else "red")
+        cells.append([str(row.line), notes.short(row.claim), row.written, row.true, verdict, notes.within(row.why)])
+    return [head, *warnings, table(list(COLUMNS), cells, width, force=True), *notes.lines(), Text("")]

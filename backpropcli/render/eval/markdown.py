@@ -6,9 +6,11 @@ from collections.abc import Iterator
 
 from ...autodiff import ledger
 from ...pipeline import Report
-from ..cells import check_cell, closing_line, formula_cell, number, op_cell, sum_text
+from ..cells import check_cell, closing_line, number, op_cell, sum_text
 from . import Options
 from .rows import chosen_nodes, chosen_rows
+
+NODE_TEXT = 200  # an unnamed gate's source text is shown whole up to this length
 
 
 def _row(cells: list[str]) -> str:
@@ -30,11 +32,11 @@ def render(report: Report, options: Options) -> Iterator[str]:
     for gate, pos in shown:
         local = back.partials[gate][pos]
         cells = [
-            f"`{graph.text(gate)}`",
+            f"`{graph.text(gate, NODE_TEXT)}`",
             op_cell(graph, gate),
             number(values[gate]),
             number(back.grads[gate]),
-            f"`{graph.text(graph.nodes[gate].args[pos])}`",
+            f"`{graph.text(graph.nodes[gate].args[pos], NODE_TEXT)}`",
             number(local),
             number(back.grads[gate] * local),
         ]
@@ -52,9 +54,9 @@ def render(report: Report, options: Options) -> Iterator[str]:
     for i in shown:
         node = graph.nodes[i]
         cells = [f"`{node.name}`", number(values[i]), number(back.grads[i]), sum_text(report, i)]
-        if checks is not None:
-            formula = formula_cell(checks.formulas.get(i, ""))
-            cells += [f"`{formula}`" if formula else "", check_cell(checks.nodes.get(i), g)]
+        if checked:
+            formula = report.checks.formulas.get(i, "")  # whole: notes carry a formula, never cut it
+            cells += [f"`{formula}`" if formula else "", check_cell(report.checks.nodes.get(i), g)]
         yield _row(cells)
     if hidden:
         yield f"\n{hidden} more rows not shown.\n"

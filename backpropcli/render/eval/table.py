@@ -1,107 +1,203 @@
-"""The terminal view: the per-gate ledger, the gradients with sympy's formulas, claims, verdict."""
+"""The terminal view: the per-gate ledger, the gradients with sympy's formulas, claims, verdict.
+
+Laid out for the terminal's width when it is drawn: no number or name is ever broken. What a gate
+does goes to lines below the ledger, formulas too long for a cell below the gradients, long names to
+footnotes; a terminal too narrow for the ledger gets it as two tables, the gates and their edges.
+"""
 
 from __future__ import annotations
 
-from rich import box
-from rich.console import Group
-from rich.table import Table
+from rich.cells import cell_len
 from rich.text import Text
 
 from ...autodiff import ledger
 from ...pipeline import Report
-from ..cells import check_cell, closing_line, formula_cell, number, op_cell, sum_text
+from ..cells import check_cell, closing_line, number, pattern_cell, sum_text
+from ..fit import Column, Footnotes, line, name_limit, table
 from . import Options
 from .rows import chosen_nodes, chosen_rows
 
+FORMULA_CELL = 30  # a formula longer than this goes below the table, not in a cell
+GATES_LISTED = 6  # gates named on a legend line before the rest are counted
+NODE_TEXT = 200  # an unnamed gate's source text is given whole in a footnote up to this length
 
-def render(report: Report, options: Options) -> Group:
-    parts: list = [Text(f"{report.output} = {number(report.value, 12)}", style="bold")]
-    parts.append(_ledger(report, options))
-    parts.append(_gradients(report, options))
+
+class View:
+    """The report, drawn at whatever width the console offers."""
+
+    def __init__(self, report: Report, options: Options) -> None:
+        self.report, self.options = report, options
+
+    def __rich_console__(self, console, console_options):
+        yield from parts(self.report, self.options, console_options.max_width)
+
+
+def render(report: Report, options: Options) -> View:
+    return View(report, options)
+
+
+def parts(report: Report, options: Options, width: int) -> list:
+    notes = Footnotes(name_limit(width), options.glyphs.cut)
+    drawn: list = [line(f"{notes.short(report.output)} = {number(report.value, 12)}", "bold")]
+    drawn += _ledger(report, options, width, notes)
+    drawn += _gradients(report, options, width, notes)
     if report.claims:
-        parts.append(_claims(report, options))
-    notes = list(report.checks.notes) if report.checks else ["cross-check not run (--no-check)"]
-    parts.extend(Text(f"note: {n}", style="dim") for n in notes)
+        drawn += _claims(report, options, width, notes)
+    drawn += notes.lines()
+    remarks = list(report.checks.notes) if report.checks else ["cross-check not run (--no-check)"]
+    drawn += [Text(f"note: {n}", style="dim") for n in remarks]
     failed = report.counts()[1]
-    parts.append(Text(closing_line(report), style="bold red" if failed else "bold green"))
-    return Group(*parts)
+    drawn.append(Text(closing_line(report), style="bold red" if failed else "bold green"))
+    return drawn
 
 
-def _table(title: str, *columns: str) -> Table:
-    """Every cell folds onto more lines when the table is wider than the terminal: a number cut short
-    would read as another number, and rich drops whole columns to fit ones that may not wrap."""
-    table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
-    for col in columns:
-        table.add_column(col, overflow="fold", min_width=len(col))
-    return table
+def _title(text: str) -> Text:
+    return Text("\n" + text, style="bold")
 
 
-def _ledger(report: Report, options: Options) -> Table:
+def _ledger(report: Report, options: Options, width: int, notes: Footnotes) -> list:
     g = options.glyphs
-    d, out = g.partial, report.output
-    cols = ["gate", "op", "value", "upstream", "input", "local", "downstream"]
-    if report.checks:
-        cols.append("sympy")
-    table = _table("Backward pass, gate by gate, in the order backprop visits them", *cols)
-    legend = f"upstream = {d}{out}/{d}gate, local = {d}gate/{d}input, downstream = upstream {g.times} local"
     graph, back, values = report.graph, report.back, report.values
-    rows = ledger(graph, back)
-    shown, hidden = chosen_rows(report, rows, options.rows)
-    previous = None
+    checks = report.checks.edges if report.checks else None
+    shown, hidden = chosen_rows(report, ledger(graph, back), options.rows)
+    gates, edges = [], []
     for gate, pos in shown:
-        node = graph.nodes[gate]
-        arg = node.args[pos]
+        if not gates or gates[-1][0] != gate:
+            name = notes.short(_text(graph, gate))
+            gates.append((gate, [name, graph.nodes[gate].op, number(values[gate]), number(back.grads[gate])]))
         local = back.partials[gate][pos]
-        first = gate != previous
-        previous = gate
         cells = [
-            graph.text(gate) if first else "",
-            op_cell(graph, gate) if first else "",
-            number(values[gate]) if first else "",
-            number(back.grads[gate]) if first else "",
-            graph.text(arg),
+            notes.short(_text(graph, graph.nodes[gate].args[pos])),
             number(local),
             number(back.grads[gate] * local),
         ]
-        if report.checks:
-            cells.append(check_cell(report.checks.edges.get((gate, pos)), options.glyphs))
-        table.add_row(*map(Text, cells))
-    table.caption = legend + (f"; {hidden} more rows not shown (--rows all shows them)" if hidden else "")
-    table.caption_justify = "left"
-    return table
+        edges.append((gate, cells, None if checks is None else checks.get((gate, pos))))
+    drawn = [_title("Backward pass, gate by gate, in the order backprop visits them")]
+    drawn += _ledger_tables(gates, edges, checks is not None, g, width)
+    d, out = g.partial, notes.short(report.output)
+    legend = f"upstream = {d}{out}/{d}gate, local = {d}gate/{d}input, downstream = upstream {g.times} local"
+    drawn.append(Text(legend, style="dim"))
+    drawn += _patterns(report, [gate for gate, _ in gates], notes)
+    if hidden:
+        drawn.append(Text(f"{hidden} more rows not shown (--rows all shows them)", style="dim"))
+    return drawn
 
 
-def _gradients(report: Report, options: Options) -> Table:
-    d = options.glyphs.partial
-    out = report.output
-    cols = ["name", "kind", "value", f"{d}{out}/{d}name", "sum over edges"]
-    if report.checks:
-        cols += ["sympy", "check"]
-    table = _table(f"Gradients of {out}", *cols)
+def _ledger_tables(gates: list, edges: list, checked: bool, g, width: int) -> list:
+    """One table, gate and edges on a row, where it fits; else a table of gates and one of edges."""
+    heads = dict(gates)
+    rows, previous = [], None
+    for gate, cells, check in edges:
+        first = gate != previous
+        previous = gate
+        row = (heads[gate] if first else ["", "", "", ""]) + cells
+        rows.append(row + ([_check(check, g)] if checked else []))
+    columns = [Column("gate"), Column("op"), Column("value", True), Column("upstream", True)]
+    columns += [Column("input"), Column("local", True), Column("downstream", True)]
+    columns += [Column("sympy", prose=True)] if checked else []
+    wide = table(columns, rows, width)
+    if wide is not None:
+        return [wide]
+    head_table = table(columns[:4], [cells for _, cells in gates], width, force=True)
+    rows = [[heads[gate][0], *cells] + ([_check(check, g, True)] if checked else []) for gate, cells, check in edges]
+    return [head_table, Text(""), table([Column("gate"), *columns[4:]], rows, width, force=True)]
+
+
+def _check(check, g, brief: bool = False) -> Text:
+    text = check_cell(check, g, brief)
+    return Text(text, style="red" if check is not None and check.status == "fail" else "")
+
+
+def _patterns(report: Report, gates: list[int], notes: Footnotes) -> list[Text]:
+    """What each op does to the gradient, one line per wording, naming the gates that do it."""
+    graph = report.graph
+    said: dict[str, list[str]] = {}
+    for gate in gates:
+        words = f"{graph.nodes[gate].op} {pattern_cell(graph, gate, lambda i: notes.short(_text(graph, i)))}"
+        said.setdefault(words, []).append(notes.short(_text(graph, gate)))
+    lines = []
+    for words, names in said.items():
+        listed = ", ".join(names[:GATES_LISTED])
+        if len(names) > GATES_LISTED:
+            listed += f" and {len(names) - GATES_LISTED} more"
+        lines.append(Text(f"  {words} ({listed})", style="dim"))
+    return lines
+
+
+def _gradients(report: Report, options: Options, width: int, notes: Footnotes) -> list:
+    g = options.glyphs
+    d, out = g.partial, notes.short(report.output)
     graph, back = report.graph, report.back
     named = [i for i, node in enumerate(graph.nodes) if node.name is not None]
     shown, hidden = chosen_nodes(report, named, options.rows)
+    checks = report.checks
+    rows, formulas = [], []
     for i in shown:
         node = graph.nodes[i]
         kind = "input" if not node.args else ("output" if i == graph.output else "intermediate")
-        cells = [node.name, kind, number(report.values[i]), number(back.grads[i]), sum_text(report, i)]
-        if report.checks:
-            cells.append(formula_cell(report.checks.formulas.get(i, "")))
-            cells.append(check_cell(report.checks.nodes.get(i), options.glyphs))
-        table.add_row(*map(Text, cells))
-    if hidden:
-        table.caption = f"{hidden} more rows not shown (--rows all shows them)"
-        table.caption_justify = "left"
-    return table
+        name = notes.short(node.name)
+        rows.append([name, kind, number(report.values[i]), number(back.grads[i]), sum_text(report, i)])
+        if checks is not None and checks.formulas.get(i):
+            formulas.append((len(rows) - 1, name, notes.within(checks.formulas[i])))
+    columns = [Column("name"), Column("kind"), Column("value", True), Column(f"{d}{out}/{d}name", True)]
+    columns.append(Column("sum over edges", prose=True))
+    drawn = [_title(f"Gradients of {out}")]
+    verdicts = [checks.nodes.get(i) for i in shown] if checks is not None else []
+    if formulas and max(cell_len(f) for _, _, f in formulas) <= FORMULA_CELL:
+        cells = [""] * len(rows)
+        for k, _, formula in formulas:
+            cells[k] = formula
+        found = _gradient_table([*columns, Column("sympy", prose=True)], rows, cells, verdicts, g, width)
+        if found is not None:
+            return [*drawn, found, *_hidden(hidden)]
+    found = _gradient_table(columns, rows, None, verdicts, g, width)
+    drawn += [found, *_hidden(hidden)]
+    if formulas:
+        drawn.append(Text(f"sympy's {d}{out}/{d}name, as a formula:", style="bold"))
+        drawn += [_formula(f"  {d}{out}/{d}{name} = {formula}", width) for _, name, formula in formulas]
+    return drawn
 
 
-def _claims(report: Report, options: Options) -> Table:
+def _gradient_table(columns: list, rows: list, formulas: list | None, verdicts: list, g, width: int):
+    """The gradients with their checks, the checks' numbers left out if that is what makes it fit."""
+    if formulas is not None:
+        rows = [[*row, formula] for row, formula in zip(rows, formulas, strict=True)]
+    if not verdicts:
+        return table(columns, rows, width, force=formulas is None)
+    columns = [*columns, Column("check", prose=True)]
+    for brief, wrap in ((False, False), (True, False), (True, True)):
+        checked = [[*row, _check(v, g, brief)] for row, v in zip(rows, verdicts, strict=True)]
+        found = table(columns, checked, width, force=wrap and formulas is None, wrap=wrap)
+        if found is not None:
+            return found
+    return None
+
+
+def _formula(text: str, width: int) -> Text:
+    """A formula wraps between its terms; one with a term wider than the terminal is written whole."""
+    return line(text) if max(cell_len(word) for word in text.split()) > width else Text(text)
+
+
+def _hidden(hidden: int) -> list[Text]:
+    return [Text(f"{hidden} more rows not shown (--rows all shows them)", style="dim")] if hidden else []
+
+
+def _claims(report: Report, options: Options, width: int, notes: Footnotes) -> list:
     g = options.glyphs
-    table = _table("Hand-written backward pass", "line", "claim", "written", "true", "verdict")
+    rows = []
     for result in report.claims:
         claim = result.claim
-        line = report.graph.source.line_col(claim.start)[0]
+        line_no = report.graph.source.line_col(claim.start)[0]
         mark = g.ok if result.ok else g.bad
-        verdict = f"{mark} {result.verdict}" + (f": {result.why}" if result.why else "")
-        table.add_row(*map(Text, [str(line), claim.name, number(result.written), number(result.true), verdict]))
-    return table
+        verdict = Text(f"{mark} {result.verdict}", style="" if result.ok else "red")
+        cells = [str(line_no), notes.short(claim.name), number(result.written), number(result.true), verdict]
+        rows.append([*cells, notes.within(result.why)])
+    columns = [Column("line", True), Column("claim"), Column("written", True), Column("true", True)]
+    columns += [Column("verdict"), Column("why", prose=True)]
+    if not any(row[-1] for row in rows):  # every claim right: nothing to say why
+        columns, rows = columns[:-1], [row[:-1] for row in rows]
+    return [_title("Hand-written backward pass"), table(columns, rows, width, force=True)]
+
+
+def _text(graph, node: int) -> str:
+    return graph.text(node, NODE_TEXT)

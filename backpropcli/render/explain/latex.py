@@ -17,6 +17,8 @@ from ..cells import number
 from .text import KINK_RULE, Story, colon
 
 _INDEXED = re.compile(r"([A-Za-z]+)_?(\d+)\Z")
+_EULER = "e"  # the name sympy's LaTeX gives Euler's number, in e^{x}
+_TEMPORARY = "t"  # the letter explain names unnamed gates with: t1, t2, ...
 _TEXT_SPECIAL = {
     "\\": r"\textbackslash{}",
     "{": r"\{",
@@ -84,6 +86,11 @@ class _Tex:
 
     def __init__(self, ex: Explanation, sp) -> None:
         self.ex, self.sp = ex, sp
+        own = set(ex.graph.ids)
+        # The program's names never read as notation: with a node called e, exp is written \exp(x),
+        # not e^{x}; with names of its own such as t0, the gates it left unnamed are tau_1, tau_2.
+        self.euler = _EULER in own
+        self.temporary = "\\tau" if any(_letter(name) == _TEMPORARY for name in own) else _TEMPORARY
         self.symbols = {i: sp.Symbol(f"n{i}") for i, name in enumerate(ex.names) if name is not None}
         self.names = {s: self.name(i) for i, s in self.symbols.items()}
 
@@ -92,6 +99,8 @@ class _Tex:
         if name is None:
             return self.number(_value(self.ex.graph, node))
         m = _INDEXED.match(name)
+        if m and self.ex.graph.nodes[node].name is None:  # a gate the program left unnamed
+            return f"{self.temporary}_{{{m.group(2)}}}"
         return f"{_word(m.group(1))}_{{{m.group(2)}}}" if m else _word(name)
 
     def number(self, v: Number) -> str:
@@ -115,6 +124,8 @@ class _Tex:
         return f"\\frac{{\\partial {self.name(gate)}}}{{\\partial {self.name(node)}}}"
 
     def latex(self, expr) -> str:
+        if self.euler:
+            expr = expr.replace(self.sp.exp, self.sp.Function("\\exp"))
         return self.sp.latex(expr, symbol_names=self.names, mul_symbol="dot", order="none")
 
     def operand(self, node: int):
@@ -165,6 +176,12 @@ class _Tex:
 def text(words: str) -> str:
     """Plain words in text mode, with LaTeX's special characters escaped."""
     return "".join(_TEXT_SPECIAL.get(ch, ch) for ch in words)
+
+
+def _letter(name: str) -> str:
+    """The letter part of an indexed name (t of t0), or the whole name."""
+    m = _INDEXED.match(name)
+    return m.group(1) if m else name
 
 
 def _word(name: str) -> str:

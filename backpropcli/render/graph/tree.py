@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from typing import cast
 
+from rich.cells import cell_len
 from rich.console import Group, RenderableType
+from rich.measure import Measurement
 from rich.text import Text
 from rich.tree import Tree
 
@@ -37,6 +39,32 @@ def render(report: Report, glyphs: Glyphs = UNICODE) -> Group:
     if cut:
         parts.append(Text(f"the tree stops at {MAX_LINES} lines; --format dot draws the whole graph", style="dim"))
     return Group(*parts)
+
+
+class _Label:
+    """A node's label: its fields on one line where the tree leaves room for them, else as many lines
+    as it takes, broken only between fields, so no number or name is ever split."""
+
+    def __init__(self, *fields: tuple[str, str]) -> None:
+        self.fields = fields
+
+    def __rich_measure__(self, console, options) -> Measurement:
+        sizes = [cell_len(text) for text, _ in self.fields]
+        return Measurement(max(sizes), sum(sizes) + len(SPACE) * (len(sizes) - 1))
+
+    def __rich_console__(self, console, options):
+        room, line, used = options.max_width, Text(), 0
+        for text, style in self.fields:
+            size = cell_len(text)
+            if used and used + len(SPACE) + size > room:
+                yield line
+                line, used = Text(), 0
+            if used:
+                line.append(SPACE)
+                used += len(SPACE)
+            line.append(text, style=style)
+            used += size
+        yield line
 
 
 def _grow(report: Report, look: _Look) -> tuple[Tree, bool]:
@@ -89,23 +117,18 @@ class _Look:
         n = report.graph.nodes[node]
         name = title(report, node)
         if n.op == CONST:
-            return Text.assemble((name, "dim"), SPACE, ("constant", "dim"))
+            return _Label((name, "dim"), ("constant", "dim"))
         what = op_cell(report.graph, node) if n.args else "input"
         grad = f"{d}{report.output}/{d}{name if n.name else '(' + name + ')'} = {number(report.back.grads[node])}"
-        text = Text.assemble(
-            (f"{name} = {number(report.values[node])}", "bold"), SPACE, (what, "cyan"), SPACE, (grad, self.style(node))
-        )
-        return self.edge(text, node, gate, pos)
+        fields = [(f"{name} = {number(report.values[node])}", "bold"), (what, "cyan"), (grad, self.style(node))]
+        return _Label(*fields, *self.edge(node, gate, pos))
 
-    def again(self, node: int, gate: int, pos: int) -> Text:
-        text = Text.assemble((title(self.report, node), "bold"), SPACE, ("(shown above)", "dim"))
-        return self.edge(text, node, gate, pos)
+    def again(self, node: int, gate: int, pos: int) -> _Label:
+        return _Label((title(self.report, node), "bold"), ("(shown above)", "dim"), *self.edge(node, gate, pos))
 
-    def edge(self, text: Text, node: int, gate: int | None, pos: int) -> Text:
+    def edge(self, node: int, gate: int | None, pos: int) -> list[tuple[str, str]]:
         back = self.report.back
         local = None if gate is None else back.partials[gate]
         if gate is None or local is None or self.report.graph.nodes[node].op == CONST:
-            return text
-        text.append(SPACE)
-        text.append(f"downstream {number(back.grads[gate] * local[pos])}", style="italic")
-        return text
+            return []
+        return [(f"downstream {number(back.grads[gate] * local[pos])}", "italic")]

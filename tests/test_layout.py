@@ -1,0 +1,156 @@
+"""Tables at the terminal's width: nothing broken, nothing padded, everything shown or counted.
+
+Golden files pin eval, check and graph tree at 60, 80 and 120 columns; the other tests state the
+rules every width keeps, with the wide (400-column) output as the oracle for what a word is.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parent.parent
+GOLDEN = Path(__file__).parent / "golden" / "width"
+WIDTHS = (60, 80, 120)
+MARK = re.compile(r"\S*(\u2026|\.\.\.)\[\d+\]\S*")  # a long name shortened, given whole in a footnote
+
+COMMANDS = {
+    "eval_lecture27": ("eval", "-f", "samples/lecture27.bp"),
+    "eval_sigmoid_neuron": ("eval", "-f", "samples/sigmoid_neuron.bp"),
+    "eval_lecture27_slip": ("eval", "-f", "samples/lecture27_slip.bp"),
+    "check_lecture27_slip": ("check", "samples/lecture27_slip.bp", "samples/wrong_backward.bp"),
+    "graph_sigmoid_neuron": ("graph", "-f", "samples/sigmoid_neuron.bp"),
+}
+
+LONG_NAME = "a_rather_long_input_name_for_a_claim"
+BIG = (
+    f"{LONG_NAME} = 3\ny = 4\nf = {LONG_NAME} * y * 123456789012345\n"
+    f"dfd{LONG_NAME} = 1234567890123456789/7\ndfdy = 370370370370370100\n"
+)
+
+
+def at_width(cli, monkeypatch, width: int, *args: str, stdin: str = ""):
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("COLUMNS", str(width))
+    return cli(*args, stdin=stdin)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_output_at_each_width_matches_golden(cli, monkeypatch, matches_golden, name, width):
+    result = at_width(cli, monkeypatch, width, *COMMANDS[name])
+    assert result.code in (0, 1), result
+    GOLDEN.mkdir(exist_ok=True)
+    matches_golden(GOLDEN / f"{name}.{width}.txt", result.out)
+
+
+def words(text: str) -> set[str]:
+    """Every word but a table's rule, which is as wide as its table."""
+    return {word for word in text.split() if set(word) != {"─"}}
+
+
+def body_lines(out: str) -> list[str]:
+    """Every line but a footnote's, which gives a long name whole however wide it is."""
+    return [line for line in out.splitlines() if not re.match(r"\[\d+\] ", line)]
+
+
+CASES = [*COMMANDS.values(), ("eval", "-f", "{big}"), ("check", "{big}", "samples/lecture27_slip.bp")]
+
+
+@pytest.mark.parametrize("width", [60, 70, 80, 100])
+@pytest.mark.parametrize("args", CASES, ids=lambda a: " ".join(a))
+def test_no_number_name_or_word_is_broken_and_no_line_is_padded(cli, monkeypatch, tmp_path, args, width):
+    big = tmp_path / "big.bp"
+    big.write_text(BIG, encoding="utf-8")
+    shown = args
+    args = tuple(a.format(big=big) for a in args)
+    wide = at_width(cli, monkeypatch, 400, *args)
+    narrow = at_width(cli, monkeypatch, width, *args)
+    assert narrow.code == wide.code, narrow
+    for line in narrow.out.splitlines():
+        assert line == line.rstrip(), f"trailing blanks: {line!r}"
+    if "{big}" not in " ".join(shown):  # its 16-digit numbers need more than 60 columns: lines grow instead
+        for line in body_lines(narrow.out):
+            assert len(line) <= width, line
+    broken = {w for w in words(narrow.out) - words(wide.out) if not MARK.fullmatch(w)}
+    assert not broken, broken  # a fragment of a number or word would be a word the wide output lacks
+
+
+def table_body(out: str, header: str) -> list[str]:
+    """The lines of the table whose heading line starts with `header`, between its rule and the
+    first line that is not a row (a legend, a title, a blank line)."""
+    lines = out.splitlines()
+    start = next(k for k, line in enumerate(lines) if line.startswith(header)) + 2
+    assert set(lines[start - 1]) == {"─"}
+    end = start
+    while end < len(lines) and lines[end] and not lines[end].startswith(("upstream =", "sympy's", "checks:")):
+        end += 1
+    return lines[start:end]
+
+
+@pytest.mark.parametrize("sample", ["lecture27.bp", "sigmoid_neuron.bp"])
+def test_at_80_columns_the_samples_fold_no_cell(cli, monkeypatch, sample):
+    """One line per row: as many ledger lines as edges the pass used, as many gradient lines as
+    named nodes (counted from the report, not from the table)."""
+    from backpropcli.autodiff import ledger
+    from backpropcli.pipeline import analyze
+
+    report = analyze((ROOT / "samples" / sample).read_text(encoding="utf-8"))
+    out = at_width(cli, monkeypatch, 80, "eval", "-f", f"samples/{sample}").out
+    assert len(table_body(out, "gate  op")) == len(ledger(report.graph, report.back))
+    assert len(table_body(out, "name  kind")) == len(report.graph.ids)
+
+
+def test_a_skipped_check_shows_its_reason_in_the_table(cli, monkeypatch):
+    out = at_width(cli, monkeypatch, 120, "eval", "x**y", "x=0", "y=2").out
+    assert "skipped: sympy's derivative is undefined at this point" in out
+    assert out.splitlines()[-1] == "checks: 3 passed, 0 failed, 2 skipped"
+
+
+def test_markdown_carries_a_long_formula_whole(cli, monkeypatch):
+    import sympy
+
+    terms = " + ".join(f"w{k}*x{k}" for k in range(6))
+    bindings = [f"{p}{k}={k + 1}" for k in range(6) for p in "wx"]
+    out = at_width(cli, monkeypatch, 80, "eval", f"sigmoid({terms})", *bindings, "--format", "markdown").out
+    w0, *_ = symbols = sympy.symbols(" ".join(f"w{k} x{k}" for k in range(6)))
+    z = sum(symbols[2 * k] * symbols[2 * k + 1] for k in range(6))
+    formula = str(sympy.diff(1 / (1 + sympy.exp(-z)), w0))
+    assert len(formula) > 80
+    assert f"`{formula}`" in out
+    assert "..." not in out
+
+
+def test_a_long_formula_goes_below_the_table_whole(cli, monkeypatch):
+    out = at_width(cli, monkeypatch, 80, "eval", "-f", "samples/sigmoid_neuron.bp").out
+    below = out.split("sympy's ∂f/∂name, as a formula:\n")[1]
+    assert "  ∂f/∂w0 = x0*exp(-w0*x0 - w1*x1 - w2)/(exp(-w0*x0 - w1*x1 - w2) + 1)**2\n" in below
+
+
+def test_a_half_million_character_name_is_given_once(cli, monkeypatch, tmp_path):
+    name = "v" * 500_000
+    program = tmp_path / "long.bp"
+    program.write_text(f"{name} = 3\nf = {name} * {name} + 1\n", encoding="utf-8")
+    result = at_width(cli, monkeypatch, 80, "eval", "-f", str(program))
+    assert result.code == 0, result
+    assert result.out.count(name) == 1
+    assert len(result.out.splitlines()) < 30
+    assert re.search(r"^\[\d+\] v{500000}$", result.out, re.M)
+
+
+def test_rows_are_built_only_for_what_is_shown(cli, monkeypatch):
+    """--rows 5 of a 3000-gate chain: five ledger rows, the rest counted; numbers are formatted for
+    the shown rows only (counted by wrapping the formatter the table uses)."""
+    from backpropcli.render.eval import table as eval_table
+
+    calls = []
+    real = eval_table.number
+    monkeypatch.setattr(eval_table, "number", lambda *a: calls.append(a) or real(*a))
+    program = "x = 2\n" + "".join(f"v{k} = {'x' if k == 0 else f'v{k - 1}'} * 1.0001\n" for k in range(3000))
+    result = at_width(cli, monkeypatch, 80, "eval", "-", "--rows", "5", "--no-check", stdin=program)
+    assert result.code == 0, result
+    assert len(table_body(result.out, "gate  op")) == 5
+    assert "2995 more rows not shown (--rows all shows them)" in result.out
+    assert len(calls) < 60

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from .autodiff import backward, forward
+from .claims.floats import CANCELLATION, float_losses
 from .claims.grade import ClaimResult, grade
 from .errors import BackpropError, InputError
 from .graph import CONST, INPUT, Graph
@@ -41,6 +42,7 @@ class FileResult:
     missing: tuple[Missing, ...] = ()
     error: BackpropError | None = None
     warnings: tuple[str, ...] = ()  # said in every format: a file with no claims never passes silently
+    float_failures: int = 0  # with --strict-floats: where floats lost the answer, counted as failed
 
     @property
     def passed(self) -> int:
@@ -48,7 +50,7 @@ class FileResult:
 
     @property
     def failed(self) -> int:
-        return len(self.claims) - self.passed + len(self.missing)
+        return len(self.claims) - self.passed + len(self.missing) + self.float_failures
 
     def line_col(self, offset: int) -> tuple[int, int]:
         return self.graph.source.line_col(offset)
@@ -77,6 +79,7 @@ def grade_file(
     require_all: bool = False,
     symbolic: bool = True,
     bindings: Mapping[str, Number] | None = None,
+    strict_floats: bool = False,
 ) -> FileResult:
     """Read, parse, run forward and backward, and grade every claim of one program file."""
     shown = "<stdin>" if path == "-" else path
@@ -93,7 +96,10 @@ def grade_file(
     except BackpropError as exc:
         return FileResult(shown, error=exc)
     missing = _missing(graph, back.grads, claims) if require_all else ()
-    return FileResult(shown, graph, values[graph.output], claims, missing, warnings=_warnings(graph))
+    lost = float_losses(graph, values, back) if symbolic else ()
+    failures = sum(1 for w in lost if w.startswith(CANCELLATION)) if strict_floats else 0
+    warnings = _warnings(graph) + lost
+    return FileResult(shown, graph, values[graph.output], claims, missing, warnings=warnings, float_failures=failures)
 
 
 def _missing(graph: Graph, grads: tuple[Number, ...], claims: tuple[ClaimResult, ...]) -> tuple[Missing, ...]:

@@ -90,6 +90,7 @@ class _Tally:
 @click.option(
     "--set", "sets", multiple=True, metavar="NAME=VALUE[,...]", help="Bind inputs in every file (repeatable)."
 )
+@click.option("--strict-floats", is_flag=True, help="Fail a file where floats lost the answer (else it is a warning).")
 @click.option("--debug", is_flag=True, help="Show a traceback for errors.")
 def check_command(
     paths: tuple[str, ...],
@@ -99,6 +100,7 @@ def check_command(
     tol: float,
     debug: bool,
     sets: tuple[str, ...] = (),
+    strict_floats: bool = False,
 ) -> None:
     """Grade the hand-written backward pass in each PATH, line by line.
 
@@ -122,7 +124,14 @@ def check_command(
     stdin_once(paths)
     tally = _Tally()
     results = _graded(
-        expand(paths), tally, output=output, tol=tol, require_all=require_all, debug=debug, bindings=bindings
+        expand(paths),
+        tally,
+        output=output,
+        tol=tol,
+        require_all=require_all,
+        debug=debug,
+        bindings=bindings,
+        strict_floats=strict_floats,
     )
     write_out(CHECK_FORMATS[fmt](results, glyphs()))
     closing = f"{tally.passed} passed, {tally.failed} failed"

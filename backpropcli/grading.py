@@ -104,7 +104,7 @@ def grade_file(
 
 def _missing(graph: Graph, grads: tuple[Number, ...], claims: tuple[ClaimResult, ...]) -> tuple[Missing, ...]:
     """Named inputs and intermediates (not the output) without a claim, in definition order."""
-    covered = {c.claim.wrt for c in claims}
+    covered = {c.claim.wrt for c in claims if c.claim.of == graph.output}  # a local gradient covers nothing
     out = graph.nodes[graph.output].name
     return tuple(
         Missing(i, f"d{out}d{node.name}", "input" if node.op == INPUT else "intermediate", grads[i])

@@ -109,6 +109,27 @@ def one_sided(graph: Graph, values, node: int, sign: int) -> Number | None:
     return accumulate(cut, partials)[node]
 
 
+def branches(graph: Graph, values, back, gate: int, positions: tuple[int, ...]) -> list[tuple[Number, ...]] | None:
+    """The gate's local partials just beside its kink, one vector per branch; None unless there are
+    exactly two (one tie of two, or one argument at a kink), the case a segment describes."""
+    node = graph.nodes[gate]
+    args = [values[a] for a in node.args]
+    here = back.partials[gate]
+    found: list[tuple[Number, ...]] = []
+    for pos in positions:
+        for sign in (-1, 1):
+            moved = list(args)
+            step = KINK_STEP * max(1, abs(Fraction(args[pos])))
+            moved[pos] = args[pos] + (float(step) if type(args[pos]) is float else step) * sign
+            op = OPS[node.op]
+            beside = op.partials(tuple(moved), op.forward(*moved))
+            # only the arguments at the kink change branch; the others keep their slope at the point
+            slopes = tuple(beside[p] if p in positions else here[p] for p in range(len(args)))
+            if slopes not in found:
+                found.append(slopes)
+    return found if len(found) == 2 else None
+
+
 def _moved(v: Number, step: Fraction) -> Number:
     """v + step * max(1, |v|), exact where v is."""
     delta = step * max(1, abs(Fraction(v)))

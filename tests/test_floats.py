@@ -52,3 +52,14 @@ def test_it_is_a_warning_unless_strict_floats(cli, tmp_path):
     strict = cli("check", str(path), "--strict-floats")
     assert strict.code == 1 and strict.out.splitlines()[-1] == "1 passed, 1 failed"
     assert "warning: float cancellation at x" in strict.out
+
+
+def test_digits_widens_the_table(cli, monkeypatch):
+    from pathlib import Path
+
+    monkeypatch.chdir(Path(__file__).parent.parent)
+    six = cli("check", "samples/cs231n_staged.bp").out
+    twelve = cli("check", "samples/cs231n_staged.bp", "--digits", "12").out
+    assert " 0.512144 " in six and "0.51214444884" not in six
+    assert "0.51214444884" in twelve
+    assert cli("check", "samples/cs231n_staged.bp", "--digits", "0").code == 2

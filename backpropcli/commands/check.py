@@ -13,10 +13,10 @@ from ..status import EXIT_FAILED, EXIT_INPUT, EXIT_OK
 from .output import error_text, glyphs, stdin_once, write_out
 
 
-def _table(results, g):
+def _table(results, g, digits=6):
     from ..render.check.table import render
 
-    return render(results, g)
+    return render(results, g, digits)
 
 
 def _json(results, g):
@@ -91,6 +91,13 @@ class _Tally:
     "--set", "sets", multiple=True, metavar="NAME=VALUE[,...]", help="Bind inputs in every file (repeatable)."
 )
 @click.option("--strict-floats", is_flag=True, help="Fail a file where floats lost the answer (else it is a warning).")
+@click.option(
+    "--digits",
+    type=click.IntRange(1, 17),
+    default=6,
+    show_default=True,
+    help="Significant digits of float values in the table (github and junit show 17, json exact text).",
+)
 @click.option("--debug", is_flag=True, help="Show a traceback for errors.")
 def check_command(
     paths: tuple[str, ...],
@@ -101,6 +108,7 @@ def check_command(
     debug: bool,
     sets: tuple[str, ...] = (),
     strict_floats: bool = False,
+    digits: int = 6,
 ) -> None:
     """Grade the hand-written backward pass in each PATH, line by line.
 
@@ -133,7 +141,9 @@ def check_command(
         bindings=bindings,
         strict_floats=strict_floats,
     )
-    write_out(CHECK_FORMATS[fmt](results, glyphs()))
+    write_out(
+        CHECK_FORMATS[fmt](results, glyphs(), digits) if fmt == "table" else CHECK_FORMATS[fmt](results, glyphs())
+    )
     closing = f"{tally.passed} passed, {tally.failed} failed"
     print(closing, file=sys.stderr if fmt in MACHINE else sys.stdout, flush=True)
     sys.exit(EXIT_INPUT if tally.errors else EXIT_FAILED if tally.failed else EXIT_OK)

@@ -17,17 +17,17 @@ from .rows import rows
 COLUMNS = ("line", "claim", "written", "true", "verdict", "why")
 
 
-def render(results: Iterable[FileResult], glyphs: Glyphs) -> Iterator[RenderableType]:
+def render(results: Iterable[FileResult], glyphs: Glyphs, digits: int = 6) -> Iterator[RenderableType]:
     for result in results:
-        yield _file(result, glyphs)
+        yield _file(result, glyphs, digits)
 
 
-def _file(result: FileResult, g: Glyphs) -> RenderableType:
+def _file(result: FileResult, g: Glyphs, digits: int = 6) -> RenderableType:
     if result.error is not None:
         return Text(f"{escaped(result.path)}: not checked: {result.error.message}", style="bold red")
     out = result.graph.nodes[result.graph.output].name
-    head = Text(f"{escaped(result.path)}: {out} = {number(result.value, 12)}", style="bold")
-    found = rows(result)
+    head = Text(f"{escaped(result.path)}: {out} = {number(result.value, max(12, digits))}", style="bold")
+    found = rows(result, digits)
     notes = [Text(f"warning: {w}", style="yellow") for w in result.warnings]
     if not found:
         return Group(head, *notes, Text(""))

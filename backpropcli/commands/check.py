@@ -52,6 +52,8 @@ alone under `# backprop: output f`) gets a verdict; a `+=` line is one edge:
   missing      (--require-all) an input or intermediate without a claim
   duplicate    a += line adding an edge an earlier line added
   incomplete   a += sum missing an edge's contribution
+  undefined    the gradient it claims does not exist here (the others are graded)
+  error        its formula reads a name nothing defines (exit 2; the others are graded)
 At a kink, any value between the one-sided derivatives passes, and claims at one
 kink must fit one subgradient together (at a tie of max, shares adding up to the upstream).
 

@@ -38,4 +38,4 @@ def _file(result: FileResult, g: Glyphs, digits: int = 6) -> RenderableType:
         mark = g.ok if row.ok else g.bad
         cells = [str(row.line), row.claim, row.written, row.true, f"{mark} {row.verdict}", row.why]
         table.add_row(*(Text(c, style="red" if not row.ok and i == 4 else "") for i, c in enumerate(cells)))
-    return Group(head, table, *notes)
+    return Group(head, table, *notes, *([Text("")] if notes else []))

@@ -14,7 +14,7 @@ from ..crosscheck import within
 from ..graph import Claim, Graph
 from ..ops import Number, exact, show
 from .derivation import branches, refs, rooted
-from .result import ADDS, SUM, ClaimResult, inherited_text, sources_of
+from .result import ADDS, PLAIN, SUM, ClaimResult, inherited_text, sources_of
 
 
 @dataclass(frozen=True)
@@ -87,11 +87,14 @@ class Sum:
     def add(self, claim: Claim, written_claims: dict, earlier: dict[str, ClaimResult]) -> list[ClaimResult]:
         """This line's verdict as a contribution, and after the last line, the sum's."""
         judge = self.judge
-        written, scale, _ = judge.value(claim, written_claims)
-        used = [name for name in refs(claim) if name in judge.true_claims]
-        step = judge.value(claim, judge.true_claims)[0] if used else written
+        if claim.error is not None:  # a line that reads an unknown name: the sum has no value either
+            written, result = None, broken(claim, 0, ADDS)
+        else:
+            written, scale, _ = judge.value(claim, written_claims)
+            used = [name for name in refs(claim) if name in judge.true_claims]
+            step = judge.value(claim, judge.true_claims)[0] if used else written
+            result = self.contribution(claim, written, step, scale, [earlier[n] for n in used if n in earlier])
         self.total = None if self.total is None or written is None else self.total + written
-        result = self.contribution(claim, written, step, scale, [earlier[n] for n in used if n in earlier])
         self.lines.append(result)
         written_claims[claim.name] = self.total
         return [result, self.sum(claim)] if claim is self.last else [result]
@@ -138,6 +141,8 @@ class Sum:
         missing = [k for k, e in enumerate(self.edges) if k not in self.taken and not e.low <= 0 <= e.high]
         twice = [r for r in self.lines if r.verdict == "duplicate"]
         name = self.graph.nodes[node].name
+        if self.total is None:
+            return replace(result, verdict="wrong", why="the sum has no value: a line of it has none")
         if missing:
             gone = " and ".join(f"the contribution through {self.through(k)}" for k in missing)
             why = f"{name} feeds {_count(len(self.edges), 'gate')}; {gone} {_is(missing)} missing"
@@ -170,6 +175,11 @@ class Sum:
         listed = ", ".join(f"through {self.through(k)}" for k in range(len(self.edges))) or "none"
         name = self.graph.nodes[claim.wrt].name
         return f"{_text(step)} is what no single edge sends back to {name}; its edges: {listed}"
+
+
+def broken(claim: Claim, true: Number, part: str = PLAIN) -> ClaimResult:
+    """A line whose formula reads a name nothing defines: an error of its own, with no value."""
+    return ClaimResult(claim, None, true, "error", why=claim.error.message, part=part)
 
 
 def _brief(v: Number) -> str:

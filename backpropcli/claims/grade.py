@@ -16,7 +16,7 @@ from ..crosscheck import within
 from ..errors import BackpropError
 from ..graph import Claim, Graph
 from ..ops import OPS, Number, show
-from .accumulate import Sum, route, statement
+from .accumulate import Sum, broken, route, statement
 from .derivation import Neighbourhood, backs, evaluate, one_sided, refs, rooted
 from .joint import jointly
 from .result import ClaimResult, inherited_text, sources_of
@@ -38,13 +38,13 @@ def grade(
         if _undefined(judge.true(claim)):  # it needs a slope that does not exist here
             lines = [_no_gradient(graph, claim, judge.near.values, written, judge)]
             written[claim.name] = lines[0].written
-        elif claim.error is not None:  # it reads a name nothing defines: no value, and nothing to grade
-            lines = [ClaimResult(claim, None, judge.true(claim), "error", why=claim.error.message, how="")]
-            written[claim.name] = None
         elif claim.name in sums:
             if sums[claim.name] is None:
                 sums[claim.name] = Sum(judge, graph, claim, last[claim.name])
             lines = sums[claim.name].add(claim, written, results)
+        elif claim.error is not None:  # it reads a name nothing defines: no value, and nothing to grade
+            lines = [broken(claim, judge.true(claim))]
+            written[claim.name] = None
         else:
             lines = [judge.grade(claim, written, results)]
             written[claim.name] = lines[0].written

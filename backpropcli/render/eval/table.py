@@ -103,5 +103,5 @@ def _claims(report: Report, options: Options) -> Table:
         line = report.graph.source.line_col(claim.start)[0]
         mark = g.ok if result.ok else g.bad
         verdict = f"{mark} {result.verdict}" + (f": {result.why}" if result.why else "")
-        table.add_row(*map(Text, [str(line), claim.name, number(result.written), number(result.true), verdict]))
+        table.add_row(*map(Text, [str(line), result.label, number(result.written), number(result.true), verdict]))
     return table

@@ -41,6 +41,7 @@ def test_check_grades_the_gradients_that_exist_and_names_the_missing_one(cli, tm
     assert (dx["verdict"], dx["true"]) == ("correct", 12)  # by hand: 3 * (-2)**2
     assert (dn["verdict"], dn["true"], dn["true_text"]) == ("undefined", None, None)
     assert dn["why"].startswith("df/dn does not exist here: pow(-2.0, 3) has no finite derivative")
+    assert dn["reason"] == dn["why"] and dx["reason"] is None
     assert record["warnings"] == [
         "df/dn does not exist here: pow(-2.0, 3) has no finite derivative here, so the gradient does not exist;"
         " every other gradient does"

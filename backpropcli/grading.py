@@ -10,8 +10,10 @@ import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from .autodiff import backward, forward
+from .autodiff import forward
+from .claims.floats import CANCELLATION, float_losses
 from .claims.grade import ClaimResult, grade
+from .claims.partial import backward_or_partial, undefined
 from .errors import BackpropError, InputError
 from .graph import CONST, INPUT, Graph
 from .ops import Number
@@ -29,7 +31,7 @@ class Missing:
     node: int
     claim: str  # the claim that would cover it, in the lecture's spelling: dfdw
     kind: str  # input | intermediate
-    true: Number
+    true: Number | None  # None: the gradient does not exist here
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,7 @@ class FileResult:
     missing: tuple[Missing, ...] = ()
     error: BackpropError | None = None
     warnings: tuple[str, ...] = ()  # said in every format: a file with no claims never passes silently
+    float_failures: int = 0  # with --strict-floats: where floats lost the answer, counted as failed
 
     @property
     def passed(self) -> int:
@@ -48,7 +51,7 @@ class FileResult:
 
     @property
     def failed(self) -> int:
-        return len(self.claims) - self.passed + len(self.missing)
+        return len(self.claims) - self.passed + len(self.missing) + self.float_failures
 
     def line_col(self, offset: int) -> tuple[int, int]:
         assert self.graph is not None, "only a file without an error has places"
@@ -91,6 +94,7 @@ def grade_file(
     require_all: bool = False,
     symbolic: bool = True,
     bindings: Mapping[str, Number] | None = None,
+    strict_floats: bool = False,
 ) -> FileResult:
     """Read, parse, run forward and backward, and grade every claim of one program file."""
     shown = "<stdin>" if path == "-" else path
@@ -102,20 +106,23 @@ def grade_file(
         check_bindings(graph, bindings)
         unbound(graph, bindings)
         values = forward(graph, bindings)
-        back = backward(graph, values)
-        claims = grade(graph, values, back, tol, symbolic)
+        back, reason = backward_or_partial(graph, values)
+        claims = grade(graph, values, back, tol, symbolic, reason)
     except BackpropError as exc:
         return FileResult(shown, error=exc)
     missing = _missing(graph, back.grads, claims) if require_all else ()
-    return FileResult(shown, graph, values[graph.output], claims, missing, warnings=_warnings(graph))
+    lost = float_losses(graph, values, back) if symbolic else ()
+    failures = sum(1 for w in lost if w.startswith(CANCELLATION)) if strict_floats else 0
+    warnings = _warnings(graph) + _missing_slopes(graph, back, reason) + lost
+    return FileResult(shown, graph, values[graph.output], claims, missing, warnings=warnings, float_failures=failures)
 
 
 def _missing(graph: Graph, grads: tuple[Number, ...], claims: tuple[ClaimResult, ...]) -> tuple[Missing, ...]:
     """Named inputs and intermediates (not the output) without a claim, in definition order."""
-    covered = {c.claim.wrt for c in claims}
+    covered = {c.claim.wrt for c in claims if c.claim.of == graph.output}  # a local gradient covers nothing
     out = graph.nodes[graph.output].name
     return tuple(
-        Missing(i, f"d{out}d{node.name}", "input" if node.op == INPUT else "intermediate", grads[i])
+        Missing(i, f"d{out}d{node.name}", "input" if node.op == INPUT else "intermediate", _shown(grads[i]))
         for i, node in enumerate(graph.nodes)
         if node.name is not None and node.op != CONST and i != graph.output and i not in covered
     )
@@ -141,3 +148,17 @@ def _warnings(graph: Graph) -> tuple[str, ...]:
         f"{NO_CLAIMS}: {names} read as forward code; if they are short-name claims (d<node> for d{out}/d<node>), "
         f"add the line `# backprop: output {out}` or pass --output {out}",
     )
+
+
+def _missing_slopes(graph: Graph, back, reason: str) -> tuple[str, ...]:
+    """The named gradients that do not exist (the others are graded), and why."""
+    names = [graph.nodes[i].name for i in undefined(back) if graph.nodes[i].name is not None]
+    if not names:
+        return ()
+    out = graph.nodes[graph.output].name
+    listed = ", ".join(f"d{out}/d{name}" for name in names)
+    return (f"{listed} {'does' if len(names) == 1 else 'do'} not exist here: {reason}; every other gradient does",)
+
+
+def _shown(grad: Number) -> Number | None:
+    return None if type(grad) is float and grad != grad else grad  # nan: a partial backward pass's missing one

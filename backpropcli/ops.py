@@ -127,7 +127,10 @@ def _pow(a, b):
 
 def _pow_partials(args, out):
     a, b = args
-    da = 0 if b == 0 else _mul(b, _pow(a, _sub(b, 1)))
+    try:
+        da = 0 if b == 0 else _mul(b, _pow(a, _sub(b, 1)))
+    except (ValueError, ZeroDivisionError):  # 0.0 ** -0.5: no slope along the base, which matters only
+        da = math.nan  # if the base varies (a constant base takes no gradient: 0.0 ** y has df/dy = 0)
     # d/db a**b = a**b * log a exists only for a > 0 (it is 0 at a = 0 when b > 0); the
     # backward pass asks for it only when the exponent depends on an input.
     if a > 0:

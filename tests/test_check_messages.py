@@ -79,3 +79,15 @@ def test_messages_a_student_meets_have_a_position_and_a_hint(cli, tmp_path, prog
     assert result.code == 2
     head = result.err.splitlines()[0]
     assert head.startswith(f"error: {path}:{where}: ") and message in head, head
+
+
+def test_a_line_of_a_sum_that_reads_an_unknown_name_leaves_the_sum_without_a_value(cli, tmp_path):
+    path = write(tmp_path, "x = 1\nf = x * 2\ndfdx += q\ndfdx += 2\n")
+    result = cli("check", path, "--format", "json")
+    assert result.code == 2 and "unknown name q in a gradient claim" in result.err
+    claims = json.loads(result.out)["files"][0]["claims"]
+    assert [(c["part"], c["verdict"], c["written"]) for c in claims] == [
+        ("adds", "error", None),
+        ("adds", "correct", 2),
+        ("sum", "wrong", None),
+    ]

@@ -102,3 +102,11 @@ def test_require_all_under_the_directive_names_claims_of_the_directive_output(cl
     result = cli("check", str(path), "--require-all")
     assert result.code == 1
     assert "dfdy" in result.out and "dgdy" not in result.out
+
+
+def test_a_local_gradient_does_not_cover_a_node_for_require_all(cli, tmp_path):
+    path = tmp_path / "local.bp"
+    path.write_text("w = 5; v = 6\nu = w + v\nf = u * 2\ndfdu = 2\ndudw = 1\ndfdv = 2\n")
+    result = cli("check", str(path), "--require-all")
+    assert result.code == 1
+    assert [line.split()[1] for line in result.out.splitlines() if "missing" in line] == ["dfdw"]

@@ -15,6 +15,7 @@ FILES = (
     "samples/micrograd_fanout_twice.bp",
     "samples/max_tie_both.bp",
     "tests/cases/check_short_names.bp",
+    "tests/cases/check_undefined.bp",
 )
 EXTENSIONS = {"table": "txt", "json": "json", "github": "github.txt", "junit": "xml"}
 
@@ -24,7 +25,7 @@ def test_new_verdicts_in_every_format(cli, monkeypatch, matches_golden, fmt):
     monkeypatch.chdir(ROOT)
     result = cli("check", *FILES, "--format", fmt)
     assert result.code == 1, result
-    closing = "29 passed, 6 failed"
+    closing = "30 passed, 7 failed"
     assert (result.err if fmt in ("json", "junit") else result.out).endswith(closing + "\n")
     matches_golden(GOLDEN / f"check_new_verdicts.{EXTENSIONS[fmt]}", result.out)
 
@@ -51,4 +52,4 @@ def test_the_new_fields_follow_the_shipped_schema(cli, monkeypatch):
     jsonschema.validate(document, schema)
     parts = {c["part"] for f in document["files"] for c in f["claims"]}
     verdicts = {c["verdict"] for f in document["files"] for c in f["claims"]}
-    assert parts == {None, "adds", "sum"} and {"duplicate", "incomplete"} <= verdicts
+    assert parts == {None, "adds", "sum"} and {"duplicate", "incomplete", "undefined"} <= verdicts

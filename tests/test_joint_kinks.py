@@ -71,3 +71,16 @@ def test_eval_crosscheck_fails_a_tie_rule_that_gives_both_inputs_everything(monk
     # each share alone lies within [0, 1]; together they send 2 where max(s, s) = s passes 1
     assert {broken.edges[(gate, p)].status for p in (0, 1)} == {"fail"}
     assert "must add up to 1, not 2" in broken.edges[(gate, 0)].note
+
+
+SHARED = "x = 3; y = 3\nm = max(x, y)\nf = 5 * m + x\ndfdm = 5\ndfdx += 1 * dfdm\ndfdx += 1\n"
+
+
+def test_a_sum_through_a_tie_takes_any_share_and_must_agree_with_the_other_claims():
+    # x feeds the tie (share s of 5) and f (1): df/dx = 5s + 1, df/dy = 5(1 - s), s in [0, 1]
+    whole = graded(SHARED + "dfdy = 0\n")  # s = 1: CS231n's indicator 1(x >= y) for x alone
+    assert [(r.part, r.ok) for r in whole] == [("", True), ("adds", True), ("adds", True), ("sum", True), ("", True)]
+    assert whole[1].why.endswith("at the kink any value in [0, 5]")
+    both = graded(SHARED + "dfdy = 5\n")  # 1(x >= y) AND 1(y >= x): 5 sent twice
+    assert [r.ok for r in both] == [True, True, True, True, False]
+    assert both[-1].why.endswith("with dfdx = 6 (line 6), dfdy should be 0")

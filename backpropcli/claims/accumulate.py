@@ -10,16 +10,19 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from ..autodiff import Backward
+from ..crosscheck import within
 from ..graph import Claim, Graph
-from ..ops import Number, show
-from .derivation import refs, rooted
-from .result import ADDS, SUM, ClaimResult, inherited_text, sources_of
+from ..ops import Number, exact, show
+from .derivation import branches, refs, rooted
+from .result import ADDS, PLAIN, SUM, ClaimResult, inherited_text, sources_of
 
 
 @dataclass(frozen=True)
 class Edge:
     top: int  # the named gate (or the output) the contribution comes back through
     value: Number  # what reaches the node through it: d of / d top times the locals on the way
+    low: Number  # at a kink on the way, the least and the most any subgradient sends; else the value
+    high: Number
 
 
 def route(graph: Graph, partials, gate: int, pos: int) -> list[tuple[int, int]]:
@@ -35,19 +38,40 @@ def route(graph: Graph, partials, gate: int, pos: int) -> list[tuple[int, int]]:
     return path
 
 
-def edges(graph: Graph, back: Backward, node: int) -> list[Edge]:
+def edges(graph: Graph, back: Backward, node: int, values) -> list[Edge]:
     """What each gate that reads the node sends back to it, summed per statement, from the output back."""
-    found: dict[int, Number] = {}
+    found: dict[int, list[Number]] = {}
     for gate, pos in graph.consumers[node]:
         if back.partials[gate] is None:
             continue
         path = route(graph, back.partials, gate, pos)
-        value = back.grads[path[-1][0]]
-        for g, p in path:
-            value = value * back.partials[g][p]
         top = path[-1][0]
-        found[top] = found.get(top, 0) + value
-    return [Edge(top, found[top]) for top in sorted(found, reverse=True)]
+        sent = _sent(graph, back, path, values)
+        found[top] = [exact(a + b) for a, b in zip(found.get(top, [0, 0, 0]), sent, strict=True)]
+    return [Edge(top, *found[top]) for top in sorted(found, reverse=True)]
+
+
+def _sent(graph: Graph, back: Backward, path: list[tuple[int, int]], values) -> list[Number]:
+    """Upstream times the locals along one path, and its range where the path crosses one kink."""
+    upstream = back.grads[path[-1][0]]
+    locals_ = [back.partials[g][p] for g, p in path]
+    value = _product(upstream, locals_)
+    at = [k for k, edge in enumerate(path) if edge in back.kinks]
+    ends = None
+    if len(at) == 1:
+        gate, pos = path[at[0]]
+        ends = branches(graph, values, back, gate, tuple(p for g, p in back.kinks if g == gate))
+    if ends is None:
+        return [value, value, value]
+    k = at[0]
+    sent = [_product(upstream, [*locals_[:k], end[pos], *locals_[k + 1 :]]) for end in ends]
+    return [value, min([*sent, value]), max([*sent, value])]
+
+
+def _product(first: Number, factors: list[Number]) -> Number:
+    for f in factors:
+        first = exact(first * f)
+    return first
 
 
 class Sum:
@@ -55,7 +79,7 @@ class Sum:
 
     def __init__(self, judge, graph: Graph, claim: Claim, last: Claim) -> None:
         self.judge, self.graph, self.last = judge, graph, last
-        self.edges = edges(rooted(graph, claim.of), judge.near.backs[claim.of], claim.wrt)
+        self.edges = edges(rooted(graph, claim.of), judge.near.backs[claim.of], claim.wrt, judge.near.values)
         self.taken: dict[int, int] = {}  # edge index -> offset of the line that added it
         self.lines: list[ClaimResult] = []
         self.total: Number | None = 0
@@ -63,22 +87,20 @@ class Sum:
     def add(self, claim: Claim, written_claims: dict, earlier: dict[str, ClaimResult]) -> list[ClaimResult]:
         """This line's verdict as a contribution, and after the last line, the sum's."""
         judge = self.judge
-        written, scale, _ = judge.value(claim, written_claims)
-        used = [name for name in refs(claim) if name in judge.true_claims]
-        step = judge.value(claim, judge.true_claims)[0] if used else written
+        if claim.error is not None:  # a line that reads an unknown name: the sum has no value either
+            written, result = None, broken(claim, 0, ADDS)
+        else:
+            written, scale, _ = judge.value(claim, written_claims)
+            used = [name for name in refs(claim) if name in judge.true_claims]
+            step = judge.value(claim, judge.true_claims)[0] if used else written
+            result = self.contribution(claim, written, step, scale, [earlier[n] for n in used if n in earlier])
         self.total = None if self.total is None or written is None else self.total + written
-        result = self.contribution(claim, written, step, scale, [earlier[n] for n in used if n in earlier])
         self.lines.append(result)
         written_claims[claim.name] = self.total
         return [result, self.sum(claim)] if claim is self.last else [result]
 
     def contribution(self, claim: Claim, written, step, scale: float, used: list[ClaimResult]) -> ClaimResult:
-        close = self.judge.near.close
-        hits = (
-            []
-            if step is None
-            else [k for k, e in enumerate(self.edges) if close(step, e.value, scale, claim.wrt, claim.of)]
-        )
+        hits = [] if step is None else [k for k, e in enumerate(self.edges) if self.sends(e, step, scale, claim)]
         fresh = [k for k in hits if k not in self.taken]
         base = ClaimResult(claim, written, 0, "", step=step, how="edge", scale=scale, part=ADDS)
         if not hits:
@@ -95,11 +117,20 @@ class Sum:
         self.taken[k] = claim.start
         result = replace(base, true=self.edges[k].value)
         why = f"the contribution through {self.through(k)}"
-        if written is not None and close(written, result.true, scale, claim.wrt, claim.of):
+        edge = self.edges[k]
+        if edge.low != edge.high:
+            why += f"; at the kink any value in [{show(edge.low)}, {show(edge.high)}]"
+        if written is not None and self.sends(self.edges[k], written, scale, claim):
             return replace(result, verdict="correct", why=why)
         off = [r for r in used if not self.judge.holds(r)]
         sources = sources_of(off)
         return replace(result, verdict="inherited", sources=sources, why=inherited_text(self.graph, off, sources))
+
+    def sends(self, edge: Edge, step: Number, scale: float, claim: Claim) -> bool:
+        """Is the line what this edge sends back (at a kink on the way: what some subgradient sends)?"""
+        if edge.low != edge.high and within(step, edge.low, edge.high, self.judge.tol):
+            return True
+        return self.judge.near.close(step, edge.value, scale, claim.wrt, claim.of)
 
     def sum(self, claim: Claim) -> ClaimResult:
         """The total after the last line: right, or which edge is missing or counted twice."""
@@ -107,9 +138,11 @@ class Sum:
         true = judge.true(claim)
         result = ClaimResult(claim, self.total, true, "", how="sum", part=SUM)
         count = len(self.lines)
-        missing = [k for k, e in enumerate(self.edges) if k not in self.taken and e.value != 0]
+        missing = [k for k, e in enumerate(self.edges) if k not in self.taken and not e.low <= 0 <= e.high]
         twice = [r for r in self.lines if r.verdict == "duplicate"]
         name = self.graph.nodes[node].name
+        if self.total is None:
+            return replace(result, verdict="wrong", why="the sum has no value: a line of it has none")
         if missing:
             gone = " and ".join(f"the contribution through {self.through(k)}" for k in missing)
             why = f"{name} feeds {_count(len(self.edges), 'gate')}; {gone} {_is(missing)} missing"
@@ -118,7 +151,9 @@ class Sum:
             return replace(
                 result, verdict="wrong", why=twice[0].why.replace("was already added", "is counted twice; first")
             )
-        if self.total is not None and judge.near.close(self.total, true, 0.0, node, claim.of):
+        interval = judge.interval(claim)  # at a kink: every subgradient's total passes (jointly with the rest)
+        result = replace(result, interval=interval)
+        if self.total is not None and judge.right(self.total, true, interval, 0.0, claim):
             return replace(result, verdict="correct", why=f"the sum of {_count(count, 'line')}, one per edge")
         bad = [r for r in self.lines if not r.ok]
         if bad and all(r.verdict == "inherited" for r in bad):
@@ -140,6 +175,11 @@ class Sum:
         listed = ", ".join(f"through {self.through(k)}" for k in range(len(self.edges))) or "none"
         name = self.graph.nodes[claim.wrt].name
         return f"{_text(step)} is what no single edge sends back to {name}; its edges: {listed}"
+
+
+def broken(claim: Claim, true: Number, part: str = PLAIN) -> ClaimResult:
+    """A line whose formula reads a name nothing defines: an error of its own, with no value."""
+    return ClaimResult(claim, None, true, "error", why=claim.error.message, part=part)
 
 
 def _brief(v: Number) -> str:

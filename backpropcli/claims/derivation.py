@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cached_property
 
@@ -24,6 +24,7 @@ from ..crosscheck import agree, expanded
 from ..errors import BackpropError, EvalError
 from ..graph import CONST, INPUT, Claim, Graph, Node
 from ..ops import OPS, Number, exact
+from .partial import backward_or_partial
 
 SAMPLES = 4  # nearby points a formula must match
 TRIES = 6  # ever closer attempts at each sample before giving it up
@@ -53,13 +54,14 @@ def rooted(graph: Graph, of: int) -> Graph:
     return graph if of == graph.output else Graph(graph.nodes, of, graph.source)
 
 
-def backs(graph: Graph, values, back: Backward) -> dict[int, Backward]:
-    """The backward pass from every node a claim differentiates: the output's is `back`."""
-    found = {graph.output: back}
+def backs(graph: Graph, values, back: Backward, reason: str = "") -> tuple[dict[int, Backward], dict[int, str]]:
+    """The backward pass from every node a claim differentiates (the output's is `back`), and for each
+    where some gradient does not exist, why (partial.py)."""
+    found, reasons = {graph.output: back}, {graph.output: reason}
     for claim in graph.claims:
         if claim.of not in found:
-            found[claim.of] = backward(rooted(graph, claim.of), values)
-    return found
+            found[claim.of], reasons[claim.of] = backward_or_partial(rooted(graph, claim.of), values)
+    return found, reasons
 
 
 def refs(claim: Claim) -> tuple[str, ...]:
@@ -109,6 +111,27 @@ def one_sided(graph: Graph, values, node: int, sign: int) -> Number | None:
     return accumulate(cut, partials)[node]
 
 
+def branches(graph: Graph, values, back, gate: int, positions: tuple[int, ...]) -> list[tuple[Number, ...]] | None:
+    """The gate's local partials just beside its kink, one vector per branch; None unless there are
+    exactly two (one tie of two, or one argument at a kink), the case a segment describes."""
+    node = graph.nodes[gate]
+    args = [values[a] for a in node.args]
+    here = back.partials[gate]
+    found: list[tuple[Number, ...]] = []
+    for pos in positions:
+        for sign in (-1, 1):
+            moved = list(args)
+            step = KINK_STEP * max(1, abs(Fraction(args[pos])))
+            moved[pos] = args[pos] + (float(step) if type(args[pos]) is float else step) * sign
+            op = OPS[node.op]
+            beside = op.partials(tuple(moved), op.forward(*moved))
+            # only the arguments at the kink change branch; the others keep their slope at the point
+            slopes = tuple(beside[p] if p in positions else here[p] for p in range(len(args)))
+            if slopes not in found:
+                found.append(slopes)
+    return found if len(found) == 2 else None
+
+
 def _moved(v: Number, step: Fraction) -> Number:
     """v + step * max(1, |v|), exact where v is."""
     delta = step * max(1, abs(Fraction(v)))
@@ -124,6 +147,7 @@ class Neighbourhood:
     backs: dict[int, Backward]  # by the node differentiated: the output, and each local gradient's gate
     tol: float
     symbolic: bool  # may sympy be imported and asked?
+    reasons: dict[int, str] = field(default_factory=dict)  # by the node differentiated: why a gradient is missing
 
     @property
     def back(self) -> Backward:
@@ -187,13 +211,15 @@ class Neighbourhood:
             point[graph.nodes[i].name] = _moved(self.values[i], step)
         try:
             values = forward(graph, point)
-            back = backward(graph, values)
+            back = backward_or_partial(graph, values)[0]
         except BackpropError:
             return None
         if any(back.partials[i] != self.back.partials[i] for i in self._switches):
             return None
         try:
-            grads = {of: backward(rooted(graph, of), values).grads for of in self.backs if of != graph.output}
+            grads = {
+                of: backward_or_partial(rooted(graph, of), values)[0].grads for of in self.backs if of != graph.output
+            }
         except BackpropError:
             return None
         return Sample(tuple(point.items()), tuple(values), {graph.output: back.grads, **grads})

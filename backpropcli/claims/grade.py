@@ -16,36 +16,53 @@ from ..crosscheck import within
 from ..errors import BackpropError
 from ..graph import Claim, Graph
 from ..ops import OPS, Number, show
-from .accumulate import Sum, route, statement
+from .accumulate import Sum, broken, route, statement
 from .derivation import Neighbourhood, backs, evaluate, one_sided, refs, rooted
 from .joint import jointly
 from .result import ClaimResult, inherited_text, sources_of
 
 
 def grade(
-    graph: Graph, values: list[Number], back: Backward, tol: float = 1e-9, symbolic: bool = False
+    graph: Graph, values: list[Number], back: Backward, tol: float = 1e-9, symbolic: bool = False, reason: str = ""
 ) -> tuple[ClaimResult, ...]:
-    """Every claim, in program order. `symbolic` lets sympy prove identities (it is imported only then)."""
-    judge = _Judge(graph, back, tol, Neighbourhood(graph, tuple(values), backs(graph, values, back), tol, symbolic))
+    """Every claim, in program order. `symbolic` lets sympy prove identities (it is imported only then);
+    `reason` says why some gradients of a partial backward pass (partial.py) do not exist."""
+    found_backs, reasons = backs(graph, values, back, reason)
+    judge = _Judge(graph, back, tol, Neighbourhood(graph, tuple(values), found_backs, tol, symbolic, reasons))
     last = {claim.name: claim for claim in graph.claims}  # a name's last line: where a sum is complete
     sums = {claim.name: None for claim in graph.claims if claim.adds}
     found: list[ClaimResult] = []
     results: dict[str, ClaimResult] = {}
     written: dict[str, Number | None] = {}
     for claim in graph.claims:
-        if claim.error is not None:  # it reads a name nothing defines: no value, and nothing to grade
-            lines = [ClaimResult(claim, None, judge.true(claim), "error", why=claim.error.message, how="")]
-            written[claim.name] = None
+        if _undefined(judge.true(claim)):  # it needs a slope that does not exist here
+            lines = [_no_gradient(graph, claim, judge.near.values, written, judge)]
+            written[claim.name] = lines[0].written
         elif claim.name in sums:
             if sums[claim.name] is None:
                 sums[claim.name] = Sum(judge, graph, claim, last[claim.name])
             lines = sums[claim.name].add(claim, written, results)
+        elif claim.error is not None:  # it reads a name nothing defines: no value, and nothing to grade
+            lines = [broken(claim, judge.true(claim))]
+            written[claim.name] = None
         else:
             lines = [judge.grade(claim, written, results)]
             written[claim.name] = lines[0].written
         found.extend(lines)
         results[claim.name] = lines[-1]
     return tuple(jointly(graph, judge.near.values, judge.near.backs, found, tol))
+
+
+def _undefined(true: Number) -> bool:
+    return type(true) is float and true != true  # nan: the partial backward pass's mark
+
+
+def _no_gradient(graph: Graph, claim: Claim, values, written_claims, judge) -> ClaimResult:
+    """A claim whose gradient does not exist: its value is shown, and nothing can be right."""
+    written = judge.value(claim, written_claims)[0] if claim.error is None else None
+    of, wrt = graph.nodes[claim.of].name, graph.nodes[claim.wrt].name
+    why = f"d{of}/d{wrt} does not exist here: {judge.near.reasons.get(claim.of) or 'a slope on the way is missing'}"
+    return ClaimResult(claim, written, None, "undefined", why=why)
 
 
 @dataclass(frozen=True)

@@ -15,31 +15,10 @@ from fractions import Fraction
 
 from ..autodiff import accumulate
 from ..graph import Graph
-from ..ops import OPS, Number, exact, is_exact, show
+from ..ops import Number, exact, is_exact, show
 from .accumulate import statement
-from .derivation import KINK_STEP, rooted
+from .derivation import branches, rooted
 from .result import ADDS, ClaimResult
-
-
-def branches(graph: Graph, values, back, gate: int, positions: tuple[int, ...]) -> list[tuple[Number, ...]] | None:
-    """The gate's local partials just beside its kink, one vector per branch; None unless there are
-    exactly two (one tie of two, or one argument at a kink), the case a segment describes."""
-    node = graph.nodes[gate]
-    args = [values[a] for a in node.args]
-    here = back.partials[gate]
-    found: list[tuple[Number, ...]] = []
-    for pos in positions:
-        for sign in (-1, 1):
-            moved = list(args)
-            step = KINK_STEP * max(1, abs(Fraction(args[pos])))
-            moved[pos] = args[pos] + (float(step) if type(args[pos]) is float else step) * sign
-            op = OPS[node.op]
-            beside = op.partials(tuple(moved), op.forward(*moved))
-            # only the arguments at the kink change branch; the others keep their slope at the point
-            slopes = tuple(beside[p] if p in positions else here[p] for p in range(len(args)))
-            if slopes not in found:
-                found.append(slopes)
-    return found if len(found) == 2 else None
 
 
 def jointly(graph: Graph, values, backs: dict, results: list[ClaimResult], tol: float) -> list[ClaimResult]:
@@ -100,7 +79,8 @@ def _why(graph: Graph, values, back, gate: int, first: ClaimResult, r: ClaimResu
     at = f" (the tie {' = '.join(graph.text(a) for a in tied)} = {show(values[gate])})" if len(tied) > 1 else ""
     text = f"at the kink of {label}{at}, the claims must fit one subgradient"
     wrts = {first.claim.wrt, r.claim.wrt}
-    if len(tied) > 1 and len(wrts) == 2 and wrts <= set(tied):
+    only_here = all(g == gate for w in wrts for g, _ in graph.consumers[w])  # all their gradient is the gate's
+    if len(tied) > 1 and len(wrts) == 2 and wrts <= set(tied) and only_here:
         total = f"{first.claim.name} + {r.claim.name} = {show(first.written + r.written)}"
         return f"{text}: {graph.text(gate)} passes {show(back.grads[gate])} on in total; {total}"
     line = graph.source.line_col(first.claim.start)[0]

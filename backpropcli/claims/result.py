@@ -29,6 +29,14 @@ class ClaimResult:
     def ok(self) -> bool:
         return self.verdict in PASSING
 
+    @property
+    def label(self) -> str:
+        """The claim by its name; a line of a sum as `dfdx +=` (`dfdx =` for its first), the sum as `dfdx (sum)`."""
+        name = self.claim.name
+        if self.part == ADDS:
+            return f"{name} {'+=' if self.claim.adds else '='}"
+        return f"{name} (sum)" if self.part == SUM else name
+
 
 def sources_of(off: list[ClaimResult]) -> tuple[Claim, ...]:
     """The wrong steps behind the claims a line inherits from, each once, in program order."""

@@ -12,10 +12,10 @@ from ..status import EXIT_FAILED, EXIT_INPUT, EXIT_OK
 from .output import ProgramCommand, error_text, file_option, glyphs, stdin_once, tolerance, write_out
 
 
-def _table(results, g, quiet=False):
+def _table(results, g, quiet=False, digits=6):
     from ..render.check.table import render
 
-    return render(results, g, quiet)
+    return render(results, g, quiet, digits)
 
 
 def _json(results, g):
@@ -51,6 +51,8 @@ alone under `# backprop: output f`) gets a verdict; a `+=` line is one edge:
   missing      (--require-all) an input or intermediate without a claim
   duplicate    a += line adding an edge an earlier line added
   incomplete   a += sum missing an edge's contribution
+  undefined    the gradient it claims does not exist here (the others are graded)
+  error        its formula reads a name nothing defines (exit 2; the others are graded)
 At a kink, any value between the one-sided derivatives passes, and claims at one
 kink must fit one subgradient together (at a tie of max, shares adding up to the upstream).
 
@@ -91,6 +93,14 @@ class _Tally:
     "--set", "sets", multiple=True, metavar="NAME=VALUE[,...]", help="Bind inputs in every file (repeatable)."
 )
 @click.option("-q", "--quiet", is_flag=True, help="Show only the failing lines, the bad files and the closing line.")
+@click.option("--strict-floats", is_flag=True, help="Fail a file where floats lost the answer (else it is a warning).")
+@click.option(
+    "--digits",
+    type=click.IntRange(1, 17),
+    default=6,
+    show_default=True,
+    help="Significant digits of float values in the table (github and junit show 17, json exact text).",
+)
 @click.option("--debug", is_flag=True, help="Show a traceback for errors.")
 def check_command(
     args: tuple[str, ...],
@@ -102,6 +112,8 @@ def check_command(
     sets: tuple[str, ...],
     quiet: bool,
     debug: bool,
+    strict_floats: bool = False,
+    digits: int = 6,
 ) -> None:
     """Grade the hand-written backward pass in each PATH, line by line.
 
@@ -127,9 +139,20 @@ def check_command(
     stdin_once(paths)
     tally = _Tally()
     results = _graded(
-        expand(paths), tally, output=output, tol=tol, require_all=require_all, debug=debug, bindings=bindings
+        expand(paths),
+        tally,
+        output=output,
+        tol=tol,
+        require_all=require_all,
+        debug=debug,
+        bindings=bindings,
+        strict_floats=strict_floats,
     )
-    write_out(CHECK_FORMATS[fmt](results, glyphs(), quiet) if fmt == "table" else CHECK_FORMATS[fmt](results, glyphs()))
+    write_out(
+        CHECK_FORMATS[fmt](results, glyphs(), quiet, digits)
+        if fmt == "table"
+        else CHECK_FORMATS[fmt](results, glyphs())
+    )
     from ..render.check.rows import closing_line
 
     print(

@@ -93,6 +93,7 @@ def _claim(result: FileResult, r: ClaimResult) -> dict:
         "why": why(r),
         "inherits_from": [{"name": c.name, "line": result.line_col(c.start)[0]} for c in r.sources],
         "part": r.part or None,
+        "reason": r.why if r.true is None else None,
     }
     if r.interval is not None:
         record["interval"] = [json_number(r.interval[0]), json_number(r.interval[1])]

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 from ...claims.derivation import SAMPLES
 from ...claims.grade import ClaimResult
-from ...claims.result import ADDS, SUM
 from ...grading import FileResult
 from ..cells import number
 
@@ -37,22 +36,13 @@ def why(result: ClaimResult) -> str:
     return NUMERIC if result.verdict == "numeric" else PASSES.get(result.how, "")
 
 
-def label(result: ClaimResult) -> str:
-    """A claim by its name; a line of a sum as `dfdx +=` (or `dfdx =` for its first), the sum as `dfdx (sum)`."""
-    name = result.claim.name
-    return LABELS.get(result.part, "{}").format(name, "+=" if result.claim.adds else "=")
-
-
-LABELS = {ADDS: "{} {}", SUM: "{} (sum)"}
-
-
 def rows(result: FileResult, digits: int = 6) -> list[Row]:
     """Claims in program order, then the missing ones (--require-all) in definition order."""
     found = []
     for r in result.claims:
         line, col = result.line_col(r.claim.start)
         found.append(
-            Row(line, col, label(r), number(r.written, digits), number(r.true, digits), r.verdict, r.ok, why(r))
+            Row(line, col, r.label, number(r.written, digits), number(r.true, digits), r.verdict, r.ok, why(r))
         )
     for m in result.missing:
         assert result.graph is not None  # only a file without an error has missing claims

@@ -27,32 +27,34 @@ COLUMNS = (
 )
 
 
-def render(results: Iterable[FileResult], glyphs: Glyphs, quiet: bool = False) -> Iterator[RenderableType]:
+def render(
+    results: Iterable[FileResult], glyphs: Glyphs, quiet: bool = False, digits: int = 6
+) -> Iterator[RenderableType]:
     """Each file's table; with `quiet`, only the files with a failure, and only their failing lines.
     A file that is bad input has its error on stderr (with line and caret) and nothing here."""
     for result in results:
         if result.error is not None or (quiet and not result.warnings and all(row.ok for row in rows(result))):
             continue
-        yield View(result, glyphs, quiet)
+        yield View(result, glyphs, quiet, digits)
 
 
 class View:
     """One file's verdicts, drawn at whatever width the console offers."""
 
-    def __init__(self, result: FileResult, glyphs: Glyphs, quiet: bool = False) -> None:
-        self.result, self.glyphs, self.quiet = result, glyphs, quiet
+    def __init__(self, result: FileResult, glyphs: Glyphs, quiet: bool = False, digits: int = 6) -> None:
+        self.result, self.glyphs, self.quiet, self.digits = result, glyphs, quiet, digits
 
     def __rich_console__(self, console, options):
-        yield from _file(self.result, self.glyphs, options.max_width, self.quiet)
+        yield from _file(self.result, self.glyphs, options.max_width, self.quiet, self.digits)
 
 
-def _file(result: FileResult, g: Glyphs, width: int, quiet: bool) -> list:
+def _file(result: FileResult, g: Glyphs, width: int, quiet: bool, digits: int) -> list:
     assert result.graph is not None  # a file without an error was parsed
     notes = Footnotes(name_limit(width), g.cut)
     out = notes.short(result.graph.nodes[result.graph.output].name)
-    head = line(f"{escaped(result.path)}: {out} = {number(result.value, 12)}", "bold")
+    head = line(f"{escaped(result.path)}: {out} = {number(result.value, max(12, digits))}", "bold")
     warnings = [Text(f"warning: {w}", style="yellow") for w in result.warnings]
-    found = [row for row in rows(result) if not (quiet and row.ok)]
+    found = [row for row in rows(result, digits) if not (quiet and row.ok)]
     if not found:
         return [head, *warnings, Text("")]
     cells = []

@@ -70,7 +70,7 @@ def render(report: Report, options: Options) -> Iterator[str]:
             yield _row(
                 [
                     str(line),
-                    f"`{result.claim.name}`",
+                    f"`{result.label}`",
                     number(result.written),
                     number(result.true),
                     f"{mark} {result.verdict}" + (f": {result.why}" if result.why else ""),

@@ -190,7 +190,7 @@ def _claims(report: Report, options: Options, width: int, notes: Footnotes) -> l
         line_no = report.graph.source.line_col(claim.start)[0]
         mark = g.ok if result.ok else g.bad
         verdict = Text(f"{mark} {result.verdict}", style="" if result.ok else "red")
-        cells = [str(line_no), notes.short(claim.name), number(result.written), number(result.true), verdict]
+        cells = [str(line_no), notes.short(result.label), number(result.written), number(result.true), verdict]
         rows.append([*cells, notes.within(result.why)])
     columns = [Column("line", True), Column("claim"), Column("written", True), Column("true", True)]
     columns += [Column("verdict"), Column("why", prose=True)]

@@ -1,0 +1,105 @@
+"""Claims stage, part five: did float arithmetic keep the answer? The program again at high precision.
+
+The rules can be right and the floats still lose every digit: exp(300)/(1 + exp(300)) has gradient
+5.1e-131, which floats compute as 1 - 1 = 0.0. Every value and gradient is taken again with sympy's
+numbers at 700 digits (mpmath underneath; the inputs are the floats' exact binary values), using the
+op table's sympy forms and their derivatives, and a float that kept fewer than 6 digits is named.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ..autodiff import Backward
+from ..graph import CONST, INPUT, Graph
+from ..ops import OPS, Number
+
+DIGITS = 700  # a float sum can cancel about 620 digits (terms up to 1e308): more than that is kept
+KEPT = 1e-6  # a float whose relative error exceeds this has kept fewer than 6 digits: it lost the answer
+NODE_CAP = 400  # sympy arithmetic per node; beyond this the program is not taken again
+SHOWN = 3  # losses named in the warning; the rest are counted
+CANCELLATION = "float cancellation at"
+
+
+def float_losses(graph: Graph, values: list[Number], back: Backward) -> tuple[str, ...]:
+    """One warning naming where floats lost the answer, or nothing; a program that is not checked says so."""
+    if all(type(v) is not float for v in values):
+        return ()  # exact arithmetic throughout: nothing to lose
+    if len(graph.nodes) > NODE_CAP:
+        return (f"floats not checked at {DIGITS} digits: the program has more than {NODE_CAP} nodes",)
+    import sympy
+
+    precise = _Precise(graph, back, sympy)
+    found = []
+    for i, node in enumerate(graph.nodes):
+        if node.name is None or node.op == CONST:
+            continue
+        for what, ours, true in (
+            ("value", values[i], precise.values[i]),
+            ("gradient", back.grads[i], precise.grads[i]),
+        ):
+            if true is not None and type(ours) is float and _lost(ours, true):
+                found.append(f"{CANCELLATION} {node.name}: the float {what} is {ours!r}, the true value {true:.4g}")
+    if not found:
+        return ()
+    more = f" (and {len(found) - SHOWN} more)" if len(found) > SHOWN else ""
+    return ("; ".join(found[:SHOWN]) + more,)
+
+
+def _lost(ours: float, true: float) -> bool:
+    if not math.isfinite(true):
+        return False
+    return abs(ours - true) > KEPT * abs(true) and abs(ours - true) > 1e-300
+
+
+class _Precise:
+    """Values and d out/d node at DIGITS digits; None where sympy gives no real number."""
+
+    def __init__(self, graph: Graph, back: Backward, sp) -> None:
+        self.graph, self.back, self.sp = graph, back, sp
+        self.templates: dict[tuple[str, int, int], tuple] = {}
+        self.exact = self.forward()
+        self.values = [self._float(v) for v in self.exact]
+        self.grads = self.backward()
+
+    def forward(self) -> list:
+        sp, out = self.sp, []
+        for node in self.graph.nodes:
+            if node.op in (INPUT, CONST):
+                out.append(sp.Float(node.value, DIGITS) if type(node.value) is float else sp.Rational(str(node.value)))
+            else:
+                out.append(OPS[node.op].sympy(sp, *[out[a] for a in node.args]).evalf(DIGITS))
+        return out
+
+    def backward(self) -> list:
+        graph, back = self.graph, self.back
+        grads = [self.sp.Integer(0)] * len(graph.nodes)
+        grads[graph.output] = self.sp.Integer(1)
+        kinks = {gate for gate, _ in back.kinks}
+        for i in range(graph.output, -1, -1):
+            node = graph.nodes[i]
+            if back.partials[i] is None or not node.args:
+                continue
+            for pos, a in enumerate(node.args):
+                local = self.local(i, pos) if i not in kinks else None
+                if local is None:  # at a kink, or no real number: the engine's own subgradient
+                    local = self.sp.Float(float(back.partials[i][pos]), DIGITS)
+                grads[a] = (grads[a] + grads[i] * local).evalf(DIGITS)
+        return [self._float(g) for g in grads]
+
+    def local(self, gate: int, pos: int):
+        node = self.graph.nodes[gate]
+        key = (node.op, len(node.args), pos)
+        if key not in self.templates:
+            syms = tuple(self.sp.Dummy(f"a{k}", real=True) for k in range(len(node.args)))
+            self.templates[key] = (syms, self.sp.diff(OPS[node.op].sympy(self.sp, *syms), syms[pos]))
+        syms, d = self.templates[key]
+        value = d.xreplace(dict(zip(syms, [self.exact[a] for a in node.args], strict=True))).evalf(DIGITS)
+        return value if value.is_real and value.is_finite else None
+
+    @staticmethod
+    def _float(v) -> float | None:
+        try:
+            return float(v)
+        except (TypeError, ValueError):
+            return None

@@ -1,0 +1,60 @@
+"""Claims stage: partial existence. A missing slope leaves undefined only the gradients that need it.
+
+`x = -2.0; n = 3; f = x**n` has df/dx = 12, but no df/dn (log of a negative base). The backward pass
+refuses the whole program; here every gate that reaches the output takes its local partials where
+they exist, a missing one is nan (a constant's is never needed), and the sums run as usual: a
+gradient that needs a missing slope comes out nan, every other one as the backward pass gives it.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ..autodiff import Backward, accumulate, backward
+from ..errors import EvalError
+from ..graph import CONST, Graph
+from ..ops import OPS, Number
+
+
+def backward_or_partial(graph: Graph, values: list[Number]) -> tuple[Backward, str]:
+    """The backward pass; where it fails for want of a slope, the gradients that exist, and why the
+    others do not. Any other failure (an overflow) is raised as before."""
+    try:
+        return backward(graph, values), ""
+    except EvalError as failure:
+        back = _partial(graph, values)
+        if not undefined(back) or any(type(g) is float and math.isinf(g) for g in back.grads):
+            raise failure from None
+        return back, failure.message
+
+
+def undefined(back: Backward) -> list[int]:
+    """The nodes whose gradient needs a slope that does not exist."""
+    return [i for i, g in enumerate(back.grads) if type(g) is float and math.isnan(g)]
+
+
+def _partial(graph: Graph, values: list[Number]) -> Backward:
+    nodes, out = graph.nodes, graph.output
+    reach = [False] * len(nodes)
+    reach[out] = True
+    for i in range(out, -1, -1):
+        if reach[i]:
+            for a in nodes[i].args:
+                reach[a] = True
+    partials: list = [None] * len(nodes)
+    kinks: list[tuple[int, int]] = []
+    for i in range(out + 1):
+        node = nodes[i]
+        if not node.args or not reach[i]:
+            continue
+        args = tuple(values[a] for a in node.args)
+        op = OPS[node.op]
+        try:
+            locs = op.partials(args, values[i])
+        except (ArithmeticError, ValueError):
+            locs = (math.nan,) * len(args)
+        partials[i] = tuple(0 if nodes[a].op == CONST else local for a, local in zip(node.args, locs, strict=True))
+        if op.kink is not None:
+            kinks.extend((i, pos) for pos, flag in enumerate(op.kink(args, values[i])) if flag)
+    grads = accumulate(graph, partials)
+    return Backward(tuple(grads), tuple(partials), tuple(kinks))

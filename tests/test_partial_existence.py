@@ -1,0 +1,62 @@
+"""A slope along a constant argument is never needed, so its absence stops nothing."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from backpropcli.autodiff import backward, forward
+from backpropcli.errors import EvalError
+from backpropcli.parse import parse
+
+
+@pytest.mark.parametrize("y", [0.4556, 2.5, 1.0])
+def test_a_constant_zero_base_gives_its_exponent_gradient_zero(y):
+    graph = parse(f"y = {y}\nf = 0.0 ** y\n")
+    values = forward(graph, {})
+    grad = backward(graph, values).grads[graph.ids["y"]]
+    h = 1e-6  # 0**y is 0 on both sides for y > 0: the central difference is 0 too
+    central = (math.pow(0.0, y + h) - math.pow(0.0, y - h)) / (2 * h)
+    assert grad == 0 == central
+
+
+def test_a_varying_zero_base_below_power_one_still_has_no_slope():
+    graph = parse("x = 0.0\nf = x ** 0.5\n")
+    with pytest.raises(EvalError, match=r"pow\(0.0, 0.5\) has no finite derivative"):
+        backward(graph, forward(graph, {}))
+
+
+POWER = "x = -2.0; n = 3\nf = x**n\n"
+
+
+def test_check_grades_the_gradients_that_exist_and_names_the_missing_one(cli, tmp_path):
+    path = tmp_path / "power.bp"
+    path.write_text(POWER + "dfdx = n * x**(n - 1)\ndfdn = 0\n")
+    result = cli("check", str(path), "--format", "json")
+    assert result.code == 1  # dfdn claims a gradient that does not exist: a failed claim, not bad input
+    record = json.loads(result.out)["files"][0]
+    (dx, dn) = record["claims"]
+    assert (dx["verdict"], dx["true"]) == ("correct", 12)  # by hand: 3 * (-2)**2
+    assert (dn["verdict"], dn["true"], dn["true_text"]) == ("undefined", None, None)
+    assert dn["why"].startswith("df/dn does not exist here: pow(-2.0, 3) has no finite derivative")
+    assert dn["reason"] == dn["why"] and dx["reason"] is None
+    assert record["warnings"] == [
+        "df/dn does not exist here: pow(-2.0, 3) has no finite derivative here, so the gradient does not exist;"
+        " every other gradient does"
+    ]
+
+
+def test_a_file_that_claims_only_what_exists_passes(cli, tmp_path):
+    path = tmp_path / "power.bp"
+    path.write_text(POWER + "dfdx = 12.0\n")
+    result = cli("check", str(path))
+    assert result.code == 0
+    assert "warning: df/dn does not exist here" in result.out
+    missing = cli("check", str(path), "--require-all")
+    assert missing.code == 1 and "undefined" in missing.out
+
+
+def test_eval_still_refuses_the_whole_program(cli):
+    assert cli("eval", "--no-check", "--", POWER.replace("\n", ";")).code == 2

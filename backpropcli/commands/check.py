@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import click
 
 from ..status import EXIT_FAILED, EXIT_INPUT, EXIT_OK
-from .output import ProgramCommand, error_text, file_option, glyphs, stdin_once, tolerance, write_out
+from .output import ProgramCommand, error_text, glyphs, paths_option, stdin_once, tolerance, write_out
 
 
 def _table(results, g, quiet=False):
@@ -66,7 +66,7 @@ class _Tally:
 
 @click.command("check", cls=ProgramCommand, epilog=HELP_EPILOG)
 @click.argument("args", nargs=-1, metavar="PATH...")
-@file_option
+@paths_option
 @click.option(
     "--format",
     "fmt",
@@ -78,7 +78,7 @@ class _Tally:
 @click.option("--require-all", is_flag=True, help="Fail a file where some input or intermediate has no claim.")
 @click.option("--output", metavar="NAME", help="The output node of every file (default: its last intermediate).")
 @click.option("--tol", type=float, default=1e-9, show_default=True, help="Relative tolerance for float values.")
-@click.option("-q", "--quiet", is_flag=True, help="Show only the failing lines, the bad files and the closing line.")
+@click.option("-q", "--quiet", is_flag=True, help="Show only the failing lines and the closing line.")
 @click.option("--debug", is_flag=True, help="Show a traceback for errors.")
 def check_command(
     args: tuple[str, ...],

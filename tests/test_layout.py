@@ -126,7 +126,7 @@ def test_markdown_carries_a_long_formula_whole(cli, monkeypatch):
 def test_a_long_formula_goes_below_the_table_whole(cli, monkeypatch):
     out = at_width(cli, monkeypatch, 80, "eval", "-f", "samples/sigmoid_neuron.bp").out
     below = out.split("sympy's ∂f/∂name, as a formula:\n")[1]
-    assert "  ∂f/∂w0 = x0*exp(-w0*x0 - w1*x1 - w2)/(exp(-w0*x0 - w1*x1 - w2) + 1)**2\n" in below
+    assert "  ∂f/∂w0  = x0*exp(-w0*x0 - w1*x1 - w2)/(exp(-w0*x0 - w1*x1 - w2) + 1)**2\n" in below
 
 
 def test_a_half_million_character_name_is_given_once(cli, monkeypatch, tmp_path):

@@ -73,7 +73,12 @@ def _spread(columns: list[Column], natural: list[int], least: list[int], room: i
 
 
 def table(
-    columns: list[Column], rows: list[list[Text | str]], room: int, force: bool = False, wrap: bool = True
+    columns: list[Column],
+    rows: list[list[Text | str]],
+    room: int,
+    force: bool = False,
+    wrap: bool = True,
+    header: bool = True,
 ) -> Table | None:
     """A rich table of these rows within `room` characters, or None where it cannot be drawn there
     (with `force`, a table wider than the room instead: its lines are written whole, never cut)."""
@@ -84,7 +89,7 @@ def table(
             return None
         natural, least = _extents(columns, plain)  # wider than the room: the atoms whole, the prose wrapped
         chosen = _spread(columns, natural, least, room - GAP * (len(columns) - 1))
-    drawn = Table(box=RULED, show_edge=False, pad_edge=False, padding=(0, 1, 0, 0), expand=False)
+    drawn = Table(box=RULED, show_edge=False, pad_edge=False, padding=(0, 1, 0, 0), expand=False, show_header=header)
     for column, width in zip(columns, chosen, strict=True):
         drawn.add_column(
             column.header,

@@ -154,7 +154,8 @@ def _gradients(report: Report, options: Options, width: int, notes: Footnotes) -
     drawn += [found, *_hidden(hidden)]
     if formulas:
         drawn.append(Text(f"sympy's {d}{out}/{d}name, as a formula:", style="bold"))
-        drawn += [_formula(f"  {d}{out}/{d}{name} = {formula}", width) for _, name, formula in formulas]
+        rows = [[f"  {d}{out}/{d}{name}", f"= {formula}"] for _, name, formula in formulas]
+        drawn.append(table([Column(""), Column("", prose=True)], rows, width, force=True, header=False))
     return drawn
 
 
@@ -171,11 +172,6 @@ def _gradient_table(columns: list, rows: list, formulas: list | None, verdicts: 
         if found is not None:
             return found
     return None
-
-
-def _formula(text: str, width: int) -> Text:
-    """A formula wraps between its terms; one with a term wider than the terminal is written whole."""
-    return line(text) if max(cell_len(word) for word in text.split()) > width else Text(text)
 
 
 def _hidden(hidden: int) -> list[Text]:

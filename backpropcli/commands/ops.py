@@ -34,7 +34,8 @@ def ops_command() -> None:
         [_syntax(op), ", ".join(_filled(t) for t in op.local_text), _filled(op.pattern), _kink(op)]
         for op in OPS.values()
     ]
-    columns = [Column("syntax"), Column("local gradient", prose=True), Column("gradient", prose=True), Column("kink")]
+    columns = [Column("syntax", prose=True), Column("local gradient", prose=True)]
+    columns += [Column("what it does", prose=True), Column("kink")]
     console = Console(highlight=False, soft_wrap=False)
     drawn = table(columns, rows, console.width, force=True)
     show(drawn, console)

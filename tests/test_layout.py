@@ -154,3 +154,19 @@ def test_rows_are_built_only_for_what_is_shown(cli, monkeypatch):
     assert len(table_body(result.out, "gate  op")) == 5
     assert "2995 more rows not shown (--rows all shows them)" in result.out
     assert len(calls) < 60
+
+
+def test_an_ascii_stream_gets_the_same_layout_in_ascii(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    big = tmp_path / "big.bp"
+    big.write_text(BIG, encoding="utf-8")
+    env = {**os.environ, "PYTHONIOENCODING": "ascii", "PYTHONPATH": str(ROOT), "COLUMNS": "80"}
+    run = [sys.executable, "-m", "backpropcli", "eval", "-f", str(big)]
+    out = subprocess.run(run, capture_output=True, env=env, cwd=ROOT).stdout.decode("ascii")
+    assert "|" not in out  # rules, not a grid
+    assert re.search(r"^-{20,}$", out, re.M)
+    assert re.search(r"^\[\d+\] a_rather_long_input_name_for_a_claim$", out, re.M)
+    assert re.search(r"\S+\.\.\.\[\d+\]", out)

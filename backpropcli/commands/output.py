@@ -65,6 +65,7 @@ def glyphs():
             + UNICODE.times
             + UNICODE.delta
             + UNICODE.levels
+            + UNICODE.cut
             + "\u2500"
         ).encode(encoding)
     except (UnicodeEncodeError, LookupError):

@@ -17,8 +17,18 @@ from rich.table import Table
 from rich.text import Text
 
 GAP = 2  # columns apart: one divider and one padding
-# SIMPLE_HEAD without its edges: a rule under the header, no blank line above or below the table
-RULED = Box("    \n    \n ── \n    \n    \n    \n    \n    \n")
+
+
+class _Ruled(Box):
+    """SIMPLE_HEAD without its edges: a rule under the header, no blank line above or below the
+    table; drawn with '-' where the output cannot encode the rule (rich would draw a grid of '|')."""
+
+    def substitute(self, options, safe: bool = True) -> Box:
+        return RULED_ASCII if options.ascii_only else self
+
+
+RULED = _Ruled("    \n    \n ── \n    \n    \n    \n    \n    \n")
+RULED_ASCII = Box("    \n    \n -- \n    \n    \n    \n    \n    \n", ascii=True)
 
 
 @dataclass(frozen=True)

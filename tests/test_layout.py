@@ -129,11 +129,12 @@ def test_a_long_formula_goes_below_the_table_whole(cli, monkeypatch):
     assert "  ∂f/∂w0  = x0*exp(-w0*x0 - w1*x1 - w2)/(exp(-w0*x0 - w1*x1 - w2) + 1)**2\n" in below
 
 
-def test_a_half_million_character_name_is_given_once(cli, monkeypatch, tmp_path):
+@pytest.mark.parametrize("command", ["eval", "graph"])
+def test_a_half_million_character_name_is_given_once(cli, monkeypatch, tmp_path, command):
     name = "v" * 500_000
     program = tmp_path / "long.bp"
     program.write_text(f"{name} = 3\nf = {name} * {name} + 1\n", encoding="utf-8")
-    result = at_width(cli, monkeypatch, 80, "eval", "-f", str(program))
+    result = at_width(cli, monkeypatch, 80, command, "-f", str(program))
     assert result.code == 0, result
     assert result.out.count(name) == 1
     assert len(result.out.splitlines()) < 30

@@ -171,3 +171,15 @@ def test_an_ascii_stream_gets_the_same_layout_in_ascii(tmp_path):
     assert re.search(r"^-{20,}$", out, re.M)
     assert re.search(r"^\[\d+\] a_rather_long_input_name_for_a_claim$", out, re.M)
     assert re.search(r"\S+\.\.\.\[\d+\]", out)
+
+
+@pytest.mark.parametrize("command", [("check",), ("eval", "-f")])
+def test_a_reason_quoting_a_long_name_uses_its_mark(cli, monkeypatch, tmp_path, command):
+    name = "v" * 100_000
+    program = tmp_path / "claim.bp"
+    program.write_text(f"{name} = 3\nf = {name} * 2\ndfd{name} = 3\n", encoding="utf-8")
+    result = at_width(cli, monkeypatch, 80, *command, str(program))
+    assert result.code == 1, result
+    assert result.out.count(name) == 2  # given whole once as a name, once inside the claim's name
+    assert re.search(rf"^\[\d+\] {name}$", result.out, re.M)
+    assert re.search(rf"^\[\d+\] dfd{name}$", result.out, re.M)

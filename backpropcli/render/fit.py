@@ -9,6 +9,7 @@ is given once in a footnote.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from rich.box import Box
@@ -142,8 +143,12 @@ class Footnotes:
             self.whole[text] = mark
         return mark
 
-    def within(self, text: str) -> str:
-        """A formula with every long name in it shortened to that name's mark."""
+    def within(self, text: str, names: Iterable[str] = ()) -> str:
+        """Prose with every long name in it shortened to that name's mark: the names shortened so far,
+        and those of `names` (a program's names, say) that it holds, which get their marks now."""
+        for name in names:
+            if cell_len(name) > self.limit and name in text:
+                self.short(name)
         for name, mark in sorted(self.whole.items(), key=lambda item: -len(item[0])):  # longest first
             if name in text:
                 text = text.replace(name, mark)

@@ -53,9 +53,10 @@ def _file(result: FileResult, g: Glyphs, width: int, quiet: bool) -> list:
     found = [row for row in rows(result) if not (quiet and row.ok)]
     if not found:
         return [head, Text("no gradient claims (d<out>d<node> = expr) in this file", style="dim"), Text("")]
+    long = [name for name in result.graph.ids if len(name) > notes.limit]  # names a reason may quote
     cells = []
     for row in found:
         mark = g.ok if row.ok else g.bad
         verdict = Text(f"{mark} {row.verdict}", style="" if row.ok else "red")
-        cells.append([str(row.line), notes.short(row.claim), row.written, row.true, verdict, notes.within(row.why)])
+        cells.append([str(row.line), notes.short(row.claim), row.written, row.true, verdict, notes.within(row.why, long)])
     return [head, table(list(COLUMNS), cells, width, force=True), *notes.lines(), Text("")]

@@ -180,6 +180,7 @@ def _hidden(hidden: int) -> list[Text]:
 
 def _claims(report: Report, options: Options, width: int, notes: Footnotes) -> list:
     g = options.glyphs
+    long = [name for name in report.graph.ids if len(name) > notes.limit]  # names a reason may quote
     rows = []
     for result in report.claims:
         claim = result.claim
@@ -187,7 +188,7 @@ def _claims(report: Report, options: Options, width: int, notes: Footnotes) -> l
         mark = g.ok if result.ok else g.bad
         verdict = Text(f"{mark} {result.verdict}", style="" if result.ok else "red")
         cells = [str(line_no), notes.short(claim.name), number(result.written), number(result.true), verdict]
-        rows.append([*cells, notes.within(result.why)])
+        rows.append([*cells, notes.within(result.why, long)])
     columns = [Column("line", True), Column("claim"), Column("written", True), Column("true", True)]
     columns += [Column("verdict"), Column("why", prose=True)]
     if not any(row[-1] for row in rows):  # every claim right: nothing to say why

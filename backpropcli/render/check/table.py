@@ -58,5 +58,6 @@ def _file(result: FileResult, g: Glyphs, width: int, quiet: bool) -> list:
     for row in found:
         mark = g.ok if row.ok else g.bad
         verdict = Text(f"{mark} {row.verdict}", style="" if row.ok else "red")
-        cells.append([str(row.line), notes.short(row.claim), row.written, row.true, verdict, notes.within(row.why, long)])
+        why = notes.within(row.why, long)
+        cells.append([str(row.line), notes.short(row.claim), row.written, row.true, verdict, why])
     return [head, table(list(COLUMNS), cells, width, force=True), *notes.lines(), Text("")]

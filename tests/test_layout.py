@@ -183,3 +183,13 @@ def test_a_reason_quoting_a_long_name_uses_its_mark(cli, monkeypatch, tmp_path, 
     assert result.out.count(name) == 2  # given whole once as a name, once inside the claim's name
     assert re.search(rf"^\[\d+\] {name}$", result.out, re.M)
     assert re.search(rf"^\[\d+\] dfd{name}$", result.out, re.M)
+
+
+def test_markdown_carries_a_long_sum_over_edges_whole(cli, monkeypatch):
+    """x feeds 12 edges: the Markdown gives all twelve shares; the terminal table shows 8 and '...'."""
+    program = " + ".join(["x*x"] * 6)
+    markdown = at_width(cli, monkeypatch, 80, "eval", program, "x=1", "--format", "markdown").out
+    assert "| `x` | 1 | 12 | " + " + ".join(["1"] * 12) + " = 12 |" in markdown
+    assert "..." not in markdown
+    table = at_width(cli, monkeypatch, 120, "eval", program, "x=1").out
+    assert " + ".join(["1"] * 8) + " + ... = 12" in table

@@ -109,7 +109,7 @@ class _Tex:
         words = text(words)
         if self.temporary == _TEMPORARY:
             return words
-        for node in self.ex.graph.nodes[gate].args + (gate,):
+        for node in (*self.ex.graph.nodes[gate].args, gate):
             name = self.ex.names[node]
             if name is not None and self.ex.graph.nodes[node].name is None:
                 words = re.sub(rf"\b{name}\b", lambda _, node=node: f"${self.name(node)}$", words)

@@ -18,19 +18,19 @@ def _table(results, g, quiet=False):
     return render(results, g, quiet)
 
 
-def _json(results, g):
+def _json(results, g, quiet=False):  # a machine format: the same document, quiet or not
     from ..render.check.json import render
 
     return render(results, g)
 
 
-def _github(results, g):
+def _github(results, g, quiet=False):  # a machine format: the same document, quiet or not
     from ..render.check.github import render
 
     return render(results, g)
 
 
-def _junit(results, g):
+def _junit(results, g, quiet=False):  # a machine format: the same document, quiet or not
     from ..render.check.junit import render
 
     return render(results, g)
@@ -78,7 +78,7 @@ class _Tally:
 @click.option("--require-all", is_flag=True, help="Fail a file where some input or intermediate has no claim.")
 @click.option("--output", metavar="NAME", help="The output node of every file (default: its last intermediate).")
 @click.option("--tol", type=float, default=1e-9, show_default=True, help="Relative tolerance for float values.")
-@click.option("-q", "--quiet", is_flag=True, help="Show only the failing lines and the closing line.")
+@click.option("-q", "--quiet", is_flag=True, help="Table output: only the failing lines and the closing line.")
 @click.option("--debug", is_flag=True, help="Show a traceback for errors.")
 def check_command(
     args: tuple[str, ...],
@@ -110,7 +110,7 @@ def check_command(
     stdin_once(paths)
     tally = _Tally()
     results = _graded(expand(paths), tally, output=output, tol=tol, require_all=require_all, debug=debug)
-    write_out(CHECK_FORMATS[fmt](results, glyphs(), quiet) if fmt == "table" else CHECK_FORMATS[fmt](results, glyphs()))
+    write_out(CHECK_FORMATS[fmt](results, glyphs(), quiet))
     from ..render.check.rows import closing_line
 
     print(

@@ -114,8 +114,9 @@ def analyze(
 
     `bindings` take numbers or the texts the command line takes ("1/3", "2.5e-3"). A value or
     gradient is exact (int or Fraction) when everything it is computed from is exact, and a float
-    as soon as one float enters it: in x*y with x = 1/2 and y = 0.25, df/dy = x stays 1/2. `path` names the program
-    in error messages. `progress(stage, done, total)`, if given, hears of each stage as it starts.
+    as soon as one float enters it: in x*y with x = 1/2 and y = 0.25, df/dy = x stays 1/2.
+    `path` names the program in error messages. `progress(stage, done, total)`, if given, hears
+    of each stage as it starts (for a progress bar).
     """
     bindings = {name: _value(name, v) for name, v in (bindings or {}).items()}
     progress = progress or _quiet

@@ -126,14 +126,15 @@ def test_markdown_carries_a_long_formula_whole(cli, monkeypatch):
 def test_a_long_formula_goes_below_the_table_whole(cli, monkeypatch):
     out = at_width(cli, monkeypatch, 80, "eval", "-f", "samples/sigmoid_neuron.bp").out
     below = out.split("sympy's ∂f/∂name, as a formula:\n")[1]
-    assert "  ∂f/∂w0 = x0*exp(-w0*x0 - w1*x1 - w2)/(exp(-w0*x0 - w1*x1 - w2) + 1)**2\n" in below
+    assert "  ∂f/∂w0  = x0*exp(-w0*x0 - w1*x1 - w2)/(exp(-w0*x0 - w1*x1 - w2) + 1)**2\n" in below
 
 
-def test_a_half_million_character_name_is_given_once(cli, monkeypatch, tmp_path):
+@pytest.mark.parametrize("command", ["eval", "graph"])
+def test_a_half_million_character_name_is_given_once(cli, monkeypatch, tmp_path, command):
     name = "v" * 500_000
     program = tmp_path / "long.bp"
     program.write_text(f"{name} = 3\nf = {name} * {name} + 1\n", encoding="utf-8")
-    result = at_width(cli, monkeypatch, 80, "eval", "-f", str(program))
+    result = at_width(cli, monkeypatch, 80, command, "-f", str(program))
     assert result.code == 0, result
     assert result.out.count(name) == 1
     assert len(result.out.splitlines()) < 30
@@ -154,3 +155,41 @@ def test_rows_are_built_only_for_what_is_shown(cli, monkeypatch):
     assert len(table_body(result.out, "gate  op")) == 5
     assert "2995 more rows not shown (--rows all shows them)" in result.out
     assert len(calls) < 60
+
+
+def test_an_ascii_stream_gets_the_same_layout_in_ascii(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    big = tmp_path / "big.bp"
+    big.write_text(BIG, encoding="utf-8")
+    env = {**os.environ, "PYTHONIOENCODING": "ascii", "PYTHONPATH": str(ROOT), "COLUMNS": "80"}
+    run = [sys.executable, "-m", "backpropcli", "eval", "-f", str(big)]
+    out = subprocess.run(run, capture_output=True, env=env, cwd=ROOT).stdout.decode("ascii")
+    assert "|" not in out  # rules, not a grid
+    assert re.search(r"^-{20,}$", out, re.M)
+    assert re.search(r"^\[\d+\] a_rather_long_input_name_for_a_claim$", out, re.M)
+    assert re.search(r"\S+\.\.\.\[\d+\]", out)
+
+
+@pytest.mark.parametrize("command", [("check",), ("eval", "-f")])
+def test_a_reason_quoting_a_long_name_uses_its_mark(cli, monkeypatch, tmp_path, command):
+    name = "v" * 100_000
+    program = tmp_path / "claim.bp"
+    program.write_text(f"{name} = 3\nf = {name} * 2\ndfd{name} = 3\n", encoding="utf-8")
+    result = at_width(cli, monkeypatch, 80, *command, str(program))
+    assert result.code == 1, result
+    assert result.out.count(name) == 2  # given whole once as a name, once inside the claim's name
+    assert re.search(rf"^\[\d+\] {name}$", result.out, re.M)
+    assert re.search(rf"^\[\d+\] dfd{name}$", result.out, re.M)
+
+
+def test_markdown_carries_a_long_sum_over_edges_whole(cli, monkeypatch):
+    """x feeds 12 edges: the Markdown gives all twelve shares; the terminal table shows 8 and '...'."""
+    program = " + ".join(["x*x"] * 6)
+    markdown = at_width(cli, monkeypatch, 80, "eval", program, "x=1", "--format", "markdown").out
+    assert "| `x` | 1 | 12 | " + " + ".join(["1"] * 12) + " = 12 |" in markdown
+    assert "..." not in markdown
+    table = at_width(cli, monkeypatch, 120, "eval", program, "x=1").out
+    assert " + ".join(["1"] * 8) + " + ... = 12" in table

@@ -70,3 +70,5 @@ def test_temporaries_do_not_pass_for_the_programs_own_indexed_names():
     assert "t_{0}" in tex and "\\tau_{1} &= t_{0} \\cdot x" in tex
     assert "t_{1}" not in tex and "t_{2}" not in tex
     assert "t_{1} &= x \\cdot x" in latex("f = x*x + x", {"x": 1})  # no clash: t as before
+    words = latex("f = t0*x + (x - 1)/2", {"x": 3, "t0": 2})
+    assert "it scales: 1/2, -$\\tau_{2}$/4;" in words  # the words name the gate as the formulas do

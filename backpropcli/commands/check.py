@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import click
 
 from ..status import EXIT_FAILED, EXIT_INPUT, EXIT_OK
-from .output import ProgramCommand, error_text, file_option, glyphs, stdin_once, tolerance, write_out
+from .output import ProgramCommand, error_text, glyphs, paths_option, stdin_once, tolerance, write_out
 
 
 def _table(results, g, quiet=False, digits=6):
@@ -18,19 +18,19 @@ def _table(results, g, quiet=False, digits=6):
     return render(results, g, quiet, digits)
 
 
-def _json(results, g):
+def _json(results, g, quiet=False):  # a machine format: the same document, quiet or not
     from ..render.check.json import render
 
     return render(results, g)
 
 
-def _github(results, g):
+def _github(results, g, quiet=False):  # a machine format: the same document, quiet or not
     from ..render.check.github import render
 
     return render(results, g)
 
 
-def _junit(results, g):
+def _junit(results, g, quiet=False):  # a machine format: the same document, quiet or not
     from ..render.check.junit import render
 
     return render(results, g)
@@ -72,7 +72,7 @@ class _Tally:
 
 @click.command("check", cls=ProgramCommand, epilog=HELP_EPILOG)
 @click.argument("args", nargs=-1, metavar="PATH... [NAME=VALUE]...")
-@file_option
+@paths_option
 @click.option(
     "--format",
     "fmt",
@@ -92,7 +92,7 @@ class _Tally:
 @click.option(
     "--set", "sets", multiple=True, metavar="NAME=VALUE[,...]", help="Bind inputs in every file (repeatable)."
 )
-@click.option("-q", "--quiet", is_flag=True, help="Show only the failing lines, the bad files and the closing line.")
+@click.option("-q", "--quiet", is_flag=True, help="Table output: only the failing lines and the closing line.")
 @click.option("--strict-floats", is_flag=True, help="Fail a file where floats lost the answer (else it is a warning).")
 @click.option(
     "--digits",
@@ -151,7 +151,7 @@ def check_command(
     write_out(
         CHECK_FORMATS[fmt](results, glyphs(), quiet, digits)
         if fmt == "table"
-        else CHECK_FORMATS[fmt](results, glyphs())
+        else CHECK_FORMATS[fmt](results, glyphs(), quiet)
     )
     from ..render.check.rows import closing_line
 

@@ -11,9 +11,9 @@ from ..status import EXIT_OK
 ARGUMENTS = ("a", "b")  # how the table shows an op's arguments; {out} is the gate's own value
 
 NOTE = (
-    "a, b: the arguments (', ...': any number of them); out: the op's own value. kink yes: the op "
-    "has points without a derivative; there the backward pass uses the minimum-norm subgradient, "
-    "and a claim passes with any value between the one-sided derivatives."
+    "a, b: the arguments (', ...': any number of them); out: the op's own value. kink: where the op "
+    "has no derivative; there the backward pass uses the minimum-norm subgradient, and a claim "
+    "passes with any value between the one-sided derivatives."
 )
 
 
@@ -34,7 +34,8 @@ def ops_command() -> None:
         [_syntax(op), ", ".join(_filled(t) for t in op.local_text), _filled(op.pattern), _kink(op)]
         for op in OPS.values()
     ]
-    columns = [Column("syntax"), Column("local gradient", prose=True), Column("gradient", prose=True), Column("kink")]
+    columns = [Column("syntax", prose=True), Column("local gradient", prose=True)]
+    columns += [Column("what it does", prose=True), Column("kink")]
     console = Console(highlight=False, soft_wrap=False)
     drawn = table(columns, rows, console.width, force=True)
     show(drawn, console)
@@ -61,5 +62,19 @@ def _filled(text: str) -> str:
     return text.replace("{out}", "out").replace("{i}", "the argument")
 
 
+PROBES = (-2, -1, 0, 1, 2)  # points where a one-argument op's kink rule is asked
+
+
 def _kink(op) -> str:
-    return "yes" if op.kink is not None else ""
+    """Where the op's kink rule says it has no derivative, found by asking the rule itself: at a
+    point for one argument ('at 0'), or where the arguments tie."""
+    if op.kink is None:
+        return ""
+    least = op.arity[0]
+    if least == 1:
+        points = [v for v in PROBES if any(op.kink((v,), op.forward(v)))]
+        return "at " + ", ".join(str(v) for v in points) if points else "yes"
+    tie, apart = (1,) * least, tuple(range(1, least + 1))
+    if any(op.kink(tie, op.forward(*tie))) and not any(op.kink(apart, op.forward(*apart))):
+        return "at a tie"
+    return "yes"

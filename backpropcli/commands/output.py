@@ -74,6 +74,7 @@ def glyphs():
             + UNICODE.times
             + UNICODE.delta
             + UNICODE.levels
+            + UNICODE.cut
             + "\u2500"
         ).encode(encoding)
     except (UnicodeEncodeError, LookupError):
@@ -268,13 +269,19 @@ class ProgramCommand(click.Command):
 
 FILE_HELP = (
     "Read a program from PATH ('-' is stdin); repeatable, and further paths may follow it: "
-    "-f a.bp b.bp, -f samples/*.bp. Then the other arguments are bindings (NAME=VALUE)."
+    "-f a.bp b.bp, -f samples/*.bp."
 )
 
 
-def file_option(command: Callable) -> Callable:
+def file_option(command: Callable, bindings: bool = True) -> Callable:
     """-f PATH: the same option in every command that reads programs."""
-    return click.option("-f", "--file", "paths", multiple=True, metavar="PATH", help=FILE_HELP)(command)
+    tail = " Then the other arguments are bindings (NAME=VALUE)." if bindings else ""
+    return click.option("-f", "--file", "paths", multiple=True, metavar="PATH", help=FILE_HELP + tail)(command)
+
+
+def paths_option(command: Callable) -> Callable:
+    """-f PATH for a command whose arguments are all paths."""
+    return file_option(command, bindings=False)
 
 
 def program_options(command: Callable) -> Callable:

@@ -115,12 +115,14 @@ def contributions(report: Report, node: int) -> list[Number]:
     return parts
 
 
-def sum_text(report: Report, node: int) -> str:
-    """'3 + 3 + 1 = 7' where a node fans out to several gates; empty otherwise."""
+def sum_text(report: Report, node: int, limit: int | None = 8) -> str:
+    """'3 + 3 + 1 = 7' where a node fans out to several gates; empty otherwise. Past `limit` terms
+    the rest is '...' (None: every term, as notes carry them)."""
     parts = contributions(report, node)
     if node == report.graph.output:
         parts = [1, *parts]
     if len(parts) < 2:
         return ""
-    shown = " + ".join(number(p) for p in parts[:8]) + (" + ..." if len(parts) > 8 else "")
+    cut = limit is not None and len(parts) > limit
+    shown = " + ".join(number(p) for p in (parts[:limit] if cut else parts)) + (" + ..." if cut else "")
     return f"{shown} = {number(report.back.grads[node])}"

@@ -9,6 +9,7 @@ is given once in a footnote.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from rich.box import Box
@@ -17,8 +18,18 @@ from rich.table import Table
 from rich.text import Text
 
 GAP = 2  # columns apart: one divider and one padding
-# SIMPLE_HEAD without its edges: a rule under the header, no blank line above or below the table
-RULED = Box("    \n    \n ── \n    \n    \n    \n    \n    \n")
+
+
+class _Ruled(Box):
+    """SIMPLE_HEAD without its edges: a rule under the header, no blank line above or below the
+    table; drawn with '-' where the output cannot encode the rule (rich would draw a grid of '|')."""
+
+    def substitute(self, options, safe: bool = True) -> Box:
+        return RULED_ASCII if options.ascii_only else self
+
+
+RULED = _Ruled("    \n    \n ── \n    \n    \n    \n    \n    \n")
+RULED_ASCII = Box("    \n    \n -- \n    \n    \n    \n    \n    \n", ascii=True)
 
 
 @dataclass(frozen=True)
@@ -73,7 +84,12 @@ def _spread(columns: list[Column], natural: list[int], least: list[int], room: i
 
 
 def table(
-    columns: list[Column], rows: list[list[Text | str]], room: int, force: bool = False, wrap: bool = True
+    columns: list[Column],
+    rows: list[list[Text | str]],
+    room: int,
+    force: bool = False,
+    wrap: bool = True,
+    header: bool = True,
 ) -> Table | None:
     """A rich table of these rows within `room` characters, or None where it cannot be drawn there
     (with `force`, a table wider than the room instead: its lines are written whole, never cut)."""
@@ -84,7 +100,7 @@ def table(
             return None
         natural, least = _extents(columns, plain)  # wider than the room: the atoms whole, the prose wrapped
         chosen = _spread(columns, natural, least, room - GAP * (len(columns) - 1))
-    drawn = Table(box=RULED, show_edge=False, pad_edge=False, padding=(0, 1, 0, 0), expand=False)
+    drawn = Table(box=RULED, show_edge=False, pad_edge=False, padding=(0, 1, 0, 0), expand=False, show_header=header)
     for column, width in zip(columns, chosen, strict=True):
         drawn.add_column(
             column.header,
@@ -127,8 +143,12 @@ class Footnotes:
             self.whole[text] = mark
         return mark
 
-    def within(self, text: str) -> str:
-        """A formula with every long name in it shortened to that name's mark."""
+    def within(self, text: str, names: Iterable[str] = ()) -> str:
+        """Prose with every long name in it shortened to that name's mark: the names shortened so far,
+        and those of `names` (a program's names, say) that it holds, which get their marks now."""
+        for name in names:
+            if cell_len(name) > self.limit and name in text:
+                self.short(name)
         for name, mark in sorted(self.whole.items(), key=lambda item: -len(item[0])):  # longest first
             if name in text:
                 text = text.replace(name, mark)

@@ -57,9 +57,11 @@ def _file(result: FileResult, g: Glyphs, width: int, quiet: bool, digits: int) -
     found = [row for row in rows(result, digits) if not (quiet and row.ok)]
     if not found:
         return [head, *warnings, Text("")]
+    long = [name for name in result.graph.ids if len(name) > notes.limit]  # names a reason may quote
     cells = []
     for row in found:
         mark = g.ok if row.ok else g.bad
         verdict = Text(f"{mark} {row.verdict}", style="" if row.ok else "red")
-        cells.append([str(row.line), notes.short(row.claim), row.written, row.true, verdict, notes.within(row.why)])
+        why = notes.within(row.why, long)
+        cells.append([str(row.line), notes.short(row.claim), row.written, row.true, verdict, why])
     return [head, *warnings, table(list(COLUMNS), cells, width, force=True), *notes.lines(), Text("")]

@@ -53,7 +53,7 @@ def render(report: Report, options: Options) -> Iterator[str]:
     shown, hidden = chosen_nodes(report, named, options.rows)
     for i in shown:
         node = graph.nodes[i]
-        cells = [f"`{node.name}`", number(values[i]), number(back.grads[i]), sum_text(report, i)]
+        cells = [f"`{node.name}`", number(values[i]), number(back.grads[i]), sum_text(report, i, None)]
         if checked:
             formula = report.checks.formulas.get(i, "")  # whole: notes carry a formula, never cut it
             cells += [f"`{formula}`" if formula else "", check_cell(report.checks.nodes.get(i), g)]

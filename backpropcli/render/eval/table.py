@@ -154,7 +154,8 @@ def _gradients(report: Report, options: Options, width: int, notes: Footnotes) -
     drawn += [found, *_hidden(hidden)]
     if formulas:
         drawn.append(Text(f"sympy's {d}{out}/{d}name, as a formula:", style="bold"))
-        drawn += [_formula(f"  {d}{out}/{d}{name} = {formula}", width) for _, name, formula in formulas]
+        rows = [[f"  {d}{out}/{d}{name}", f"= {formula}"] for _, name, formula in formulas]
+        drawn.append(table([Column(""), Column("", prose=True)], rows, width, force=True, header=False))
     return drawn
 
 
@@ -173,17 +174,13 @@ def _gradient_table(columns: list, rows: list, formulas: list | None, verdicts: 
     return None
 
 
-def _formula(text: str, width: int) -> Text:
-    """A formula wraps between its terms; one with a term wider than the terminal is written whole."""
-    return line(text) if max(cell_len(word) for word in text.split()) > width else Text(text)
-
-
 def _hidden(hidden: int) -> list[Text]:
     return [Text(f"{hidden} more rows not shown (--rows all shows them)", style="dim")] if hidden else []
 
 
 def _claims(report: Report, options: Options, width: int, notes: Footnotes) -> list:
     g = options.glyphs
+    long = [name for name in report.graph.ids if len(name) > notes.limit]  # names a reason may quote
     rows = []
     for result in report.claims:
         claim = result.claim
@@ -191,7 +188,7 @@ def _claims(report: Report, options: Options, width: int, notes: Footnotes) -> l
         mark = g.ok if result.ok else g.bad
         verdict = Text(f"{mark} {result.verdict}", style="" if result.ok else "red")
         cells = [str(line_no), notes.short(result.label), number(result.written), number(result.true), verdict]
-        rows.append([*cells, notes.within(result.why)])
+        rows.append([*cells, notes.within(result.why, long)])
     columns = [Column("line", True), Column("claim"), Column("written", True), Column("true", True)]
     columns += [Column("verdict"), Column("why", prose=True)]
     if not any(row[-1] for row in rows):  # every claim right: nothing to say why

@@ -63,7 +63,7 @@ def _step(tex: _Tex, story: Story, step: Step) -> Iterator[str]:
     op, pattern = story.op(step)
     yield (
         f"  \\item The {text(op)} gate ${tex.name(step.gate)} = {tex.gate(step.gate)}$ receives "
-        f"${tex.grad(step.gate)} = {tex.number(step.upstream)}$; it {text(pattern)}{colon(pattern)}\n"
+        f"${tex.grad(step.gate)} = {tex.number(step.upstream)}$; it {tex.pattern(step.gate, pattern)}{colon(pattern)}\n"
     )
     yield "  \\begin{align*}\n"
     yield "\\\\\n".join(f"    {tex.flow(step, flow)}" for flow in step.flows)
@@ -102,6 +102,18 @@ class _Tex:
         if m and self.ex.graph.nodes[node].name is None:  # a gate the program left unnamed
             return f"{self.temporary}_{{{m.group(2)}}}"
         return f"{_word(m.group(1))}_{{{m.group(2)}}}" if m else _word(name)
+
+    def pattern(self, gate: int, words: str) -> str:
+        """What the gate does, in words; an unnamed gate in them named as the formulas name it
+        ($\\tau_{4}$ where the program's own names made the temporaries tau)."""
+        words = text(words)
+        if self.temporary == _TEMPORARY:
+            return words
+        for node in (*self.ex.graph.nodes[gate].args, gate):
+            name = self.ex.names[node]
+            if name is not None and self.ex.graph.nodes[node].name is None:
+                words = re.sub(rf"\b{name}\b", lambda _, node=node: f"${self.name(node)}$", words)
+        return words
 
     def number(self, v: Number) -> str:
         if type(v) is Fraction:

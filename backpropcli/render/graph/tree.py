@@ -20,6 +20,7 @@ from ...graph import CONST
 from ...ops import Number
 from ...pipeline import Report
 from ..cells import UNICODE, Glyphs, number, op_cell
+from ..fit import Footnotes, name_limit
 from .dot import kind_of, title
 
 MAX_DEPTH = 16  # levels below the root; deeper gates are summarised in one line
@@ -27,8 +28,25 @@ MAX_LINES = 400  # lines of tree; past them the rest is left out, with a note sa
 SPACE = "   "
 
 
-def render(report: Report, glyphs: Glyphs = UNICODE) -> Group:
-    root, cut = _grow(report, _Look(report, glyphs))
+def render(report: Report, glyphs: Glyphs = UNICODE) -> _View:
+    return _View(report, glyphs)
+
+
+class _View:
+    """The tree drawn at the console's width: a long name is shortened to a mark in the labels and
+    given whole once below the tree."""
+
+    def __init__(self, report: Report, glyphs: Glyphs) -> None:
+        self.report, self.glyphs = report, glyphs
+
+    def __rich_console__(self, console, options):
+        notes = Footnotes(name_limit(options.max_width), self.glyphs.cut)
+        yield _drawn(self.report, self.glyphs, notes)
+        yield from notes.lines()
+
+
+def _drawn(report: Report, glyphs: Glyphs, notes: Footnotes) -> Group:
+    root, cut = _grow(report, _Look(report, glyphs, notes))
     parts: list[RenderableType] = [
         root,
         Text(
@@ -43,7 +61,8 @@ def render(report: Report, glyphs: Glyphs = UNICODE) -> Group:
 
 class _Label:
     """A node's label: its fields on one line where the tree leaves room for them, else as many lines
-    as it takes, broken only between fields, so no number or name is ever split."""
+    as it takes, broken only between fields (and a field wider than the room between its words), so
+    no number or name is ever split."""
 
     def __init__(self, *fields: tuple[str, str]) -> None:
         self.fields = fields
@@ -100,8 +119,8 @@ def _children(report: Report, gate: int, branch: Tree, depth: int) -> list[tuple
 class _Look:
     """Labels and colours: green for a positive gradient, red for a negative one, bold for the largest."""
 
-    def __init__(self, report: Report, glyphs: Glyphs) -> None:
-        self.report, self.glyphs = report, glyphs
+    def __init__(self, report: Report, glyphs: Glyphs, notes: Footnotes) -> None:
+        self.report, self.glyphs, self.notes = report, glyphs, notes
         grads = report.back.grads[: report.graph.output + 1]
         self.biggest: Number = max(cast(Number, abs(g)) for g in grads)  # exact: no float of a huge integer
 
@@ -115,16 +134,22 @@ class _Look:
     def node(self, node: int, gate: int | None = None, pos: int = 0) -> Text:
         report, d = self.report, self.glyphs.partial
         n = report.graph.nodes[node]
-        name = title(report, node)
+        name = self.title(node)
         if n.op == CONST:
             return _Label((name, "dim"), ("constant", "dim"))
         what = op_cell(report.graph, node) if n.args else "input"
-        grad = f"{d}{report.output}/{d}{name if n.name else '(' + name + ')'} = {number(report.back.grads[node])}"
+        wrt = name if n.name else f"({name})"
+        grad = f"{d}{self.notes.short(report.output)}/{d}{wrt} = {number(report.back.grads[node])}"
         fields = [(f"{name} = {number(report.values[node])}", "bold"), (what, "cyan"), (grad, self.style(node))]
         return _Label(*fields, *self.edge(node, gate, pos))
 
     def again(self, node: int, gate: int, pos: int) -> _Label:
-        return _Label((title(self.report, node), "bold"), ("(shown above)", "dim"), *self.edge(node, gate, pos))
+        return _Label((self.title(node), "bold"), ("(shown above)", "dim"), *self.edge(node, gate, pos))
+
+    def title(self, node: int) -> str:
+        """A node's title, a long name shortened to its mark (unnamed gates' texts are short already)."""
+        shown = title(self.report, node)
+        return self.notes.short(shown) if self.report.graph.nodes[node].name is not None else shown
 
     def edge(self, node: int, gate: int | None, pos: int) -> list[tuple[str, str]]:
         back = self.report.back

@@ -39,7 +39,7 @@ def test_a_weight_shared_by_200_gates_is_drawn_beside_each_use():
     assert not re.search(rf"^  n{w} \[", source, re.M)  # no box with 200 edges
     edges = re.findall(r"^  (\w+) -> (\w+) ", source, re.M)
     assert Counter(src for src, _ in edges if src.startswith(f"n{w}_")) == Counter(copies)  # one edge each
-    assert "peripheries=2" in source and "nslimit=" in source and "xlabel=" in source and " label=\"" in source
+    assert "peripheries=2" in source and "nslimit=" in source and "xlabel=" in source and ' label="' in source
 
 
 def test_a_leaf_used_a_few_times_is_still_drawn_once():

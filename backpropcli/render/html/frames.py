@@ -205,11 +205,10 @@ def _claim(p: _Panel, result) -> str:
     line = p.ex.graph.source.text[claim.start : claim.end]
     mark = VERDICT_MARK.get(result.verdict, "")
     why = f" {escape(result.why)}" if result.why else ""
-    if claim.comment:
-        line += f"    # {claim.comment}"
+    note = f' <span class="note">(its comment: <code># {escape(claim.comment)}</code>)</span>' if claim.comment else ""
     return (
         f'<li class="claim {"ok" if result.ok else "bad"}"><span class="verdict">{mark} {escape(result.verdict)}'
-        f"</span> the program's claim <code>{escape(line)}</code>: it says {escape(number(result.written))}, "
+        f"</span> the program's claim <code>{escape(line)}</code>{note}: it says {escape(number(result.written))}, "
         f"the backward pass gives {escape(number(result.true))}.{why}</li>"
     )
 

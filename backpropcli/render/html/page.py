@@ -178,8 +178,8 @@ def _legend(ex: Explanation) -> str:
     out = escape(ex.output)
     return (
         f"Each box: the node = its value, its op and what it does to the gradient, and "
-        f"<code>\u2202{out}/\u2202node</code> once it is final. <span class=\"key k-positive\">+ positive</span> "
-        f"<span class=\"key k-negative\">\u2212 negative</span> <span class=\"key k-zero\">0 zero</span> gradient. "
+        f'<code>\u2202{out}/\u2202node</code> once it is final. <span class="key k-positive">+ positive</span> '
+        f'<span class="key k-negative">\u2212 negative</span> <span class="key k-zero">0 zero</span> gradient. '
         f"Thick outline: the gate of this step; dashed outline: its inputs; a stacked box: one copy of an input "
         f"that many gates share. On the way back each lit edge carries upstream \u00d7 local = downstream."
     )

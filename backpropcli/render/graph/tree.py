@@ -15,7 +15,7 @@ from rich.tree import Tree
 from ...graph import CONST
 from ...pipeline import Report
 from ..cells import UNICODE, Glyphs, number, op_cell
-from .dot import kind_of, title
+from .dot import copied, kind_of, title
 
 MAX_DEPTH = 16  # levels below the root; deeper gates are summarised in one line
 MAX_LINES = 400  # lines of tree; past them the rest is left out, with a note saying so
@@ -71,6 +71,7 @@ class _Look:
 
     def __init__(self, report: Report, glyphs: Glyphs) -> None:
         self.report, self.glyphs = report, glyphs
+        self.shared = copied(report)  # leaves many gates read: each later use says how many
         grads = report.back.grads[: report.graph.output + 1]
         self.biggest = max(abs(g) for g in grads)
 
@@ -95,7 +96,8 @@ class _Look:
         return self.edge(text, node, gate, pos)
 
     def again(self, node: int, gate: int, pos: int) -> Text:
-        text = Text.assemble((title(self.report, node), "bold"), SPACE, ("(shown above)", "dim"))
+        seen = f"(shared by {self.shared[node]} gates, shown above)" if node in self.shared else "(shown above)"
+        text = Text.assemble((title(self.report, node), "bold"), SPACE, (seen, "dim"))
         return self.edge(text, node, gate, pos)
 
     def edge(self, text: Text, node: int, gate: int | None, pos: int) -> Text:

@@ -149,7 +149,8 @@ def _backward(p: _Panel, step: Step, k: int, n: int, claims: list) -> Frame:
     kink = p.story.kink(step)
     kink_html = (
         f'<p class="kink"><strong>Kink:</strong> {escape(kink[0])} is not differentiable at '
-        f"<code>{escape(kink[1])}</code>, so backprop uses <code>{escape(kink[2])}</code>, {escape(KINK_RULE)}.</p>"
+        f"<code>{escape(kink[1])}</code>, so backprop uses <code>{escape(_chosen(p, step))}</code>, "
+        f"{escape(KINK_RULE)}.</p>"
         if kink
         else ""
     )
@@ -163,6 +164,11 @@ def _backward(p: _Panel, step: Step, k: int, n: int, claims: list) -> Frame:
     )
     edges = tuple((gate, f.pos) for f in step.flows)
     return Frame("backward", f"Backward {k} of {n}: {p.name(gate)}", gate, edges, body)
+
+
+def _chosen(p: _Panel, step: Step) -> str:
+    """The subgradients a kink got, in the page's notation: ∂m/∂x = 1/2, ∂m/∂y = 1/2."""
+    return ", ".join(f"{p.d(p.name(step.gate), f.node)} = {number(f.local)}" for f in step.flows if f.kink)
 
 
 def _flow_row(p: _Panel, step: Step, flow, up: str) -> str:

@@ -118,14 +118,14 @@ def _svg(ex: Explanation, keyed: list[tuple[str, int, list[str]]], fr: Frames) -
     fit = "wide" if big else "fit"
     style = f"width:{w}px" if big else f"max-width:min(100%,{w * 2}px);min-width:{min(w, 560)}px"
     parts = [
-        f'<figure class="graph {fit}"><svg viewBox="0 0 {w} {h}" width="{w}" height="{h}" style="{style}" '
-        f'role="img" '
+        f'<figure class="graph {fit}"><div class="pane"><svg viewBox="0 0 {w} {h}" width="{w}" height="{h}" '
+        f'style="{style}" role="img" '
         f'aria-label="The graph of {escape(ex.output)}: {len(keyed)} boxes, inputs on the left, '
         f'the output on the right">'
     ]
     parts += [_edge(shapes, placed, *edge) for edge in edges]
     parts += [_node(report, shapes[b], placed, b, node, lines, fr) for b, (_, node, lines) in enumerate(keyed)]
-    parts.append(f"</svg><figcaption>{_legend(ex)}</figcaption></figure>\n")
+    parts.append(f"</svg></div><figcaption>{_legend(ex)}</figcaption></figure>\n")
     return "".join(parts)
 
 

@@ -61,7 +61,8 @@ class _Panel:
         return right_side(self.ex.graph, gate, lambda n: atomic(self.value(n)))
 
     def pattern(self, gate: int) -> str:
-        return f"{self.ex.graph.nodes[gate].op} {pattern_text(self.ex.graph, gate, self.story.atom)}"
+        """What the gate does to the gradient: 'swaps', 'scales: 1 - t2**2'."""
+        return pattern_text(self.ex.graph, gate, self.story.atom)
 
 
 def frames(ex: Explanation) -> Frames:
@@ -119,7 +120,7 @@ def _forward(p: _Panel, gate: int, k: int, n: int) -> Frame:
     body = (
         f'<p class="eq"><code>{escape(eq)}</code></p>'
         f"<p>A <strong>{escape(graph.nodes[gate].op)}</strong> gate: on the way back it "
-        f"<em>{escape(pattern_text(graph, gate, p.story.atom))}</em>.</p>{note}"
+        f"<em>{escape(p.pattern(gate))}</em>.</p>{note}"
     )
     edges = tuple((gate, pos) for pos in range(len(graph.nodes[gate].args)))
     return Frame("forward", f"Forward {k} of {n}: {p.name(gate)}", gate, edges, body)
@@ -156,7 +157,7 @@ def _backward(p: _Panel, step: Step, k: int, n: int, claims: list) -> Frame:
     )
     body = (
         f'<p class="head"><strong>{escape(graph.nodes[gate].op)}</strong> gate {_code(p.equation(gate))} '
-        f"receives upstream {_code(f'{p.grad(gate)} = {up}')}; it <em>{escape(p.pattern(gate).split(' ', 1)[1])}</em>"
+        f"receives upstream {_code(f'{p.grad(gate)} = {up}')}; it <em>{escape(p.pattern(gate))}</em>"
         f'</p><table class="flows"><thead><tr><th scope="col">to</th><th scope="col">upstream</th>'
         f'<th aria-hidden="true"></th><th scope="col">local</th><th aria-hidden="true"></th>'
         f'<th scope="col">downstream</th></tr></thead><tbody>{rows}</tbody></table>'

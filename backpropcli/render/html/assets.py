@@ -30,17 +30,19 @@ color:var(--hi);cursor:pointer;min-height:44px;min-width:44px}
 .bp .k-zero rect{fill:var(--zero)}.bp .k-constant rect,.bp .k-unused rect{stroke-dasharray:5 4}
 .bp .node.copy{filter:drop-shadow(4px 4px 0 #94a3b8)}
 .bp .node .unk{display:none}
-.bp[data-live] .node.novalue .val,.bp[data-live] .node.nograd .gr,.bp[data-live] .node.nograd .sign{visibility:hidden}
+.bp[data-live] .node.novalue .val{display:none}
+.bp[data-live] .node.nograd .gr,.bp[data-live] .node.nograd .sign{visibility:hidden}
 .bp[data-live] .node.novalue .unk{display:inline}
 .bp[data-live] .node.novalue rect,.bp[data-live] .node.nograd rect{fill:#fff}
 .bp .node.current rect{stroke:var(--hi);stroke-width:4}
 .bp .node.touched rect{stroke:var(--hi);stroke-width:2.5;stroke-dasharray:6 3}
 .bp .edge path{fill:none;stroke:var(--line);stroke-width:1.5}.bp .edge polygon{fill:var(--line)}
 .bp .edge.quiet path{stroke-dasharray:4 3}
-.bp .edge .lbl{display:none;font:600 13px system-ui,sans-serif;fill:var(--hi);paint-order:stroke;stroke:#fff;
-stroke-width:5px;stroke-linejoin:round}
+.bp .edge .lbl,.bp .edge .fwd{display:none;font:600 13px system-ui,sans-serif;fill:var(--hi);paint-order:stroke;
+stroke:#fff;stroke-width:5px;stroke-linejoin:round}
 .bp .edge.active path{stroke:var(--hi);stroke-width:3.5}.bp .edge.active polygon{fill:var(--hi)}
-.bp[data-phase=backward] .edge.active .lbl{display:inline}
+.bp[data-phase=backward] .edge.active .lbl,.bp[data-phase=forward] .edge.active .fwd{display:inline}
+.bp .edge .fwd{fill:#6d28d9}
 .bp .steps{list-style:none;padding:0;margin:0}
 .bp .step{border:1px solid #e5e7eb;border-left:6px solid var(--hi);border-radius:8px;padding:8px 14px;margin:8px 0;
 background:#fff}
@@ -71,10 +73,11 @@ min-width:16em}
 .bp .flows tr{display:block;padding:6px 0;border-bottom:1px solid #e5e7eb}
 .bp .flows th,.bp .flows td{display:inline-block;border:0;padding:2px 4px}}
 @media print{.bp .controls,.bp .search{display:none}.bp .step{display:block!important;break-inside:avoid}
-.bp .step[hidden]{display:block!important}.bp[data-live] .node.novalue .val,.bp[data-live] .node.nograd .gr,
-.bp[data-live] .node.nograd .sign{visibility:visible}.bp[data-live] .node.novalue .unk{display:none}
+.bp .step[hidden]{display:block!important}.bp[data-live] .node.novalue .val{display:inline}
+.bp[data-live] .node.nograd .gr,.bp[data-live] .node.nograd .sign{visibility:visible}
+.bp[data-live] .node.novalue .unk{display:none}
 .bp .node.current rect,.bp .node.touched rect{stroke:var(--line);stroke-width:1.5;stroke-dasharray:none}
-.bp .edge.active path{stroke:var(--line);stroke-width:1.5}.bp .edge .lbl{display:none!important}
+.bp .edge.active path{stroke:var(--line);stroke-width:1.5}.bp .edge .lbl,.bp .edge .fwd{display:none!important}
 .bp .graph,.bp .pane{overflow:visible;break-inside:avoid}
 .bp .node rect{print-color-adjust:exact;-webkit-print-color-adjust:exact}}
 """

@@ -17,8 +17,8 @@ from .frames import Frame, Frames, frames
 from .layout import LINE, Box, Placed, place, size
 
 # Boxes above which the page shows the searchable ledger and one node's neighbourhood, not the whole
-# graph: a browser draws a few hundred boxes at once readably, and no one reads ten thousand.
-LARGE = 1200
+# graph: a 1,000-gate MLP (1,585 boxes) still steps smoothly, scrolled to each gate; 10^5 would not.
+LARGE = 2000
 WIDE, TALL = 3000, 1400  # pixels: a larger picture is shown at its own size, scrolled to the step's gate
 SIGN = {"positive": "+", "negative": "\u2212", "zero": "0"}
 

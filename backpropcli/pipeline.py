@@ -92,11 +92,11 @@ class Report:
 
     def _repr_html_(self) -> str | None:
         """Jupyter's inline view: the page of `explain --format html`, its script scoped to this output."""
-        return _shown(self, markdown=False)
+        return _notebook_view(self, markdown=False)
 
     def _repr_markdown_(self) -> str | None:
         """For front ends that show Markdown only: the worked solution of `explain --format markdown`."""
-        return _shown(self, markdown=True)
+        return _notebook_view(self, markdown=True)
 
 
 def analyze(
@@ -204,7 +204,7 @@ def check_bindings(graph: Graph, bindings: Mapping[str, Number]) -> None:
             raise InputError(f"{name} is computed by the program (line {line}); only inputs can be bound")
 
 
-def _shown(report: Report, markdown: bool) -> str | None:
+def _notebook_view(report: Report, markdown: bool) -> str | None:
     """A notebook view of the report; None (the plain repr) where the output is an input and no gate exists.
     The explanation and its renderers are later stages, imported only when a notebook asks for a view."""
     from .explain import explain

@@ -209,7 +209,7 @@ def test_the_slip_shows_each_claim_with_its_verdict_at_its_step(browser, tmp_pat
     for _ in range(len(browser.find_elements(By.CSS_SELECTOR, ".step"))):
         step = browser.find_element(By.CSS_SELECTOR, ".step:not([hidden])")
         for claim in step.find_elements(By.CSS_SELECTOR, ".claim"):
-            verdicts[claim.find_element(By.CSS_SELECTOR, "code").text] = (
+            verdicts[claim.find_elements(By.CSS_SELECTOR, "code")[0].text] = (
                 step.get_attribute("data-gate"),
                 claim.find_element(By.CSS_SELECTOR, ".verdict").text,
             )

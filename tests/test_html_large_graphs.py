@@ -88,3 +88,11 @@ def test_the_html_view_of_the_recurrence_steps_through_every_gate():
     assert 'data-mode="steps"' in html
     assert html.count('class="node k-positive copy"') == 200
     assert html.count('<li class="step"') == 1 + 400 + 1 + 400 + 1  # inputs, forward, start, backward, gradients
+
+
+def test_the_tree_says_how_many_gates_share_a_leaf(cli, tmp_path):
+    program = tmp_path / "recurrence.bp"
+    program.write_text(recurrence(200))
+    result = cli("graph", "-f", str(program))
+    assert result.code == 0, result
+    assert "w   (shared by 200 gates, shown above)" in result.out

@@ -21,7 +21,7 @@ from ...ops import Number
 from ...pipeline import Report
 from ..cells import UNICODE, Glyphs, number, op_cell
 from ..fit import Footnotes, name_limit
-from .dot import kind_of, title
+from .dot import copied, kind_of, title
 
 MAX_DEPTH = 16  # levels below the root; deeper gates are summarised in one line
 MAX_LINES = 400  # lines of tree; past them the rest is left out, with a note saying so
@@ -121,6 +121,7 @@ class _Look:
 
     def __init__(self, report: Report, glyphs: Glyphs, notes: Footnotes) -> None:
         self.report, self.glyphs, self.notes = report, glyphs, notes
+        self.shared = copied(report)  # leaves many gates read: each later use says how many
         grads = report.back.grads[: report.graph.output + 1]
         self.biggest: Number = max(cast(Number, abs(g)) for g in grads)  # exact: no float of a huge integer
 
@@ -144,7 +145,8 @@ class _Look:
         return _Label(*fields, *self.edge(node, gate, pos))
 
     def again(self, node: int, gate: int, pos: int) -> _Label:
-        return _Label((self.title(node), "bold"), ("(shown above)", "dim"), *self.edge(node, gate, pos))
+        seen = f"(shared by {self.shared[node]} gates, shown above)" if node in self.shared else "(shown above)"
+        return _Label((self.title(node), "bold"), (seen, "dim"), *self.edge(node, gate, pos))
 
     def title(self, node: int) -> str:
         """A node's title, a long name shortened to its mark (unnamed gates' texts are short already)."""

@@ -16,9 +16,10 @@ color:var(--hi);cursor:pointer;min-height:44px;min-width:44px}
 .bp button:disabled{border-color:#d1d5db;color:#9ca3af;cursor:default}
 .bp button:focus-visible,.bp input:focus-visible,.bp .row:focus-visible{outline:3px solid #f59e0b;outline-offset:2px}
 .bp .counter{font-weight:600;margin-left:6px}
-.bp .graph{margin:8px 0;overflow-x:auto;border:1px solid #e5e7eb;border-radius:10px;background:#fcfcfd}
+.bp .graph{margin:8px 0;border:1px solid #e5e7eb;border-radius:10px;background:#fcfcfd}
+.bp .pane{overflow:auto}
 .bp .graph.fit svg{display:block;width:100%;height:auto;max-height:62vh;margin:0 auto}
-.bp .graph.wide{max-height:75vh;overflow:auto}.bp .graph.wide svg{display:block;max-width:none;height:auto}
+.bp .graph.wide .pane{max-height:75vh}.bp .graph.wide svg{display:block;max-width:none;height:auto}
 .bp figcaption{font-size:.85em;color:var(--soft);padding:6px 10px;border-top:1px solid #e5e7eb}
 .bp .node rect{fill:#fff;stroke:var(--line);stroke-width:1.5}
 .bp .node text{font:13px system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;fill:var(--ink)}
@@ -29,17 +30,19 @@ color:var(--hi);cursor:pointer;min-height:44px;min-width:44px}
 .bp .k-zero rect{fill:var(--zero)}.bp .k-constant rect,.bp .k-unused rect{stroke-dasharray:5 4}
 .bp .node.copy{filter:drop-shadow(4px 4px 0 #94a3b8)}
 .bp .node .unk{display:none}
-.bp[data-live] .node.novalue .val,.bp[data-live] .node.nograd .gr,.bp[data-live] .node.nograd .sign{visibility:hidden}
+.bp[data-live] .node.novalue .val{display:none}
+.bp[data-live] .node.nograd .gr,.bp[data-live] .node.nograd .sign{visibility:hidden}
 .bp[data-live] .node.novalue .unk{display:inline}
 .bp[data-live] .node.novalue rect,.bp[data-live] .node.nograd rect{fill:#fff}
 .bp .node.current rect{stroke:var(--hi);stroke-width:4}
 .bp .node.touched rect{stroke:var(--hi);stroke-width:2.5;stroke-dasharray:6 3}
 .bp .edge path{fill:none;stroke:var(--line);stroke-width:1.5}.bp .edge polygon{fill:var(--line)}
 .bp .edge.quiet path{stroke-dasharray:4 3}
-.bp .edge .lbl{display:none;font:600 13px system-ui,sans-serif;fill:var(--hi);paint-order:stroke;stroke:#fff;
-stroke-width:5px;stroke-linejoin:round}
+.bp .edge .lbl,.bp .edge .fwd{display:none;font:600 13px system-ui,sans-serif;fill:var(--hi);paint-order:stroke;
+stroke:#fff;stroke-width:5px;stroke-linejoin:round}
 .bp .edge.active path{stroke:var(--hi);stroke-width:3.5}.bp .edge.active polygon{fill:var(--hi)}
-.bp[data-phase=backward] .edge.active .lbl{display:inline}
+.bp[data-phase=backward] .edge.active .lbl,.bp[data-phase=forward] .edge.active .fwd{display:inline}
+.bp .edge .fwd{fill:#6d28d9}
 .bp .steps{list-style:none;padding:0;margin:0}
 .bp .step{border:1px solid #e5e7eb;border-left:6px solid var(--hi);border-radius:8px;padding:8px 14px;margin:8px 0;
 background:#fff}
@@ -66,15 +69,16 @@ min-width:16em}
 .bp .ledger tbody tr{cursor:pointer}.bp .ledger tbody tr:hover,.bp .ledger tr.chosen{background:#eff6ff}
 .bp .hood svg{max-width:100%;height:auto}
 .bp .hood .nb{cursor:pointer}
-@media (max-width:700px){.bp{font-size:15px;padding:6px}.bp .flows thead{display:none}
+@media (max-width:700px){.bp{font-size:15px;padding:6px}.bp button{padding:4px 9px}.bp .flows thead{display:none}
 .bp .flows tr{display:block;padding:6px 0;border-bottom:1px solid #e5e7eb}
 .bp .flows th,.bp .flows td{display:inline-block;border:0;padding:2px 4px}}
 @media print{.bp .controls,.bp .search{display:none}.bp .step{display:block!important;break-inside:avoid}
-.bp .step[hidden]{display:block!important}.bp[data-live] .node.novalue .val,.bp[data-live] .node.nograd .gr,
-.bp[data-live] .node.nograd .sign{visibility:visible}.bp[data-live] .node.novalue .unk{display:none}
+.bp .step[hidden]{display:block!important}.bp[data-live] .node.novalue .val{display:inline}
+.bp[data-live] .node.nograd .gr,.bp[data-live] .node.nograd .sign{visibility:visible}
+.bp[data-live] .node.novalue .unk{display:none}
 .bp .node.current rect,.bp .node.touched rect{stroke:var(--line);stroke-width:1.5;stroke-dasharray:none}
-.bp .edge.active path{stroke:var(--line);stroke-width:1.5}.bp .edge .lbl{display:none!important}
-.bp .graph{overflow:visible;break-inside:avoid}
+.bp .edge.active path{stroke:var(--line);stroke-width:1.5}.bp .edge .lbl,.bp .edge .fwd{display:none!important}
+.bp .graph,.bp .pane{overflow:visible;break-inside:avoid}
 .bp .node rect{print-color-adjust:exact;-webkit-print-color-adjust:exact}}
 """
 
@@ -84,7 +88,7 @@ SCRIPT = """
   function steps(root) {
     var items = root.querySelectorAll(".step"), nodes = root.querySelectorAll(".node");
     var edges = root.querySelectorAll(".edge"), counter = root.querySelector(".counter");
-    var page = root.hasAttribute("data-page"), wide = root.querySelector(".graph.wide"), at = 0;
+    var page = root.hasAttribute("data-page"), pane = root.querySelector(".pane"), at = 0;
     function show(k, record) {
       k = Math.max(0, Math.min(items.length - 1, k));
       at = k;
@@ -102,11 +106,11 @@ SCRIPT = """
         n.classList.toggle("touched", touched[id] === true && id !== gate);
       });
       edges.forEach(function (e) { e.classList.toggle("active", lit[e.getAttribute("data-edge")] === true); });
-      var here = wide && gate !== "" && root.querySelector('.node[data-node="' + gate + '"]');
-      if (here) {
-        var box = here.getBoundingClientRect(), frame = wide.getBoundingClientRect();
-        wide.scrollLeft += box.left + box.width / 2 - (frame.left + frame.width / 2);
-        wide.scrollTop += box.top + box.height / 2 - (frame.top + frame.height / 2);
+      var here = gate !== "" && root.querySelector('.node[data-node="' + gate + '"]');
+      if (here && (pane.scrollWidth > pane.clientWidth || pane.scrollHeight > pane.clientHeight)) {
+        var box = here.getBoundingClientRect(), frame = pane.getBoundingClientRect();
+        pane.scrollLeft += box.left + box.width / 2 - (frame.left + frame.width / 2);
+        pane.scrollTop += box.top + box.height / 2 - (frame.top + frame.height / 2);
       }
       counter.textContent = step.querySelector("h2").textContent;
       root.querySelector("[data-go=first]").disabled = root.querySelector("[data-go=prev]").disabled = k === 0;

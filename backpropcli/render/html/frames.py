@@ -61,7 +61,8 @@ class _Panel:
         return right_side(self.ex.graph, gate, lambda n: atomic(self.value(n)))
 
     def pattern(self, gate: int) -> str:
-        return f"{self.ex.graph.nodes[gate].op} {pattern_text(self.ex.graph, gate, self.story.atom)}"
+        """What the gate does to the gradient: 'swaps', 'scales: 1 - t2**2'."""
+        return pattern_text(self.ex.graph, gate, self.story.atom)
 
 
 def frames(ex: Explanation) -> Frames:
@@ -119,7 +120,7 @@ def _forward(p: _Panel, gate: int, k: int, n: int) -> Frame:
     body = (
         f'<p class="eq"><code>{escape(eq)}</code></p>'
         f"<p>A <strong>{escape(graph.nodes[gate].op)}</strong> gate: on the way back it "
-        f"<em>{escape(pattern_text(graph, gate, p.story.atom))}</em>.</p>{note}"
+        f"<em>{escape(p.pattern(gate))}</em>.</p>{note}"
     )
     edges = tuple((gate, pos) for pos in range(len(graph.nodes[gate].args)))
     return Frame("forward", f"Forward {k} of {n}: {p.name(gate)}", gate, edges, body)
@@ -149,13 +150,14 @@ def _backward(p: _Panel, step: Step, k: int, n: int, claims: list) -> Frame:
     kink = p.story.kink(step)
     kink_html = (
         f'<p class="kink"><strong>Kink:</strong> {escape(kink[0])} is not differentiable at '
-        f"<code>{escape(kink[1])}</code>, so backprop uses <code>{escape(kink[2])}</code>, {escape(KINK_RULE)}.</p>"
+        f"<code>{escape(kink[1])}</code>, so backprop uses <code>{escape(_chosen(p, step))}</code>, "
+        f"{escape(KINK_RULE)}.</p>"
         if kink
         else ""
     )
     body = (
         f'<p class="head"><strong>{escape(graph.nodes[gate].op)}</strong> gate {_code(p.equation(gate))} '
-        f"receives upstream {_code(f'{p.grad(gate)} = {up}')}; it <em>{escape(p.pattern(gate).split(' ', 1)[1])}</em>"
+        f"receives upstream {_code(f'{p.grad(gate)} = {up}')}; it <em>{escape(p.pattern(gate))}</em>"
         f'</p><table class="flows"><thead><tr><th scope="col">to</th><th scope="col">upstream</th>'
         f'<th aria-hidden="true"></th><th scope="col">local</th><th aria-hidden="true"></th>'
         f'<th scope="col">downstream</th></tr></thead><tbody>{rows}</tbody></table>'
@@ -163,6 +165,11 @@ def _backward(p: _Panel, step: Step, k: int, n: int, claims: list) -> Frame:
     )
     edges = tuple((gate, f.pos) for f in step.flows)
     return Frame("backward", f"Backward {k} of {n}: {p.name(gate)}", gate, edges, body)
+
+
+def _chosen(p: _Panel, step: Step) -> str:
+    """The subgradients a kink got, in the page's notation: ∂m/∂x = 1/2, ∂m/∂y = 1/2."""
+    return ", ".join(f"{p.d(p.name(step.gate), f.node)} = {number(f.local)}" for f in step.flows if f.kink)
 
 
 def _flow_row(p: _Panel, step: Step, flow, up: str) -> str:
@@ -205,11 +212,10 @@ def _claim(p: _Panel, result) -> str:
     line = p.ex.graph.source.text[claim.start : claim.end]
     mark = VERDICT_MARK.get(result.verdict, "")
     why = f" {escape(result.why)}" if result.why else ""
-    if claim.comment:
-        line += f"    # {claim.comment}"
+    note = f' <span class="note">(its comment: <code># {escape(claim.comment)}</code>)</span>' if claim.comment else ""
     return (
         f'<li class="claim {"ok" if result.ok else "bad"}"><span class="verdict">{mark} {escape(result.verdict)}'
-        f"</span> the program's claim <code>{escape(line)}</code>: it says {escape(number(result.written))}, "
+        f"</span> the program's claim <code>{escape(line)}</code>{note}: it says {escape(number(result.written))}, "
         f"the backward pass gives {escape(number(result.true))}.{why}</li>"
     )
 

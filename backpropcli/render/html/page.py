@@ -17,8 +17,8 @@ from .frames import Frame, Frames, frames
 from .layout import LINE, Box, Placed, place, size
 
 # Boxes above which the page shows the searchable ledger and one node's neighbourhood, not the whole
-# graph: a browser draws a few hundred boxes at once readably, and no one reads ten thousand.
-LARGE = 1200
+# graph: a 1,000-gate MLP (1,585 boxes) still steps smoothly, scrolled to each gate; 10^5 would not.
+LARGE = 2000
 WIDE, TALL = 3000, 1400  # pixels: a larger picture is shown at its own size, scrolled to the step's gate
 SIGN = {"positive": "+", "negative": "\u2212", "zero": "0"}
 
@@ -109,7 +109,7 @@ def _svg(ex: Explanation, keyed: list[tuple[str, int, list[str]]], fr: Frames) -
     for gate, pos, arg, text in flows(report):
         source = index[f"n{arg}_{gate}_{pos}" if arg in copies else f"n{arg}"]
         sources[index[f"n{gate}"]].append(source)
-        edges.append((gate, pos, source, index[f"n{gate}"], text))
+        edges.append((gate, pos, source, index[f"n{gate}"], text, number(report.values[arg])))
     shapes = [Box(key, *size(lines), tuple(sources[b])) for b, (key, _, lines) in enumerate(keyed)]
     placed = place(shapes)
     w, h = round(placed.width), round(placed.height)
@@ -118,18 +118,21 @@ def _svg(ex: Explanation, keyed: list[tuple[str, int, list[str]]], fr: Frames) -
     fit = "wide" if big else "fit"
     style = f"width:{w}px" if big else f"max-width:min(100%,{w * 2}px);min-width:{min(w, 560)}px"
     parts = [
-        f'<figure class="graph {fit}"><svg viewBox="0 0 {w} {h}" width="{w}" height="{h}" style="{style}" '
-        f'role="img" '
+        f'<figure class="graph {fit}"><div class="pane"><svg viewBox="0 0 {w} {h}" width="{w}" height="{h}" '
+        f'style="{style}" role="img" '
         f'aria-label="The graph of {escape(ex.output)}: {len(keyed)} boxes, inputs on the left, '
         f'the output on the right">'
     ]
     parts += [_edge(shapes, placed, *edge) for edge in edges]
     parts += [_node(report, shapes[b], placed, b, node, lines, fr) for b, (_, node, lines) in enumerate(keyed)]
-    parts.append(f"</svg><figcaption>{_legend(ex)}</figcaption></figure>\n")
+    parts.append(f"</svg></div><figcaption>{_legend(ex)}</figcaption></figure>\n")
     return "".join(parts)
 
 
-def _edge(shapes: list[Box], placed: Placed, gate: int, pos: int, source: int, target: int, text: str) -> str:
+def _edge(
+    shapes: list[Box], placed: Placed, gate: int, pos: int, source: int, target: int, text: str, value: str
+) -> str:
+    """An edge; on a forward step it shows the value it carries, on a backward one upstream times local = downstream."""
     x1 = placed.x[source] + shapes[source].width / 2
     y1 = placed.y[source]
     x2 = placed.x[target] - shapes[target].width / 2 - 7
@@ -142,7 +145,8 @@ def _edge(shapes: list[Box], placed: Placed, gate: int, pos: int, source: int, t
     dashed = "" if text else " quiet"
     return (
         f'<g class="edge{dashed}" data-edge="{gate}-{pos}"><path d="{path}"/><polygon points="{head}"/>'
-        f'<text class="lbl" x="{mid_x:.1f}" y="{mid_y:.1f}" text-anchor="middle">{label}</text></g>'
+        f'<text class="lbl" x="{mid_x:.1f}" y="{mid_y:.1f}" text-anchor="middle">{label}</text>'
+        f'<text class="fwd" x="{mid_x:.1f}" y="{mid_y:.1f}" text-anchor="middle">{escape(value)}</text></g>'
     )
 
 
@@ -181,7 +185,8 @@ def _legend(ex: Explanation) -> str:
         f'<code>\u2202{out}/\u2202node</code> once it is final. <span class="key k-positive">+ positive</span> '
         f'<span class="key k-negative">\u2212 negative</span> <span class="key k-zero">0 zero</span> gradient. '
         f"Thick outline: the gate of this step; dashed outline: its inputs; a stacked box: one copy of an input "
-        f"that many gates share. On the way back each lit edge carries upstream \u00d7 local = downstream."
+        f"that many gates share. A lit edge carries its value on the way forward, and upstream \u00d7 local = "
+        f"downstream on the way back."
     )
 
 

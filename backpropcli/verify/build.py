@@ -84,7 +84,7 @@ class Builder:
         self.rows: dict[tuple, list[Resolved]] = {}  # op text and child count -> the rows it may mean
         self.distinct = False  # the engine keeps each child once (micrograd's sets)
         self.agreed = False  # the last node's op was found from values and locals that all agree with it
-        self.recent: list[Resolved] = []  # rows found from values lately: tried first next time
+        self.recent: dict[int, list[Resolved]] = {}  # per child count, rows found from values lately
 
     def fail(self, message: str, line: int) -> InputError:
         return InputError(message, self.where(line))
@@ -150,7 +150,8 @@ class Builder:
                 except (ArithmeticError, ValueError):
                     continue
             return rows[0]
-        found, self.agreed = inferred(xs, data, local, self.tol, self.recent)
+        recent = self.recent.setdefault(len(xs), [])
+        found, self.agreed = inferred(xs, data, local, self.tol, recent)
         self.agreed = self.agreed and found is not None and found.op.kink is None
         if found is None and local is None:
             raise self.fail(
@@ -158,9 +159,9 @@ class Builder:
                 "arguments; give `op` (or `local_grads`)",
                 line,
             )
-        if found is not None and found.constant is None and not any(r is found for r in self.recent):
-            self.recent.insert(0, found)
-            del self.recent[RECENT:]
+        if found is not None and found.constant is None and not any(r is found for r in recent):
+            recent.insert(0, found)
+            del recent[RECENT:]
         return found
 
     def same(self, a: Number, b: Number) -> bool:

@@ -94,8 +94,8 @@ def inferred(
     add or mul reproduces any value with some constant, so only a round one tells something.
 
     Also returns whether the engine's local gradients are the row's own (then they need no second look)."""
-    for r in recent:
-        if accepts(r.op, len(xs)) and _fits(r, xs, y, local, tol):
+    for r in recent:  # rows for this many children
+        if _fits(r, xs, y, local, tol):
             return r, local is not None
     first = None
     for r in _candidates(xs, y, local):

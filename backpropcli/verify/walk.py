@@ -100,7 +100,9 @@ class _Reader:
             raise InputError(f"`{self.a.children}` of a {type(obj).__name__} is not a collection") from None
         if self.a.distinct and len(kids) > 1:  # a set's order changes from run to run: order by value
             if len(kids) == 2:
-                first, second = self._sort_key(kids[0]), self._sort_key(kids[1])
+                first, second = getattr(kids[0], self.a.data, None), getattr(kids[1], self.a.data, None)
+                if type(first) is not float or type(second) is not float:
+                    first, second = self._sort_key(kids[0]), self._sort_key(kids[1])
                 return kids if first <= second else [kids[1], kids[0]]
             kids.sort(key=self._sort_key)
         return kids
@@ -130,7 +132,8 @@ class _Reader:
         a = self.a
         nodes = self.builder.nodes
         k = len(nodes.ops)
-        has_label, has_op = self._may_have(obj)
+        has = self.optional.get(type(obj))
+        has_label, has_op = has if has is not None else self._may_have(obj)
         label = getattr(obj, a.label, None) if has_label else None
         if type(label) is not str or not label:
             label = None

@@ -321,3 +321,14 @@ def test_a_large_graph_shows_its_wrong_nodes_first(cli, tmp_path):
     assert any(line.startswith(" 1 ") and "wrong" in line for line in lines)
     assert "... and 95 more nodes, all correct" in result.out
     assert cli("verify", dump(tmp_path, *records, name="all.jsonl"), "--rows", "all").out.count("✓ correct") >= 97
+
+
+def test_an_op_of_the_engine_s_own_is_taken_as_given_and_said_so(tmp_path):
+    path = dump(
+        tmp_path,
+        {"id": "x", "data": 2.0, "grad": 3.0},
+        {"id": "s", "op": "softplus", "args": ["x"], "data": 2.13, "grad": 1.0, "local_grads": [3.0]},
+    )
+    rows = {r.name: r for r in backpropcli.verify.read(path).rows}
+    assert rows["x"].verdict == "correct"
+    assert "softplus is no op of the table" in rows["s"].why and "not judged" in rows["s"].why

@@ -216,7 +216,7 @@ def _rebuild(records: list[_Record], source: Source, tol: float) -> Nodes:
         if first is not r:
             raise _at(source, r, f"duplicate id {r.id!a}: line {first.line} has it too")
     root = _root(records, by_id, source)
-    order = _postorder(root, by_id, source)
+    order = records if _in_order(records, root) else _postorder(root, by_id, source)
     starts = {r.line: r.offset for r in order}
     builder = Builder(lambda line: source.locate(starts[line]) if line in starts else None, tol)
     index: dict[str, int] = {}
@@ -248,6 +248,21 @@ def _root(records: list[_Record], by_id: dict[str, _Record], source: Source) -> 
     raise _at(
         source, tops[1], f'{len(tops)} nodes are no node\'s argument (lines {lines}): mark the root with "root": true'
     )
+
+
+def _in_order(records: list[_Record], root: _Record) -> bool:
+    """Whether the file lists the root's graph already in order, as `backpropcli.export` writes it:
+    every argument before its use, the root last, and every other record some record's argument."""
+    if records[-1] is not root:
+        return False
+    seen: set[str] = set()
+    for r in records:
+        for a in r.args:
+            if a not in seen:
+                return False
+        seen.add(r.id)
+    used = {a for r in records for a in r.args}
+    return len(used) == len(records) - 1
 
 
 def _postorder(root: _Record, by_id: dict[str, _Record], source: Source) -> list[_Record]:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from ..errors import InputError
 from .build import Builder, Nodes, finite
+from .resolve import fits
 
 MAX_NODES = 10_000_000
 
@@ -159,6 +160,23 @@ class _Reader:
                 nodes.data.append(data)
                 nodes.grads.append(grad)
                 return k
+        elif local is not None and op is None and len(local) == len(args):
+            recent = self.builder.recent.get(len(args))
+            if recent:  # microgpt's common node: the op found for an earlier node fits this one too
+                values = nodes.data
+                xs = tuple([values[c] for c in args])
+                for r in recent:
+                    if r.op.kink is None and fits(r, xs, data, local, self.builder.tol):
+                        nodes.labels.append(label)
+                        nodes.op_text.append(r.op.name)
+                        nodes.ops.append(r)
+                        nodes.args.append(tuple(args))
+                        nodes.data.append(data)
+                        nodes.grads.append(grad)
+                        nodes.stored[k] = local
+                        nodes.inferred.add(k)
+                        nodes.agreed.add(k)
+                        return k
         return self.builder.add(label, op if type(op) is str else None, args, data, grad, local, distinct=a.distinct)
 
     def _locals(self, obj: object, name: str) -> tuple | None:

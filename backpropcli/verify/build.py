@@ -194,6 +194,18 @@ def _unknown(name: str, op_text: str, count: int) -> str:
     )
 
 
+def value(v: object) -> float | None:
+    """An engine's value as a float (the engines judged here compute in floats: an int leaf kept exact
+    would turn the rules' partials into growing fractions), or None when it is no finite number."""
+    number = finite(v)
+    if number is None or type(number) is float:
+        return number
+    try:
+        return float(number)
+    except OverflowError:
+        return None
+
+
 def finite(v: object) -> Number | None:
     """An engine's number as int or float, or None when it is not a finite real number."""
     if type(v) is int or type(v) is float:

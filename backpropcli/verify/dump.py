@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 from ..errors import InputError, LimitError, Source
 from ..parse.inputs import read_input
-from .build import MAX_ARGS, Builder, Nodes, finite
+from .build import MAX_ARGS, Builder, Nodes, finite, value
 
 MAX_RECORDS = 2_000_000
 MAX_TEXT = 200  # characters of an id, label or op
@@ -143,6 +143,9 @@ def _record(raw: object, offset: int, source: Source) -> _Record:
         raise fail(f"`args` must be a list of at most {MAX_ARGS} ids")
     r.args = [_id(a, "args", fail) for a in args]
     r.data = _number(raw.get("data"), "data", fail, required=True)
+    r.data = value(r.data)
+    if r.data is None:
+        raise fail("`data` must be a finite number, not an integer beyond the float range")
     r.grad = _number(raw.get("grad"), "grad", fail)
     local = raw.get("local_grads")
     if local is not None and (not isinstance(local, list) or len(local) > MAX_ARGS):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import InputError
-from .build import Builder, Nodes, finite
+from .build import Builder, Nodes, finite, value
 from .resolve import fits
 
 MAX_NODES = 10_000_000
@@ -140,7 +140,7 @@ class _Reader:
             label = None
         data = getattr(obj, a.data, None)
         if type(data) is not float or data - data != 0:
-            data = finite(data)
+            data = value(data)
             if data is None:
                 raise InputError(f"node {label or k}: `{a.data}` is not a finite number: {_shown(obj, a.data)}")
         grad = getattr(obj, a.grad, None)

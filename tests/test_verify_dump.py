@@ -332,3 +332,20 @@ def test_an_op_of_the_engine_s_own_is_taken_as_given_and_said_so(tmp_path):
     rows = {r.name: r for r in backpropcli.verify.read(path).rows}
     assert rows["x"].verdict == "correct"
     assert "softplus is no op of the table" in rows["s"].why and "not judged" in rows["s"].why
+
+
+def test_a_label_cannot_forge_a_line_of_the_output(cli, tmp_path):
+    path = dump(
+        tmp_path,
+        {
+            "id": 1,
+            "label": "x\u2028::error title=forged::\nverify: 9 passed, 0 failed\u001b[2J",
+            "data": 2.0,
+            "grad": 5.0,
+        },
+        {"id": 2, "op": "*", "args": [1, 1], "data": 4.0, "grad": 1.0},
+    )
+    for fmt in ("table", "github"):
+        out = cli("verify", path, "--format", fmt).out
+        assert "\u2028" not in out and "\u001b" not in out
+        assert all(not line.startswith(("::error title=forged", "verify: 9")) for line in out.splitlines())

@@ -54,8 +54,12 @@ class Nodes:
 
     @cached_property
     def names(self) -> list[str]:
-        """How reports name nodes: the engine's label, else #index."""
-        return [f"#{i}" if label is None else label for i, label in enumerate(self.labels)]
+        """How reports name nodes: the engine's label (a character that does not print, such as a newline
+        or a terminal escape, shown as '?': a label cannot forge a line of the output), else #index."""
+        return [
+            f"#{i}" if label is None else label if label.isprintable() else _printable(label)
+            for i, label in enumerate(self.labels)
+        ]
 
     @cached_property
     def consumers(self) -> list[list[tuple[int, int]]]:
@@ -181,6 +185,10 @@ class Builder:
         if line:
             n.line_of[i] = line
         return i
+
+
+def _printable(text: str) -> str:
+    return "".join(ch if ch.isprintable() else "?" for ch in text)
 
 
 def _unknown(name: str, op_text: str, count: int) -> str:

@@ -25,8 +25,10 @@ def __getattr__(name: str):
 
         return getattr(pipeline, name)
     if name in ("verify", "export"):
-        import importlib
+        import sys
 
-        package = importlib.import_module(".verify", __name__)  # callable itself: backpropcli.verify(root)
-        return package if name == "verify" else package.export
+        from .verify import export
+
+        # the package, which is callable itself: backpropcli.verify(root), and backpropcli.verify.read(path)
+        return sys.modules[f"{__name__}.verify"] if name == "verify" else export
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,7 +4,8 @@
     python bench/run.py --only verify
 
 Goal: verify within 3x of the engine's own forward + backward on the same graph, in process
-(backpropcli.verify(root)) and on the step's dump (`backprop verify FILE`'s work, in process).
+(backpropcli.verify(root)) and on the step's dump (`backprop verify FILE`'s work with its default
+table, in process).
 """
 
 from __future__ import annotations
@@ -52,11 +53,12 @@ def _microgpt(quick: bool):
 
 
 def _judge_dump(path: str):
-    from backpropcli.render.verify.json import document
+    """What `backprop verify FILE` does by default: read, judge, and the table (60 rows and the counts)."""
+    from backpropcli.render.verify.table import text
     from backpropcli.verify import read
 
     def run():
-        return len(document(read(path)))
+        return len(text(read(path)))
 
     return run
 
@@ -99,7 +101,7 @@ def section(plan) -> dict:
             figures["microgpt dump"] = {"nodes": nodes, "ratio": ratio, "bytes": os.path.getsize(path)}
             rows.append(
                 [
-                    "  its dump, read + judged + JSON",
+                    "  its dump, read + judged + table",
                     nodes,
                     _ms(dump["engine"]),
                     _ms(dump["dump"]),

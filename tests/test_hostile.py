@@ -666,7 +666,7 @@ def test_debug_after_the_separator_is_an_expression_not_the_flag(cli):
 def test_no_command_is_one_error_line(cli):
     out = cli()
     assert out.code == 2
-    assert out.err.startswith("error: no command given: one of check, eval, explain, graph, mlp, ops (see ")
+    assert out.err.startswith("error: no command given: one of check, eval, explain, graph, mlp, ops, verify (see ")
     assert len(out.err.splitlines()) == 1 and out.out == ""
 
 

@@ -321,3 +321,31 @@ def test_a_large_graph_shows_its_wrong_nodes_first(cli, tmp_path):
     assert any(line.startswith(" 1 ") and "wrong" in line for line in lines)
     assert "... and 95 more nodes, all correct" in result.out
     assert cli("verify", dump(tmp_path, *records, name="all.jsonl"), "--rows", "all").out.count("✓ correct") >= 97
+
+
+def test_an_op_of_the_engine_s_own_is_taken_as_given_and_said_so(tmp_path):
+    path = dump(
+        tmp_path,
+        {"id": "x", "data": 2.0, "grad": 3.0},
+        {"id": "s", "op": "softplus", "args": ["x"], "data": 2.13, "grad": 1.0, "local_grads": [3.0]},
+    )
+    rows = {r.name: r for r in backpropcli.verify.read(path).rows}
+    assert rows["x"].verdict == "correct"
+    assert "softplus is no op of the table" in rows["s"].why and "not judged" in rows["s"].why
+
+
+def test_a_label_cannot_forge_a_line_of_the_output(cli, tmp_path):
+    path = dump(
+        tmp_path,
+        {
+            "id": 1,
+            "label": "x\u2028::error title=forged::\nverify: 9 passed, 0 failed\u001b[2J",
+            "data": 2.0,
+            "grad": 5.0,
+        },
+        {"id": 2, "op": "*", "args": [1, 1], "data": 4.0, "grad": 1.0},
+    )
+    for fmt in ("table", "github"):
+        out = cli("verify", path, "--format", fmt).out
+        assert "\u2028" not in out and "\u001b" not in out
+        assert all(not line.startswith(("::error title=forged", "verify: 9")) for line in out.splitlines())

@@ -265,3 +265,14 @@ def test_assert_gradients_raises_with_the_table():
     out.backward()
     with pytest.raises(AssertionError, match="stale"):
         assert_gradients(out)
+
+
+def test_a_chain_deeper_than_python_recursion_verifies():
+    x = Value(1.0)
+    y = x
+    for _ in range(50_000):  # 10^5 nodes in one chain: no recursion anywhere in the walk or the judge
+        y = y * 1.0000001
+    y.backward()
+    report = backpropcli.verify(y)
+    assert report.ok and len(report.rows) == 100_001
+    assert report.rows[-1].true == pytest.approx(1.0000001**50_000, rel=1e-9)

@@ -54,8 +54,12 @@ class Nodes:
 
     @cached_property
     def names(self) -> list[str]:
-        """How reports name nodes: the engine's label, else #index."""
-        return [f"#{i}" if label is None else label for i, label in enumerate(self.labels)]
+        """How reports name nodes: the engine's label (a character that does not print, such as a newline
+        or a terminal escape, shown as '?': a label cannot forge a line of the output), else #index."""
+        return [
+            f"#{i}" if label is None else label if label.isprintable() else _printable(label)
+            for i, label in enumerate(self.labels)
+        ]
 
     @cached_property
     def consumers(self) -> list[list[tuple[int, int]]]:
@@ -84,7 +88,7 @@ class Builder:
         self.rows: dict[tuple, list[Resolved]] = {}  # op text and child count -> the rows it may mean
         self.distinct = False  # the engine keeps each child once (micrograd's sets)
         self.agreed = False  # the last node's op was found from values and locals that all agree with it
-        self.recent: list[Resolved] = []  # rows found from values lately: tried first next time
+        self.recent: dict[int, list[Resolved]] = {}  # per child count, rows found from values lately
 
     def fail(self, message: str, line: int) -> InputError:
         return InputError(message, self.where(line))
@@ -150,7 +154,8 @@ class Builder:
                 except (ArithmeticError, ValueError):
                     continue
             return rows[0]
-        found, self.agreed = inferred(xs, data, local, self.tol, self.recent)
+        recent = self.recent.setdefault(len(xs), [])
+        found, self.agreed = inferred(xs, data, local, self.tol, recent)
         self.agreed = self.agreed and found is not None and found.op.kink is None
         if found is None and local is None:
             raise self.fail(
@@ -158,9 +163,9 @@ class Builder:
                 "arguments; give `op` (or `local_grads`)",
                 line,
             )
-        if found is not None and found.constant is None and not any(r is found for r in self.recent):
-            self.recent.insert(0, found)
-            del self.recent[RECENT:]
+        if found is not None and found.constant is None and not any(r is found for r in recent):
+            recent.insert(0, found)
+            del recent[RECENT:]
         return found
 
     def same(self, a: Number, b: Number) -> bool:
@@ -182,6 +187,10 @@ class Builder:
         return i
 
 
+def _printable(text: str) -> str:
+    return "".join(ch if ch.isprintable() else "?" for ch in text)
+
+
 def _unknown(name: str, op_text: str, count: int) -> str:
     if named(op_text, count + 1, None):
         return (
@@ -191,6 +200,18 @@ def _unknown(name: str, op_text: str, count: int) -> str:
     return (
         f"node {name} has op {op_text!a}, which is no op of the table with {count} argument{'s' if count != 1 else ''}"
     )
+
+
+def value(v: object) -> float | None:
+    """An engine's value as a float (the engines judged here compute in floats: an int leaf kept exact
+    would turn the rules' partials into growing fractions), or None when it is no finite number."""
+    number = finite(v)
+    if number is None or type(number) is float:
+        return number
+    try:
+        return float(number)
+    except OverflowError:
+        return None
 
 
 def finite(v: object) -> Number | None:

@@ -7,13 +7,15 @@ Documented in docs/verify.md; backpropcli/schema/verify.schema.json describes on
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 
 from ..errors import InputError, LimitError, Source
 from ..parse.inputs import read_input
-from .build import MAX_ARGS, Builder, Nodes, finite
+from .build import MAX_ARGS, Builder, Nodes, finite, value
 
 MAX_RECORDS = 2_000_000
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 MAX_TEXT = 200  # characters of an id, label or op
 FIELDS = ("id", "op", "args", "data", "grad", "label", "local_grads", "constant", "exponent", "root")
 
@@ -26,26 +28,28 @@ def read(path: str, tol: float = 1e-9) -> Nodes:
     """A dump file ('-': stdin) rebuilt: nodes in topological order, the root last."""
     shown = "<stdin>" if path == "-" else path
     source = Source(read_input(path, "graph"), shown)
-    records = [_record(raw, offset, source) for raw, offset in _raw_records(source)]
+    records = [_record(raw, offset, line, source) for raw, offset, line in _raw_records(source)]
     if not records:
         raise InputError("the graph has no nodes", source.locate(0))
     return _rebuild(records, source, tol)
 
 
-def _raw_records(source: Source) -> Iterator[tuple[object, int]]:
+def _raw_records(source: Source) -> Iterator[tuple[object, int, int]]:
+    """(decoded record, its offset, its line), in file order."""
     text = source.text
     start = len(text) - len(text.lstrip())
     if text[start : start + 1] == "[":
-        yield from _array(source, start)
+        for obj, offset in _array(source, start):
+            yield obj, offset, source.line_col(offset)[0]
         return
-    offset, count = 0, 0
-    for line in text.splitlines(keepends=True):
+    count = 0
+    for number, found in enumerate(_LINE.finditer(text), 1):  # lines as Source counts them: \r\n, \r or \n
+        line = found.group()
         if line.strip():
             count += 1
             if count > MAX_RECORDS:
-                raise LimitError(f"more than {MAX_RECORDS} records, the limit", source.locate(offset))
-            yield _decode(source, line, offset), offset
-        offset += len(line)
+                raise LimitError(f"more than {MAX_RECORDS} records, the limit", source.locate(found.start()))
+            yield _decode(source, line, found.start()), found.start(), number
 
 
 def _array(source: Source, start: int) -> Iterator[tuple[object, int]]:
@@ -117,9 +121,7 @@ def _decode_at(source: Source, decoder: json.JSONDecoder, pos: int) -> tuple[obj
         raise LimitError("the record is nested too deeply", source.locate(pos)) from None
 
 
-def _record(raw: object, offset: int, source: Source) -> _Record:
-    line = source.line_col(offset)[0]
-
+def _record(raw: object, offset: int, line: int, source: Source) -> _Record:
     def fail(message: str) -> InputError:
         return InputError(message, source.locate(offset))
 
@@ -143,6 +145,9 @@ def _record(raw: object, offset: int, source: Source) -> _Record:
         raise fail(f"`args` must be a list of at most {MAX_ARGS} ids")
     r.args = [_id(a, "args", fail) for a in args]
     r.data = _number(raw.get("data"), "data", fail, required=True)
+    r.data = value(r.data)
+    if r.data is None:
+        raise fail("`data` must be a finite number, not an integer beyond the float range")
     r.grad = _number(raw.get("grad"), "grad", fail)
     local = raw.get("local_grads")
     if local is not None and (not isinstance(local, list) or len(local) > MAX_ARGS):
@@ -171,15 +176,23 @@ def _plain(raw: dict, line: int, offset: int) -> _Record | None:
         return None
     if (op is not None and (type(op) is not str or len(op) > MAX_TEXT)) or type(args) is not list:
         return None
-    if len(args) > MAX_ARGS or any(type(a) is not str or not 0 < len(a) <= MAX_TEXT for a in args):
+    if len(args) > MAX_ARGS or type(data) is not float or data - data != 0:
         return None
-    if type(data) is not float or data - data != 0 or not (grad is None or (type(grad) is float and grad - grad == 0)):
+    for a in args:
+        if type(a) is not str or not 0 < len(a) <= MAX_TEXT:
+            return None
+    if grad is not None and (type(grad) is not float or grad - grad != 0):
         return None
-    if local is not None and (type(local) is not list or any(type(v) is not float or v - v != 0 for v in local)):
-        return None
+    if local is not None:
+        if type(local) is not list:
+            return None
+        for v in local:
+            if type(v) is not float or v - v != 0:
+                return None
+        local = tuple(local)
     r = _Record()
     r.line, r.offset, r.id, r.op, r.label, r.args, r.data, r.grad = line, offset, ident, op, None, args, data, grad
-    r.local, r.constant, r.root = (None if local is None else tuple(local)), None, False
+    r.local, r.constant, r.root = local, None, False
     return r
 
 
@@ -216,7 +229,7 @@ def _rebuild(records: list[_Record], source: Source, tol: float) -> Nodes:
         if first is not r:
             raise _at(source, r, f"duplicate id {r.id!a}: line {first.line} has it too")
     root = _root(records, by_id, source)
-    order = _postorder(root, by_id, source)
+    order = records if _in_order(records, root) else _postorder(root, by_id, source)
     starts = {r.line: r.offset for r in order}
     builder = Builder(lambda line: source.locate(starts[line]) if line in starts else None, tol)
     index: dict[str, int] = {}
@@ -248,6 +261,21 @@ def _root(records: list[_Record], by_id: dict[str, _Record], source: Source) -> 
     raise _at(
         source, tops[1], f'{len(tops)} nodes are no node\'s argument (lines {lines}): mark the root with "root": true'
     )
+
+
+def _in_order(records: list[_Record], root: _Record) -> bool:
+    """Whether the file lists the root's graph already in order, as `backpropcli.export` writes it:
+    every argument before its use, the root last, and every other record some record's argument."""
+    if records[-1] is not root:
+        return False
+    seen: set[str] = set()
+    for r in records:
+        for a in r.args:
+            if a not in seen:
+                return False
+        seen.add(r.id)
+    used = {a for r in records for a in r.args}
+    return len(used) == len(records) - 1
 
 
 def _postorder(root: _Record, by_id: dict[str, _Record], source: Source) -> list[_Record]:

@@ -79,6 +79,8 @@ class Report:
         local_why = self._local_why(i)
         if local_why:
             why.insert(0, local_why)
+        if v.data[i] == SKIPPED:
+            why.append(f"{nodes.op_text[i]} is no op of the table: its value and local gradients are not judged")
         ok = verdict in PASSING and not value_why and not local_why
         if verdict in PASSING and not ok:
             verdict = WRONG_LOCAL if local_why else WRONG_VALUE

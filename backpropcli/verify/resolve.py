@@ -94,14 +94,14 @@ def inferred(
     add or mul reproduces any value with some constant, so only a round one tells something.
 
     Also returns whether the engine's local gradients are the row's own (then they need no second look)."""
-    for r in recent:
-        if accepts(r.op, len(xs)) and _fits(r, xs, y, local, tol):
+    for r in recent:  # rows for this many children
+        if fits(r, xs, y, local, tol):
             return r, local is not None
     first = None
     for r in _candidates(xs, y, local):
-        if not _fits(r, xs, y, None, tol):
+        if not fits(r, xs, y, None, tol):
             continue
-        if local is None or _fits(r, xs, y, local, tol):
+        if local is None or fits(r, xs, y, local, tol):
             return r, local is not None
         first = first or r
     return first, False
@@ -126,7 +126,7 @@ def _rows(count: int) -> tuple[Resolved, ...]:
     return tuple(Resolved(row) for row in OPS.values() if accepts(row, count))
 
 
-def _fits(r: Resolved, xs: tuple, y: Number, local: tuple | None, tol: float) -> bool:
+def fits(r: Resolved, xs: tuple, y: Number, local: tuple | None, tol: float) -> bool:
     """Does the row give y from xs (and, when local is given, the engine's local gradients)?"""
     args = xs if r.constant is None and not r.repeat else operands(r, xs)
     try:

@@ -177,14 +177,14 @@ def _backward(v: Verdicts, used: list, intervals: dict) -> None:
         gv = 0 if g is None else g
         e = expected[i]
         mine = -1
-        if i in broken:
+        if broken and i in broken:
             grad_verdict[i], v.why[i] = SKIPPED, "a local gradient on the way has no value here"
         else:
             if (gv == e or abs(gv - e) <= tol * max(abs(gv), abs(e), scale[i])) and (g is not None or e == 0):
                 if off[i] >= 0 and not (gv == true[i] or close(gv, true[i], tol=tol)):
                     grad_verdict[i], source[i] = INHERITED, off[i]
                     mine = off[i]
-            elif i in spread and _within(gv, e, spread[i], scale[i], tol):
+            elif spread and i in spread and _within(gv, e, spread[i], scale[i], tol):
                 if off[i] >= 0:
                     grad_verdict[i], source[i] = INHERITED, off[i]
                     mine = off[i]
@@ -195,18 +195,34 @@ def _backward(v: Verdicts, used: list, intervals: dict) -> None:
         if not args:
             continue
         locs = used[i]
-        if locs is None or i in broken:
+        if locs is None or (broken and i in broken):
             broken.update(args)
             continue
         t = true[i]
-        for a, local in zip(args, locs, strict=False):
+        if len(args) == 2:  # the common gate, written out: this loop is the judge's hot path
+            a, b = args
+            local = locs[0]
             c = gv * local
             expected[a] += c
             scale[a] += abs(c)
             true[a] += t * local
-            if mine > off[a]:
-                off[a] = mine
-        if i in kinked:
+            local = locs[1]
+            c = gv * local
+            expected[b] += c
+            scale[b] += abs(c)
+            true[b] += t * local
+            if mine >= 0:
+                off[a] = max(off[a], mine)
+                off[b] = max(off[b], mine)
+        else:
+            for a, local in zip(args, locs, strict=False):
+                c = gv * local
+                expected[a] += c
+                scale[a] += abs(c)
+                true[a] += t * local
+                if mine > off[a]:
+                    off[a] = mine
+        if kinked and i in kinked:
             for pos, a in enumerate(args):
                 box = intervals.get((i, pos))
                 if box is not None:

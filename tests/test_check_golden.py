@@ -27,6 +27,8 @@ STATUS = {
     "check_lecture27_slip": 1,
     "check_partial": 0,
     "check_partial_require_all": 1,
+    "check_short_names": 0,
+    "check_undefined": 1,
     "check_verdicts": 1,
 }
 

@@ -60,7 +60,7 @@ def test_a_binding_the_file_does_not_read_is_bad_input(cli, tmp_path):
 
 def test_bindings_alone_are_not_a_path(cli):
     result = cli("check", "x=1")
-    assert result.code == 2 and "no PATH to check" in result.err
+    assert result.code == 2 and "no PATH given" in result.err and "NAME=VALUE binds" in result.err
 
 
 @pytest.mark.parametrize(

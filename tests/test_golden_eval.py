@@ -14,7 +14,27 @@ GOLDEN = Path(__file__).parent / "golden"
 SAMPLES = sorted(p.name for p in (ROOT / "samples").glob("*.bp"))
 EXTENSIONS = {"table": "txt", "json": "json", "markdown": "md"}
 # The exit status each sample must give: a new sample needs its line here.
-STATUS = {"fanout": 0, "lecture27": 0, "lecture27_slip": 1, "max_router": 0, "sigmoid_neuron": 0, "wrong_backward": 1}
+STATUS = {
+    "cs231n_staged": 0,
+    "cs231n_staged_missing": 1,
+    "cs231n_staged_slip": 1,
+    "cs231n_staged_twice": 1,
+    "fanout": 0,
+    "lecture27": 0,
+    "lecture27_local": 0,
+    "lecture27_local_slip": 1,
+    "lecture27_slip": 1,
+    "max_router": 0,
+    "max_tie": 0,
+    "max_tie_both": 1,
+    "micrograd_fanout": 0,
+    "micrograd_fanout_missing": 1,
+    "micrograd_fanout_twice": 1,
+    "micrograd_neuron": 0,
+    "micrograd_neuron_slip": 1,
+    "sigmoid_neuron": 0,
+    "wrong_backward": 1,
+}
 
 
 def test_every_sample_has_its_status():

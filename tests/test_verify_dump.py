@@ -327,11 +327,11 @@ def test_an_op_of_the_engine_s_own_is_taken_as_given_and_said_so(tmp_path):
     path = dump(
         tmp_path,
         {"id": "x", "data": 2.0, "grad": 3.0},
-        {"id": "s", "op": "softplus", "args": ["x"], "data": 2.13, "grad": 1.0, "local_grads": [3.0]},
+        {"id": "s", "op": "hardswish", "args": ["x"], "data": 2.13, "grad": 1.0, "local_grads": [3.0]},
     )
     rows = {r.name: r for r in backpropcli.verify.read(path).rows}
     assert rows["x"].verdict == "correct"
-    assert "softplus is no op of the table" in rows["s"].why and "not judged" in rows["s"].why
+    assert "hardswish is no op of the table" in rows["s"].why and "not judged" in rows["s"].why
 
 
 def test_a_label_cannot_forge_a_line_of_the_output(cli, tmp_path):

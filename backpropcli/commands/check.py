@@ -67,7 +67,8 @@ class _Tally:
 
     passed: int = 0
     failed: int = 0
-    errors: int = 0
+    errors: int = 0  # files that were bad input: not checked
+    bad_claims: int = 0  # claims that read an unknown name: counted as failed, and bad input
 
 
 @click.command("check", cls=ProgramCommand, epilog=HELP_EPILOG)
@@ -160,7 +161,7 @@ def check_command(
         file=sys.stderr if fmt in MACHINE else sys.stdout,
         flush=True,
     )
-    sys.exit(EXIT_INPUT if tally.errors else EXIT_FAILED if tally.failed else EXIT_OK)
+    sys.exit(EXIT_INPUT if tally.errors or tally.bad_claims else EXIT_FAILED if tally.failed else EXIT_OK)
 
 
 def _graded(paths: list[str], tally: _Tally, *, debug: bool, **options) -> Iterator:
@@ -177,7 +178,7 @@ def _graded(paths: list[str], tally: _Tally, *, debug: bool, **options) -> Itera
         for claim in result.claims:  # a claim that reads an unknown name: bad input on its line
             if claim.claim.error is not None:
                 print(error_text(result.path, claim.claim.error), file=sys.stderr, flush=True)
-                tally.errors += 1
+                tally.bad_claims += 1
         tally.passed += result.passed
         tally.failed += result.failed
         yield result

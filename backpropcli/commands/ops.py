@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from fractions import Fraction
 
 import click
 
@@ -67,14 +68,15 @@ PROBES = (-2, -1, 0, 1, 2)  # points where a one-argument op's kink rule is aske
 
 def _kink(op) -> str:
     """Where the op's kink rule says it has no derivative, found by asking the rule itself: at a
-    point for one argument ('at 0'), or where the arguments tie."""
+    point of its first argument, the others held apart from it ('at 0'), or where the arguments tie."""
     if op.kink is None:
         return ""
     least = op.arity[0]
-    if least == 1:
-        points = [v for v in PROBES if any(op.kink((v,), op.forward(v)))]
-        return "at " + ", ".join(str(v) for v in points) if points else "yes"
+    rest = (Fraction(1, 2),) * (least - 1)  # held at a value no probe ties with
+    points = [v for v in PROBES if any(op.kink((v, *rest), op.forward(v, *rest)))]
+    if points:
+        return "at " + ", ".join(str(v) for v in points)
     tie, apart = (1,) * least, tuple(range(1, least + 1))
-    if any(op.kink(tie, op.forward(*tie))) and not any(op.kink(apart, op.forward(*apart))):
+    if least > 1 and any(op.kink(tie, op.forward(*tie))) and not any(op.kink(apart, op.forward(*apart))):
         return "at a tie"
     return "yes"

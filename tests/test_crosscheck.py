@@ -181,3 +181,12 @@ NAN = math.nan
 )
 def test_within_the_one_sided_derivatives(value, lo, hi, tol, inside):
     assert within(value, lo, hi, tol) is inside
+
+
+def test_a_node_total_that_cancels_is_judged_at_the_scale_of_its_terms():
+    # 0.3 - 0.2 - 0.1 is -5.6e-17 in the backward pass's order and -2.8e-17 in exact arithmetic
+    # on the same floats: both are rounding of terms of about 0.6, not a wrong gradient
+    _, back, checks = checked("x*0.3 - x*0.2 - x*0.1", x=1.0)
+    assert back.grads[0] == -5.551115123125783e-17
+    assert checks.nodes[0].status == "pass" and checks.nodes[0].expected == "-2.7755575615628914e-17"
+    assert checks.counts() == (13, 0, 0)

@@ -75,7 +75,7 @@ class _Look:
     def __init__(self, report: Report, glyphs: Glyphs) -> None:
         self.report, self.glyphs = report, glyphs
         grads = report.back.grads[: report.graph.output + 1]
-        self.biggest: Number = max(cast(Number, abs(g)) for g in grads)  # exact: no float of a huge integer
+        self.biggest: Number = max(cast(Number, abs(g)) for g in grads)  # abs keeps the kind of number
 
     def style(self, node: int) -> str:
         kind = kind_of(self.report, node)

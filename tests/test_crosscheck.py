@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from fractions import Fraction
 
 import pytest
 
 from backpropcli.autodiff import backward, forward, ledger
-from backpropcli.crosscheck import crosscheck
+from backpropcli.crosscheck import crosscheck, within
 from backpropcli.parse import parse
 from backpropcli.pipeline import analyze
 
@@ -191,3 +192,78 @@ def test_dual_lanes_equal_one_forward_pass_per_input():
     assert _lanes(graph, partials, seeds) == [tangent(graph, partials, s)[0] for s in seeds]
     partials[graph.output] = [None, None]  # a partial that was not checked: no number, not a guess
     assert _lanes(graph, partials, seeds) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "point", "intervals"),
+    [
+        ("relu(x) * 3", {"x": 0.0}, ["[0, 1]"]),
+        ("max(x, y)", {"x": 3.5, "y": 3.5}, ["[0, 1]", "[0, 1]"]),
+        ("min(x, y)", {"x": -2.5, "y": -2.5}, ["[0, 1]", "[0, 1]"]),
+        ("abs(x) + x", {"x": -0.0}, ["[-1, 1]"]),
+    ],
+    ids=["relu", "max", "min", "abs"],
+)
+def test_a_kink_at_a_float_point_is_checked_beside_the_point(text, point, intervals):
+    """A float point has no exact limit to take: sympy's derivative just left and right of it bounds
+    the subgradient, on both sides (a side taken twice would give [0, 0] or [1, 1])."""
+    _, _, checks = checked(text, **point)
+    kinks = [c.expected for c in checks.edges.values() if c.status == "kink"]
+    assert kinks == intervals
+    assert checks.counts()[1:] == (0, 0)
+
+
+def test_a_wrong_subgradient_at_a_float_kink_fails(monkeypatch):
+    from backpropcli.ops import OPS
+
+    wrong = dataclasses.replace(OPS["relu"], partials=lambda a, out: (2 if a[0] >= 0 else 0,))
+    monkeypatch.setitem(OPS, "relu", wrong)
+    _, _, checks = checked("relu(x) + 3", x=0.0)
+    [edge] = [c for c in checks.edges.values() if c.expected == "[0, 1]"]
+    assert edge.status == "fail"
+
+
+NAN = math.nan
+
+
+@pytest.mark.parametrize(
+    ("value", "lo", "hi", "tol", "inside"),
+    [
+        # exact: the closed interval, no slack
+        (Fraction(1, 2), 0, 1, 1e-9, True),
+        (0, 0, 1, 1e-9, True),
+        (1, 0, 1, 1e-9, True),
+        (Fraction(3, 2), 0, 1, 1e-9, False),
+        (Fraction(-1, 10**12), 0, 1, 1e-9, False),
+        # floats: a slack of tol relative to the larger bound, and at least tol
+        (0.0, 0.0, 1.0, 1e-9, True),
+        (1.0, 0.0, 1.0, 1e-9, True),
+        (1.0 + 1e-12, 0.0, 1.0, 1e-9, True),
+        (-1e-12, 0.0, 1.0, 1e-9, True),
+        (1.0 + 1.5e-9, 0.0, 1.0, 1e-9, False),
+        (-1.5e-9, 0.0, 1.0, 1e-9, False),
+        (0.5 + 8e-10, 0.0, 0.5, 1e-9, True),  # the slack is tol, not tol * 0.5
+        (1000.0 + 5e-7, 0.0, 1000.0, 1e-9, True),  # relative to the upper bound
+        (-1000.0 - 5e-7, -1000.0, 0.0, 1e-9, True),  # relative to the lower bound
+        (1000.0 + 2e-6, 0.0, 1000.0, 1e-9, False),
+        (1.0 + 1e-12, 0, 1, 1e-9, True),  # a float against exact bounds still gets the slack
+        (-0.5, 0.0, 1.0, 0.5, True),  # exactly at the slack's edge, on either side
+        (1.5, 0.0, 1.0, 0.5, True),
+        (-0.75, 0.0, 1.0, 0.5, False),
+        # a bound that is nan: nothing is within
+        (0.5, NAN, 1.0, 1e-9, False),
+        (0.5, 0.0, NAN, 1e-9, False),
+        (0.5, NAN, NAN, 1e-9, False),
+    ],
+)
+def test_within_the_one_sided_derivatives(value, lo, hi, tol, inside):
+    assert within(value, lo, hi, tol) is inside
+
+
+def test_a_node_total_that_cancels_is_judged_at_the_scale_of_its_terms():
+    # 0.3 - 0.2 - 0.1 is -5.6e-17 in the backward pass's order and -2.8e-17 in exact arithmetic
+    # on the same floats: both are rounding of terms of about 0.6, not a wrong gradient
+    _, back, checks = checked("x*0.3 - x*0.2 - x*0.1", x=1.0)
+    assert back.grads[0] == -5.551115123125783e-17
+    assert checks.nodes[0].status == "pass" and checks.nodes[0].expected == "-2.7755575615628914e-17"
+    assert checks.counts() == (13, 0, 0)

@@ -149,6 +149,14 @@ def test_grader_claim_at_a_kink(cli, tmp_path, claim, verdict, code):
     assert graded(cli, tmp_path, f"x = 0\nf = relu(x)\n{claim}\n")[:2] == (code, [verdict])
 
 
+@pytest.mark.parametrize(("claim", "verdict", "code"), [("dfdx = 1/2", "numeric", 0), ("dfdx = 2", "wrong", 1)])
+def test_grader_kink_interval_is_taken_right_beside_the_point(cli, tmp_path, claim, verdict, code):
+    """relu(x) + relu(x - 1) at 0: the slopes just beside the point are 0 and 1; a step as far as the
+    next kink, at 1, would see a slope of 2 on the right and let 2 pass."""
+    text = f"x = 0\nf = relu(x) + relu(x - 1)\n{claim}\n"
+    assert graded(cli, tmp_path, text)[:2] == (code, [verdict])
+
+
 # --- options that change a verdict -------------------------------------------------------------
 
 NEAR = "x = 3.0\nf = x * x\ndfdx = 6.000001\n"  # 1.7e-7 off, relative

@@ -28,7 +28,7 @@ def render(results: Iterable[FileResult], glyphs: Glyphs) -> Iterator[str]:
         suite = _suite(result)
         root.append(suite)
         for key in totals:
-            totals[key] += int(suite.get(key, 0))
+            totals[key] += int(suite.attrib[key])
     for key, count in totals.items():
         root.set(key, str(count))
     ET.indent(root)

@@ -123,7 +123,7 @@ class _Look:
         self.report, self.glyphs, self.notes = report, glyphs, notes
         self.shared = copied(report)  # leaves many gates read: each later use says how many
         grads = report.back.grads[: report.graph.output + 1]
-        self.biggest: Number = max(cast(Number, abs(g)) for g in grads)  # exact: no float of a huge integer
+        self.biggest: Number = max(cast(Number, abs(g)) for g in grads)  # abs keeps the kind of number
 
     def style(self, node: int) -> str:
         kind = kind_of(self.report, node)

@@ -16,7 +16,10 @@ import sys
 import tempfile
 import time
 
+import output  # the output and check goals
 import sections  # bench/ is on sys.path as the script's own folder
+
+SECTIONS = {**sections.SECTIONS, **output.SECTIONS}
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -25,7 +28,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="smaller sizes and fewer rounds")
     parser.add_argument("--rounds", type=int, help="rounds per measurement (default 5, quick 3)")
-    parser.add_argument("--only", choices=sections.NAMES, action="append", help="run only these sections")
+    parser.add_argument("--only", choices=tuple(SECTIONS), action="append", help="run only these sections")
     args = parser.parse_args()
     sys.setrecursionlimit(10**7)  # micrograd's topological sort recurses once per level of depth
     plan = sections.Plan(
@@ -38,8 +41,8 @@ def main() -> None:
         f"{sys.version.split()[0]}, {os.cpu_count()} cores; ratios are medians of paired rounds\n"
     )
     results = {}
-    for name in args.only or sections.NAMES:
-        results[name] = sections.SECTIONS[name](plan)
+    for name in args.only or SECTIONS:
+        results[name] = SECTIONS[name](plan)
         print()
     _save(results)
 

@@ -72,6 +72,16 @@ class Verdicts(Mapping):
     def __len__(self) -> int:
         return len(self._keys)
 
+    def status(self, key) -> str | None:
+        """The verdict alone (None where the key was not checked): what ranking rows needs, without a Check."""
+        check = self.records.get(key)
+        if check is not None:
+            return check.status
+        try:
+            return None if self._number(key) is None else "pass"
+        except (IndexError, TypeError):
+            return None
+
     def number(self, key) -> Number | None:
         """sympy's number for a key that passed plainly (None for the records)."""
         return None if key in self.records else self._number(key)

@@ -6,17 +6,23 @@
    MLP) and at 10^6 (gen.py's chain of a million gates).
 
 Whole processes take turns in every round; each ratio is taken within a round and the median over
-rounds is reported. The stages of goal 1 are timed in this process, and beside them a prototype:
-the same columns written by orjson (a compiled encoder, not a dependency of backprop), to show what
-writing the numbers in compiled code would bring.
+rounds is reported, of wall time (the goal's measure) and, beside it, of CPU time (user + system of
+the process): on a machine shared with other work, wall time stretches with the load and CPU time
+much less, so the two together show whether a verdict is the program's or the machine's.
 
-    python bench/run.py --only output --only check-cost
+The stages of goal 1 are timed in this process, and beside them a prototype: the same columns
+written by orjson (a compiled encoder, not a dependency of backprop), to show what writing the
+numbers in compiled code would bring.
+
+    PYTHONPATH=. python bench/run.py --only output --only check-cost
 """
 
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
+import time
 
 import gen
 import measure
@@ -43,7 +49,7 @@ def output_goal(plan: Plan) -> dict:
         f"Goal 1, MLP N = {n:,}: `backprop eval -f FILE --no-check` as a whole process (json and table) vs "
         f"micrograd's process (generate, build, backward), interleaved, median of {plan.rounds} paired ratios"
     )
-    samples = measure.interleaved(
+    samples, cpu = interleaved(
         {
             "json": [*cmd, "eval", "-f", path, "--no-check", "--format", "json"],
             "table": [*cmd, "eval", "-f", path, "--no-check"],
@@ -53,9 +59,10 @@ def output_goal(plan: Plan) -> dict:
         plan.rounds,
     )
     ratios = {fmt: measure.paired_ratio(samples, fmt, "micrograd") for fmt in ("json", "table")}
+    cpu_ratios = {fmt: measure.paired_ratio(cpu, fmt, "micrograd") for fmt in ("json", "table")}
     goals = {"json": JSON_GOAL, "table": TABLE_GOAL}
     table(
-        ["output", "backprop", "micrograd", "backprop / micrograd", "goal", ""],
+        ["output", "backprop", "micrograd", "backprop / micrograd", "goal", "", "CPU time ratio"],
         [
             [
                 fmt,
@@ -64,6 +71,7 @@ def output_goal(plan: Plan) -> dict:
                 f"{ratios[fmt]:.2f}x",
                 f"<= {goals[fmt]}x",
                 verdict(ratios[fmt] <= goals[fmt]),
+                f"{cpu_ratios[fmt]:.2f}x",
             ]
             for fmt in ("json", "table")
         ],
@@ -88,6 +96,7 @@ def output_goal(plan: Plan) -> dict:
     return {
         "n": n,
         "ratios": ratios,
+        "cpu_ratios": cpu_ratios,
         "pass": {fmt: ratios[fmt] <= goals[fmt] for fmt in ratios},
         "stages": stages,
         "projected_with_orjson": projected,
@@ -166,11 +175,12 @@ def check_cost(plan: Plan) -> dict:
         path = plan.file(workload, n)
         for fmt in ("table", "json"):
             base = [*cmd, "eval", "-f", path, "--format", fmt]
-            samples = measure.interleaved({"checked": base, "no-check": [*base, "--no-check"]}, plan.rounds)
+            samples, cpu = interleaved({"checked": base, "no-check": [*base, "--no-check"]}, plan.rounds)
             ratio = measure.paired_ratio(samples, "checked", "no-check")
+            cpu_ratio = measure.paired_ratio(cpu, "checked", "no-check")
             key = f"{workload} {n} {fmt}"
             medians = {k: measure.median(v) for k, v in samples.items()}
-            figures[key] = {"ratio": ratio, "pass": ratio <= CHECK_GOAL, **medians}
+            figures[key] = {"ratio": ratio, "cpu_ratio": cpu_ratio, "pass": ratio <= CHECK_GOAL, **medians}
             rows.append(
                 [
                     f"{workload}, {gen.gates(gen.program(workload, n)):,} gates",
@@ -179,10 +189,37 @@ def check_cost(plan: Plan) -> dict:
                     ms(measure.median(samples["no-check"])),
                     f"{ratio:.2f}x",
                     verdict(ratio <= CHECK_GOAL),
+                    f"{cpu_ratio:.2f}x",
                 ]
             )
-    table(["program", "output", "checked", "--no-check", "ratio", f"<= {CHECK_GOAL}x"], rows)
+    table(["program", "output", "checked", "--no-check", "ratio", f"<= {CHECK_GOAL}x", "CPU time ratio"], rows)
     return figures
+
+
+def interleaved(commands: dict[str, list[str]], count: int) -> tuple[dict, dict]:
+    """Whole processes taking turns, `count` rounds: wall seconds and CPU seconds of each run."""
+    wall: dict[str, list[float]] = {name: [] for name in commands}
+    cpu: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(count):
+        for name, argv in commands.items():
+            seconds, used = _run(argv)
+            wall[name].append(seconds)
+            cpu[name].append(used)
+    return wall, cpu
+
+
+def _run(argv: list[str]) -> tuple[float, float]:
+    """One whole process, its output discarded: wall seconds and its own user + system seconds."""
+    with open(os.devnull, "wb") as out:
+        start = time.perf_counter()
+        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - start
+    code = os.waitstatus_to_exitcode(status)
+    proc.returncode = code
+    if code not in (0, 1):
+        raise RuntimeError(f"{' '.join(argv)} exited {code}")
+    return elapsed, usage.ru_utime + usage.ru_stime
 
 
 SECTIONS = {"output": output_goal, "check-cost": check_cost}

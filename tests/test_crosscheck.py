@@ -179,6 +179,10 @@ def test_checks_behave_as_mappings_and_only_the_exceptions_are_records():
     assert (failed, skipped) == (statuses.count("fail"), statuses.count("skip"))
     assert passed == statuses.count("pass") + statuses.count("kink")
     assert all(c.status != "pass" for c in edges.records.values())
+    # the status alone, as a table's ranking asks for it: the same verdicts, None where nothing was checked
+    assert [edges.status(key) for key in edges] == [c.status for c in edges.values()]
+    assert [checks.nodes.status(i) for i in checks.nodes] == [c.status for c in checks.nodes.values()]
+    assert edges.status((999, 0)) is None and checks.nodes.status(-1) is None
 
 
 def test_dual_lanes_equal_one_forward_pass_per_input():

@@ -12,6 +12,7 @@ arithmetic at high precision has the last word, and only then may an edge fail.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from fractions import Fraction
 from functools import partial
 from itertools import compress
@@ -20,16 +21,16 @@ from ..graph import CONST
 from ..ops import OPS, Number, is_exact, show
 from .state import SUBNORMAL_SCALE, Check, OutOfTime, State, Template, Verdicts, agree, engine_number, one_sided, within
 
-PROGRESS_EVERY = 4096  # edges between two progress reports
 
-
-def local_checks(st: State, rows: list[tuple[int, int]]) -> Verdicts:
-    """Checks of the ledger's edges (`rows`, in its order): sympy's partials go to st.sympy_partials,
-    and only what is not a plain pass becomes a record."""
+def local_checks(st: State, rows: Callable[[], list[tuple[int, int]]]) -> Verdicts:
+    """Checks of the ledger's edges (`rows` lists them, in its order): sympy's partials go to
+    st.sympy_partials, and only what is not a plain pass becomes a record."""
     records: dict[tuple[int, int], Check] = {}
+    kinds = _kinds(st)
+    total = sum(map(len, kinds.values()))
     done = 0
-    for key, gates in _kinds(st).items():
-        st.progress("cross-check: local partials", done, len(rows))
+    for key, gates in kinds.items():
+        st.progress("cross-check: local partials", done, total)
         try:
             t = _template(st, *key)
             _kind(st, t, gates, records)
@@ -44,7 +45,7 @@ def local_checks(st: State, rows: list[tuple[int, int]]) -> Verdicts:
         gate, pos = edge
         return partials[gate][pos] if gate >= 0 and pos >= 0 else None
 
-    return Verdicts(rows, records, number, "sympy")
+    return Verdicts(rows, records, number, "sympy", size=total)
 
 
 def _kinds(st: State) -> dict[tuple[str, int, int], list[int]]:

@@ -8,7 +8,7 @@ from fractions import Fraction
 import pytest
 
 from backpropcli.autodiff import backward, forward, ledger
-from backpropcli.crosscheck import crosscheck
+from backpropcli.crosscheck import crosscheck, expanded
 from backpropcli.parse import parse
 from backpropcli.pipeline import analyze
 
@@ -195,3 +195,17 @@ def test_dual_lanes_equal_one_forward_pass_per_input():
     assert _lanes(graph, partials, seeds) == [tangent(graph, partials, s)[0] for s in seeds]
     partials[graph.output] = [None, None]  # a partial that was not checked: no number, not a guess
     assert _lanes(graph, partials, seeds) is None
+
+
+def test_the_symbolic_cap_is_decided_the_same_with_or_without_counting_the_tree():
+    from backpropcli.crosscheck.totals import SYMBOLIC_DEPTH_CAP, SYMBOLIC_TREE_CAP
+
+    for terms in (10, 300, 1200):
+        text = "x = 0.5\ny = 2\nf = " + " + ".join(f"x*y*{k}" for k in range(1, terms + 1)) + "\n"
+        report = analyze(text)
+        sizes, depths = expanded(report.graph, SYMBOLIC_TREE_CAP)
+        out = report.graph.output
+        within = sizes[out] <= SYMBOLIC_TREE_CAP and depths[out] <= SYMBOLIC_DEPTH_CAP
+        beyond = any("beyond the symbolic cap" in note for note in report.checks.notes)
+        assert beyond is not within, terms
+        assert report.ok

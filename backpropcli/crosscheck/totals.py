@@ -29,8 +29,7 @@ def node_checks(st: State) -> tuple[Verdicts, dict[int, str]]:
     kinked = kinked_nodes(graph, st.back)
     formulas: dict[int, str] = {}
     keys = [i for i, node in enumerate(graph.nodes) if node[0] != CONST]
-    sizes, depths = expanded(graph, SYMBOLIC_TREE_CAP)
-    if sizes[graph.output] <= SYMBOLIC_TREE_CAP and depths[graph.output] <= SYMBOLIC_DEPTH_CAP:
+    if _symbolic(st):
         records = _symbolic_inputs(st, kinked, formulas)
         if len(graph.nodes) <= SYMBOLIC_NODE_CAP:
             records.update(_symbolic_totals(st, kinked, skip=set(records)))
@@ -45,6 +44,17 @@ def node_checks(st: State) -> tuple[Verdicts, dict[int, str]]:
         f"input gradients by forward-mode dual numbers through the whole graph with sympy's local partials (dual)"
     )
     return nodes, formulas
+
+
+def _symbolic(st: State) -> bool:
+    """Whether the output's expression, written out as a tree, is within the symbolic caps. Every
+    gate the output reaches (those with local partials) is in that tree at least once, so more of
+    them than the cap settles it without counting the tree."""
+    partials = st.back.partials
+    if len(partials) - partials.count(None) > SYMBOLIC_TREE_CAP:
+        return False
+    sizes, depths = expanded(st.graph, SYMBOLIC_TREE_CAP)
+    return sizes[st.graph.output] <= SYMBOLIC_TREE_CAP and depths[st.graph.output] <= SYMBOLIC_DEPTH_CAP
 
 
 def expanded(graph: Graph, cap: int) -> tuple[list[int], list[int]]:

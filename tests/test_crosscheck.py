@@ -9,7 +9,7 @@ from fractions import Fraction
 import pytest
 
 from backpropcli.autodiff import backward, forward, ledger
-from backpropcli.crosscheck import crosscheck, within
+from backpropcli.crosscheck import crosscheck, expanded, within
 from backpropcli.parse import parse
 from backpropcli.pipeline import analyze
 
@@ -180,6 +180,10 @@ def test_checks_behave_as_mappings_and_only_the_exceptions_are_records():
     assert (failed, skipped) == (statuses.count("fail"), statuses.count("skip"))
     assert passed == statuses.count("pass") + statuses.count("kink")
     assert all(c.status != "pass" for c in edges.records.values())
+    # the status alone, as a table's ranking asks for it: the same verdicts, None where nothing was checked
+    assert [edges.status(key) for key in edges] == [c.status for c in edges.values()]
+    assert [checks.nodes.status(i) for i in checks.nodes] == [c.status for c in checks.nodes.values()]
+    assert edges.status((999, 0)) is None and checks.nodes.status(-1) is None
 
 
 def test_dual_lanes_equal_one_forward_pass_per_input():
@@ -267,3 +271,17 @@ def test_a_node_total_that_cancels_is_judged_at_the_scale_of_its_terms():
     assert back.grads[0] == -5.551115123125783e-17
     assert checks.nodes[0].status == "pass" and checks.nodes[0].expected == "-2.7755575615628914e-17"
     assert checks.counts() == (13, 0, 0)
+
+
+def test_the_symbolic_cap_is_decided_the_same_with_or_without_counting_the_tree():
+    from backpropcli.crosscheck.totals import SYMBOLIC_DEPTH_CAP, SYMBOLIC_TREE_CAP
+
+    for terms in (10, 300, 1200):
+        text = "x = 0.5\ny = 2\nf = " + " + ".join(f"x*y*{k}" for k in range(1, terms + 1)) + "\n"
+        report = analyze(text)
+        sizes, depths = expanded(report.graph, SYMBOLIC_TREE_CAP)
+        out = report.graph.output
+        within = sizes[out] <= SYMBOLIC_TREE_CAP and depths[out] <= SYMBOLIC_DEPTH_CAP
+        beyond = any("beyond the symbolic cap" in note for note in report.checks.notes)
+        assert beyond is not within, terms
+        assert report.ok

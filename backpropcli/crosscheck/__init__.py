@@ -43,7 +43,7 @@ def crosscheck(
         sympy_partials=[None if p is None else [None] * len(p) for p in back.partials],
     )
     with alarm(st):
-        edges = joint_kinks(st, local_checks(st, ledger(graph, back)))
+        edges = joint_kinks(st, local_checks(st, lambda: ledger(graph, back)))
         nodes, formulas = node_checks(st)
     return Checks(edges, nodes, formulas, tuple(st.notes))
 

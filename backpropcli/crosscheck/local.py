@@ -12,23 +12,25 @@ arithmetic at high precision has the last word, and only then may an edge fail.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from fractions import Fraction
 from functools import partial
+from itertools import compress
 
 from ..graph import CONST
 from ..ops import OPS, Number, is_exact, show
 from .state import SUBNORMAL_SCALE, Check, OutOfTime, State, Template, Verdicts, agree, engine_number, one_sided, within
 
-PROGRESS_EVERY = 4096  # edges between two progress reports
 
-
-def local_checks(st: State, rows: list[tuple[int, int]]) -> Verdicts:
-    """Checks of the ledger's edges (`rows`, in its order): sympy's partials go to st.sympy_partials,
-    and only what is not a plain pass becomes a record."""
+def local_checks(st: State, rows: Callable[[], list[tuple[int, int]]]) -> Verdicts:
+    """Checks of the ledger's edges (`rows` lists them, in its order): sympy's partials go to
+    st.sympy_partials, and only what is not a plain pass becomes a record."""
     records: dict[tuple[int, int], Check] = {}
+    kinds = _kinds(st)
+    total = sum(map(len, kinds.values()))
     done = 0
-    for key, gates in _kinds(st).items():
-        st.progress("cross-check: local partials", done, len(rows))
+    for key, gates in kinds.items():
+        st.progress("cross-check: local partials", done, total)
         try:
             t = _template(st, *key)
             _kind(st, t, gates, records)
@@ -43,56 +45,57 @@ def local_checks(st: State, rows: list[tuple[int, int]]) -> Verdicts:
         gate, pos = edge
         return partials[gate][pos] if gate >= 0 and pos >= 0 else None
 
-    return Verdicts(rows, records, number, "sympy")
+    return Verdicts(rows, records, number, "sympy", size=total)
 
 
 def _kinds(st: State) -> dict[tuple[str, int, int], list[int]]:
     """The ledger's gates grouped by (op, arity, argument position), each group in id order."""
     nodes, partials = st.graph.nodes, st.back.partials
-    by_op: dict[tuple[str, int], list[int]] = {}
-    for gate, locs in enumerate(partials):
-        if locs is not None:
-            node = nodes[gate]
-            by_op.setdefault((node[0], len(node[1])), []).append(gate)
+    live = [gate for gate, locs in enumerate(partials) if locs is not None]
+    ops = [nodes[gate][0] for gate in live]
     kinds = {}
-    for (op, arity), gates in by_op.items():
-        for pos in range(arity):
-            kind = [gate for gate in gates if nodes[nodes[gate][1][pos]][0] != CONST]
-            if kind:
-                kinds[(op, arity, pos)] = kind
+    for op in dict.fromkeys(ops):  # in order of first use; one pass in C per op
+        gates = list(compress(live, map(op.__eq__, ops)))
+        least, most = OPS[op].arity
+        by_arity = {least: gates} if least == most else _by_arity(nodes, gates)
+        for arity, group in by_arity.items():
+            args = [nodes[gate][1] for gate in group]
+            for pos in range(arity):
+                varies = [nodes[a[pos]][0] != CONST for a in args]  # an edge into a constant carries nothing
+                kind = group if all(varies) else list(compress(group, varies))
+                if kind:
+                    kinds[(op, arity, pos)] = kind
     return kinds
+
+
+def _by_arity(nodes: tuple, gates: list[int]) -> dict[int, list[int]]:
+    """Gates of an op that takes any number of arguments, by how many they take."""
+    groups: dict[int, list[int]] = {}
+    for gate in gates:
+        groups.setdefault(len(nodes[gate][1]), []).append(gate)
+    return groups
 
 
 def _kind(st: State, t: Template, gates: list[int], records: dict) -> None:
     """One kind's edges: floats through the compiled template in one pass, compared in bulk; exact
     edges, kinks, and every float that does not agree at once, one by one."""
     _, arity, pos = t.key
-    nodes, values, partials, sympy_partials = st.graph.nodes, st.values, st.back.partials, st.sympy_partials
-    floats, single = [], []
-    for gate in gates:
-        if type(values[gate]) is float or any(type(values[a]) is float for a in nodes[gate][1]):
-            floats.append(gate)
-        else:
-            single.append(gate)
+    nodes, values = st.graph.nodes, st.values
+    args = [nodes[gate][1] for gate in gates]
+    columns = [list(map(values.__getitem__, [a[j] for a in args])) for j in range(arity)]
+    # one by one: gates whose value and arguments are all exact (taken exactly), and kinks
+    alone = [type(v) is not float for v in map(values.__getitem__, gates)]
+    for column in columns if any(alone) else ():
+        alone = [e and type(v) is not float for e, v in zip(alone, column, strict=True)]
     if st.kinks:
-        single.extend(gate for gate in floats if (gate, pos) in st.kinks)
-        floats = [gate for gate in floats if (gate, pos) not in st.kinks]
+        alone = [e or (gate, pos) in st.kinks for e, gate in zip(alone, gates, strict=True)]
+    single, floats = [], gates
+    if any(alone):
+        single = list(compress(gates, alone))
+        keep = [not e for e in alone]
+        floats, columns = list(compress(gates, keep)), [list(compress(c, keep)) for c in columns]
     if floats:
-        fn = _compiled(st, t)
-        ours = [partials[gate][pos] for gate in floats]
-        close = partial(math.isclose, rel_tol=st.tol, abs_tol=st.tol * SUBNORMAL_SCALE)
-        try:  # float() of a huge exact argument overflows too
-            columns = [list(map(float, [values[nodes[gate][1][j]] for gate in floats])) for j in range(arity)]
-            theirs = list(map(float, map(fn, *columns)))
-            verdicts = list(map(close, ours, theirs))
-        except (ArithmeticError, ValueError, TypeError):  # somewhere outside the template's domain
-            single.extend(floats)
-        else:
-            for gate, value, ok in zip(floats, theirs, verdicts, strict=True):
-                if ok:
-                    sympy_partials[gate][pos] = value
-                else:
-                    single.append(gate)
+        single += _floats(st, t, floats, columns)
     for gate in single:
         try:
             check = _local(st, t, gate)
@@ -100,6 +103,29 @@ def _kind(st: State, t: Template, gates: list[int], records: dict) -> None:
             check = st.out_of_time()
         if check.status != "pass":
             records[(gate, pos)] = check
+
+
+def _floats(st: State, t: Template, gates: list[int], columns: list[list]) -> list[int]:
+    """The compiled template over float columns in one pass, compared with ours in bulk: the gates that
+    agree get sympy's number; the others are returned, to be judged one by one."""
+    pos = t.key[2]
+    fn = _compiled(st, t)
+    partials, sympy_partials = st.back.partials, st.sympy_partials
+    ours = [partials[gate][pos] for gate in gates]
+    close = partial(math.isclose, rel_tol=st.tol, abs_tol=st.tol * SUBNORMAL_SCALE)
+    try:  # float() of a huge exact argument overflows too
+        columns = [c if set(map(type, c)) == {float} else list(map(float, c)) for c in columns]
+        theirs = list(map(float, map(fn, *columns)))
+        verdicts = list(map(close, ours, theirs))
+    except (ArithmeticError, ValueError, TypeError):  # somewhere outside the template's domain
+        return gates
+    doubtful = []
+    for gate, value, ok in zip(gates, theirs, verdicts, strict=True):
+        if ok:
+            sympy_partials[gate][pos] = value
+        else:
+            doubtful.append(gate)
+    return doubtful
 
 
 def _template(st: State, op: str, arity: int, pos: int) -> Template:

@@ -46,13 +46,29 @@ class Verdicts(Mapping):
     records; every other key passed against sympy's number and becomes a Check only when asked for:
     a table that shows 60 rows, or a JSON document written column by column, never needs 10^5 of them."""
 
-    __slots__ = ("_keys", "_number", "how", "records")
+    __slots__ = ("_keys", "_listed", "_number", "_size", "how", "records")
 
-    def __init__(self, keys: Sequence, records: dict, number: Callable[[object], Number | None], how: str) -> None:
-        self._keys = keys  # every checked key, in order
+    def __init__(
+        self,
+        keys: Sequence | Callable[[], Sequence],
+        records: dict,
+        number: Callable[[object], Number | None],
+        how: str,
+        size: int | None = None,
+    ) -> None:
+        # every checked key, in order: or a function that lists them, called only when the keys are
+        # iterated (the ledger's order costs a pass over the graph that a table never needs)
+        self._keys, self._listed = (None, keys) if callable(keys) else (keys, None)
+        self._size = size  # how many keys there are, known without listing them
         self.records = records  # key -> Check, for the keys that are not plain passes
         self._number = number  # key -> sympy's number for a pass (None: the key was not checked)
         self.how = how
+
+    @property
+    def keys_in_order(self) -> Sequence:
+        if self._keys is None:
+            self._keys = self._listed()
+        return self._keys
 
     def __getitem__(self, key) -> Check:
         check = self.records.get(key)
@@ -67,10 +83,20 @@ class Verdicts(Mapping):
         return Check("pass", show(theirs), self.how)
 
     def __iter__(self) -> Iterator:
-        return iter(self._keys)
+        return iter(self.keys_in_order)
 
     def __len__(self) -> int:
-        return len(self._keys)
+        return len(self.keys_in_order) if self._size is None else self._size
+
+    def status(self, key) -> str | None:
+        """The verdict alone (None where the key was not checked): what ranking rows needs, without a Check."""
+        check = self.records.get(key)
+        if check is not None:
+            return check.status
+        try:
+            return None if self._number(key) is None else "pass"
+        except (IndexError, TypeError):
+            return None
 
     def number(self, key) -> Number | None:
         """sympy's number for a key that passed plainly (None for the records)."""

@@ -22,17 +22,16 @@ def chosen_rows(report: Report, rows: list[tuple[int, int]], limit: int | None) 
     """Ledger rows to show, in visiting order, and how many were left out."""
     if limit is None or len(rows) <= limit:
         return rows, 0
-    checks = report.checks.edges if report.checks else {}
+    status = report.checks.edges.status if report.checks else _unchecked
     kinks = set(report.back.kinks)
     grads, partials = report.back.grads, report.back.partials
 
     def rank(k: int) -> tuple:
         edge = rows[k]
-        check = checks.get(edge)
         local = partials[edge[0]]
         assert local is not None  # a ledger row's gate reaches the output
         downstream = grads[edge[0]] * local[edge[1]]
-        return (check is None or check.status != "fail", edge not in kinks, -_size(downstream), k)
+        return (status(edge) != "fail", edge not in kinks, -_size(downstream), k)
 
     keep = _best(len(rows), limit, rank)
     return [rows[k] for k in keep], len(rows) - len(keep)
@@ -42,16 +41,19 @@ def chosen_nodes(report: Report, ids: list[int], limit: int | None) -> tuple[lis
     """Gradient-table rows (node ids) to show, in definition order, and how many were left out."""
     if limit is None or len(ids) <= limit:
         return ids, 0
-    checks = report.checks.nodes if report.checks else {}
+    status = report.checks.nodes.status if report.checks else _unchecked
     grads = report.back.grads
 
     def rank(k: int) -> tuple:
-        check = checks.get(ids[k])
-        status = check.status if check is not None else ""
-        return (status != "fail", status != "kink", -_size(grads[ids[k]]), k)
+        verdict = status(ids[k])
+        return (verdict != "fail", verdict != "kink", -_size(grads[ids[k]]), k)
 
     keep = _best(len(ids), limit, rank)
     return [ids[k] for k in keep], len(ids) - len(keep)
+
+
+def _unchecked(key) -> None:
+    """No checks ran: no verdict for any row."""
 
 
 def _best(count: int, limit: int, rank: Callable[[int], tuple]) -> list[int]:

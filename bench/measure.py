@@ -79,12 +79,13 @@ def backprop_command() -> list[str]:
 
 
 def process_time(argv: list[str], stdout_path: str = os.devnull) -> float:
-    """Wall seconds of one whole process, its output sent to a file; it must succeed (status 0 or 1)."""
+    """Wall seconds of one whole process, its output sent to a file; it must succeed (status 0 or 1,
+    and no traceback: a peer that fails to import exits 1 too)."""
     with open(stdout_path, "wb") as out:
         start = time.perf_counter()
         done = subprocess.run(argv, stdout=out, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, check=False)
         elapsed = time.perf_counter() - start
-    if done.returncode not in (0, 1):
+    if done.returncode not in (0, 1) or b"Traceback" in done.stderr:
         raise RuntimeError(f"{' '.join(argv)} exited {done.returncode}: {done.stderr.decode()[-500:]}")
     return elapsed
 
@@ -98,7 +99,7 @@ def process_peak(argv: list[str], stdout_path: str = os.devnull) -> tuple[float,
         _, status, usage = os.wait4(child.pid, 0)
         elapsed = time.perf_counter() - start
         child.returncode = os.waitstatus_to_exitcode(status)
-    if child.returncode not in (0, 1):
+    if child.returncode not in (0, 1) or b"Traceback" in err:
         raise RuntimeError(f"{' '.join(argv)[:200]} exited {child.returncode}: {err.decode()[-500:]}")
     return elapsed, usage.ru_maxrss * 1024  # kilobytes on Linux
 

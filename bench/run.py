@@ -36,6 +36,8 @@ def main() -> None:
     parser.add_argument("--only", choices=tuple(SECTIONS), action="append", help="run only these sections")
     args = parser.parse_args()
     os.chdir(ROOT)  # the checkout is what is measured, in process and as `python -m backpropcli`
+    # and in the peers' own processes (bench/peers.py imports the package too)
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [ROOT, os.environ.get("PYTHONPATH")]))
     sys.setrecursionlimit(10**7)  # micrograd's topological sort recurses once per level of depth
     plan = sections.Plan(
         quick=args.quick,

@@ -144,6 +144,7 @@ def engine(plan: Plan) -> dict:
                 ]
             )
             to_tape = measure.paired_ratio(samples, "ours", "tape")
+            tape_ratio = measure.paired_ratio(samples, "micrograd", "tape")
             goal = ""
             if n == plan.largest:
                 where = f"{workload}/{n}"
@@ -158,6 +159,7 @@ def engine(plan: Plan) -> dict:
                 "ratio_passes_only": ratio_passes,
                 "ceiling": ceiling,
                 "ours_over_tape": to_tape,
+                "micrograd_over_tape": tape_ratio,
                 "max_rel_diff": agreement,
                 **{k: measure.median(v) for k, v in samples.items()},
             }
@@ -174,6 +176,7 @@ def engine(plan: Plan) -> dict:
                     f"{ceiling:.1f}x",
                     ms(measure.median(samples["tape"])),
                     f"{to_tape:.2f}x",
+                    f"{tape_ratio:.1f}x",
                     f"{agreement:.0e}",
                     goal,
                 ]
@@ -192,6 +195,7 @@ def engine(plan: Plan) -> dict:
             "ceiling",
             "tape",
             "ours/tape",
+            "micrograd/tape",
             "grad diff",
             "goal",
         ],
@@ -202,7 +206,8 @@ def engine(plan: Plan) -> dict:
         "with micrograd's cyclic collector off; fwd+bwd = our two passes alone, and micrograd / that; "
         "ceiling = micrograd / (the bench's bare walk over the op list, building nothing, + our two passes): "
         "the most any build from this list could reach with the passes as they are; tape = bench/tape.py, "
-        "the flat-list yardstick (build, forward, backward; floats only, no checks), and ours / tape"
+        "the flat-list yardstick (build, forward, backward; floats only, no checks): ours / tape, and micrograd / "
+        "tape, the most any engine held to 1.5x of the tape could be asked to beat micrograd by"
     )
     return figures
 
@@ -255,7 +260,7 @@ def memory(plan: Plan) -> dict:
                 f"{ours:.0f} B",
                 f"{parsed:.0f} B",
                 f"{theirs:.0f} B",
-                f"{verdict(ours <= 500)} (<= 500 B)",
+                f"{verdict(ours <= 300)} (<= 300 B)",
             ]
         )
     table(["workload", "nodes", "ours", "ours, parsing the text", "micrograd", "goal"], rows)
@@ -424,7 +429,8 @@ def large(plan: Plan) -> dict:
         "above a small checked run's"
     )
     cmd = measure.backprop_command()
-    small = min(measure.process_peak([*cmd, "eval", *SMALL_PROGRAM])[1] for _ in range(3))  # checked, too
+    small = min(measure.process_peak([*cmd, "eval", *SMALL_PROGRAM])[1] for _ in range(3))
+    bare_small = min(measure.process_peak([*cmd, "eval", *SMALL_PROGRAM, "--no-check"])[1] for _ in range(3))
     rows, figures = [], {}
     for name, size in sizes.items():
         path = os.path.join(plan.workdir, f"{name}.bp")
@@ -433,8 +439,17 @@ def large(plan: Plan) -> dict:
             handle.write(text)
         nodes = len(parse(text).columns)
         seconds, peak = measure.process_peak([*cmd, "eval", "-f", path])
+        bare_seconds, bare_peak = measure.process_peak([*cmd, "eval", "-f", path, "--no-check"])
         per_node = (peak - small) / nodes
-        figures[name] = {"tokens": big.tokens(text), "nodes": nodes, "seconds": seconds, "peak": peak}
+        bare_per_node = (bare_peak - bare_small) / nodes
+        figures[name] = {
+            "tokens": big.tokens(text),
+            "nodes": nodes,
+            "seconds": seconds,
+            "peak": peak,
+            "no_check_seconds": bare_seconds,
+            "no_check_peak": bare_peak,
+        }
         label = f"{name}, {big.tokens(text):,} tokens"
         rows.append(
             [
@@ -443,6 +458,8 @@ def large(plan: Plan) -> dict:
                 f"{seconds:.2f} s",
                 f"{peak / 2**20:,.0f} MiB",
                 f"{per_node:.0f} B",
+                f"{bare_seconds:.2f} s",
+                f"{bare_per_node:.0f} B",
                 plan.goal(3, f"{label}: time", f"{seconds:.2f} s", "<= 5 s", seconds <= 5)
                 + ", "
                 + plan.goal(3, f"{label}: memory", f"{peak / 2**20:,.0f} MiB", "<= 1 GiB", peak <= 2**30)
@@ -453,7 +470,7 @@ def large(plan: Plan) -> dict:
     path = os.path.join(plan.workdir, "longname.bp")
     with open(path, "w", encoding="ascii") as handle:
         handle.write(big.long_name())
-    seconds, peak = min(measure.process_peak([*cmd, "eval", "-f", path]) for _ in range(3))
+    seconds, peak = measure.process_peak([*cmd, "eval", "-f", path])
     figures["longname"] = {"seconds": seconds, "peak": peak}
     rows.append(
         [
@@ -462,10 +479,13 @@ def large(plan: Plan) -> dict:
             f"{seconds:.2f} s",
             f"{peak / 2**20:,.0f} MiB",
             "",
+            "",
+            "",
             plan.goal(3, "a 500,000-character name: time", f"{seconds:.2f} s", "<= 1 s", seconds <= 1),
         ]
     )
-    table(["input", "nodes", "wall", "peak RSS", "per node", "goals"], rows)
+    table(["input", "nodes", "wall", "peak RSS", "per node", "--no-check", "per node", "goals"], rows)
+    print("per node: peak RSS above a small run's (checked, and --no-check), over the graph's nodes")
     return figures
 
 

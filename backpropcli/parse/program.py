@@ -77,7 +77,7 @@ class _Program:
                 self.accumulation(toks[0], toks[1], toks[3:], stmt)
             else:
                 self.bare = toks[0]
-                root = expression(toks, self.b, self.resolve)
+                root = expression(toks, self.b, self.resolve, known=self.defined)
                 self.finish_bare(root)
         return self.graph()
 
@@ -166,7 +166,7 @@ class _Program:
             self.claims.read(target, rhs, split, stmt, self.defined, self.constant)
             return
         self.check_new(name, target)
-        root = expression(rhs, self.b, self.resolve, assignment=True)
+        root = expression(rhs, self.b, self.resolve, assignment=True, known=self.defined)
         if name in self.free:  # the right-hand side read the name as an input: a cycle of length one
             raise self.error(f"{name} is used in its own definition", target)
         self.define(name, target.start, root)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from ..errors import EvalError, InputError, LimitError, Source
 from ..graph import CONST, INPUT, NO_ARG, Columns, Graph, Nodes
@@ -19,6 +19,7 @@ MAX_DEPTH = 1000  # nested parentheses and calls in one statement
 MAX_NODES = 5_000_000
 
 _BIN, _UN, _PAREN, _CALL = range(4)
+_NOTHING: Mapping[str, int] = {}
 
 
 class Builder:
@@ -138,8 +139,15 @@ class Builder:
         return self.const(value, start, end)
 
 
-def expression(toks: list[Token], b: Builder, resolve: Callable[[Token], int], assignment: bool = False) -> int:
-    """Parse one expression into nodes appended to `b`; return the root's id.
+def expression(
+    toks: list[Token],
+    b: Builder,
+    resolve: Callable[[Token], int],
+    assignment: bool = False,
+    known: Mapping[str, int] | None = None,
+) -> int:
+    """Parse one expression into nodes appended to `b`; return the root's id. `known` names are read
+    from it directly (what `resolve` would return for them), the rest through `resolve`.
 
     The loop runs once per token of lines with 10^6 of them: tokens are unpacked once, operator
     entries carry their precedence, and the commonest reductions are written out in place.
@@ -150,6 +158,7 @@ def expression(toks: list[Token], b: Builder, resolve: Callable[[Token], int], a
     depth = 0
     n = len(toks)
     gate, push, pop = b.gate, values.append, values.pop
+    known = _NOTHING if known is None else known
     skip = False
     for i, tok in enumerate(toks):
         if skip:  # the '(' of a call, taken with its name
@@ -167,7 +176,8 @@ def expression(toks: list[Token], b: Builder, resolve: Callable[[Token], int], a
                     continue
                 if text in FUNCTIONS:
                     raise _err(b, f"{text} is a function; call it as {text}(...)", tok)
-                push((resolve(tok), start, end))
+                node = known.get(text)
+                push((resolve(tok) if node is None else node, start, end))
                 expect = False
             elif kind is NUM:
                 push((b.number(text, start, end), start, end))
@@ -198,7 +208,19 @@ def expression(toks: list[Token], b: Builder, resolve: Callable[[Token], int], a
             stack.append((_BIN, op, start, prec))
             expect = True
         elif text == ")":
-            _close(b, stack, values, tok)
+            while stack and stack[-1][0] <= _UN:
+                top = stack.pop()
+                if top[0] == _BIN:
+                    right = pop()
+                    left = pop()
+                    push((gate(top[1], (left[0], right[0]), left[1], right[2]), left[1], right[2]))
+                else:
+                    arg = pop()
+                    push((gate(top[1], (arg[0],), top[2], arg[2]), top[2], arg[2]))
+            if stack and stack[-1][0] == _PAREN:  # the parenthesised operand's span takes in its parentheses
+                values[-1] = (values[-1][0], stack.pop()[2], end)
+            else:
+                _close(b, stack, values, tok)
             depth -= 1
         elif text == ",":
             while stack and stack[-1][0] <= _UN:

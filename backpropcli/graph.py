@@ -223,6 +223,10 @@ class Graph:
     """
 
     __slots__ = ("__dict__", "claims", "columns", "output", "source")
+    columns: Columns
+    output: int
+    source: Source
+    claims: tuple[Claim, ...]
 
     def __init__(
         self,

@@ -16,7 +16,7 @@ from itertools import groupby
 from .autodiff import ledger
 from .errors import BackpropError, InputError, Source
 from .graph import CONST, INPUT, Graph
-from .ops import OPS, Number, exact, is_exact
+from .ops import CONSTANTS, OPS, Number, exact, is_exact
 from .parse.lexer import statement
 from .parse.syntax import Builder, expression
 from .pipeline import Report
@@ -253,8 +253,10 @@ def formula(text: str) -> Graph | None:
     leaves: dict[str, int] = {}
 
     def resolve(tok) -> int:
+        if tok.text in CONSTANTS:  # pi and e, as in a program
+            return builder.const(CONSTANTS[tok.text], tok.start, tok.end)
         if not tok.text.startswith("_"):
-            raise InputError("a template may only name its placeholders")
+            raise InputError("a template may only name its placeholders and the constants")
         if tok.text not in leaves:
             leaves[tok.text] = builder.leaf(INPUT, tok.text, None, tok.start, tok.end)
         return leaves[tok.text]

@@ -602,7 +602,7 @@ OPS: dict[str, Op] = {
             lambda a, out: (0.5 * (1 + math.erf(a[0] / math.sqrt(2))) + a[0] * _normal_density(a[0]),),
             lambda sp, a: a / 2 * (1 + sp.erf(a / sp.sqrt(2))),
             "scales: Phi({0}) + {0}*phi({0})",
-            ("Phi({0}) + {0}*phi({0})",),
+            ("(1 + erf({0}/sqrt(2)))/2 + {0}*exp(-{0}**2/2)/sqrt(2*pi)",),
             functions=("gelu",),
         ),
         Op(

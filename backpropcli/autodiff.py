@@ -22,6 +22,13 @@ class Backward:
     partials: tuple[tuple[Number, ...] | None, ...]  # local gradients per gate that reaches the output
     kinks: tuple[tuple[int, int], ...]  # (gate, argument position) edges at a non-differentiable point
 
+    def local(self, gate: int, pos: int) -> Number:
+        """The local gradient of one edge of a gate that reaches the output (the only edges checked)."""
+        partials = self.partials[gate]
+        if partials is None:
+            raise ValueError(f"gate {gate} does not reach the output: it has no local gradients")
+        return partials[pos]
+
 
 def forward(graph: Graph, point: Mapping[str, Number]) -> list[Number]:
     """Values of every node. `point` overrides the inputs' own values."""

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cached_property
+from types import ModuleType
 from typing import NamedTuple
 
 from ..autodiff import Backward, magnitudes
@@ -151,7 +152,7 @@ class State:
     tol: float
     deadline: float
     seconds: float
-    sp: object
+    sp: ModuleType  # sympy, imported when a check runs
     progress: Progress
     alarm: bool = False  # whether SIGALRM may interrupt a sympy call
     templates: dict = field(default_factory=dict)

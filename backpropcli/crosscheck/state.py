@@ -112,8 +112,8 @@ class Verdicts(Mapping):
 
 @dataclass(frozen=True)
 class Checks:
-    edges: Mapping[tuple[int, int], Check]  # (gate, argument position) -> local partial check, in ledger order
-    nodes: Mapping[int, Check]  # node -> total gradient check, by id
+    edges: Verdicts  # (gate, argument position) -> local partial check, in ledger order
+    nodes: Verdicts  # node -> total gradient check, by id
     formulas: dict[int, str]  # input -> sympy's d out/d input, as text
     notes: tuple[str, ...] = ()
 

@@ -69,10 +69,11 @@ def exact(v: Number) -> Number:
         return v
     if t is int:
         return v if -_EXACT_BOUND < v < _EXACT_BOUND else float(v)
-    if v.denominator == 1:
-        v = v.numerator
-        return v if -_EXACT_BOUND < v < _EXACT_BOUND else float(v)
-    return float(v) if _bits(v) > MAX_EXACT_BITS else v
+    rational = cast("int | Fraction", v)  # not a float: a Fraction (or an int subclass such as bool)
+    if rational.denominator == 1:
+        whole = rational.numerator
+        return whole if -_EXACT_BOUND < whole < _EXACT_BOUND else float(whole)
+    return float(rational) if _bits(rational) > MAX_EXACT_BITS else rational
 
 
 def _result(v: Number) -> Number:

@@ -22,6 +22,13 @@ class Backward:
     partials: tuple[tuple[Number, ...] | None, ...]  # local gradients per gate that reaches the output
     kinks: tuple[tuple[int, int], ...]  # (gate, argument position) edges at a non-differentiable point
 
+    def local(self, gate: int, pos: int) -> Number:
+        """The local gradient of one edge of a gate that reaches the output (the only edges checked)."""
+        partials = self.partials[gate]
+        if partials is None:
+            raise ValueError(f"gate {gate} does not reach the output: it has no local gradients")
+        return partials[pos]
+
 
 def forward(graph: Graph, point: Mapping[str, Number]) -> list[Number]:
     """Values of every node. `point` overrides the inputs' own values."""
@@ -29,8 +36,9 @@ def forward(graph: Graph, point: Mapping[str, Number]) -> list[Number]:
     values: list = list(c.given)  # the leaves' own values; the gates' are filled in below
     names = c.names
     for i in graph.inputs:
-        if point and names[i] in point:
-            values[i] = point[names[i]]
+        name = names[i]
+        if point and name is not None and name in point:
+            values[i] = point[name]
         elif values[i] is None:
             raise _missing(graph, point)
     fwd = {name: op.forward for name, op in OPS.items()}  # read per call: a test may swap a row
@@ -280,7 +288,13 @@ def _check_finite(graph: Graph, values: list[Number], grads: list, partials: lis
 
 def _missing(graph: Graph, point: Mapping[str, Number]) -> InputError:
     c = graph.columns
-    names = [c.names[i] for i in graph.inputs if c.given[i] is None and c.names[i] not in point]
+    names: list[str] = []
+    for i in graph.inputs:
+        name = c.names[i]
+        if name is None:
+            raise ValueError(f"input node {i} has no name")
+        if c.given[i] is None and name not in point:
+            names.append(name)
     return InputError("no value for " + ", ".join(names) + " (bind with name=value)")
 
 

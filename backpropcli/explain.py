@@ -15,7 +15,7 @@ from itertools import groupby
 
 from .autodiff import ledger
 from .errors import BackpropError, InputError, Source
-from .graph import CONST, INPUT, Graph
+from .graph import CONST, INPUT, Graph, Node
 from .ops import CONSTANTS, OPS, Number, exact, is_exact
 from .parse.lexer import statement
 from .parse.syntax import Builder, expression
@@ -202,7 +202,7 @@ def _simplified(text: str, value) -> str | None:
     formula = FORMULAS.get(text)
     if formula is None:
         return None
-    keys = {node.name[1:] for node in formula.nodes if node.op == INPUT}
+    keys = {_key(node) for node in formula.nodes if node.op == INPUT}
     numbers = {key: number for key in keys if (number := _exact(value(key))) is not None}
 
     def constant(i: int) -> bool:
@@ -216,13 +216,23 @@ def _simplified(text: str, value) -> str | None:
     built: list = []
     for node in formula.nodes:
         if node.op == CONST:
-            built.append(sympy.Rational(node.value) if is_exact(node.value) else sympy.Float(node.value))
+            literal = node.value
+            if literal is None:
+                raise ValueError("a constant of a local-gradient formula has no value")
+            built.append(sympy.Rational(literal) if is_exact(literal) else sympy.Float(literal))
         elif node.op == INPUT:
-            key = node.name[1:]
+            key = _key(node)
             built.append(sympy.Rational(numbers[key]) if key in numbers else sympy.Symbol(value(key)))
         else:
             built.append(OPS[node.op].sympy(sympy, *(built[a] for a in node.args)))
     return str(built[formula.output])
+
+
+def _key(node: Node) -> str:
+    """An input of a local-gradient formula: its name without the leading sigil, the template's key."""
+    if node.name is None:
+        raise ValueError("an input of a local-gradient formula has no name")
+    return node.name[1:]
 
 
 def _exact(text: str) -> Fraction | None:

@@ -191,9 +191,7 @@ class Consumers(Sequence):
     def __eq__(self, other: object) -> bool:
         if isinstance(other, (Consumers, tuple, list)):
             return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
-        return NotImplemented
-
-    __hash__ = None
+        return NotImplemented  # __eq__ without __hash__: Python makes instances unhashable
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,15 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import Any, cast
 
 Number = int | Fraction | float
+
+
+def magnitude(x: Number) -> Number:
+    """abs(x): a Number of the same kind (the type checker joins abs over the three kinds to object)."""
+    return cast(Number, abs(x))
+
 
 # Exact values (int, Fraction) whose numerator or denominator would exceed this many bits
 # fall back to float, so `9**9**9` or a squaring recurrence cannot eat all memory.
@@ -63,10 +69,11 @@ def exact(v: Number) -> Number:
         return v
     if t is int:
         return v if -_EXACT_BOUND < v < _EXACT_BOUND else float(v)
-    if v.denominator == 1:
-        v = v.numerator
-        return v if -_EXACT_BOUND < v < _EXACT_BOUND else float(v)
-    return float(v) if _bits(v) > MAX_EXACT_BITS else v
+    rational = cast("int | Fraction", v)  # not a float: a Fraction (or an int subclass such as bool)
+    if rational.denominator == 1:
+        whole = rational.numerator
+        return whole if -_EXACT_BOUND < whole < _EXACT_BOUND else float(whole)
+    return float(rational) if _bits(rational) > MAX_EXACT_BITS else rational
 
 
 def _result(v: Number) -> Number:

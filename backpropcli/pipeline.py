@@ -118,15 +118,15 @@ def analyze(
     `path` names the program in error messages. `progress(stage, done, total)`, if given, hears
     of each stage as it starts (for a progress bar).
     """
-    bindings = {name: _value(name, v) for name, v in (bindings or {}).items()}
+    point = {name: _value(name, v) for name, v in (bindings or {}).items()}
     progress = progress or _quiet
     with _collector_paused():
         progress("parsing")
-        graph = parse(text, path, output, frozenset(bindings))
-        check_bindings(graph, bindings)
-        unbound(graph, bindings)
+        graph = parse(text, path, output, frozenset(point))
+        check_bindings(graph, point)
+        unbound(graph, point)
         progress("forward and backward", 0, len(graph.nodes))
-        values = forward(graph, bindings)
+        values = forward(graph, point)
         back = backward(graph, values)
         checks = None
         if check:

@@ -54,7 +54,7 @@ def edges(graph: Graph, back: Backward, node: int, values) -> list[Edge]:
 def _sent(graph: Graph, back: Backward, path: list[tuple[int, int]], values) -> list[Number]:
     """Upstream times the locals along one path, and its range where the path crosses one kink."""
     upstream = back.grads[path[-1][0]]
-    locals_ = [back.partials[g][p] for g, p in path]
+    locals_ = [back.local(g, p) for g, p in path]
     value = _product(upstream, locals_)
     at = [k for k, edge in enumerate(path) if edge in back.kinks]
     ends = None
@@ -179,6 +179,8 @@ class Sum:
 
 def broken(claim: Claim, true: Number, part: str = PLAIN) -> ClaimResult:
     """A line whose formula reads a name nothing defines: an error of its own, with no value."""
+    if claim.error is None:
+        raise ValueError(f"the claim on {claim.name} has no error to report")
     return ClaimResult(claim, None, true, "error", why=claim.error.message, part=part)
 
 

@@ -14,7 +14,7 @@ of every kink.
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cached_property
@@ -66,18 +66,25 @@ def backs(graph: Graph, values, back: Backward, reason: str = "") -> tuple[dict[
 
 def refs(claim: Claim) -> tuple[str, ...]:
     """The names a claim's formula reads: forward names and earlier claims, each once."""
-    return tuple(node.name for node in claim.graph.nodes if node.op == INPUT)
+    names: list[str] = []
+    for node in claim.graph.nodes:
+        if node.op == INPUT:
+            if node.name is None:
+                raise ValueError("an input of a claim's formula has no name")
+            names.append(node.name)
+    return tuple(names)
 
 
 def evaluate(graph: Graph, claim: Claim, values, earlier: Mapping[str, Number | None]) -> tuple[Number, float]:
     """The claim's formula with forward names at `values` and earlier claims taken from `earlier`, and
     the scale of its rounding error there (autodiff.rounding_scale)."""
-    point = {}
+    point: dict[str, Number] = {}
     for name in refs(claim):
         if name in earlier:
-            if earlier[name] is None:
+            given = earlier[name]
+            if given is None:
                 raise EvalError(f"it uses {name}, which has no value")
-            point[name] = earlier[name]
+            point[name] = given
         else:
             point[name] = values[graph.ids[name]]
     found = forward(claim.graph, point)
@@ -121,7 +128,8 @@ def branches(graph: Graph, values, back, gate: int, positions: tuple[int, ...]) 
     for pos in positions:
         for sign in (-1, 1):
             moved = list(args)
-            step = KINK_STEP * max(1, abs(Fraction(args[pos])))
+            size = abs(Fraction(args[pos]))
+            step = KINK_STEP * (size if size > 1 else 1)  # max(1, |x|)
             moved[pos] = args[pos] + (float(step) if type(args[pos]) is float else step) * sign
             op = OPS[node.op]
             beside = op.partials(tuple(moved), op.forward(*moved))
@@ -134,7 +142,8 @@ def branches(graph: Graph, values, back, gate: int, positions: tuple[int, ...]) 
 
 def _moved(v: Number, step: Fraction) -> Number:
     """v + step * max(1, |v|), exact where v is."""
-    delta = step * max(1, abs(Fraction(v)))
+    size = abs(Fraction(v))
+    delta = step * (size if size > 1 else 1)  # max(1, |v|)
     return v + float(delta) if type(v) is float else exact(v + delta)
 
 
@@ -275,7 +284,7 @@ class _Symbolic:
         self.exprs = self.build(graph.nodes, {})
         self.by_of: dict[int, list] = {}
 
-    def build(self, nodes: tuple[Node, ...], fixed: Mapping[int, object]) -> list:
+    def build(self, nodes: Sequence[Node], fixed: Mapping[int, object]) -> list:
         sp, exprs = self.sp, []
         for i, node in enumerate(nodes):
             if i in fixed:
@@ -283,8 +292,14 @@ class _Symbolic:
             elif node.op == INPUT:
                 exprs.append(sp.Symbol(node.name, real=True))
             elif node.op == CONST:
-                v = node.value if type(node.value) is float else Fraction(node.value)
-                exprs.append(sp.Float(v) if type(v) is float else sp.Rational(v.numerator, v.denominator))
+                literal = node.value
+                if literal is None:
+                    raise ValueError(f"constant node {i} has no value")
+                if type(literal) is float:
+                    exprs.append(sp.Float(literal))
+                else:
+                    v = Fraction(literal)
+                    exprs.append(sp.Rational(v.numerator, v.denominator))
             else:
                 exprs.append(OPS[node.op].sympy(sp, *[exprs[a] for a in node.args]))
         return exprs

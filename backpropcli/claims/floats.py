@@ -78,12 +78,13 @@ class _Precise:
         kinks = {gate for gate, _ in back.kinks}
         for i in range(graph.output, -1, -1):
             node = graph.nodes[i]
-            if back.partials[i] is None or not node.args:
+            partials = back.partials[i]
+            if partials is None or not node.args:
                 continue
             for pos, a in enumerate(node.args):
                 local = self.local(i, pos) if i not in kinks else None
                 if local is None:  # at a kink, or no real number: the engine's own subgradient
-                    local = self.sp.Float(float(back.partials[i][pos]), DIGITS)
+                    local = self.sp.Float(float(partials[pos]), DIGITS)
                 grads[a] = (grads[a] + grads[i] * local).evalf(DIGITS)
         return [self._float(g) for g in grads]
 

@@ -30,7 +30,7 @@ def grade(
     found_backs, reasons = backs(graph, values, back, reason)
     judge = _Judge(graph, back, tol, Neighbourhood(graph, tuple(values), found_backs, tol, symbolic, reasons))
     last = {claim.name: claim for claim in graph.claims}  # a name's last line: where a sum is complete
-    sums = {claim.name: None for claim in graph.claims if claim.adds}
+    sums: dict[str, Sum | None] = {claim.name: None for claim in graph.claims if claim.adds}
     found: list[ClaimResult] = []
     results: dict[str, ClaimResult] = {}
     written: dict[str, Number | None] = {}
@@ -39,9 +39,10 @@ def grade(
             lines = [_no_gradient(graph, claim, judge.near.values, written, judge)]
             written[claim.name] = lines[0].written
         elif claim.name in sums:
-            if sums[claim.name] is None:
-                sums[claim.name] = Sum(judge, graph, claim, last[claim.name])
-            lines = sums[claim.name].add(claim, written, results)
+            total = sums[claim.name]
+            if total is None:
+                total = sums[claim.name] = Sum(judge, graph, claim, last[claim.name])
+            lines = total.add(claim, written, results)
         elif claim.error is not None:  # it reads a name nothing defines: no value, and nothing to grade
             lines = [broken(claim, judge.true(claim))]
             written[claim.name] = None
@@ -100,8 +101,9 @@ class _Judge:
         written, scale, error = self.value(claim, written_claims)
         uses = [name for name in refs(claim) if name in self.true_claims]
         step, step_scale, step_error = self.value(claim, self.true_claims) if uses else (written, scale, error)
-        result = ClaimResult(claim, written, self.true(claim), "", step=step, interval=interval, scale=scale)
-        if step is None or not self.right(step, result.true, interval, step_scale, claim):
+        true = self.true(claim)
+        result = ClaimResult(claim, written, true, "", step=step, interval=interval, scale=scale)
+        if step is None or not self.right(step, true, interval, step_scale, claim):
             why = self.should_be(claim, step_error)
             if self.holds(result):
                 why = "the value is right only because this step cancels an earlier error; " + why
@@ -135,9 +137,11 @@ class _Judge:
             return None, 0.0, exc.message
 
     def holds(self, result: ClaimResult) -> bool:
-        """Is a claim's written value right (whatever its step)?"""
-        return result.written is not None and self.right(
-            result.written, result.true, result.interval, result.scale, result.claim
+        """Is a claim's written value right (whatever its step)? Not where its gradient does not exist."""
+        return (
+            result.written is not None
+            and result.true is not None
+            and self.right(result.written, result.true, result.interval, result.scale, result.claim)
         )
 
     def right(

@@ -73,6 +73,8 @@ def _same(a: Number, b: Number, tol: float) -> bool:
 
 
 def _why(graph: Graph, values, back, gate: int, first: ClaimResult, r: ClaimResult, want: Number) -> str:
+    if first.written is None or r.written is None:
+        raise ValueError("only a claim with a value fixes or breaks the share at a kink")
     node = graph.nodes[gate]
     label = f"{node.name} = {statement(graph, gate)}" if node.name else graph.text(gate)
     tied = [a for pos, a in enumerate(node.args) if (gate, pos) in back.kinks]

@@ -15,7 +15,7 @@ PLAIN, ADDS, SUM = "", "adds", "sum"  # a claim line; one line of a `+=` sum; th
 class ClaimResult:
     claim: Claim
     written: Number | None  # the claim's value with earlier claims as written; None if it has none
-    true: Number  # the backward pass's d out/d node
+    true: Number | None  # the backward pass's d out/d node; None where it does not exist (undefined)
     verdict: str  # correct | numeric | wrong | inherited | coincidence; duplicate (a line of a sum) | incomplete
     why: str = ""
     step: Number | None = None  # the formula with the true values of the earlier claims it uses

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import click
 
@@ -22,6 +23,9 @@ from .output import (
     rows_option,
     tolerance,
 )
+
+if TYPE_CHECKING:
+    from ..pipeline import Report
 
 MANY_HELP = """\b
 Several programs: repeat -f, or list more paths after it (backprop eval -f
@@ -131,7 +135,9 @@ def _analyze(text: str, bindings: dict, path: str, settings: dict, progress: Pro
     return report
 
 
-def _each(files: list[str], bindings: dict, settings: dict, debug: bool) -> Iterator[tuple[str, object]]:
+def _each(
+    files: list[str], bindings: dict, settings: dict, debug: bool
+) -> Iterator[tuple[str, Report | BackpropError]]:
     """Each program's report, or the error that stopped it, one at a time: only one is in memory.
 
     The caller writes a report while the generator waits at `yield`, inside its progress bar.

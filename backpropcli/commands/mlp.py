@@ -231,7 +231,11 @@ def _check_options(
 
 
 def _examples(sizes: tuple[int, ...], inputs: str | None, targets: str | None, data: str | None) -> Examples:
-    return one_example(inputs, targets, sizes) if data is None else read_examples(data, sizes)
+    if data is not None:
+        return read_examples(data, sizes)
+    if inputs is None or targets is None:  # the options were checked first: one of the two is given
+        raise ValueError("neither --data nor both --input and --target")
+    return one_example(inputs, targets, sizes)
 
 
 def _network(sizes: tuple[int, ...], activations: tuple[str, ...], weights: str | None, seed: int | None) -> Network:

@@ -31,7 +31,7 @@ def ops_command() -> None:
     from ..ops import OPS
     from ..render.fit import Column, show, table
 
-    rows = [
+    rows: list[list[Text | str]] = [
         [_syntax(op), ", ".join(_filled(t) for t in op.local_text), _filled(op.pattern), _kink(op)]
         for op in OPS.values()
     ]

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 import click
 
 from ..errors import BackpropError, InputError, escaped
 from ..status import EXIT_FAILED, EXIT_OK
+
+if TYPE_CHECKING:
+    from rich.progress import Progress as Bar
+    from rich.progress import TaskID
+
+    from ..pipeline import Report
 
 FORMATS = ("table", "json", "markdown")
 
@@ -132,7 +139,9 @@ def save(data: bytes, target: str | None) -> None:
         raise InputError(f"cannot write {target!a}: {exc.strerror or exc}") from None
 
 
-def emit_each(outcomes: Iterable[tuple[str, object]], fmt: str, rows: int | None, shape: dict | None = None) -> int:
+def emit_each(
+    outcomes: Iterable[tuple[str, Report | BackpropError]], fmt: str, rows: int | None, shape: dict | None = None
+) -> int:
     """Several programs in one process, each written as soon as it is done; returns the exit status.
 
     Table and Markdown output put a heading with the path before each program; JSON is JSON Lines,
@@ -185,8 +194,8 @@ class Progress:
         self.enabled = enabled
         self.lock = threading.Lock()
         self.state = ("starting", 0, 0)
-        self.bar = None
-        self.task = None
+        self.bar: Bar | None = None
+        self.task: TaskID | None = None
         self.closed = False
         self.timer = threading.Timer(self.DELAY, self._show)
         self.timer.daemon = True
@@ -203,7 +212,7 @@ class Progress:
         with self.lock:
             same = stage == self.state[0]
             self.state = (stage, done, total)
-            if self.bar is None:
+            if self.bar is None or self.task is None:  # the task is made with the bar
                 return
             if same:
                 self.bar.update(self.task, completed=done)
@@ -286,7 +295,7 @@ def paths_option(command: Callable) -> Callable:
 
 def program_options(command: Callable) -> Callable:
     """The inputs of a command that reads programs: EXPR or -f PATH..., with bindings and --output."""
-    options = [
+    options: list[Callable[[Callable], Callable]] = [
         click.argument("args", nargs=-1, metavar="[EXPR|-|PATH...] [NAME=VALUE]..."),
         file_option,
         click.option("--set", "sets", multiple=True, metavar="NAME=VALUE[,...]", help="Bind inputs (repeatable)."),

@@ -23,7 +23,7 @@ def joint_kinks(st: State, edges: Verdicts) -> Verdicts:
     for gate, positions in tied.items():
         if len(positions) < 2 or any(edges.get((gate, p)) is None for p in positions):
             continue
-        ours = sum(st.back.partials[gate][p] for p in positions)
+        ours = sum(st.back.local(gate, p) for p in positions)
         try:
             theirs = st.sympy_call(_along_tie, st, gate, positions)
         except OutOfTime:

@@ -17,7 +17,7 @@ from fractions import Fraction
 from functools import partial
 from itertools import compress
 
-from ..graph import CONST
+from ..graph import CONST, Nodes
 from ..ops import OPS, Number, is_exact, show
 from .state import SUBNORMAL_SCALE, Check, OutOfTime, State, Template, Verdicts, agree, engine_number, one_sided, within
 
@@ -68,7 +68,7 @@ def _kinds(st: State) -> dict[tuple[str, int, int], list[int]]:
     return kinds
 
 
-def _by_arity(nodes: tuple, gates: list[int]) -> dict[int, list[int]]:
+def _by_arity(nodes: Nodes, gates: list[int]) -> dict[int, list[int]]:
     """Gates of an op that takes any number of arguments, by how many they take."""
     groups: dict[int, list[int]] = {}
     for gate in gates:
@@ -110,8 +110,8 @@ def _floats(st: State, t: Template, gates: list[int], columns: list[list]) -> li
     agree get sympy's number; the others are returned, to be judged one by one."""
     pos = t.key[2]
     fn = _compiled(st, t)
-    partials, sympy_partials = st.back.partials, st.sympy_partials
-    ours = [partials[gate][pos] for gate in gates]
+    sympy_partials = st.sympy_partials
+    ours = [st.back.local(gate, pos) for gate in gates]
     close = partial(math.isclose, rel_tol=st.tol, abs_tol=st.tol * SUBNORMAL_SCALE)
     try:  # float() of a huge exact argument overflows too
         columns = [c if set(map(type, c)) == {float} else list(map(float, c)) for c in columns]
@@ -152,7 +152,7 @@ def _compiled(st: State, t: Template):
 def _local(st: State, t: Template, gate: int) -> Check:
     pos = t.key[2]
     args = [st.values[a] for a in st.graph.nodes[gate][1]]
-    ours = st.back.partials[gate][pos]
+    ours = st.back.local(gate, pos)
     if (gate, pos) in st.kinks:
         lo, hi = st.sympy_call(one_sided, st, t.d, t.syms, args, pos)
         st.sympy_partials[gate][pos] = ours
@@ -193,7 +193,7 @@ def _rational(fn, args: list[Number]) -> Number | None:
     try:
         value = fn(*args)
         if type(value) is float:  # 1/a1 with an integer a1: the same again with fractions
-            value = fn(*map(Fraction, args))
+            value = fn(*[Fraction(a) for a in args])
     except (ArithmeticError, ValueError, TypeError):
         return None
     if type(value) is int:

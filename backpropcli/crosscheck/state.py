@@ -13,7 +13,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cached_property
-from typing import NamedTuple
+from types import ModuleType
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from ..autodiff import Backward, magnitudes
 from ..graph import Graph
@@ -41,7 +42,10 @@ class Check:
     note: str = ""
 
 
-class Verdicts(Mapping):
+K = TypeVar("K")  # a Verdicts' key: (gate, argument position) for edges, a node id for totals
+
+
+class Verdicts(Mapping[K, Check], Generic[K]):
     """Checks by key, in order. The exceptions (failures, kinks, skips, a method other than `how`) are
     records; every other key passed against sympy's number and becomes a Check only when asked for:
     a table that shows 60 rows, or a JSON document written column by column, never needs 10^5 of them."""
@@ -50,14 +54,16 @@ class Verdicts(Mapping):
 
     def __init__(
         self,
-        keys: Sequence | Callable[[], Sequence],
-        records: dict,
-        number: Callable[[object], Number | None],
+        keys: Sequence[K] | Callable[[], Sequence[K]],
+        records: dict[K, Check],
+        number: Callable[[K], Number | None],
         how: str,
         size: int | None = None,
     ) -> None:
         # every checked key, in order: or a function that lists them, called only when the keys are
         # iterated (the ledger's order costs a pass over the graph that a table never needs)
+        self._keys: Sequence[K] | None
+        self._listed: Callable[[], Sequence[K]] | None
         self._keys, self._listed = (None, keys) if callable(keys) else (keys, None)
         self._size = size  # how many keys there are, known without listing them
         self.records = records  # key -> Check, for the keys that are not plain passes
@@ -65,8 +71,10 @@ class Verdicts(Mapping):
         self.how = how
 
     @property
-    def keys_in_order(self) -> Sequence:
+    def keys_in_order(self) -> Sequence[K]:
         if self._keys is None:
+            if self._listed is None:  # __init__ sets one of the two
+                raise ValueError("checks without keys")
             self._keys = self._listed()
         return self._keys
 
@@ -82,7 +90,7 @@ class Verdicts(Mapping):
             raise KeyError(key)
         return Check("pass", show(theirs), self.how)
 
-    def __iter__(self) -> Iterator:
+    def __iter__(self) -> Iterator[K]:
         return iter(self.keys_in_order)
 
     def __len__(self) -> int:
@@ -111,8 +119,8 @@ class Verdicts(Mapping):
 
 @dataclass(frozen=True)
 class Checks:
-    edges: Mapping[tuple[int, int], Check]  # (gate, argument position) -> local partial check, in ledger order
-    nodes: Mapping[int, Check]  # node -> total gradient check, by id
+    edges: Verdicts[tuple[int, int]]  # (gate, argument position) -> local partial check, in ledger order
+    nodes: Verdicts[int]  # node -> total gradient check, by id
     formulas: dict[int, str]  # input -> sympy's d out/d input, as text
     notes: tuple[str, ...] = ()
 
@@ -137,8 +145,8 @@ class OutOfTime(Exception):
 class Template(NamedTuple):
     key: tuple  # (op, arity, argument position)
     syms: tuple
-    expr: object  # the op's sympy expression in syms
-    d: object  # its derivative along one argument
+    expr: Any  # the op's sympy expression in syms (sympy is untyped)
+    d: Any  # its derivative along one argument
 
 
 @dataclass
@@ -151,7 +159,7 @@ class State:
     tol: float
     deadline: float
     seconds: float
-    sp: object
+    sp: ModuleType  # sympy, imported when a check runs
     progress: Progress
     alarm: bool = False  # whether SIGALRM may interrupt a sympy call
     templates: dict = field(default_factory=dict)
@@ -244,11 +252,13 @@ def one_sided(st: State, d, syms, args: list[Number], pos: int) -> tuple[Number,
         except (ArithmeticError, ValueError, TypeError, NotImplementedError, st.sp.PoleError):
             sides = []  # a limit sympy cannot take: the values beside the point instead
     if not sides or None in sides:
-        step = st.number(KINK_STEP * max(1, abs(Fraction(args[pos]))))
+        size = abs(Fraction(args[pos]))
+        step = st.number(KINK_STEP * (size if size > 1 else 1))
         sides = [engine_number(d.xreplace({**base, sym: base[sym] + sign * step})) for sign in (-1, 1)]
-    if None in sides:
+    found = [side for side in sides if side is not None]
+    if len(found) < len(sides):
         return math.nan, math.nan
-    lo, hi = sorted(sides)
+    lo, hi = sorted(found)
     return lo, hi
 
 

@@ -144,7 +144,11 @@ def _symbolic_totals(st: State, kinked: list[bool], skip: set[int]) -> dict[int,
     try:
         for i, node in enumerate(st.graph.nodes):
             if i not in skip and node.op != CONST:
-                checks[i] = _judged(st, lambda i=i: _total(st, i, _expression(st, {i: sym}), sym, kinked[i]))
+
+                def total(i: int = i) -> Check:  # judged again at more digits where floats fail
+                    return _total(st, i, _expression(st, {i: sym}), sym, kinked[i])
+
+                checks[i] = _judged(st, total)
     except OutOfTime:
         st.out_of_time()
     return checks

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable, Container, Mapping
+from collections.abc import Callable, Container, Mapping, Sequence
 from dataclasses import replace
 
 from ..errors import InputError, Source
@@ -94,7 +94,7 @@ class ClaimLines:
         self,
         name: str,
         tok: Token,
-        nodes: list[Node],
+        nodes: Sequence[Node],
         defined: Mapping[str, int],
         def_at: Mapping[str, int],
         output: str | None = None,
@@ -191,7 +191,7 @@ class ClaimLines:
         if self.claims[k].error is None:
             self.claims[k] = replace(self.claims[k], error=self.error(message, tok))
 
-    def check_misnamed(self, nodes: list[Node], defined: Mapping[str, int], def_at: Mapping[str, int]) -> None:
+    def check_misnamed(self, nodes: Sequence[Node], defined: Mapping[str, int], def_at: Mapping[str, int]) -> None:
         """A line that reads as a claim about an output the program does not have (dLdx where the
         output is f), and that nothing uses, is a misnamed claim: as a forward line it would pass
         silently, or become the output itself."""

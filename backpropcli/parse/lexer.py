@@ -192,7 +192,7 @@ def _scan(source: Source, pos: int) -> tuple[Statement | None, int]:
         kind = kinds.get(text[0], OP)
         if kind is NAME:
             if text in RESERVED:
-                raise InputError(keyword_message(text), source.locate(start, m.end()))
+                raise InputError(reserved_message(text), source.locate(start, m.end()))
             tokens.append(new(Token, (kind, text, start, m.end())))
         elif kind is NUM:
             tokens.append(new(Token, (kind, text, start, m.end())))
@@ -251,8 +251,11 @@ def number(text: str) -> Number:
 
 def keyword_message(word: str) -> str | None:
     """Python keywords have no place in the language; say what they would have been."""
-    if word not in RESERVED:
-        return None
+    return reserved_message(word) if word in RESERVED else None
+
+
+def reserved_message(word: str) -> str:
+    """What a reserved word would have been, said for the error that refuses it."""
     if word == "lambda":
         return "lambda is not allowed"
     if word in ("True", "False", "None"):

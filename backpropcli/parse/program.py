@@ -63,13 +63,18 @@ class _Program:
 
     def run(self) -> Graph:
         simple = self.simple
-        for stmt in statements(self.source):
-            if type(stmt) is not Statement and self.bare is None:
-                if simple(stmt):
-                    continue
-                stmt = statement(self.source, stmt.start())[0]
+        for found in statements(self.source):
             if self.bare is not None:
                 raise self.error("a bare expression must be the last statement (or give it a name: f = ...)", self.bare)
+            if isinstance(found, Statement):
+                stmt = found
+            else:
+                if simple(found):
+                    continue
+                scanned = statement(self.source, found.start())[0]
+                if scanned is None:  # a match starts a statement: the scan finds it
+                    raise ValueError(f"no statement at offset {found.start()}")
+                stmt = scanned
             toks = stmt.tokens
             if len(toks) >= 2 and toks[1].text == "=" and toks[0].kind is NAME:
                 self.assignment(toks[0], toks[2:], stmt)
@@ -78,7 +83,7 @@ class _Program:
             else:
                 self.bare = toks[0]
                 root = expression(toks, self.b, self.resolve, known=self.defined)
-                self.finish_bare(root)
+                self.finish_bare(root, toks[0])
         return self.graph()
 
     def simple(self, m: re.Match) -> bool:
@@ -206,8 +211,9 @@ class _Program:
         name = tok.text
         if name in self.defined:
             return self.defined[name]
-        if self.constant(name) is not None:
-            return self.b.const(self.constants[name], tok.start, tok.end)
+        value = self.constant(name)
+        if value is not None:
+            return self.b.const(value, tok.start, tok.end)
         check_name(name, tok, self.source)
         if name in self.claim_at:
             raise self.error(f"{name} is a gradient claim; the forward pass cannot use it", tok)
@@ -225,12 +231,12 @@ class _Program:
             self.constants[name] = None if mine else CONSTANTS[name]
         return self.constants[name]
 
-    def finish_bare(self, root: int) -> None:
+    def finish_bare(self, root: int, bare: Token) -> None:
         if self.b.ops[root] == CONST:
-            raise self.error("the expression has no variables: there is nothing to differentiate", self.bare)
+            raise self.error("the expression has no variables: there is nothing to differentiate", bare)
         name = self.output or DEFAULT_OUTPUT
         if name in self.defined:
-            raise self.error(f"the expression's name {name} is already used; choose another with --output", self.bare)
+            raise self.error(f"the expression's name {name} is already used; choose another with --output", bare)
         self.last = self.b.named(root, name)
         self.defined[name] = self.last
         self.output = name

@@ -44,7 +44,7 @@ def number(v: Number | None, digits: int = 6) -> str:
 def json_number(v: Number) -> int | float:
     """A number for JSON: ints as they are, a fraction as its nearest float, or as the nearest
     integer when it is beyond the float range (exact values may be; the *_text fields hold them)."""
-    if type(v) is Fraction:
+    if isinstance(v, Fraction):
         try:
             return float(v)
         except OverflowError:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..ops import Number
+from ..ops import Number, magnitude
 from ..render.cells import number as _num
 from .build import close
 
@@ -28,10 +28,10 @@ def _contributions(v: Verdicts, i: int, used: list) -> list[tuple[int, Number]]:
     ]
 
 
-def wrong_here(v: Verdicts, i: int, g: Number, used: list) -> None:
-    """Name the bug when the number fits one: unseeded, unreached, overwritten, stale; else wrong."""
+def wrong_here(v: Verdicts, i: int, g: Number, expected: Number, true: Number, used: list) -> None:
+    """Name the bug when the number fits one: unseeded, unreached, overwritten, stale; else wrong.
+    `expected` and `true` are node i's entries of v.expected and v.true, which have values here."""
     nodes, tol = v.nodes, v.tol
-    expected, true = v.expected[i], v.true[i]
     contributions = _contributions(v, i, used)
     names = nodes.names
     if i == len(nodes.ops) - 1 and g == 0:
@@ -72,7 +72,7 @@ def wrong_here(v: Verdicts, i: int, g: Number, used: list) -> None:
 
 def _whole(ratio_top: Number, true: Number) -> bool:
     k = ratio_top / true
-    return k >= 0.5 and abs(k - round(k)) <= 1e-6 * max(1.0, abs(k))
+    return k >= 0.5 and magnitude(k - round(k)) <= 1e-6 * max(1.0, magnitude(k))
 
 
 def _rule_text(v: Verdicts, i: int, g: Number, contributions: list, used: list) -> str:

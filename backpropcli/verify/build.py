@@ -13,7 +13,7 @@ from functools import cached_property
 
 from ..errors import InputError, Location
 from ..graph import CONST, INPUT
-from ..ops import Number, Op
+from ..ops import Number, Op, magnitude
 from .resolve import Resolved, inferred, named, operands
 
 LEAF_OPS = ("", INPUT, CONST)
@@ -27,7 +27,7 @@ def close(a: Number, b: Number, scale: float = 0.0, tol: float = 1e-9) -> bool:
     if a == b:
         return True
     try:
-        return abs(a - b) <= tol * max(abs(a), abs(b), scale)
+        return magnitude(a - b) <= tol * max(magnitude(a), magnitude(b), scale)
     except OverflowError:
         return False
 
@@ -114,8 +114,8 @@ class Builder:
             count = len(children)
             raise self.fail(f"node {self._name(label)} has {count} arguments, more than the limit of {MAX_ARGS}", line)
         if local is not None and len(local) != len(children):
-            count = f"{len(children)} arguments but {len(local)} local gradients"
-            raise self.fail(f"node {self._name(label)} has {count}", line)
+            counts = f"{len(children)} arguments but {len(local)} local gradients"
+            raise self.fail(f"node {self._name(label)} has {counts}", line)
         self.agreed = False
         resolved = self._resolve(label, op_text, children, data, local, line, constant, distinct)
         args = tuple(children)
@@ -133,11 +133,13 @@ class Builder:
         return label if label is not None else f"#{len(self.nodes.ops)}"
 
     def _resolve(self, label, op_text, children, data, local, line, constant, distinct) -> Resolved | None:
+        rows: list[Resolved] = []
         if op_text:
             key = (op_text, len(children), constant, distinct)
-            rows = self.rows.get(key)
-            if rows is None:
-                rows = self.rows[key] = named(op_text, len(children), constant, distinct)
+            known = self.rows.get(key)
+            if known is None:
+                known = self.rows[key] = named(op_text, len(children), constant, distinct)
+            rows = known
             if len(rows) == 1:
                 return rows[0]  # its value is judged later, with every other node's
             if not rows:
@@ -223,7 +225,8 @@ def finite(v: object) -> Number | None:
     if isinstance(v, str | bytes):  # "0.5" is text, not a number an engine computed
         return None
     try:
-        f = float(v)  # numpy scalars, Fractions, Decimals
+        # numpy scalars, Fractions, Decimals; float() of anything else raising is the test
+        f = float(v)  # type: ignore[arg-type]  # v is any object: float() is the probe, its TypeError caught
     except (TypeError, ValueError, OverflowError):
         return None
     return f if math.isfinite(f) else None

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import NoReturn
 
 from ..errors import InputError, LimitError, Source
+from ..ops import Number
 from ..parse.inputs import read_input
 from .build import MAX_ARGS, Builder, Nodes, finite, value
 
@@ -22,6 +24,17 @@ FIELDS = ("id", "op", "args", "data", "grad", "label", "local_grads", "constant"
 
 class _Record:
     __slots__ = ("args", "constant", "data", "grad", "id", "label", "line", "local", "offset", "op", "root")
+    args: list[str]
+    constant: Number | None
+    data: float
+    grad: Number | None
+    id: str
+    label: str | None
+    line: int
+    local: tuple[Number, ...] | None
+    offset: int
+    op: str | None
+    root: bool
 
 
 def read(path: str, tol: float = 1e-9) -> Nodes:
@@ -82,7 +95,7 @@ def _skip(text: str, pos: int) -> int:
     return pos
 
 
-def _refuse(word: str):
+def _refuse(word: str) -> NoReturn:
     raise ValueError(f"{word} is not a number a gradient can have")
 
 
@@ -144,21 +157,22 @@ def _record(raw: object, offset: int, line: int, source: Source) -> _Record:
     if not isinstance(args, list) or len(args) > MAX_ARGS:
         raise fail(f"`args` must be a list of at most {MAX_ARGS} ids")
     r.args = [_id(a, "args", fail) for a in args]
-    r.data = _number(raw.get("data"), "data", fail, required=True)
-    r.data = value(r.data)
-    if r.data is None:
+    data = value(_required(raw.get("data"), "data", fail))
+    if data is None:
         raise fail("`data` must be a finite number, not an integer beyond the float range")
+    r.data = data
     r.grad = _number(raw.get("grad"), "grad", fail)
     local = raw.get("local_grads")
     if local is not None and (not isinstance(local, list) or len(local) > MAX_ARGS):
         raise fail("`local_grads` must be a list of numbers, one per argument")
-    r.local = None if local is None else tuple(_number(v, "local_grads", fail, required=True) for v in local)
+    r.local = None if local is None else tuple(_required(v, "local_grads", fail) for v in local)
     if "constant" in raw and "exponent" in raw:
         raise fail("give `constant` or `exponent`, not both")
     r.constant = _number(raw.get("constant", raw.get("exponent")), "constant", fail)
-    r.root = raw.get("root", False)
-    if r.root not in (True, False):
+    root = raw.get("root", False)
+    if root not in (True, False):
         raise fail("`root` must be true or false")
+    r.root = bool(root)
     return r
 
 
@@ -196,21 +210,28 @@ def _plain(raw: dict, line: int, offset: int) -> _Record | None:
     return r
 
 
-def _id(v: object, field: str, fail) -> str:
-    if type(v) is int or (isinstance(v, str) and 0 < len(v) <= MAX_TEXT):
-        return str(v) if type(v) is int else v
+Fail = Callable[[str], InputError]  # an error at the record being read
+
+
+def _id(v: object, field: str, fail: Fail) -> str:
+    if type(v) is int:
+        return str(v)
+    if isinstance(v, str) and 0 < len(v) <= MAX_TEXT:
+        return v
     raise fail(f"`{field}` must hold node ids: integers or strings of 1 to {MAX_TEXT} characters, not {_brief(v)}")
 
 
-def _text(v: object, field: str, fail) -> str | None:
+def _text(v: object, field: str, fail: Fail) -> str | None:
     if v is None or (isinstance(v, str) and len(v) <= MAX_TEXT):
         return v
     raise fail(f"`{field}` must be a string of at most {MAX_TEXT} characters, not {_brief(v)}")
 
 
-def _number(v: object, field: str, fail, required: bool = False):
-    if v is None and not required:
-        return None
+def _number(v: object, field: str, fail: Fail) -> Number | None:
+    return None if v is None else _required(v, field, fail)
+
+
+def _required(v: object, field: str, fail: Fail) -> Number:
     number = finite(v) if type(v) in (int, float) else None
     if number is None:
         raise fail(f"`{field}` must be a finite number, not {_brief(v)}")

@@ -70,7 +70,8 @@ class Report:
                 i, nodes.names[i], nodes.line(i), op, nodes.data[i], nodes.grads[i], v.true[i], CORRECT, True, "", None
             )
         verdict, why = v.grad[i], [v.why[i]] if v.why[i] else []
-        source = None if v.source[i] is None else nodes.names[v.source[i]]
+        origin = v.source[i]
+        source = None if origin is None else nodes.names[origin]
         if verdict == INHERITED:
             why.append(f"right for the grads its consumers hold, which are off: the error comes from {source}")
         value_why = self._value_why(i)

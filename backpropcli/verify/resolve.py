@@ -12,7 +12,7 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from ..ops import BINARY, FUNCTIONS, OPS, UNARY, Number, Op, accepts
+from ..ops import BINARY, FUNCTIONS, OPS, UNARY, Number, Op, accepts, magnitude
 
 # A constant operand found by solving op(x, c) = y (Newton's method on the row's own partial in c).
 NEWTON_STEPS = 60
@@ -131,7 +131,7 @@ def fits(r: Resolved, xs: tuple, y: Number, local: tuple | None, tol: float) -> 
     args = xs if r.constant is None and not r.repeat else operands(r, xs)
     try:
         v = r.op.forward(*args)
-        if v != y and abs(v - y) > tol * max(abs(v), abs(y)):
+        if v != y and magnitude(v - y) > tol * max(magnitude(v), magnitude(y)):
             return False
         if local is None:
             return True
@@ -149,7 +149,7 @@ def operands(r: Resolved, xs: tuple[Number, ...]) -> tuple[Number, ...]:
     return xs if r.constant is None else (*xs, r.constant)
 
 
-def _solve(row: Op, x: Number, y: Number) -> float | None:
+def _solve(row: Op, x: Number, y: Number) -> Number | None:
     """c with row.forward(x, c) = y, by Newton's method on the row's partial in its second operand."""
     c = 1.0
     for _ in range(NEWTON_STEPS):

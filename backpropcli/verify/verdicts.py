@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ..ops import Number
+from ..ops import Number, magnitude
 from .bugs import WRONG, lonely_stale, wrong_here
 from .build import Nodes, close
 
@@ -175,13 +175,17 @@ def _backward(v: Verdicts, used: list, intervals: dict) -> None:
     for i in range(n - 1, -1, -1):
         g = grads[i]
         gv = 0 if g is None else g
-        e = expected[i]
+        e, t = expected[i], true[i]
+        if e is None or t is None:  # None is written only after this loop, for the nodes cut off
+            raise AssertionError(f"node {i} has no expected or true grad while its consumers are judged")
         mine = -1
         if broken and i in broken:
             grad_verdict[i], v.why[i] = SKIPPED, "a local gradient on the way has no value here"
         else:
-            if (gv == e or abs(gv - e) <= tol * max(abs(gv), abs(e), scale[i])) and (g is not None or e == 0):
-                if off[i] >= 0 and not (gv == true[i] or close(gv, true[i], tol=tol)):
+            if (gv == e or magnitude(gv - e) <= tol * max(magnitude(gv), magnitude(e), scale[i])) and (
+                g is not None or e == 0
+            ):
+                if off[i] >= 0 and not (gv == t or close(gv, t, tol=tol)):
                     grad_verdict[i], source[i] = INHERITED, off[i]
                     mine = off[i]
             elif spread and i in spread and _within(gv, e, spread[i], scale[i], tol):
@@ -189,7 +193,7 @@ def _backward(v: Verdicts, used: list, intervals: dict) -> None:
                     grad_verdict[i], source[i] = INHERITED, off[i]
                     mine = off[i]
             else:
-                wrong_here(v, i, gv, used)
+                wrong_here(v, i, gv, e, t, used)
                 mine = i
         args = argv[i]
         if not args:
@@ -198,7 +202,6 @@ def _backward(v: Verdicts, used: list, intervals: dict) -> None:
         if locs is None or (broken and i in broken):
             broken.update(args)
             continue
-        t = true[i]
         if len(args) == 2:  # the common gate, written out: this loop is the judge's hot path
             a, b = args
             local = locs[0]
@@ -237,5 +240,5 @@ def _backward(v: Verdicts, used: list, intervals: dict) -> None:
 
 def _within(g: Number, e: Number, extra: list, scale: float, tol: float) -> bool:
     lo, hi = e + extra[0], e + extra[1]
-    width = tol * max(abs(g), abs(lo), abs(hi), scale)
+    width = tol * max(magnitude(g), magnitude(lo), magnitude(hi), scale)
     return lo - width <= g <= hi + width

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import InputError
+from ..ops import Number
 from .build import Builder, Nodes, finite, value
 from .resolve import fits
 
@@ -58,10 +59,9 @@ def walk(root: object, adapter: Adapter | None = None, tol: float = 1e-9) -> Nod
     reader = _Reader(adapter, builder)
     children, add = reader.children, reader.add
     index: dict[int, int] = {id(root): -1}  # -1 while open
-    stack = [[root, children(root), 0]]
+    stack: list[tuple[object, list[object], int]] = [(root, children(root), 0)]
     while stack:
-        frame = stack[-1]
-        kids, pos = frame[1], frame[2]
+        obj, kids, pos = stack[-1]
         while pos < len(kids):
             at = index.get(id(kids[pos]))
             if at is None:
@@ -70,15 +70,15 @@ def walk(root: object, adapter: Adapter | None = None, tol: float = 1e-9) -> Nod
                 raise InputError("the graph has a cycle: a node is among its own inputs")
             pos += 1
         if pos < len(kids):
-            frame[2] = pos + 1
+            stack[-1] = (obj, kids, pos + 1)
             child = kids[pos]
             index[id(child)] = -1
-            stack.append([child, children(child), 0])
+            stack.append((child, children(child), 0))
             if len(index) > MAX_NODES:
                 raise InputError(f"the graph has more than {MAX_NODES} nodes, the limit")
             continue
         stack.pop()
-        index[id(frame[0])] = add(frame[0], [index[id(c)] for c in kids])
+        index[id(obj)] = add(obj, [index[id(c)] for c in kids])
     return builder.nodes
 
 
@@ -91,7 +91,7 @@ class _Reader:
         builder.distinct = adapter.distinct
         self.optional: dict[type, tuple[bool, bool]] = {}  # per class: may it have a label, an op?
 
-    def children(self, obj: object) -> list:
+    def children(self, obj: object) -> list[object]:
         kids = getattr(obj, self.a.children, None)
         if kids is None:
             return []
@@ -123,10 +123,7 @@ class _Reader:
         if found is None:
             free = hasattr(obj, "__dict__")
             a = self.a
-            found = self.optional[cls] = (
-                bool(a.label) and (free or hasattr(cls, a.label)),
-                bool(a.op) and (free or hasattr(cls, a.op)),
-            )
+            found = self.optional[cls] = (_may(cls, free, a.label), _may(cls, free, a.op))
         return found
 
     def add(self, obj: object, args: list[int]) -> int:
@@ -135,7 +132,7 @@ class _Reader:
         k = len(nodes.ops)
         has = self.optional.get(type(obj))
         has_label, has_op = has if has is not None else self._may_have(obj)
-        label = getattr(obj, a.label, None) if has_label else None
+        label = getattr(obj, a.label, None) if has_label and a.label else None
         if type(label) is not str or not label:
             label = None
         data = getattr(obj, a.data, None)
@@ -148,8 +145,8 @@ class _Reader:
             grad = finite(grad)
             if grad is None:
                 raise InputError(f"node {label or k}: `{a.grad}` is not a finite number: {_shown(obj, a.grad)}")
-        op = getattr(obj, a.op, None) if has_op else None
-        local = self._locals(obj, label or str(k)) if a.local_grads and args else None
+        op = getattr(obj, a.op, None) if has_op and a.op else None
+        local = self._locals(obj, a.local_grads, label or str(k)) if a.local_grads and args else None
         if local is None and type(op) is str and op:
             rows = self.builder.rows.get((op, len(args), None, a.distinct))
             if rows is not None and len(rows) == 1 and not rows[0].repeat and rows[0].constant is None:
@@ -179,8 +176,8 @@ class _Reader:
                         return k
         return self.builder.add(label, op if type(op) is str else None, args, data, grad, local, distinct=a.distinct)
 
-    def _locals(self, obj: object, name: str) -> tuple | None:
-        raw = getattr(obj, self.a.local_grads, None)
+    def _locals(self, obj: object, attribute: str, name: str) -> tuple | None:
+        raw = getattr(obj, attribute, None)
         if raw is None:
             return None
         try:
@@ -192,11 +189,16 @@ class _Reader:
                 return tuple(self._local(v, name) for v in numbers)
         return numbers
 
-    def _local(self, v: object, name: str):
+    def _local(self, v: object, name: str) -> Number:
         number = finite(v)
         if number is None:
             raise InputError(f"node {name}: `{self.a.local_grads}` holds something that is not a finite number")
         return number
+
+
+def _may(cls: type, free: bool, attribute: str | None) -> bool:
+    """Whether objects of this class may carry the attribute the adapter names (none when it names none)."""
+    return attribute is not None and attribute != "" and (free or hasattr(cls, attribute))
 
 
 def _shown(obj: object, attribute: str) -> str:

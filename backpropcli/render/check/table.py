@@ -58,7 +58,7 @@ def _file(result: FileResult, g: Glyphs, width: int, quiet: bool, digits: int) -
     if not found:
         return [head, *warnings, Text("")]
     long = [name for name in result.graph.ids if len(name) > notes.limit]  # names a reason may quote
-    cells = []
+    cells: list[list[Text | str]] = []
     for row in found:
         mark = g.ok if row.ok else g.bad
         verdict = Text(f"{mark} {row.verdict}", style="" if row.ok else "red")

@@ -67,10 +67,10 @@ def _nodes(report: Report) -> Iterator[tuple[str, object]]:
 
 
 def _edges(report: Report, rows: list[tuple[int, int]]) -> Iterator[tuple[str, object]]:
-    nodes, grads, partials = report.graph.nodes, report.back.grads, report.back.partials
+    nodes, back, grads = report.graph.nodes, report.back, report.back.grads
     gates = [gate for gate, _ in rows]
     positions = [pos for _, pos in rows]
-    local = [partials[gate][pos] for gate, pos in rows]
+    local = [back.local(gate, pos) for gate, pos in rows]
     yield "count", len(rows)
     yield "gate", gates
     yield "position", positions
@@ -124,6 +124,7 @@ def _checks(keys: Sequence, verdicts, ours: Sequence, checked: Sequence[bool] | 
     number = verdicts.number
     theirs = list(map(number, keys))
     sympy = [None if t is None or (type(t) is type(o) and t == o) else t for t, o in zip(theirs, ours, strict=True)]
+    statuses: list[str | None]
     if checked is None:
         statuses, hows = ["pass"] * len(keys), [verdicts.how] * len(keys)
     else:

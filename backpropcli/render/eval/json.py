@@ -71,7 +71,8 @@ def head(report: Report, version: int) -> str:
     return json.dumps(head)[:-1]
 
 
-def _numbers(named: dict[str, Number]) -> dict[str, int | float]:
+def _numbers(named: dict[str, Number]) -> dict[str, Number]:
+    """The numbers as JSON holds them: no Fraction left (json_number's nearest float or integer)."""
     if Fraction not in set(map(type, named.values())):
         return named
     return {k: json_number(v) for k, v in named.items()}
@@ -108,7 +109,7 @@ def _edges(report: Report) -> Iterator[str]:
     graph, back, checks = report.graph, report.back, report.checks
     kinks = set(back.kinks)
     for gate, pos in ledger(graph, back):
-        upstream, local = back.grads[gate], back.partials[gate][pos]
+        upstream, local = back.grads[gate], back.local(gate, pos)
         node = graph.nodes[gate]
         record = (
             f'{{"gate": {gate}, "input": {node.args[pos]}, "position": {pos}, "op": "{node.op}", '

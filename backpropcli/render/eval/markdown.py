@@ -54,9 +54,9 @@ def render(report: Report, options: Options) -> Iterator[str]:
     for i in shown:
         node = graph.nodes[i]
         cells = [f"`{node.name}`", number(values[i]), number(back.grads[i]), sum_text(report, i, None)]
-        if checked:
-            formula = report.checks.formulas.get(i, "")  # whole: notes carry a formula, never cut it
-            cells += [f"`{formula}`" if formula else "", check_cell(report.checks.nodes.get(i), g)]
+        if checks is not None:
+            formula = checks.formulas.get(i, "")  # whole: notes carry a formula, never cut it
+            cells += [f"`{formula}`" if formula else "", check_cell(checks.nodes.get(i), g)]
         yield _row(cells)
     if hidden:
         yield f"\n{hidden} more rows not shown.\n"

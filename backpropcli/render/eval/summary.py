@@ -57,7 +57,7 @@ def _edges(report: Report) -> dict:
     for k, (gate, pos) in enumerate(edges):
         if (gate, pos) in failed:
             check = edges[(gate, pos)]
-            local = back.partials[gate][pos]
+            local = back.local(gate, pos)
             listed.append(
                 {
                     "edge": k,

@@ -8,9 +8,11 @@ footnotes; a terminal too narrow for the ledger gets it as two tables, the gates
 from __future__ import annotations
 
 from rich.cells import cell_len
+from rich.table import Table
 from rich.text import Text
 
 from ...autodiff import ledger
+from ...crosscheck.state import Check
 from ...pipeline import Report
 from ..cells import check_cell, closing_line, number, pattern_cell, sum_text
 from ..fit import Column, Footnotes, line, name_limit, table
@@ -60,12 +62,13 @@ def _ledger(report: Report, options: Options, width: int, notes: Footnotes) -> l
     graph, back, values = report.graph, report.back, report.values
     checks = report.checks.edges if report.checks else None
     shown, hidden = chosen_rows(report, ledger(graph, back), options.rows)
-    gates, edges = [], []
+    gates: list[tuple[int, list[str]]] = []
+    edges: list[tuple[int, list[str], Check | None]] = []
     for gate, pos in shown:
         if not gates or gates[-1][0] != gate:
             name = notes.short(_text(graph, gate))
             gates.append((gate, [name, graph.nodes[gate].op, number(values[gate]), number(back.grads[gate])]))
-        local = back.partials[gate][pos]
+        local = back.local(gate, pos)
         cells = [
             notes.short(_text(graph, graph.nodes[gate].args[pos])),
             number(local),
@@ -141,7 +144,7 @@ def _gradients(report: Report, options: Options, width: int, notes: Footnotes) -
             formulas.append((len(rows) - 1, name, notes.within(checks.formulas[i])))
     columns = [Column("name"), Column("kind"), Column("value", True), Column(f"{d}{out}/{d}name", True)]
     columns.append(Column("sum over edges", prose=True))
-    drawn = [_title(f"Gradients of {out}")]
+    drawn: list[Text | Table | None] = [_title(f"Gradients of {out}")]
     verdicts = [checks.nodes.get(i) for i in shown] if checks is not None else []
     if formulas and max(cell_len(f) for _, _, f in formulas) <= FORMULA_CELL:
         cells = [""] * len(rows)
@@ -154,8 +157,8 @@ def _gradients(report: Report, options: Options, width: int, notes: Footnotes) -
     drawn += [found, *_hidden(hidden)]
     if formulas:
         drawn.append(Text(f"sympy's {d}{out}/{d}name, as a formula:", style="bold"))
-        rows = [[f"  {d}{out}/{d}{name}", f"= {formula}"] for _, name, formula in formulas]
-        drawn.append(table([Column(""), Column("", prose=True)], rows, width, force=True, header=False))
+        lines: list[list[Text | str]] = [[f"  {d}{out}/{d}{name}", f"= {formula}"] for _, name, formula in formulas]
+        drawn.append(table([Column(""), Column("", prose=True)], lines, width, force=True, header=False))
     return drawn
 
 
@@ -181,13 +184,19 @@ def _hidden(hidden: int) -> list[Text]:
 def _claims(report: Report, options: Options, width: int, notes: Footnotes) -> list:
     g = options.glyphs
     long = [name for name in report.graph.ids if len(name) > notes.limit]  # names a reason may quote
-    rows = []
+    rows: list[list[Text | str]] = []
     for result in report.claims:
         claim = result.claim
         line_no = report.graph.source.line_col(claim.start)[0]
         mark = g.ok if result.ok else g.bad
         verdict = Text(f"{mark} {result.verdict}", style="" if result.ok else "red")
-        cells = [str(line_no), notes.short(result.label), number(result.written), number(result.true), verdict]
+        cells: list[Text | str] = [
+            str(line_no),
+            notes.short(result.label),
+            number(result.written),
+            number(result.true),
+            verdict,
+        ]
         rows.append([*cells, notes.within(result.why, long)])
     columns = [Column("line", True), Column("claim"), Column("written", True), Column("true", True)]
     columns += [Column("verdict"), Column("why", prose=True)]

@@ -112,7 +112,11 @@ class _Tex:
         for node in (*self.ex.graph.nodes[gate].args, gate):
             name = self.ex.names[node]
             if name is not None and self.ex.graph.nodes[node].name is None:
-                words = re.sub(rf"\b{name}\b", lambda _, node=node: f"${self.name(node)}$", words)
+
+                def shown(_: re.Match[str], tex: str = f"${self.name(node)}$") -> str:
+                    return tex  # returned by a function, its backslashes are not read as escapes
+
+                words = re.sub(rf"\b{name}\b", shown, words)
         return words
 
     def number(self, v: Number) -> str:

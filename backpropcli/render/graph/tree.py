@@ -132,7 +132,7 @@ class _Look:
         hue = "green" if kind == "positive" else "red"
         return f"bold {hue}" if 2 * cast(Number, abs(self.report.back.grads[node])) >= self.biggest else hue
 
-    def node(self, node: int, gate: int | None = None, pos: int = 0) -> Text:
+    def node(self, node: int, gate: int | None = None, pos: int = 0) -> _Label:
         report, d = self.report, self.glyphs.partial
         n = report.graph.nodes[node]
         name = self.title(node)

@@ -58,7 +58,7 @@ def layered(boxes: Sequence[Box]) -> Placed:
     heights = [sum(boxes[b].height + GAP_Y for b in col) - GAP_Y for col in order]
     tall = max(heights, default=0)
     x, y = [0.0] * len(boxes), [0.0] * len(boxes)
-    left = GAP_Y
+    left: float = GAP_Y
     for c, col in enumerate(order):
         top = GAP_Y + (tall - heights[c]) / 2
         for b in col:

@@ -87,6 +87,8 @@ def _lines(ex: Explanation):
         if node.op == CONST:
             return [number(node.value), "constant"]
         name = ex.names[i]
+        if name is None:  # only a constant has no name, and a constant returned above
+            raise ValueError(f"node {i} is no constant but has no name")
         what = f"{node.op} {_pattern(ex, i)}" if node.args else "input"
         kind = kind_of(report, i)
         grad = f"does not reach {ex.output}" if kind == "unused" else f"\u2202{ex.output}/\u2202{atomic(name)} = "

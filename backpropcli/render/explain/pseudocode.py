@@ -79,6 +79,7 @@ class _Term(NamedTuple):
     upstream: str | None  # the claim about the gate; None for the output gate, whose upstream is 1
     note: str  # the comment: the local gradient by name, as the lecture writes `dudw = 1`
     undefined: bool = False  # the op's formula has no value here, though the backward pass has one
+    varies: bool = False  # a branch of prose (elu below 0, a leaky slope) whose number is not constant
 
 
 class _Program:
@@ -132,7 +133,7 @@ class _Program:
     def line(self, node: int, terms: list[_Term]) -> tuple[str, str]:
         """`dfdx = y * dfdv` and its comment; a node fed by several edges sums their shares."""
         claim = self.claimed[node] if node in self.claimed else self.claim_name(node)
-        if any(t.undefined for t in terms):
+        if any(t.undefined or t.varies for t in terms):
             # A number alone is graded by its value: a formula holding only at this point would not pass.
             right = literal(self.ex.report.back.grads[node])
         elif len(terms) == 1 and terms[0].upstream is None:
@@ -157,7 +158,10 @@ class _Program:
         local = literal(flow.local) if numeric else formula
         upstream = None if gate == graph.output else self.claimed[gate]
         undefined = numeric and expressible and not flow.kink
-        return _Term(local, upstream, self.note(gate, flow, formula, numeric, undefined), undefined)
+        # A branch of prose holds on this side of the kink as a function only where its number is a
+        # constant of the branch (relu's 0 and 1, abs's -1); elsewhere the gradient is written as a number.
+        varies = not expressible and not flow.kink and flow.local not in (0, 1, -1)
+        return _Term(local, upstream, self.note(gate, flow, formula, numeric, undefined), undefined, varies)
 
     def note(self, gate: int, flow: Flow, formula: str, numeric: bool, undefined: bool) -> str:
         """The comment's part for one edge, in the lecture's notation: `dvdx = y`."""

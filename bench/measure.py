@@ -91,17 +91,22 @@ def process_time(argv: list[str], stdout_path: str = os.devnull) -> float:
 
 
 def process_peak(argv: list[str], stdout_path: str = os.devnull) -> tuple[float, int]:
-    """Wall seconds and peak resident memory (bytes) of one whole process; status 0 or 1 required."""
+    """Wall seconds and peak resident memory (bytes) of one whole process; status 0 or 1 required.
+
+    The peak is read by /usr/bin/time, a small process that starts the command: Linux counts the
+    resident memory a child inherits at fork in its peak, so a child forked straight from the bench
+    (which holds large programs) would report the bench's size, not its own.
+    """
     with open(stdout_path, "wb") as out:
         start = time.perf_counter()
-        child = subprocess.Popen(argv, stdout=out, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
-        err = child.stderr.read()
-        _, status, usage = os.wait4(child.pid, 0)
+        done = subprocess.run(
+            ["/usr/bin/time", "-f", "%M", *argv], stdout=out, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL
+        )
         elapsed = time.perf_counter() - start
-        child.returncode = os.waitstatus_to_exitcode(status)
-    if child.returncode not in (0, 1) or b"Traceback" in err:
-        raise RuntimeError(f"{' '.join(argv)[:200]} exited {child.returncode}: {err.decode()[-500:]}")
-    return elapsed, usage.ru_maxrss * 1024  # kilobytes on Linux
+    err = done.stderr.decode(errors="replace")
+    if done.returncode not in (0, 1) or "Traceback" in err:
+        raise RuntimeError(f"{' '.join(argv)[:200]} exited {done.returncode}: {err[-500:]}")
+    return elapsed, int(err.strip().splitlines()[-1]) * 1024  # kilobytes
 
 
 def interleaved(commands: dict[str, list[str]], count: int) -> dict[str, list[float]]:

@@ -130,3 +130,16 @@ def test_the_exact_bound_is_the_bit_limit(v, kept):
 def test_node_view_has_the_fields_of_node():
     node = parse("f = x * 2").nodes[2]
     assert isinstance(node, Node) and node.op == "mul" and node.args == (0, 1) and node.name == "f"
+
+
+def test_line_tokens_index_and_slice_as_a_list_does():
+    """The one-line path's token sequence reads like the scan's list: by index, from the end, in slices."""
+    source = Source("f = a + b * (c - 1)\n")
+    fast, scanned = statement(source, 0)[0].tokens, _scan(source, 0)[0].tokens
+    assert not isinstance(fast, list)
+    assert len(fast) == len(scanned)
+    assert [fast[i] for i in range(len(fast))] == scanned
+    assert fast[-1] == scanned[-1] and fast[-len(fast)] == scanned[0]
+    assert list(fast[2:]) == scanned[2:] and list(fast[2:][1:4]) == scanned[3:6] and fast[::2] == scanned[::2]
+    with pytest.raises(IndexError):
+        fast[len(fast)]

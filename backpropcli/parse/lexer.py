@@ -10,7 +10,8 @@ import keyword
 import math
 import re
 import unicodedata
-from collections.abc import Iterator
+from array import array
+from collections.abc import Iterator, Sequence
 from itertools import accumulate, repeat
 from operator import itemgetter
 from typing import NamedTuple
@@ -101,7 +102,7 @@ class Token(NamedTuple):
 
 
 class Statement(NamedTuple):
-    tokens: list[Token]
+    tokens: list[Token] | LineTokens
     comment: str  # the trailing comment on the statement's last line, if any
 
 
@@ -168,10 +169,50 @@ def _one_line(text: str, pos: int) -> tuple[Statement, int] | None:
         kind = _KIND.get(word[0], OP)
         if (word in RESERVED) if kind is NAME else (kind is not NUM and (word not in OPERATORS or word == ";")):
             return None
-    offsets = list(accumulate(map(len, pieces), initial=pos))
-    kinds = map(_KIND.get, map(itemgetter(0), texts), repeat(OP))
-    tokens = list(map(tuple.__new__, repeat(Token), zip(kinds, texts, offsets[1:-1:2], offsets[2::2], strict=True)))
-    return Statement(tokens, ""), min(end + 1, len(text))
+    offsets = array("q", accumulate(map(len, pieces), initial=pos))
+    return Statement(LineTokens(texts, offsets, 0, len(texts)), ""), min(end + 1, len(text))
+
+
+class LineTokens(Sequence):
+    """The tokens of one plain line, each Token made when it is read: the texts and an array of
+    offsets, about 24 bytes a token where a list of Token tuples takes about 130 (a line of 10^6
+    tokens would otherwise hold them all while it is parsed)."""
+
+    __slots__ = ("hi", "lo", "offsets", "texts")
+
+    def __init__(self, texts: list[str], offsets: array, lo: int, hi: int) -> None:
+        self.texts, self.offsets, self.lo, self.hi = texts, offsets, lo, hi
+
+    def __len__(self) -> int:
+        return self.hi - self.lo
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            start, stop, step = i.indices(len(self))
+            if step == 1:
+                return LineTokens(self.texts, self.offsets, self.lo + start, self.lo + max(start, stop))
+            return [self[j] for j in range(start, stop, step)]
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError("token index out of range")
+        j = self.lo + i
+        text = self.texts[j]
+        return tuple.__new__(Token, (_KIND.get(text[0], OP), text, self.offsets[2 * j + 1], self.offsets[2 * j + 2]))
+
+    def __iter__(self) -> Iterator[Token]:
+        lo, hi = self.lo, self.hi
+        texts = self.texts[lo:hi]
+        kinds = map(_KIND.get, map(itemgetter(0), texts), repeat(OP))
+        starts, ends = self.offsets[2 * lo + 1 : 2 * hi + 1 : 2], self.offsets[2 * lo + 2 : 2 * hi + 2 : 2]
+        return map(tuple.__new__, repeat(Token), zip(kinds, texts, starts, ends, strict=True))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (LineTokens, list, tuple)):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None
 
 
 def _scan(source: Source, pos: int) -> tuple[Statement | None, int]:

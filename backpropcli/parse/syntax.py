@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import math
 from collections.abc import Callable, Mapping
+from itertools import chain, pairwise
 
 from ..errors import EvalError, InputError, LimitError, Source
 from ..graph import CONST, INPUT, NO_ARG, Columns, Graph, Nodes
@@ -160,14 +161,14 @@ def expression(
     gate, push, pop = b.gate, values.append, values.pop
     known = _NOTHING if known is None else known
     skip = False
-    for i, tok in enumerate(toks):
+    for i, (tok, following) in enumerate(pairwise(chain(toks, (None,)))):  # each token with the next
         if skip:  # the '(' of a call, taken with its name
             skip = False
             continue
         kind, text, start, end = tok
         if expect:
             if kind is NAME:
-                if i + 1 < n and toks[i + 1][1] == "(":
+                if following is not None and following[1] == "(":
                     if text not in FUNCTIONS:
                         raise _err(b, f"unknown function {text}(){_functions_hint(text)}", tok)
                     stack.append((_CALL, FUNCTIONS[text], start, len(values)))

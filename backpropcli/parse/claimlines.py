@@ -51,7 +51,7 @@ def read_claim(
     return None, near_miss
 
 
-def adds(toks: list[Token]) -> bool:
+def adds(toks: Sequence[Token]) -> bool:
     """`name += ...`: the lexer gives '+' and '=' as two tokens, side by side."""
     return (
         len(toks) >= 3
@@ -62,7 +62,7 @@ def adds(toks: list[Token]) -> bool:
     )
 
 
-def not_accumulable(name: str, rhs: list[Token]) -> str:
+def not_accumulable(name: str, rhs: Sequence[Token]) -> str:
     if not rhs:
         return f"nothing after '+=' in {name}"
     return (
@@ -120,7 +120,7 @@ class ClaimLines:
     def read(
         self,
         target: Token,
-        rhs: list[Token],
+        rhs: Sequence[Token],
         split: tuple[str, str],
         stmt: Statement,
         defined: Mapping[str, int],

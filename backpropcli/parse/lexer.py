@@ -14,7 +14,7 @@ from array import array
 from collections.abc import Iterator, Sequence
 from itertools import accumulate, repeat
 from operator import itemgetter
-from typing import NamedTuple
+from typing import NamedTuple, overload
 
 from ..errors import InputError, Source
 from ..ops import Number
@@ -102,7 +102,7 @@ class Token(NamedTuple):
 
 
 class Statement(NamedTuple):
-    tokens: list[Token] | LineTokens
+    tokens: Sequence[Token]  # a list, or a plain line's LineTokens
     comment: str  # the trailing comment on the statement's last line, if any
 
 
@@ -173,7 +173,7 @@ def _one_line(text: str, pos: int) -> tuple[Statement, int] | None:
     return Statement(LineTokens(texts, offsets, 0, len(texts)), ""), min(end + 1, len(text))
 
 
-class LineTokens(Sequence):
+class LineTokens(Sequence[Token]):
     """The tokens of one plain line, each Token made when it is read: the texts and an array of
     offsets, about 24 bytes a token where a list of Token tuples takes about 130 (a line of 10^6
     tokens would otherwise hold them all while it is parsed)."""
@@ -186,7 +186,13 @@ class LineTokens(Sequence):
     def __len__(self) -> int:
         return self.hi - self.lo
 
-    def __getitem__(self, i):
+    @overload
+    def __getitem__(self, i: int) -> Token: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[Token]: ...
+
+    def __getitem__(self, i: int | slice) -> Token | Sequence[Token]:
         if isinstance(i, slice):
             start, stop, step = i.indices(len(self))
             if step == 1:
@@ -211,8 +217,6 @@ class LineTokens(Sequence):
         if isinstance(other, (LineTokens, list, tuple)):
             return list(self) == list(other)
         return NotImplemented
-
-    __hash__ = None
 
 
 def _scan(source: Source, pos: int) -> tuple[Statement | None, int]:

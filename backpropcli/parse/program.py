@@ -7,6 +7,7 @@ gradient claims `d<out>d<node> = expr` are recognised by the names the program d
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from ..errors import InputError, LimitError, Source
 from ..graph import CONST, INPUT, Graph
@@ -159,7 +160,7 @@ class _Program:
     def line(self, offset: int) -> int:
         return self.source.line_col(offset)[0]
 
-    def assignment(self, target: Token, rhs: list[Token], stmt: Statement) -> None:
+    def assignment(self, target: Token, rhs: Sequence[Token], stmt: Statement) -> None:
         name = target.text
         check_name(name, target, self.source)
         if not rhs:
@@ -176,7 +177,7 @@ class _Program:
             raise self.error(f"{name} is used in its own definition", target)
         self.define(name, target.start, root)
 
-    def accumulation(self, target: Token, op: Token, rhs: list[Token], stmt: Statement) -> None:
+    def accumulation(self, target: Token, op: Token, rhs: Sequence[Token], stmt: Statement) -> None:
         """`d<out>d<node> += expr`: one contribution to a gradient claim; nothing else accumulates."""
         name = target.text
         split = rhs and self.claims.split(name, target, self.b.nodes, self.defined, self.def_at, self.output)

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import difflib
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from itertools import chain, pairwise
+from typing import cast
 
 from ..errors import EvalError, InputError, LimitError, Source
 from ..graph import CONST, INPUT, NO_ARG, Columns, Graph, Nodes
@@ -141,7 +142,7 @@ class Builder:
 
 
 def expression(
-    toks: list[Token],
+    toks: Sequence[Token],
     b: Builder,
     resolve: Callable[[Token], int],
     assignment: bool = False,
@@ -161,7 +162,8 @@ def expression(
     gate, push, pop = b.gate, values.append, values.pop
     known = _NOTHING if known is None else known
     skip = False
-    for i, (tok, following) in enumerate(pairwise(chain(toks, (None,)))):  # each token with the next
+    pairs = cast("Iterator[tuple[Token, Token | None]]", pairwise(chain(toks, (None,))))
+    for i, (tok, following) in enumerate(pairs):  # each token with the next
         if skip:  # the '(' of a call, taken with its name
             skip = False
             continue
@@ -301,7 +303,7 @@ def _functions_hint(name: str) -> str:
     return f"; for a product write {name}*(...){known}"
 
 
-def _expected_operand(toks: list[Token], i: int, stack: list[tuple]) -> str:
+def _expected_operand(toks: Sequence[Token], i: int, stack: list[tuple]) -> str:
     text = toks[i].text
     prev = toks[i - 1].text if i else ""
     in_call = any(e[0] == _CALL for e in stack)
@@ -321,7 +323,7 @@ def _expected_operand(toks: list[Token], i: int, stack: list[tuple]) -> str:
     return f"expected a number, a name or '(' here, found {text!r}"
 
 
-def _expected_operator(toks: list[Token], i: int, stack: list[tuple], assignment: bool) -> str:
+def _expected_operator(toks: Sequence[Token], i: int, stack: list[tuple], assignment: bool) -> str:
     tok, prev = toks[i], toks[i - 1]
     adjacent = prev.end == tok.start
     if tok.text == "=":
@@ -337,7 +339,7 @@ def _expected_operator(toks: list[Token], i: int, stack: list[tuple], assignment
     return f"expected an operator between {prev.text!r} and {tok.text!r}"
 
 
-def _single_name(toks: list[Token], i: int) -> str:
+def _single_name(toks: Sequence[Token], i: int) -> str:
     """`df/dx = ...` is a claim written as a fraction: the claim's name has no slash."""
     left = [t.text for t in toks[:i]]
     if len(left) == 3 and left[1] == "/" and all(t.kind is NAME and t.text[:1] == "d" for t in toks[0:3:2]):

@@ -64,7 +64,7 @@ def _mlp() -> click.Command:
 COMMANDS: dict[str, tuple[Callable[[], click.Command], str]] = {
     "eval": (_eval, "Gradients gate by gate, cross-checked with sympy."),
     "check": (_check, "Grade the hand-written backward pass in each PATH, line by line."),
-    "graph": (_graph, "Draw the computational graph: a tree, dot, mermaid, svg or png."),
+    "graph": (_graph, "Draw the computational graph: a tree, dot, mermaid, svg, png or html."),
     "explain": (_explain, "Explain the backward pass step by step, in the lecture's words."),
     "mlp": (_mlp, "Backprop through a small MLP layer by layer, checked against the gates."),
     "verify": (_verify, "Check the gradients another engine computed, node by node, from a dump."),

@@ -255,3 +255,28 @@ def test_the_readme_script_prints_what_the_readme_shows():
         env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"},
     )
     assert [line.rstrip() for line in done.stdout.rstrip().splitlines()] == shown.rstrip().splitlines()
+
+
+def test_children_alike_in_value_read_the_same_in_every_build():
+    """micrograd's `_prev` is a set, ordered by the objects' addresses: two children with the same
+    value (p = x*y and q = u + v are both 6, with the same gradient) must still come out in one order."""
+
+    def build():
+        x, y, u, v = Value(2.0), Value(3.0), Value(1.0), Value(5.0)
+        r = (x * y) * (u + v)
+        r.backward()
+        return str(backpropcli.verify(r))
+
+    shown = {build() for _ in range(40)}
+    assert len(shown) == 1
+    rows = [line.split()[:3] for line in next(iter(shown)).splitlines() if line.lstrip().startswith("#")]
+    # post-order, children by (value, gradient, op): x*y ('*' before '+') first, its 2 before its 3
+    assert rows == [
+        ["#6", "*", "36"],
+        ["#5", "+", "6"],
+        ["#4", "leaf", "5"],
+        ["#3", "leaf", "1"],
+        ["#2", "*", "6"],
+        ["#1", "leaf", "3"],
+        ["#0", "leaf", "2"],
+    ]

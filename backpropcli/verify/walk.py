@@ -102,16 +102,35 @@ class _Reader:
         if self.a.distinct and len(kids) > 1:  # a set's order changes from run to run: order by value
             if len(kids) == 2:
                 first, second = getattr(kids[0], self.a.data, None), getattr(kids[1], self.a.data, None)
-                if type(first) is not float or type(second) is not float:
-                    first, second = self._sort_key(kids[0]), self._sort_key(kids[1])
-                return kids if first <= second else [kids[1], kids[0]]
+                if type(first) is float and type(second) is float and first != second:  # the common case
+                    return kids if first < second else [kids[1], kids[0]]
+                return kids if self._sort_key(kids[0]) <= self._sort_key(kids[1]) else [kids[1], kids[0]]
             kids.sort(key=self._sort_key)
         return kids
 
-    def _sort_key(self, child: object) -> float:
-        v = getattr(child, self.a.data, None)
+    def _sort_key(self, child: object) -> tuple[float, float, str, str, int]:
+        """Value, then gradient, op, label and number of children: two children of a set alike in all
+        of these read the same in every row, whichever comes first."""
+        a = self.a
+        op = getattr(child, a.op, None) if a.op else None
+        label = getattr(child, a.label, None) if a.label else None
+        kids = getattr(child, a.children, None)
+        try:
+            count = len(kids) if kids is not None else 0
+        except TypeError:
+            count = 0
+        return (
+            self._number(getattr(child, a.data, None)),
+            self._number(getattr(child, a.grad, None)),
+            op if isinstance(op, str) else "",
+            label if isinstance(label, str) else "",
+            count,
+        )
+
+    @staticmethod
+    def _number(v: object) -> float:
         if type(v) is float or type(v) is int:
-            return v
+            return float(v)
         number = finite(v)
         return 0.0 if number is None else float(number)
 

@@ -50,28 +50,40 @@ def _records(report: Report) -> Iterator[str]:
 def head(report: Report, version: int) -> str:
     """The top of a document, up to its nodes. Version 1 repeats every named intermediate's gradient
     here; version 2 leaves them to its columns."""
-    passed, failed, skipped = report.counts()
     head = {
         "schema": SCHEMA,
         "version": version,
-        "path": report.graph.source.path,
-        "output": report.output,
-        "value": json_number(report.value),
-        "value_text": show(report.value),
-        "gradients": _numbers(report.gradients),
-        **({"intermediate_gradients": _numbers(report.intermediate_gradients)} if version == 1 else {}),
-        "checks": {
-            "enabled": report.checks is not None,
-            "passed": passed,
-            "failed": failed,
-            "skipped": skipped,
-            "notes": list(report.checks.notes) if report.checks else [],
-        },
+        **output_fields(report),
+        "gradients": numbers(report.gradients),
+        **({"intermediate_gradients": numbers(report.intermediate_gradients)} if version == 1 else {}),
+        "checks": checks_field(report),
     }
     return json.dumps(head)[:-1]
 
 
-def _numbers(named: dict[str, Number]) -> dict[str, Number]:
+def output_fields(report: Report) -> dict[str, object]:
+    """Where the program came from and the output's value: the same in every eval document."""
+    return {
+        "path": report.graph.source.path,
+        "output": report.output,
+        "value": json_number(report.value),
+        "value_text": show(report.value),
+    }
+
+
+def checks_field(report: Report) -> dict[str, object]:
+    """The counts over cross-checks and claims, and the notes on what was skipped or capped."""
+    passed, failed, skipped = report.counts()
+    return {
+        "enabled": report.checks is not None,
+        "passed": passed,
+        "failed": failed,
+        "skipped": skipped,
+        "notes": list(report.checks.notes) if report.checks else [],
+    }
+
+
+def numbers(named: dict[str, Number]) -> dict[str, Number]:
     """The numbers as JSON holds them: no Fraction left (json_number's nearest float or integer)."""
     if Fraction not in set(map(type, named.values())):
         return named

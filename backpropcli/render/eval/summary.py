@@ -13,7 +13,7 @@ from ...ops import show
 from ...pipeline import Report
 from ..cells import json_number
 from . import Options
-from .json import claim_record
+from .json import checks_field, claim_record, numbers, output_fields
 
 SCHEMA = "backprop.eval.summary"
 VERSION = 1
@@ -21,24 +21,14 @@ FAILURES_SHOWN = 100  # failure records per kind (edges, nodes, claims); the res
 
 
 def render(report: Report, options: Options) -> Iterator[str]:
-    passed, failed, skipped = report.counts()
     gradients = report.gradients
     document = {
         "schema": SCHEMA,
         "version": VERSION,
-        "path": report.graph.source.path,
-        "output": report.output,
-        "value": json_number(report.value),
-        "value_text": show(report.value),
-        "gradients": {name: json_number(v) for name, v in gradients.items()},
+        **output_fields(report),
+        "gradients": numbers(gradients),
         "gradients_text": {name: show(v) for name, v in gradients.items() if type(v) is Fraction},
-        "checks": {
-            "enabled": report.checks is not None,
-            "passed": passed,
-            "failed": failed,
-            "skipped": skipped,
-            "notes": list(report.checks.notes) if report.checks else [],
-        },
+        "checks": checks_field(report),
         "failures": {"edges": _edges(report), "nodes": _nodes(report), "claims": _claims(report)},
     }
     yield json.dumps(document) + "\n"

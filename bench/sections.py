@@ -15,7 +15,7 @@ import measure
 import peers
 import tape
 
-from backpropcli.autodiff import backward, forward, ledger
+from backpropcli.autodiff import backward, forward
 from backpropcli.parse import parse
 
 SMALL_PROGRAM = ["(w+x*y)*z", "w=5", "x=3", "y=2", "z=4"]
@@ -295,130 +295,6 @@ def deep(plan: Plan) -> dict:
     return {"depth": n, "ok": ok, "seconds": float(seconds)}
 
 
-def process(plan: Plan) -> dict:
-    n = plan.largest
-    path = plan.file("mlp", n)
-    cmd = measure.backprop_command()
-    theirs = [sys.executable, os.path.join(os.path.dirname(__file__), "peers.py"), "micrograd", "mlp", str(n)]
-    print(
-        f"Whole process, MLP N = {n:,}: `backprop eval -f FILE --no-check` (parse and write included), JSON "
-        f"and table, vs a process that generates the op list, builds it in micrograd and runs backward"
-    )
-    samples = measure.interleaved(
-        {
-            "json": [*cmd, "eval", "-f", path, "--no-check", "--format", "json"],
-            "table": [*cmd, "eval", "-f", path, "--no-check"],
-            "micrograd": theirs,
-            "python -c pass": [sys.executable, "-c", "pass"],
-        },
-        plan.rounds,
-    )
-    rows, ratios = [], {}
-    for kind, target in (("json", 0.4), ("table", 0.3)):
-        ratio = ratios[kind] = measure.paired_ratio(samples, kind, "micrograd")
-        rows.append(
-            [
-                f"--format {kind}" if kind == "json" else "table (default)",
-                ms(measure.median(samples[kind])),
-                ms(measure.median(samples["micrograd"])),
-                f"{ratio:.2f}x",
-                plan.goal(1, f"whole process, {kind}, mlp/{n}", f"{ratio:.2f}x", f"<= {target}x", ratio <= target),
-            ]
-        )
-    table(["backprop eval --no-check", "backprop", "micrograd", "ours / micrograd", "goal"], rows)
-    stages = _stages(path, plan.rounds)
-    budget = measure.median(samples["micrograd"]) * 0.4
-    start = measure.median(samples["python -c pass"])
-    print(
-        f"Where backprop's process goes (stages timed in this process, median of {plan.rounds}), against "
-        f"the JSON goal's budget of 0.4x micrograd's process ({ms(budget)})"
-    )
-    table(
-        ["stage", "time", "share of the budget"],
-        [[name, ms(t), f"{t / budget:.0%}"] for name, t in [("python -c pass", start), *stages.items()]],
-    )
-    return {
-        "n": n,
-        "ratio_json": ratios["json"],
-        "ratio_table": ratios["table"],
-        "budget": budget,
-        "stages": stages,
-        **{k: measure.median(v) for k, v in samples.items()},
-    }
-
-
-def _stages(path: str, rounds: int) -> dict[str, float]:
-    """Parsing, the two passes and formatting the JSON document of the same file, each timed alone;
-    and the floor of that formatting: repr of every number the document must hold (each node's value
-    and gradient, each edge's local and downstream gradient), each once."""
-    from backpropcli.pipeline import analyze
-    from backpropcli.render.eval import Options
-    from backpropcli.render.eval.json import render
-
-    with open(path, encoding="ascii") as handle:
-        text = handle.read()
-    report = analyze(text, path=path, check=False)
-    graph = report.graph
-
-    def passes():
-        values = forward(graph, {})
-        return values, backward(graph, values)
-
-    edges = ledger(graph, report.back)
-    numbers = [
-        *report.values,
-        *report.back.grads,
-        *(report.back.partials[g][p] for g, p in edges),
-        *(report.back.grads[g] * report.back.partials[g][p] for g, p in edges),
-    ]
-    timings = {
-        "parse": lambda: parse(text, path),
-        "forward + backward": passes,
-        "format the JSON (discarded)": lambda: sum(map(len, render(report, Options()))),
-        "  of which: each number it holds, once": lambda: list(map(repr, numbers)),
-    }
-    return {
-        name: measure.median([measure.timed(fn, gc_off=True) for _ in range(rounds)]) for name, fn in timings.items()
-    }
-
-
-def checks(plan: Plan) -> dict:
-    """The cross-check's cost: the default run (checked) over --no-check, table and JSON, whole processes."""
-    cmd = measure.backprop_command()
-    cases = [("mlp", plan.largest, plan.rounds)]
-    if not plan.quick:
-        cases.append(("chain", 1_000_000, min(plan.rounds, 2)))
-    print("Cross-check cost: the default run (checks on) over --no-check, whole processes, table and JSON")
-    rows, figures = [], {}
-    for workload, n, count in cases:
-        path = plan.file(workload, n)
-        runs = {}
-        for kind, extra in (("table", []), ("json", ["--format", "json"])):
-            runs[f"{kind} checked"] = [*cmd, "eval", "-f", path, *extra]
-            runs[f"{kind} no-check"] = [*cmd, "eval", "-f", path, *extra, "--no-check"]
-        samples = measure.interleaved(runs, count)
-        for kind in ("table", "json"):
-            ratio = measure.paired_ratio(samples, f"{kind} checked", f"{kind} no-check")
-            figures[f"{workload}/{n} {kind}"] = {
-                "ratio": ratio,
-                "checked": measure.median(samples[f"{kind} checked"]),
-                "no-check": measure.median(samples[f"{kind} no-check"]),
-            }
-            what = f"checked / unchecked, {kind}, {workload}/{n}"
-            rows.append(
-                [
-                    f"{workload}/{n:,}",
-                    kind,
-                    ms(measure.median(samples[f"{kind} checked"])),
-                    ms(measure.median(samples[f"{kind} no-check"])),
-                    f"{ratio:.2f}x",
-                    plan.goal(2, what, f"{ratio:.2f}x", "<= 2x", ratio <= 2),
-                ]
-            )
-    table(["program", "output", "checked", "--no-check", "ratio", "goal"], rows)
-    return figures
-
-
 def large(plan: Plan) -> dict:
     """The four large legal inputs, checked, default table output; and a program with a 500,000-character name."""
     scale = 10 if plan.quick else 1
@@ -554,8 +430,6 @@ SECTIONS = {
     "parse": parsing,
     "memory": memory,
     "deep": deep,
-    "process": process,
-    "checks": checks,
     "large": large,
     "startup": startup,
 }

@@ -75,6 +75,8 @@ def test_an_unknown_long_option_is_still_refused(cli):
         (("eval", "--tol", "-1", "x", "x=1"), "error: --tol takes a relative tolerance above 0 and below 1"),
         (("eval", "--budget", "0", "x", "x=1"), "error: --budget takes a number of seconds above 0"),
         (("check", "--tol", "nan", LECTURE), "error: --tol takes a relative tolerance above 0 and below 1"),
+        (("verify", "--tol", "1", "samples/verify_neuron.jsonl"), "error: --tol takes a relative tolerance above 0"),
+        (("mlp", "--layers", "1,1", "--input", "1", "--target", "1", "--tol", "0"), "error: --tol takes a relative"),
     ],
 )
 def test_tol_and_budget_each_have_their_own_message(cli, args, message):

@@ -25,7 +25,7 @@ from ..network.model import (
     written,
 )
 from ..status import EXIT_FAILED, EXIT_OK
-from .output import glyphs, save, write_out
+from .output import glyphs, save, tolerance, write_out
 
 HELP_EPILOG = """\b
 Layers are numbered from 1; layer l maps the units of layer l-1 (layer 0
@@ -210,8 +210,7 @@ def _check_options(
     steps: int,
     lr_given: bool,
 ) -> None:
-    if not 0 < tol < 1:  # also refuses nan and inf, which would pass anything
-        raise InputError("--tol takes a number between 0 and 1")
+    tolerance(tol)
     if not (math.isfinite(lr) and 0 < lr <= 1e6):
         raise InputError("--lr takes a positive number up to 1e6")
     if seed is not None and weights is not None:

@@ -7,9 +7,8 @@ from collections.abc import Callable
 
 import click
 
-from ..errors import InputError
 from ..status import EXIT_FAILED, EXIT_OK
-from .output import glyphs, rows_option, write_out
+from .output import glyphs, rows_option, tolerance, write_out
 
 
 def _table(reports, g, rows):
@@ -93,8 +92,7 @@ def verify_command(path: str, fmt: str, tol: float, rows_text: str, debug: bool)
     from ..render.verify import summary
     from ..verify import read
 
-    if not 0 < tol < 1:  # also refuses nan and inf, which would pass anything
-        raise InputError("--tol takes a number between 0 and 1")
+    tolerance(tol)
     rows = rows_option(rows_text)
     report = read(path, tol)
     write_out(VERIFY_FORMATS[fmt]([report], glyphs(), rows))

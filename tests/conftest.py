@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import sys
 from pathlib import Path
 
@@ -30,6 +31,7 @@ def _profile() -> str:
 @pytest.hookimpl(tryfirst=True)  # before hypothesis's own plugin reads the seed
 def pytest_configure(config: pytest.Config) -> None:
     settings.load_profile(_profile())
+    config.addinivalue_line("markers", "needs_dot: runs Graphviz's dot program; skipped where it is not installed")
     if config.getoption("hypothesis_seed") is None:
         seed = CI_SEED if _profile() == "ci" else random.SystemRandom().randrange(2**32)
         config.option.hypothesis_seed = str(seed)
@@ -40,6 +42,14 @@ def pytest_configure(config: pytest.Config) -> None:
     where = Path(backpropcli.__file__).resolve()
     if os.environ.get("BACKPROP_INSTALLED") == "1" and where.is_relative_to(ROOT):
         raise pytest.UsageError(f"BACKPROP_INSTALLED=1 but backpropcli is imported from the checkout: {where}")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if shutil.which("dot") is None:
+        missing = pytest.mark.skip(reason="Graphviz's dot program is not installed")
+        for item in items:
+            if item.get_closest_marker("needs_dot"):
+                item.add_marker(missing)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -27,7 +26,7 @@ CASES = Path(__file__).parent / "cases"
 GOLDEN = Path(__file__).parent / "golden"
 GRAPH_CASES = sorted(p.stem for p in CASES.glob("graph_*.bp"))
 EXTENSIONS = {"tree": "tree.txt", "dot": "dot", "mermaid": "mmd"}
-needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot program is not installed")
+needs_dot = pytest.mark.needs_dot
 
 
 @pytest.mark.parametrize("fmt", sorted(EXTENSIONS))

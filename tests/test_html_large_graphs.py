@@ -5,7 +5,6 @@ and large DOT gets Graphviz's layout limits, so dot lays these out in seconds (b
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import sys
 from collections import Counter
@@ -17,7 +16,7 @@ from backpropcli import analyze
 from backpropcli.render.graph import dot, mermaid
 
 ROOT = Path(__file__).parent.parent
-needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot program is not installed")
+needs_dot = pytest.mark.needs_dot
 
 
 def recurrence(steps: int) -> str:

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from fractions import Fraction
 from itertools import groupby
 
-from .autodiff import ledger
 from .errors import BackpropError, InputError, Source
 from .graph import CONST, INPUT, Graph, Node
 from .ops import CONSTANTS, OPS, Number, exact, is_exact
@@ -84,7 +83,7 @@ def explain(report: Report) -> Explanation:
     out = graph.nodes[graph.output]
     if not out.args:
         raise InputError(f"the output {out.name} is an input: there is no backward pass to explain")
-    edges = ledger(graph, report.back)
+    edges = report.edges
     fed = Counter(graph.nodes[gate].args[pos] for gate, pos in edges)
     parts: dict[int, list[Number]] = {}  # each node's shares so far, in visiting order
     kinks = frozenset(report.back.kinks)

@@ -7,9 +7,10 @@ import gc
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
-from .autodiff import Backward, backward, forward
+from .autodiff import Backward, backward, forward, ledger
 from .crosscheck import Checks, crosscheck
 from .errors import InputError
 from .graph import INPUT, Graph
@@ -40,6 +41,14 @@ class Report:
     @property
     def output(self) -> str:
         return self.graph.nodes[self.graph.output].name
+
+    @cached_property
+    def edges(self) -> list[tuple[int, int]]:
+        """The backward pass's edges (gate, argument position) in the order it visits them: listed
+        once per run, by the cross-check where it ran, for every renderer that walks the ledger."""
+        if self.checks is not None:
+            return list(self.checks.edges.keys_in_order)
+        return ledger(self.graph, self.back)
 
     def __repr__(self) -> str:
         """One line for a notebook: '<Report f = 44, 4 inputs, checks 19 passed 0 failed>'."""

@@ -12,7 +12,6 @@ import math
 from collections.abc import Iterator, Sequence
 from fractions import Fraction
 
-from ...autodiff import ledger
 from ...crosscheck import Check
 from ...graph import CONST
 from ...ops import show
@@ -24,7 +23,7 @@ VERSION = 2
 
 
 def render(report: Report, options: Options) -> Iterator[str]:
-    rows = list(report.checks.edges) if report.checks else ledger(report.graph, report.back)
+    rows = report.edges
     yield head(report, VERSION)
     yield ',\n"nodes": {'
     yield from _fields(_nodes(report))

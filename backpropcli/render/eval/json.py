@@ -13,7 +13,6 @@ from fractions import Fraction
 from itertools import islice
 from json.encoder import encode_basestring_ascii as _string
 
-from ...autodiff import ledger
 from ...crosscheck import Check
 from ...ops import Number, show
 from ...pipeline import Report
@@ -120,7 +119,7 @@ def _nodes(report: Report) -> Iterator[str]:
 def _edges(report: Report) -> Iterator[str]:
     graph, back, checks = report.graph, report.back, report.checks
     kinks = set(back.kinks)
-    for gate, pos in ledger(graph, back):
+    for gate, pos in report.edges:
         upstream, local = back.grads[gate], back.local(gate, pos)
         node = graph.nodes[gate]
         record = (

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ...autodiff import ledger
 from ...pipeline import Report
 from ..cells import check_cell, closing_line, number, op_cell, sum_text
 from . import Options
@@ -28,7 +27,7 @@ def render(report: Report, options: Options) -> Iterator[str]:
     checked = checks is not None
     yield _row(head + (["sympy"] if checked else []))
     yield _row(["---"] * (len(head) + checked))
-    shown, hidden = chosen_rows(report, ledger(graph, back), options.rows)
+    shown, hidden = chosen_rows(report, report.edges, options.rows)
     for gate, pos in shown:
         local = back.partials[gate][pos]
         cells = [

@@ -11,7 +11,6 @@ from rich.cells import cell_len
 from rich.table import Table
 from rich.text import Text
 
-from ...autodiff import ledger
 from ...crosscheck.state import Check
 from ...pipeline import Report
 from ..cells import check_cell, closing_line, number, pattern_cell, sum_text
@@ -61,7 +60,7 @@ def _ledger(report: Report, options: Options, width: int, notes: Footnotes) -> l
     g = options.glyphs
     graph, back, values = report.graph, report.back, report.values
     checks = report.checks.edges if report.checks else None
-    shown, hidden = chosen_rows(report, ledger(graph, back), options.rows)
+    shown, hidden = chosen_rows(report, report.edges, options.rows)
     gates: list[tuple[int, list[str]]] = []
     edges: list[tuple[int, list[str], Check | None]] = []
     for gate, pos in shown:

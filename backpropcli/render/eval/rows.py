@@ -9,13 +9,8 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable
 
-from ...ops import Number
+from ...ops import magnitude
 from ...pipeline import Report
-
-
-def _size(v: Number) -> Number:
-    """|v|, exact: the order of magnitudes must not go through float (a 4096-bit integer overflows it)."""
-    return v if v >= 0 else -v
 
 
 def chosen_rows(report: Report, rows: list[tuple[int, int]], limit: int | None) -> tuple[list, int]:
@@ -31,7 +26,7 @@ def chosen_rows(report: Report, rows: list[tuple[int, int]], limit: int | None) 
         local = partials[edge[0]]
         assert local is not None  # a ledger row's gate reaches the output
         downstream = grads[edge[0]] * local[edge[1]]
-        return (status(edge) != "fail", edge not in kinks, -_size(downstream), k)
+        return (status(edge) != "fail", edge not in kinks, -magnitude(downstream), k)
 
     keep = _best(len(rows), limit, rank)
     return [rows[k] for k in keep], len(rows) - len(keep)
@@ -46,7 +41,7 @@ def chosen_nodes(report: Report, ids: list[int], limit: int | None) -> tuple[lis
 
     def rank(k: int) -> tuple:
         verdict = status(ids[k])
-        return (verdict != "fail", verdict != "kink", -_size(grads[ids[k]]), k)
+        return (verdict != "fail", verdict != "kink", -magnitude(grads[ids[k]]), k)
 
     keep = _best(len(ids), limit, rank)
     return [ids[k] for k in keep], len(ids) - len(keep)

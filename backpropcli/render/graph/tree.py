@@ -8,8 +8,6 @@ Colour follows the gradient's sign and size; rich drops it off a terminal and un
 
 from __future__ import annotations
 
-from typing import cast
-
 from rich.cells import cell_len
 from rich.console import Group, RenderableType
 from rich.measure import Measurement
@@ -17,7 +15,7 @@ from rich.text import Text
 from rich.tree import Tree
 
 from ...graph import CONST
-from ...ops import Number
+from ...ops import Number, magnitude
 from ...pipeline import Report
 from ..cells import UNICODE, Glyphs, number, op_cell
 from ..fit import Footnotes, name_limit
@@ -123,14 +121,14 @@ class _Look:
         self.report, self.glyphs, self.notes = report, glyphs, notes
         self.shared = copied(report)  # leaves many gates read: each later use says how many
         grads = report.back.grads[: report.graph.output + 1]
-        self.biggest: Number = max(cast(Number, abs(g)) for g in grads)  # abs keeps the kind of number
+        self.biggest: Number = max(magnitude(g) for g in grads)  # abs keeps the kind of number
 
     def style(self, node: int) -> str:
         kind = kind_of(self.report, node)
         if kind not in ("positive", "negative"):
             return "dim"
         hue = "green" if kind == "positive" else "red"
-        return f"bold {hue}" if 2 * cast(Number, abs(self.report.back.grads[node])) >= self.biggest else hue
+        return f"bold {hue}" if 2 * magnitude(self.report.back.grads[node]) >= self.biggest else hue
 
     def node(self, node: int, gate: int | None = None, pos: int = 0) -> _Label:
         report, d = self.report, self.glyphs.partial

@@ -11,9 +11,13 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 def timed(fn: Callable[[], object], gc_off: bool = False) -> float:
@@ -36,9 +40,9 @@ def timed(fn: Callable[[], object], gc_off: bool = False) -> float:
         gc.enable()
 
 
-def rounds(peers: dict[str, Callable[[], float]], count: int) -> dict[str, list[float]]:
+def rounds(peers: dict[str, Callable[[], T]], count: int) -> dict[str, list[T]]:
     """Every peer once per round, in the same order each round; the samples per peer."""
-    samples: dict[str, list[float]] = {name: [] for name in peers}
+    samples: dict[str, list[T]] = {name: [] for name in peers}
     for _ in range(count):
         for name, run in peers.items():
             samples[name].append(run())
@@ -79,15 +83,25 @@ def backprop_command() -> list[str]:
 
 
 def process_time(argv: list[str], stdout_path: str = os.devnull) -> float:
-    """Wall seconds of one whole process, its output sent to a file; it must succeed (status 0 or 1,
-    and no traceback: a peer that fails to import exits 1 too)."""
-    with open(stdout_path, "wb") as out:
+    """Wall seconds of one whole process, its output sent to a file (see process_usage)."""
+    return process_usage(argv, stdout_path)[0]
+
+
+def process_usage(argv: list[str], stdout_path: str = os.devnull) -> tuple[float, float]:
+    """Wall seconds and CPU seconds (its own user + system) of one whole process, its output sent to a
+    file; it must succeed (status 0 or 1, and no traceback: a peer that fails to import exits 1 too).
+    On a shared machine wall time stretches with the load and CPU time much less."""
+    with open(stdout_path, "wb") as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
-        done = subprocess.run(argv, stdout=out, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, check=False)
+        proc = subprocess.Popen(argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+        _, status, usage = os.wait4(proc.pid, 0)
         elapsed = time.perf_counter() - start
-    if done.returncode not in (0, 1) or b"Traceback" in done.stderr:
-        raise RuntimeError(f"{' '.join(argv)} exited {done.returncode}: {done.stderr.decode()[-500:]}")
-    return elapsed
+        proc.returncode = code = os.waitstatus_to_exitcode(status)
+        err.seek(0)
+        stderr = err.read()
+    if code not in (0, 1) or b"Traceback" in stderr:
+        raise RuntimeError(f"{' '.join(argv)} exited {code}: {stderr.decode(errors='replace')[-500:]}")
+    return elapsed, usage.ru_utime + usage.ru_stime
 
 
 def process_peak(argv: list[str], stdout_path: str = os.devnull) -> tuple[float, int]:
@@ -111,4 +125,12 @@ def process_peak(argv: list[str], stdout_path: str = os.devnull) -> tuple[float,
 
 def interleaved(commands: dict[str, list[str]], count: int) -> dict[str, list[float]]:
     """Whole-process wall times, the commands taking turns, `count` runs each."""
-    return rounds({name: (lambda argv=argv: process_time(argv)) for name, argv in commands.items()}, count)
+    return interleaved_usage(commands, count)[0]
+
+
+def interleaved_usage(commands: dict[str, list[str]], count: int) -> tuple[dict, dict]:
+    """Whole processes taking turns, `count` rounds: wall seconds and CPU seconds of each run."""
+    runs = rounds({name: (lambda argv=argv: process_usage(argv)) for name, argv in commands.items()}, count)
+    wall = {name: [w for w, _ in samples] for name, samples in runs.items()}
+    cpu = {name: [c for _, c in samples] for name, samples in runs.items()}
+    return wall, cpu

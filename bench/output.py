@@ -20,9 +20,7 @@ numbers in compiled code would bring.
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
-import time
 
 import gen
 import measure
@@ -45,7 +43,7 @@ def output_goal(plan: Plan) -> dict:
         f"Goal 1, MLP N = {n:,}: `backprop eval -f FILE --no-check` as a whole process (json and table) vs "
         f"micrograd's process (generate, build, backward), interleaved, median of {plan.rounds} paired ratios"
     )
-    samples, cpu = interleaved(
+    samples, cpu = measure.interleaved_usage(
         {
             "json": [*cmd, "eval", "-f", path, "--no-check", "--format", "json"],
             "table": [*cmd, "eval", "-f", path, "--no-check"],
@@ -176,7 +174,7 @@ def check_cost(plan: Plan) -> dict:
         path = plan.file(workload, n)
         for fmt in ("table", "json"):
             base = [*cmd, "eval", "-f", path, "--format", fmt]
-            samples, cpu = interleaved({"checked": base, "no-check": [*base, "--no-check"]}, plan.rounds)
+            samples, cpu = measure.interleaved_usage({"checked": base, "no-check": [*base, "--no-check"]}, plan.rounds)
             ratio = measure.paired_ratio(samples, "checked", "no-check")
             cpu_ratio = measure.paired_ratio(cpu, "checked", "no-check")
             key = f"{workload} {n} {fmt}"
@@ -201,32 +199,6 @@ def check_cost(plan: Plan) -> dict:
             )
     table(["program", "output", "checked", "--no-check", "ratio", "goal", "CPU time ratio"], rows)
     return figures
-
-
-def interleaved(commands: dict[str, list[str]], count: int) -> tuple[dict, dict]:
-    """Whole processes taking turns, `count` rounds: wall seconds and CPU seconds of each run."""
-    wall: dict[str, list[float]] = {name: [] for name in commands}
-    cpu: dict[str, list[float]] = {name: [] for name in commands}
-    for _ in range(count):
-        for name, argv in commands.items():
-            seconds, used = _run(argv)
-            wall[name].append(seconds)
-            cpu[name].append(used)
-    return wall, cpu
-
-
-def _run(argv: list[str]) -> tuple[float, float]:
-    """One whole process, its output discarded: wall seconds and its own user + system seconds."""
-    with open(os.devnull, "wb") as out:
-        start = time.perf_counter()
-        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
-        _, status, usage = os.wait4(proc.pid, 0)
-        elapsed = time.perf_counter() - start
-    code = os.waitstatus_to_exitcode(status)
-    proc.returncode = code
-    if code not in (0, 1):
-        raise RuntimeError(f"{' '.join(argv)} exited {code}")
-    return elapsed, usage.ru_utime + usage.ru_stime
 
 
 SECTIONS = {"output": output_goal, "check-cost": check_cost}

@@ -17,7 +17,7 @@ from fractions import Fraction
 from functools import partial
 from itertools import compress
 
-from ..graph import CONST, Nodes
+from ..graph import CONST, Columns
 from ..ops import OPS, Number, is_exact, show
 from .state import SUBNORMAL_SCALE, Check, OutOfTime, State, Template, Verdicts, agree, engine_number, one_sided, within
 
@@ -50,59 +50,91 @@ def local_checks(st: State, rows: Callable[[], list[tuple[int, int]]]) -> Verdic
 
 def _kinds(st: State) -> dict[tuple[str, int, int], list[int]]:
     """The ledger's gates grouped by (op, arity, argument position), each group in id order."""
-    nodes, partials = st.graph.nodes, st.back.partials
+    c, partials = st.graph.columns, st.back.partials
     live = [gate for gate, locs in enumerate(partials) if locs is not None]
-    ops = [nodes[gate][0] for gate in live]
+    ops = list(map(c.ops.__getitem__, live))
+    is_const = [op == CONST for op in c.ops]
     kinds = {}
     for op in dict.fromkeys(ops):  # in order of first use; one pass in C per op
         gates = list(compress(live, map(op.__eq__, ops)))
         least, most = OPS[op].arity
-        by_arity = {least: gates} if least == most else _by_arity(nodes, gates)
+        by_arity = {least: gates} if least == most else _by_arity(c, gates)
         for arity, group in by_arity.items():
-            args = [nodes[gate][1] for gate in group]
             for pos in range(arity):
-                varies = [nodes[a[pos]][0] != CONST for a in args]  # an edge into a constant carries nothing
+                # an edge into a constant carries nothing
+                varies = [not is_const[a] for a in _argument(c, group, arity, pos)]
                 kind = group if all(varies) else list(compress(group, varies))
                 if kind:
                     kinds[(op, arity, pos)] = kind
     return kinds
 
 
-def _by_arity(nodes: Nodes, gates: list[int]) -> dict[int, list[int]]:
+def _argument(c: Columns, gates: list[int], arity: int, pos: int) -> list[int]:
+    """The ids of argument `pos` of each gate (all of one arity), read from the columns in C."""
+    if arity <= 2:
+        return list(map((c.arg0 if pos == 0 else c.arg1).__getitem__, gates))
+    return [c.more[gate][pos] for gate in gates]
+
+
+def _by_arity(c: Columns, gates: list[int]) -> dict[int, list[int]]:
     """Gates of an op that takes any number of arguments, by how many they take."""
     groups: dict[int, list[int]] = {}
     for gate in gates:
-        groups.setdefault(len(nodes[gate][1]), []).append(gate)
+        groups.setdefault(len(c.args(gate)), []).append(gate)
     return groups
 
 
 def _kind(st: State, t: Template, gates: list[int], records: dict) -> None:
     """One kind's edges: floats through the compiled template in one pass, compared in bulk; exact
-    edges, kinks, and every float that does not agree at once, one by one."""
+    ones through it in exact arithmetic, in bulk too; kinks, and every edge that does not agree at
+    once, one by one."""
     _, arity, pos = t.key
-    nodes, values = st.graph.nodes, st.values
-    args = [nodes[gate][1] for gate in gates]
-    columns = [list(map(values.__getitem__, [a[j] for a in args])) for j in range(arity)]
-    # one by one: gates whose value and arguments are all exact (taken exactly), and kinks
-    alone = [type(v) is not float for v in map(values.__getitem__, gates)]
-    for column in columns if any(alone) else ():
-        alone = [e and type(v) is not float for e, v in zip(alone, column, strict=True)]
-    if st.kinks:
-        alone = [e or (gate, pos) in st.kinks for e, gate in zip(alone, gates, strict=True)]
-    single, floats = [], gates
-    if any(alone):
-        single = list(compress(gates, alone))
-        keep = [not e for e in alone]
-        floats, columns = list(compress(gates, keep)), [list(compress(c, keep)) for c in columns]
-    if floats:
-        single += _floats(st, t, floats, columns)
-    for gate in single:
+    c, values = st.graph.columns, st.values
+    columns = [list(map(values.__getitem__, _argument(c, gates, arity, j))) for j in range(arity)]
+    # gates whose value and arguments are all exact are taken exactly
+    exact = [type(v) is not float for v in map(values.__getitem__, gates)]
+    for column in columns if any(exact) else ():
+        exact = [e and type(v) is not float for e, v in zip(exact, column, strict=True)]
+    kink = [(gate, pos) in st.kinks for gate in gates] if st.kinks else [False] * len(gates)
+    single = list(compress(gates, kink))
+    for group, mask in (("exact", exact), ("floats", [not e for e in exact])):
+        keep = [m and not k for m, k in zip(mask, kink, strict=True)]
+        these = list(compress(gates, keep))
+        if these:
+            part = [list(compress(column, keep)) for column in columns]
+            single += (_exacts if group == "exact" else _floats)(st, t, these, part)
+    for gate in sorted(single):
         try:
             check = _local(st, t, gate)
         except OutOfTime:
             check = st.out_of_time()
         if check.status != "pass":
             records[(gate, pos)] = check
+
+
+def _exacts(st: State, t: Template, gates: list[int], columns: list[list]) -> list[int]:
+    """The compiled template over exact columns in one pass: where it stays exact (+ - * / and
+    integer powers of exact numbers) and equals ours, sympy's number is kept; every other gate is
+    returned, to be judged one by one (a float constant in the template, a division by 0)."""
+    pos = t.key[2]
+    try:
+        theirs = list(map(_compiled(st, t), *columns))
+    except (ArithmeticError, ValueError, TypeError):
+        return gates
+    sympy_partials, local = st.sympy_partials, st.back.local
+    doubtful = []
+    for gate, value in zip(gates, theirs, strict=True):
+        kind = type(value)
+        if kind is Fraction and value.denominator == 1:
+            value = value.numerator
+        elif kind is not int and kind is not Fraction:
+            doubtful.append(gate)
+            continue
+        if local(gate, pos) == value:
+            sympy_partials[gate][pos] = value
+        else:
+            doubtful.append(gate)
+    return doubtful
 
 
 def _floats(st: State, t: Template, gates: list[int], columns: list[list]) -> list[int]:
@@ -151,7 +183,7 @@ def _compiled(st: State, t: Template):
 
 def _local(st: State, t: Template, gate: int) -> Check:
     pos = t.key[2]
-    args = [st.values[a] for a in st.graph.nodes[gate][1]]
+    args = [st.values[a] for a in st.graph.columns.args(gate)]
     ours = st.back.local(gate, pos)
     if (gate, pos) in st.kinks:
         lo, hi = st.sympy_call(one_sided, st, t.d, t.syms, args, pos)

@@ -13,7 +13,7 @@ from itertools import compress
 
 from ..autodiff import kinked as kinked_nodes
 from ..autodiff import tangent
-from ..graph import CONST, Graph
+from ..graph import CONST, NO_ARG, Graph
 from ..ops import OPS, show
 from .state import SUBNORMAL_SCALE, Check, OutOfTime, State, Verdicts, agree, engine_number, one_sided, within
 
@@ -28,7 +28,7 @@ def node_checks(st: State) -> tuple[Verdicts, dict[int, str]]:
     graph = st.graph
     kinked = kinked_nodes(graph, st.back)
     formulas: dict[int, str] = {}
-    keys = [i for i, node in enumerate(graph.nodes) if node[0] != CONST]
+    keys = [i for i, op in enumerate(graph.columns.ops) if op != CONST]
     if _symbolic(st):
         records = _symbolic_inputs(st, kinked, formulas)
         if len(graph.nodes) <= SYMBOLIC_NODE_CAP:
@@ -187,32 +187,29 @@ def _chain_totals(st: State, keys: list[int], records: dict[int, Check]) -> Verd
             ok = False
         if not ok and not agree(ours, theirs, st.tol, st.sizes[i]):
             records[i] = Check("fail", show(theirs), "chain")
-    nodes = graph.nodes
-    return Verdicts(keys, records, lambda i: totals[i] if i >= 0 and nodes[i][0] != CONST else None, "chain")
+    ops = graph.columns.ops
+    return Verdicts(keys, records, lambda i: totals[i] if i >= 0 and ops[i] != CONST else None, "chain")
 
 
 def _resummed(graph: Graph, grads: tuple, sympy_partials: list) -> tuple[list, bytearray]:
     """Per node, the sum over its consumers of their gradient times sympy's local partial (1 more at
     the output), and whether a partial it needs was not checked."""
-    nodes = graph.nodes
-    totals: list = [0] * len(nodes)
+    c = graph.columns
+    totals: list = [0] * len(c)
     totals[graph.output] = 1
-    missing = bytearray(len(nodes))
-    for gate, locs in enumerate(sympy_partials):
+    missing = bytearray(len(c))
+    for gate, locs, a, b in zip(range(len(c)), sympy_partials, c.arg0, c.arg1, strict=True):
         if locs is None:
             continue
         g = grads[gate]
-        args = nodes[gate][1]
-        if len(args) == 2 and locs[0] is not None and locs[1] is not None:  # the common cases written out
-            a, b = args
+        if b >= 0 and locs[0] is not None and locs[1] is not None:  # the common cases written out
             totals[a] = totals[a] + g * locs[0]
             totals[b] = totals[b] + g * locs[1]
             continue
-        if len(args) == 1 and locs[0] is not None:
-            a = args[0]
+        if b == NO_ARG and a >= 0 and locs[0] is not None:
             totals[a] = totals[a] + g * locs[0]
             continue
-        for a, local in zip(args, locs, strict=True):
+        for a, local in zip(c.args(gate), locs, strict=True):
             if local is None:
                 missing[a] = 1
             else:
@@ -247,8 +244,8 @@ def _dual_checks(st: State, kinked: list[bool]) -> dict[int, Check]:
 def _lanes(graph: Graph, partials: list, seeds: list[int]) -> list[float] | None:
     """d output / d seed for every seed at once: forward mode carrying one tangent per seed (0.0 where
     a node does not depend on it, which adds nothing). None where a partial on the way is missing."""
-    nodes, out = graph.nodes, graph.output
-    dot: list = [None] * len(nodes)  # None: the node depends on no seed
+    c, out = graph.columns, graph.output
+    dot: list = [None] * len(c)  # None: the node depends on no seed
     for k, seed in enumerate(seeds):
         dot[seed] = [1.0 if j == k else 0.0 for j in range(len(seeds))]
     try:
@@ -256,9 +253,9 @@ def _lanes(graph: Graph, partials: list, seeds: list[int]) -> list[float] | None
             locs = partials[i]
             if locs is None:
                 continue
-            args = nodes[i][1]
-            if len(args) == 2:  # the common case written out: a, b, both or neither on a seed's paths
-                da, db = dot[args[0]], dot[args[1]]
+            a, b = c.arg0[i], c.arg1[i]
+            if b >= 0:  # the common case written out: a, b, both or neither on a seed's paths
+                da, db = dot[a], dot[b]
                 if da is None:
                     if db is not None:
                         local = float(locs[1])
@@ -269,11 +266,12 @@ def _lanes(graph: Graph, partials: list, seeds: list[int]) -> list[float] | None
                 else:
                     la, lb = float(locs[0]), float(locs[1])
                     dot[i] = [la * x + lb * y for x, y in zip(da, db, strict=True)]
-            elif len(args) == 1:
-                if (da := dot[args[0]]) is not None:
+            elif b == NO_ARG and a >= 0:
+                if (da := dot[a]) is not None:
                     local = float(locs[0])
                     dot[i] = [local * x for x in da]
             else:
+                args = c.args(i)
                 dot[i] = _combined([(float(local), dot[a]) for a, local in zip(args, locs, strict=True) if dot[a]])
     except TypeError:  # float(None): a partial that was not checked
         return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -105,20 +106,21 @@ def closing_line(report: Report) -> str:
     return f"checks: {passed} passed, {failed} failed{tail}"
 
 
-def contributions(report: Report, node: int) -> list[Number]:
-    """The downstream gradients that add up to a node's gradient, one per edge leaving it."""
+def contributions(report: Report, node: int, uses: Sequence[tuple[int, int]] | None = None) -> list[Number]:
+    """The downstream gradients that add up to a node's gradient, one per edge leaving it (`uses`: the
+    node's consumers, where the caller has them)."""
     back = report.back
     parts = []
-    for gate, pos in report.graph.consumers[node]:
+    for gate, pos in report.graph.consumers[node] if uses is None else uses:
         if back.partials[gate] is not None:
             parts.append(back.grads[gate] * back.partials[gate][pos])
     return parts
 
 
-def sum_text(report: Report, node: int, limit: int | None = 8) -> str:
+def sum_text(report: Report, node: int, limit: int | None = 8, uses: Sequence[tuple[int, int]] | None = None) -> str:
     """'3 + 3 + 1 = 7' where a node fans out to several gates; empty otherwise. Past `limit` terms
     the rest is '...' (None: every term, as notes carry them)."""
-    parts = contributions(report, node)
+    parts = contributions(report, node, uses)
     if node == report.graph.output:
         parts = [1, *parts]
     if len(parts) < 2:

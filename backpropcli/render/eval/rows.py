@@ -7,7 +7,8 @@ Failures first, then kinks, then the largest gradients; the rest is only counted
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable
+from collections.abc import Mapping, Sequence, Set
+from operator import getitem, itemgetter, mul
 
 from ...ops import magnitude
 from ...pipeline import Report
@@ -17,18 +18,12 @@ def chosen_rows(report: Report, rows: list[tuple[int, int]], limit: int | None) 
     """Ledger rows to show, in visiting order, and how many were left out."""
     if limit is None or len(rows) <= limit:
         return rows, 0
-    status = report.checks.edges.status if report.checks else _unchecked
-    kinks = set(report.back.kinks)
     grads, partials = report.back.grads, report.back.partials
-
-    def rank(k: int) -> tuple:
-        edge = rows[k]
-        local = partials[edge[0]]
-        assert local is not None  # a ledger row's gate reaches the output
-        downstream = grads[edge[0]] * local[edge[1]]
-        return (status(edge) != "fail", edge not in kinks, -magnitude(downstream), k)
-
-    keep = _best(len(rows), limit, rank)
+    gates = list(map(itemgetter(0), rows))
+    locals_ = map(getitem, map(partials.__getitem__, gates), map(itemgetter(1), rows))
+    sizes = list(map(magnitude, map(mul, map(grads.__getitem__, gates), locals_)))
+    records = report.checks.edges.records if report.checks else {}
+    keep = _best(rows, sizes, limit, records, set(report.back.kinks))
     return [rows[k] for k in keep], len(rows) - len(keep)
 
 
@@ -36,21 +31,23 @@ def chosen_nodes(report: Report, ids: list[int], limit: int | None) -> tuple[lis
     """Gradient-table rows (node ids) to show, in definition order, and how many were left out."""
     if limit is None or len(ids) <= limit:
         return ids, 0
-    status = report.checks.nodes.status if report.checks else _unchecked
-    grads = report.back.grads
-
-    def rank(k: int) -> tuple:
-        verdict = status(ids[k])
-        return (verdict != "fail", verdict != "kink", -magnitude(grads[ids[k]]), k)
-
-    keep = _best(len(ids), limit, rank)
+    sizes = list(map(magnitude, map(report.back.grads.__getitem__, ids)))
+    records = report.checks.nodes.records if report.checks else {}
+    kinks = {node for node, check in records.items() if check.status == "kink"}
+    keep = _best(ids, sizes, limit, records, kinks)
     return [ids[k] for k in keep], len(ids) - len(keep)
 
 
-def _unchecked(key) -> None:
-    """No checks ran: no verdict for any row."""
-
-
-def _best(count: int, limit: int, rank: Callable[[int], tuple]) -> list[int]:
-    """The `limit` best-ranked positions, back in their original order: O(n log limit), not a full sort."""
-    return sorted(heapq.nsmallest(limit, range(count), key=rank))
+def _best(keys: Sequence, sizes: list, limit: int, records: Mapping, kinks: Set) -> list[int]:
+    """The `limit` best-ranked positions, back in their original order: failures first, then kinks,
+    then the largest sizes (ties: the earlier row). Only the few records and kinks are looked at one
+    by one; the rest is one selection in C, O(n log limit), not a full sort."""
+    failed = {key for key, check in records.items() if check.status == "fail"}
+    first = [k for k, key in enumerate(keys) if key in failed or key in kinks] if failed or kinks else []
+    first.sort(key=lambda k: (keys[k] not in failed, keys[k] not in kinks, -sizes[k], k))
+    chosen = first[:limit]
+    if len(chosen) < limit:
+        taken = set(chosen)
+        rest = (k for k in range(len(keys)) if k not in taken) if taken else range(len(keys))
+        chosen += heapq.nlargest(limit - len(chosen), rest, key=sizes.__getitem__)
+    return sorted(chosen)

@@ -130,15 +130,16 @@ def _gradients(report: Report, options: Options, width: int, notes: Footnotes) -
     g = options.glyphs
     d, out = g.partial, notes.short(report.output)
     graph, back = report.graph, report.back
-    named = [i for i, node in enumerate(graph.nodes) if node.name is not None]
+    named = [i for i, name in enumerate(graph.columns.names) if name is not None]
     shown, hidden = chosen_nodes(report, named, options.rows)
     checks = report.checks
     rows, formulas = [], []
+    uses = graph.consumers_of(shown)
     for i in shown:
         node = graph.nodes[i]
         kind = "input" if not node.args else ("output" if i == graph.output else "intermediate")
         name = notes.short(node.name)
-        rows.append([name, kind, number(report.values[i]), number(back.grads[i]), sum_text(report, i)])
+        rows.append([name, kind, number(report.values[i]), number(back.grads[i]), sum_text(report, i, uses=uses[i])])
         if checks is not None and checks.formulas.get(i):
             formulas.append((len(rows) - 1, name, notes.within(checks.formulas[i])))
     columns = [Column("name"), Column("kind"), Column("value", True), Column(f"{d}{out}/{d}name", True)]

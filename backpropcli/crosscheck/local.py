@@ -15,7 +15,8 @@ import math
 from collections.abc import Callable
 from fractions import Fraction
 from functools import partial
-from itertools import compress
+from itertools import compress, repeat
+from operator import and_, eq, getitem, is_not, not_
 
 from ..graph import CONST, Columns
 from ..ops import OPS, Number, is_exact, show
@@ -92,9 +93,9 @@ def _kind(st: State, t: Template, gates: list[int], records: dict) -> None:
     c, values = st.graph.columns, st.values
     columns = [list(map(values.__getitem__, _argument(c, gates, arity, j))) for j in range(arity)]
     # gates whose value and arguments are all exact are taken exactly
-    exact = [type(v) is not float for v in map(values.__getitem__, gates)]
+    exact = list(map(is_not, map(type, map(values.__getitem__, gates)), repeat(float)))
     for column in columns if any(exact) else ():
-        exact = [e and type(v) is not float for e, v in zip(exact, column, strict=True)]
+        exact = list(map(and_, exact, map(is_not, map(type, column), repeat(float))))
     kink = [(gate, pos) in st.kinks for gate in gates] if st.kinks else [False] * len(gates)
     single = list(compress(gates, kink))
     for group, mask in (("exact", exact), ("floats", [not e for e in exact])):
@@ -121,20 +122,25 @@ def _exacts(st: State, t: Template, gates: list[int], columns: list[list]) -> li
         theirs = list(map(_compiled(st, t), *columns))
     except (ArithmeticError, ValueError, TypeError):
         return gates
-    sympy_partials, local = st.sympy_partials, st.back.local
-    doubtful = []
-    for gate, value in zip(gates, theirs, strict=True):
-        kind = type(value)
-        if kind is Fraction and value.denominator == 1:
-            value = value.numerator
-        elif kind is not int and kind is not Fraction:
-            doubtful.append(gate)
-            continue
-        if local(gate, pos) == value:
-            sympy_partials[gate][pos] = value
-        else:
-            doubtful.append(gate)
-    return doubtful
+    kinds = set(map(type, theirs))
+    if Fraction in kinds:  # a whole Fraction is the int sympy gives
+        theirs = [v.numerator if type(v) is Fraction and v.denominator == 1 else v for v in theirs]
+    if not kinds <= {int, Fraction}:  # a float constant in the template: one by one
+        plain = [type(v) is int or type(v) is Fraction for v in theirs]
+        doubtful = list(compress(gates, map(not_, plain)))
+        gates, theirs = list(compress(gates, plain)), list(compress(theirs, plain))
+    else:
+        doubtful = []
+    same = list(map(eq, _ours(st, gates, pos), theirs))
+    sympy_partials = st.sympy_partials
+    for gate, value in zip(compress(gates, same), compress(theirs, same), strict=True):
+        sympy_partials[gate][pos] = value
+    return sorted(doubtful + list(compress(gates, map(not_, same))))
+
+
+def _ours(st: State, gates: list[int], pos: int) -> list[Number]:
+    """Our local partial at `pos` of each gate, in C."""
+    return list(map(getitem, map(st.back.partials.__getitem__, gates), repeat(pos)))
 
 
 def _floats(st: State, t: Template, gates: list[int], columns: list[list]) -> list[int]:
@@ -143,7 +149,7 @@ def _floats(st: State, t: Template, gates: list[int], columns: list[list]) -> li
     pos = t.key[2]
     fn = _compiled(st, t)
     sympy_partials = st.sympy_partials
-    ours = [st.back.local(gate, pos) for gate in gates]
+    ours = _ours(st, gates, pos)
     close = partial(math.isclose, rel_tol=st.tol, abs_tol=st.tol * SUBNORMAL_SCALE)
     try:  # float() of a huge exact argument overflows too
         columns = [c if set(map(type, c)) == {float} else list(map(float, c)) for c in columns]

@@ -54,11 +54,11 @@ def _microgpt(quick: bool):
 
 def _judge_dump(path: str):
     """What `backprop verify FILE` does by default: read, judge, and the table (60 rows and the counts)."""
+    from backpropcli.engines import verify_dump
     from backpropcli.render.verify.table import text
-    from backpropcli.verify import read
 
     def run():
-        return len(text(read(path)))
+        return len(text(verify_dump(path)))
 
     return run
 

@@ -14,12 +14,11 @@ from typing import NoReturn
 from ..errors import InputError, LimitError, Source
 from ..ops import Number
 from ..parse.inputs import read_input
-from .build import MAX_ARGS, Builder, Nodes, finite, value
+from .build import MAX_ARGS, Builder, Columns, Nodes, finite, value
+from .columns import FIELDS, MAX_TEXT, columns
 
 MAX_RECORDS = 2_000_000
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
-MAX_TEXT = 200  # characters of an id, label or op
-FIELDS = ("id", "op", "args", "data", "grad", "label", "local_grads", "constant", "exponent", "root")
 
 
 class _Record:
@@ -41,6 +40,12 @@ def read(path: str, tol: float = 1e-9) -> Nodes:
     """A dump file ('-': stdin) rebuilt: nodes in topological order, the root last."""
     shown = "<stdin>" if path == "-" else path
     source = Source(read_input(path, "graph"), shown)
+    found = columns(source.text, DECODER, MAX_RECORDS)
+    if found is not None:
+        try:
+            return Builder(lambda line: None, tol).build(found)
+        except InputError:
+            pass  # said again below, at its record's line
     records = [_record(raw, offset, line, source) for raw, offset, line in _raw_records(source)]
     if not records:
         raise InputError("the graph has no nodes", source.locate(0))
@@ -138,11 +143,6 @@ def _record(raw: object, offset: int, line: int, source: Source) -> _Record:
     def fail(message: str) -> InputError:
         return InputError(message, source.locate(offset))
 
-    if type(raw) is dict and raw.keys() <= _PLAIN:
-        fast = _plain(raw, line, offset)
-        if fast is not None:
-            return fast
-
     if not isinstance(raw, dict):
         raise fail("a record must be a JSON object")
     unknown = [k for k in raw if k not in FIELDS]
@@ -173,40 +173,6 @@ def _record(raw: object, offset: int, line: int, source: Source) -> _Record:
     if root not in (True, False):
         raise fail("`root` must be true or false")
     r.root = bool(root)
-    return r
-
-
-_PLAIN = frozenset(("id", "op", "args", "data", "grad", "local_grads"))
-
-
-def _plain(raw: dict, line: int, offset: int) -> _Record | None:
-    """The common record read without a message ready for every field: None sends anything unusual
-    to the full checks, which say what is wrong with it."""
-    ident, op, args, data, grad = raw.get("id"), raw.get("op"), raw.get("args", []), raw.get("data"), raw.get("grad")
-    local = raw.get("local_grads")
-    if type(ident) is int:
-        ident = str(ident)
-    elif type(ident) is not str or not 0 < len(ident) <= MAX_TEXT:
-        return None
-    if (op is not None and (type(op) is not str or len(op) > MAX_TEXT)) or type(args) is not list:
-        return None
-    if len(args) > MAX_ARGS or type(data) is not float or data - data != 0:
-        return None
-    for a in args:
-        if type(a) is not str or not 0 < len(a) <= MAX_TEXT:
-            return None
-    if grad is not None and (type(grad) is not float or grad - grad != 0):
-        return None
-    if local is not None:
-        if type(local) is not list:
-            return None
-        for v in local:
-            if type(v) is not float or v - v != 0:
-                return None
-        local = tuple(local)
-    r = _Record()
-    r.line, r.offset, r.id, r.op, r.label, r.args, r.data, r.grad = line, offset, ident, op, None, args, data, grad
-    r.local, r.constant, r.root = local, None, False
     return r
 
 
@@ -253,12 +219,21 @@ def _rebuild(records: list[_Record], source: Source, tol: float) -> Nodes:
     order = records if _in_order(records, root) else _postorder(root, by_id, source)
     starts = {r.line: r.offset for r in order}
     builder = Builder(lambda line: source.locate(starts[line]) if line in starts else None, tol)
-    index: dict[str, int] = {}
-    for r in order:
-        index[r.id] = builder.add(
-            r.label or r.id, r.op, [index[a] for a in r.args], r.data, r.grad, r.local, r.line, r.constant
+    index = {r.id: k for k, r in enumerate(order)}
+    local = [r.local for r in order]
+    constants = [r.constant for r in order]
+    return builder.build(
+        Columns(
+            [r.label or r.id for r in order],
+            [r.op for r in order],
+            [tuple([index[a] for a in r.args]) for r in order],
+            [r.data for r in order],
+            [r.grad for r in order],
+            local if any(v is not None for v in local) else None,
+            constants if any(v is not None for v in constants) else None,
+            [r.line for r in order],
         )
-    return builder.nodes
+    )
 
 
 def _root(records: list[_Record], by_id: dict[str, _Record], source: Source) -> _Record:

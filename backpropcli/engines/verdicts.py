@@ -141,7 +141,10 @@ def _given_locals(nodes: Nodes, rules: list, intervals: dict, tol: float) -> dic
         if (
             (i, 0) not in intervals
             and (len(given) < 2 or (i, 1) not in intervals)
-            and all(g == q or abs(g - q) <= tol * max(abs(g), abs(q)) for g, q in zip(given, rule, strict=False))
+            and (
+                given == rule  # the common case: the engine computed the rule's very numbers
+                or all(g == q or abs(g - q) <= tol * max(abs(g), abs(q)) for g, q in zip(given, rule, strict=False))
+            )
         ):
             continue  # all right and no kink: nothing to report
         tied = [p for p in range(len(given)) if (i, p) in intervals]

@@ -7,12 +7,14 @@ it is done, so no id() is reused while it runs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import chain
+from operator import attrgetter
 
 from ..errors import InputError
 from ..ops import Number
-from .build import Builder, Nodes, finite, value
-from .resolve import fits
+from .build import Builder, Columns, Nodes, finite, value
 
 MAX_NODES = 10_000_000
 
@@ -48,48 +50,61 @@ def detect(root: object) -> Adapter:
 
 
 def walk(root: object, adapter: Adapter | None = None, tol: float = 1e-9) -> Nodes:
-    """Every node the root reaches, arguments before the gates that use them (post-order, iteratively).
-
-    Each frame on the stack is an open object, its children and how many of them are in. A child
-    that is open already is one of its own ancestors: a cycle. The frames' children lists keep every
-    object read alive until the walk ends, so no id() is reused while it runs.
-    """
+    """Every node the root reaches, arguments before the gates that use them, read into columns."""
     adapter = adapter or detect(root)
+    reader = _Reader(adapter)
+    objs, args = _postorder(root, reader.children)
     builder = Builder(lambda line: None, tol)
-    reader = _Reader(adapter, builder)
-    children, add = reader.children, reader.add
-    index: dict[int, int] = {id(root): -1}  # -1 while open
-    stack: list[tuple[object, list[object], int]] = [(root, children(root), 0)]
+    builder.distinct = adapter.distinct
+    builder.quick = True
+    return builder.build(reader.columns(objs, args))
+
+
+def _postorder(root: object, children: Callable[[object], list]) -> tuple[list[object], list[tuple[int, ...]]]:
+    """The objects in post-order (arguments first, in argument order) and each one's argument positions.
+
+    A node is opened (its children pushed above it, -1 in the index) and finished when it comes back
+    up; a child still open is one of its own ancestors: a cycle. The list of objects keeps every one
+    read alive until the walk ends, so no id() is reused while it runs.
+    """
+    objs: list[object] = []
+    args: list[tuple[int, ...]] = []
+    index: dict[int, int] = {}
+    stack: list[tuple[object, list | None]] = [(root, None)]
     while stack:
-        obj, kids, pos = stack[-1]
-        while pos < len(kids):
-            at = index.get(id(kids[pos]))
-            if at is None:
-                break
-            if at < 0:
-                raise InputError("the graph has a cycle: a node is among its own inputs")
-            pos += 1
-        if pos < len(kids):
-            stack[-1] = (obj, kids, pos + 1)
-            child = kids[pos]
-            index[id(child)] = -1
-            stack.append((child, children(child), 0))
+        obj, kids = stack.pop()
+        if kids is None:
+            if id(obj) in index:  # finished already, through another of its consumers
+                continue
+            kids = children(obj)
+            if not kids:
+                index[id(obj)] = len(objs)
+                objs.append(obj)
+                args.append(())
+                continue
+            index[id(obj)] = -1
+            stack.append((obj, kids))
+            for kid in reversed(kids):
+                at = index.get(id(kid))
+                if at is None:
+                    stack.append((kid, None))
+                elif at < 0:
+                    raise InputError("the graph has a cycle: a node is among its own inputs")
             if len(index) > MAX_NODES:
                 raise InputError(f"the graph has more than {MAX_NODES} nodes, the limit")
-            continue
-        stack.pop()
-        index[id(obj)] = add(obj, [index[id(c)] for c in kids])
-    return builder.nodes
+        else:
+            index[id(obj)] = len(objs)
+            objs.append(obj)
+            args.append(tuple([index[id(c)] for c in kids]))
+    return objs, args
 
 
 class _Reader:
-    """Attribute reads for one adapter, and the common node appended without the Builder's checks."""
+    """Attribute reads for one adapter: each node's children while walking, then every other
+    attribute a column at a time, checked whole and node by node only where something is off."""
 
-    def __init__(self, adapter: Adapter, builder: Builder) -> None:
+    def __init__(self, adapter: Adapter) -> None:
         self.a = adapter
-        self.builder = builder
-        builder.distinct = adapter.distinct
-        self.optional: dict[type, tuple[bool, bool]] = {}  # per class: may it have a label, an op?
 
     def children(self, obj: object) -> list[object]:
         kids = getattr(obj, self.a.children, None)
@@ -102,7 +117,11 @@ class _Reader:
         if self.a.distinct and len(kids) > 1:  # a set's order changes from run to run: order by value
             if len(kids) == 2:
                 first, second = getattr(kids[0], self.a.data, None), getattr(kids[1], self.a.data, None)
-                if type(first) is float and type(second) is float and first != second:  # the common case
+                if type(first) is not float:
+                    first = self._number(first)
+                if type(second) is not float:
+                    second = self._number(second)
+                if first != second:  # the common case: the values alone decide
                     return kids if first < second else [kids[1], kids[0]]
                 return kids if self._sort_key(kids[0]) <= self._sort_key(kids[1]) else [kids[1], kids[0]]
             kids.sort(key=self._sort_key)
@@ -134,69 +153,57 @@ class _Reader:
         number = finite(v)
         return 0.0 if number is None else float(number)
 
-    def _may_have(self, obj: object) -> tuple[bool, bool]:
-        """Whether objects of this class can carry the optional attributes at all: a class with
-        __slots__ and no such slot cannot, and asking each of 10^5 objects would raise each time."""
-        cls = type(obj)
-        found = self.optional.get(cls)
-        if found is None:
-            free = hasattr(obj, "__dict__")
-            a = self.a
-            found = self.optional[cls] = (_may(cls, free, a.label), _may(cls, free, a.op))
-        return found
-
-    def add(self, obj: object, args: list[int]) -> int:
+    def columns(self, objs: list[object], args: list[tuple[int, ...]]) -> Columns:
         a = self.a
-        nodes = self.builder.nodes
-        k = len(nodes.ops)
-        has = self.optional.get(type(obj))
-        has_label, has_op = has if has is not None else self._may_have(obj)
-        label = getattr(obj, a.label, None) if has_label and a.label else None
-        if type(label) is not str or not label:
-            label = None
-        data = getattr(obj, a.data, None)
-        if type(data) is not float or data - data != 0:
-            data = value(data)
-            if data is None:
-                raise InputError(f"node {label or k}: `{a.data}` is not a finite number: {_shown(obj, a.data)}")
-        grad = getattr(obj, a.grad, None)
-        if grad is not None and (type(grad) is not float or grad - grad != 0):
-            grad = finite(grad)
-            if grad is None:
-                raise InputError(f"node {label or k}: `{a.grad}` is not a finite number: {_shown(obj, a.grad)}")
-        op = getattr(obj, a.op, None) if has_op and a.op else None
-        local = self._locals(obj, a.local_grads, label or str(k)) if a.local_grads and args else None
-        if local is None and type(op) is str and op:
-            rows = self.builder.rows.get((op, len(args), None, a.distinct))
-            if rows is not None and len(rows) == 1 and not rows[0].repeat and rows[0].constant is None:
-                nodes.labels.append(label)
-                nodes.op_text.append(op)
-                nodes.ops.append(rows[0])
-                nodes.args.append(tuple(args))
-                nodes.data.append(data)
-                nodes.grads.append(grad)
-                return k
-        elif local is not None and op is None and len(local) == len(args):
-            recent = self.builder.recent.get(len(args))
-            if recent:  # microgpt's common node: the op found for an earlier node fits this one too
-                values = nodes.data
-                xs = tuple([values[c] for c in args])
-                for r in recent:
-                    if r.op.kink is None and fits(r, xs, data, local, self.builder.tol):
-                        nodes.labels.append(label)
-                        nodes.op_text.append(r.op.name)
-                        nodes.ops.append(r)
-                        nodes.args.append(tuple(args))
-                        nodes.data.append(data)
-                        nodes.grads.append(grad)
-                        nodes.stored[k] = local
-                        nodes.inferred.add(k)
-                        nodes.agreed.add(k)
-                        return k
-        return self.builder.add(label, op if type(op) is str else None, args, data, grad, local, distinct=a.distinct)
+        labels = [v if type(v) is str and v else None for v in self._optional(objs, a.label)]
+        texts = [v if type(v) is str else None for v in self._optional(objs, a.op)]
+        data = _read(objs, a.data)
+        if set(map(type, data)) != {float} or not _finite_sum(data):
+            data = [self._data(v, labels[k] or k, objs[k]) for k, v in enumerate(data)]
+        grads = _read(objs, a.grad)
+        if not set(map(type, grads)) <= _GRAD_TYPES or not _finite_sum([g for g in grads if g is not None]):
+            grads = [self._grad(v, labels[k] or k, objs[k]) for k, v in enumerate(grads)]
+        local = self._all_locals(objs, args, labels) if a.local_grads else None
+        return Columns(labels, texts, args, data, grads, local)
 
-    def _locals(self, obj: object, attribute: str, name: str) -> tuple | None:
-        raw = getattr(obj, attribute, None)
+    def _all_locals(self, objs: list[object], args: list[tuple[int, ...]], labels: list[str | None]) -> list:
+        """The stored local gradients of every gate (leaves have none to judge): tuples of numbers."""
+        raws = _read(objs, self.a.local_grads or "")
+        local = [raw if args[k] else None for k, raw in enumerate(raws)]
+        given = [raw for raw in local if raw is not None]
+        if set(map(type, given)) <= {tuple} and set(map(type, chain.from_iterable(given))) <= {float, int}:
+            return local
+        return [self._locals(o, labels[k] or str(k)) if args[k] else None for k, o in enumerate(objs)]
+
+    def _optional(self, objs: list[object], attribute: str | None) -> list:
+        """An attribute that may be absent: None for every node of a class that cannot carry it (a class
+        with __slots__ and no such slot: asking each of 10^5 objects would raise each time)."""
+        if not attribute:
+            return [None] * len(objs)
+        classes = set(map(type, objs))
+        if all(not _may(cls, attribute) for cls in classes):
+            return [None] * len(objs)
+        return [getattr(o, attribute, None) for o in objs]
+
+    def _data(self, v: object, name: object, obj: object) -> float:
+        if type(v) is float and v - v == 0:
+            return v
+        data = value(v)
+        if data is None:
+            raise InputError(f"node {name}: `{self.a.data}` is not a finite number: {_shown(obj, self.a.data)}")
+        return data
+
+    def _grad(self, v: object, name: object, obj: object) -> Number | None:
+        if v is None or (type(v) is float and v - v == 0):
+            return v
+        grad = finite(v)
+        if grad is None:
+            raise InputError(f"node {name}: `{self.a.grad}` is not a finite number: {_shown(obj, self.a.grad)}")
+        return grad
+
+    def _locals(self, obj: object, name: str) -> tuple | None:
+        attribute = self.a.local_grads
+        raw = getattr(obj, attribute, None) if attribute else None
         if raw is None:
             return None
         try:
@@ -215,9 +222,30 @@ class _Reader:
         return number
 
 
-def _may(cls: type, free: bool, attribute: str | None) -> bool:
-    """Whether objects of this class may carry the attribute the adapter names (none when it names none)."""
-    return attribute is not None and attribute != "" and (free or hasattr(cls, attribute))
+_GRAD_TYPES = {float, int, type(None)}
+
+
+def _read(objs: list[object], attribute: str) -> list:
+    """One attribute of every object (None where one lacks it), at C speed where all have it."""
+    try:
+        return list(map(attrgetter(attribute), objs))
+    except AttributeError:
+        return [getattr(o, attribute, None) for o in objs]
+
+
+def _finite_sum(numbers: list) -> bool:
+    """Whether ints and floats are all finite: their sum is, unless one is inf or nan (or it overflows,
+    which sends them to the checks one by one as well)."""
+    try:
+        total = sum(numbers)
+    except OverflowError:
+        return False
+    return total - total == 0
+
+
+def _may(cls: type, attribute: str) -> bool:
+    """Whether objects of this class may carry the attribute: any with a __dict__, else one with the slot."""
+    return "__dict__" in dir(cls) or hasattr(cls, attribute)
 
 
 def _shown(obj: object, attribute: str) -> str:

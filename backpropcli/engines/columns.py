@@ -1,0 +1,166 @@
+"""A JSON Lines dump read whole, the common way: one parse of the document, each field checked a
+column at a time, the records in order as `backpropcli.export` writes them.
+
+Anything this reading does not take as it is (an error, an unusual but valid record, records out of
+order, an array of records) returns None, and the reader of dump.py goes over it record by record,
+saying what is wrong at which line. What is taken here is exactly what that reader takes, so both
+give the same graph.
+"""
+
+from __future__ import annotations
+
+import json
+from itertools import chain
+
+from ..ops import Number
+from .build import MAX_ARGS, Columns
+
+MAX_TEXT = 200  # characters of an id, label or op
+FIELDS = ("id", "op", "args", "data", "grad", "label", "local_grads", "constant", "exponent", "root")
+_FIELDS = frozenset(FIELDS)
+_NUMBERS = {int, float}
+_EMPTY: list = []
+
+
+class _Irregular(Exception):
+    """Something for the record-by-record reader to look at."""
+
+
+def columns(text: str, decoder: json.JSONDecoder, limit: int) -> Columns | None:
+    """The dump's graph as columns, or None: the record-by-record reader decides."""
+    if "\r" in text:  # lines as the record reader counts them: \n alone here
+        return None
+    lines = text.split("\n")
+    kept = [k for k, line in enumerate(lines) if line and not line.isspace()]
+    if not kept or len(kept) > limit or lines[kept[0]].lstrip().startswith("["):
+        return None
+    try:
+        records = _records(decoder, [lines[k] for k in kept])
+        return _graph(records, [k + 1 for k in kept])
+    except _Irregular:
+        return None
+
+
+def _records(decoder: json.JSONDecoder, lines: list[str]) -> list[dict]:
+    """One parse: each line wrapped in brackets, so a line holds exactly one record when the document
+    has as many one-element lists as lines (a string cannot cross the newline kept between them)."""
+    try:
+        wrapped = decoder.decode("[[" + "]\n,[".join(lines) + "]]")
+    except (ValueError, RecursionError):
+        raise _Irregular from None
+    records = [w[0] for w in wrapped if type(w) is list and len(w) == 1]
+    if len(records) != len(lines) or set(map(type, records)) != {dict}:
+        raise _Irregular
+    if not all(map(_FIELDS.issuperset, records)):
+        raise _Irregular
+    return records
+
+
+def _graph(records: list[dict], lines: list[int]) -> Columns:
+    ids = _ids([r.get("id") for r in records])
+    position = dict(zip(ids, range(len(ids)), strict=True))
+    if len(position) != len(ids):
+        raise _Irregular
+    args = _args([r.get("args", _EMPTY) for r in records], position)
+    _in_order(args, [r.get("root", False) for r in records])
+    labels: list[str | None] = [r.get("label") for r in records]
+    _texts(labels)
+    texts: list[str | None] = [r.get("op") for r in records]
+    _texts(texts)
+    data: list = [r.get("data") for r in records]  # floats, as the check below makes sure
+    if set(map(type, data)) != {float} or not _finite(data):
+        raise _Irregular
+    grads = [r.get("grad") for r in records]
+    _numbers([g for g in grads if g is not None])
+    return Columns(
+        [label or i for label, i in zip(labels, ids, strict=True)],
+        texts,
+        args,
+        data,
+        grads,
+        _locals([r.get("local_grads") for r in records]),
+        _constants(records),
+        lines,
+    )
+
+
+def _ids(ids: list) -> list[str]:
+    kinds = set(map(type, ids))
+    if not kinds <= {str, int}:
+        raise _Irregular
+    if int in kinds:
+        ids = [str(i) if type(i) is int else i for i in ids]
+    if min(map(len, ids)) < 1 or max(map(len, ids)) > MAX_TEXT:
+        raise _Irregular
+    return ids
+
+
+def _args(lists: list, position: dict[str, int]) -> list[tuple[int, ...]]:
+    """Argument ids as earlier records' positions."""
+    if set(map(type, lists)) != {list} or max(map(len, lists)) > MAX_ARGS:
+        raise _Irregular
+    flat = list(chain.from_iterable(lists))
+    if flat:
+        _ids(flat)
+    try:
+        return [tuple([position[str(a) if type(a) is int else a] for a in args]) for args in lists]
+    except KeyError:
+        raise _Irregular from None
+
+
+def _in_order(args: list[tuple[int, ...]], roots: list) -> None:
+    """Every argument before its use, and the last record the root: the only one no record uses."""
+    try:
+        if not set(roots) <= {True, False}:
+            raise _Irregular
+    except TypeError:  # a list or an object given as `root`
+        raise _Irregular from None
+    last = len(args) - 1
+    marked = [k for k, root in enumerate(roots) if root]
+    if marked and marked != [last]:
+        raise _Irregular
+    if any(a and max(a) >= k for k, a in enumerate(args)):
+        raise _Irregular
+    if len(set(chain.from_iterable(args))) != last:
+        raise _Irregular
+
+
+def _texts(texts: list) -> None:
+    """Labels or ops: absent, or strings of at most MAX_TEXT characters."""
+    strings = [t for t in texts if t is not None]
+    if strings and (set(map(type, strings)) != {str} or max(map(len, strings)) > MAX_TEXT):
+        raise _Irregular
+
+
+def _numbers(numbers: list) -> None:
+    if numbers and (not set(map(type, numbers)) <= _NUMBERS or not _finite(numbers)):
+        raise _Irregular
+
+
+def _finite(numbers: list) -> bool:
+    try:
+        total = sum(numbers)
+    except OverflowError:
+        return False
+    return total - total == 0
+
+
+def _locals(given: list) -> list[tuple[Number, ...] | None] | None:
+    lists = [g for g in given if g is not None]
+    if not lists:
+        return None
+    if set(map(type, lists)) != {list} or max(map(len, lists)) > MAX_ARGS:
+        raise _Irregular
+    _numbers(list(chain.from_iterable(lists)))
+    return [None if g is None else tuple(g) for g in given]
+
+
+def _constants(records: list[dict]) -> list[Number | None] | None:
+    constants = [r.get("constant", r.get("exponent")) for r in records]
+    given = [c for c in constants if c is not None]
+    if not given and all("constant" not in r and "exponent" not in r for r in records):
+        return None
+    if any("constant" in r and "exponent" in r for r in records):
+        raise _Irregular
+    _numbers(given)
+    return constants

@@ -10,7 +10,7 @@ give the same graph.
 from __future__ import annotations
 
 import json
-from itertools import chain
+from itertools import chain, repeat
 
 from ..ops import Number
 from .build import MAX_ARGS, Columns
@@ -56,21 +56,26 @@ def _records(decoder: json.JSONDecoder, lines: list[str]) -> list[dict]:
     return records
 
 
+def _field(records: list[dict], name: str, default: object = None) -> list:
+    """One field of every record, a column (read at C speed)."""
+    return list(map(dict.get, records, repeat(name), repeat(default)))
+
+
 def _graph(records: list[dict], lines: list[int]) -> Columns:
-    ids = _ids([r.get("id") for r in records])
+    ids = _ids(_field(records, "id"))
     position = dict(zip(ids, range(len(ids)), strict=True))
     if len(position) != len(ids):
         raise _Irregular
-    args = _args([r.get("args", _EMPTY) for r in records], position)
-    _in_order(args, [r.get("root", False) for r in records])
-    labels: list[str | None] = [r.get("label") for r in records]
+    args = _args(_field(records, "args", _EMPTY), position)
+    _in_order(args, _field(records, "root", False))
+    labels: list[str | None] = _field(records, "label")
     _texts(labels)
-    texts: list[str | None] = [r.get("op") for r in records]
+    texts: list[str | None] = _field(records, "op")
     _texts(texts)
-    data: list = [r.get("data") for r in records]  # floats, as the check below makes sure
+    data = _field(records, "data")  # floats, as the check below makes sure
     if set(map(type, data)) != {float} or not _finite(data):
         raise _Irregular
-    grads = [r.get("grad") for r in records]
+    grads = _field(records, "grad")
     _numbers([g for g in grads if g is not None])
     return Columns(
         [label or i for label, i in zip(labels, ids, strict=True)],
@@ -78,7 +83,7 @@ def _graph(records: list[dict], lines: list[int]) -> Columns:
         args,
         data,
         grads,
-        _locals([r.get("local_grads") for r in records]),
+        _locals(_field(records, "local_grads")),
         _constants(records),
         lines,
     )
@@ -100,10 +105,13 @@ def _args(lists: list, position: dict[str, int]) -> list[tuple[int, ...]]:
     if set(map(type, lists)) != {list} or max(map(len, lists)) > MAX_ARGS:
         raise _Irregular
     flat = list(chain.from_iterable(lists))
+    if flat and int in set(map(type, flat)):
+        lists = [[str(a) if type(a) is int else a for a in args] for args in lists]
+        flat = list(chain.from_iterable(lists))
     if flat:
         _ids(flat)
     try:
-        return [tuple([position[str(a) if type(a) is int else a] for a in args]) for args in lists]
+        return [tuple(map(position.__getitem__, args)) for args in lists]
     except KeyError:
         raise _Irregular from None
 
@@ -156,7 +164,7 @@ def _locals(given: list) -> list[tuple[Number, ...] | None] | None:
 
 
 def _constants(records: list[dict]) -> list[Number | None] | None:
-    constants = [r.get("constant", r.get("exponent")) for r in records]
+    constants = [r.get("constant", r.get("exponent")) for r in records]  # as the record reader takes them
     given = [c for c in constants if c is not None]
     if not given and all("constant" not in r and "exponent" not in r for r in records):
         return None

@@ -177,6 +177,11 @@ class Report:
         return tuple(Bug(kind, BUGS[kind], tuple(names)) for kind, names in found.items() if names)
 
     @property
+    def names(self) -> list[str]:
+        """Every node's name, as reports show it: the names a reason may quote."""
+        return self.verdicts.nodes.names
+
+    @property
     def root(self) -> str:
         return self.verdicts.nodes.names[-1]
 
@@ -186,9 +191,9 @@ class Report:
         return text(self)
 
     def __rich__(self):
-        from ..render.verify.table import renderable
+        from ..render.verify.table import View
 
-        return renderable(self)
+        return View(self)
 
     def _repr_pretty_(self, printer, cycle: bool) -> None:  # IPython and notebooks
         printer.text(str(self))

@@ -53,14 +53,14 @@ def walk(root: object, adapter: Adapter | None = None, tol: float = 1e-9) -> Nod
     """Every node the root reaches, arguments before the gates that use them, read into columns."""
     adapter = adapter or detect(root)
     reader = _Reader(adapter)
-    objs, args = _postorder(root, reader.children)
+    objs, args = _postorder(root, adapter, reader.ordered)
     builder = Builder(lambda line: None, tol)
     builder.distinct = adapter.distinct
     builder.quick = True
     return builder.build(reader.columns(objs, args))
 
 
-def _postorder(root: object, children: Callable[[object], list]) -> tuple[list[object], list[tuple[int, ...]]]:
+def _postorder(root: object, adapter: Adapter, ordered: Callable[[list], list]) -> tuple[list, list]:
     """The objects in post-order (arguments first, in argument order) and each one's argument positions.
 
     A node is opened (its children pushed above it, -1 in the index) and finished when it comes back
@@ -70,24 +70,33 @@ def _postorder(root: object, children: Callable[[object], list]) -> tuple[list[o
     objs: list[object] = []
     args: list[tuple[int, ...]] = []
     index: dict[int, int] = {}
-    stack: list[tuple[object, list | None]] = [(root, None)]
+    attribute, distinct = adapter.children, adapter.distinct
+    stack: list[tuple[object, tuple | list | None]] = [(root, None)]
+    pop, push, get = stack.pop, stack.append, index.get
     while stack:
-        obj, kids = stack.pop()
+        obj, kids = pop()
         if kids is None:
-            if id(obj) in index:  # finished already, through another of its consumers
+            key = id(obj)
+            if key in index:  # finished already, through another of its consumers
                 continue
-            kids = children(obj)
+            raw = getattr(obj, attribute, None)
+            try:
+                kids = () if raw is None else tuple(raw)
+            except TypeError:
+                raise InputError(f"`{attribute}` of a {type(obj).__name__} is not a collection") from None
             if not kids:
-                index[id(obj)] = len(objs)
+                index[key] = len(objs)
                 objs.append(obj)
                 args.append(())
                 continue
-            index[id(obj)] = -1
-            stack.append((obj, kids))
+            if distinct and len(kids) > 1:  # a set's order changes from run to run: order by value
+                kids = ordered(list(kids))
+            index[key] = -1
+            push((obj, kids))
             for kid in reversed(kids):
-                at = index.get(id(kid))
+                at = get(id(kid))
                 if at is None:
-                    stack.append((kid, None))
+                    push((kid, None))
                 elif at < 0:
                     raise InputError("the graph has a cycle: a node is among its own inputs")
             if len(index) > MAX_NODES:
@@ -106,25 +115,19 @@ class _Reader:
     def __init__(self, adapter: Adapter) -> None:
         self.a = adapter
 
-    def children(self, obj: object) -> list[object]:
-        kids = getattr(obj, self.a.children, None)
-        if kids is None:
-            return []
-        try:
-            kids = list(kids)
-        except TypeError:
-            raise InputError(f"`{self.a.children}` of a {type(obj).__name__} is not a collection") from None
-        if self.a.distinct and len(kids) > 1:  # a set's order changes from run to run: order by value
-            if len(kids) == 2:
-                first, second = getattr(kids[0], self.a.data, None), getattr(kids[1], self.a.data, None)
-                if type(first) is not float:
-                    first = self._number(first)
-                if type(second) is not float:
-                    second = self._number(second)
-                if first != second:  # the common case: the values alone decide
-                    return kids if first < second else [kids[1], kids[0]]
-                return kids if self._sort_key(kids[0]) <= self._sort_key(kids[1]) else [kids[1], kids[0]]
-            kids.sort(key=self._sort_key)
+    def ordered(self, kids: list) -> list:
+        """A set's children in an order that is the same on every run: by value, then the rest of
+        _sort_key where values tie."""
+        if len(kids) == 2:
+            first, second = getattr(kids[0], self.a.data, None), getattr(kids[1], self.a.data, None)
+            if type(first) is not float:
+                first = self._number(first)
+            if type(second) is not float:
+                second = self._number(second)
+            if first != second:  # the common case: the values alone decide
+                return kids if first < second else [kids[1], kids[0]]
+            return kids if self._sort_key(kids[0]) <= self._sort_key(kids[1]) else [kids[1], kids[0]]
+        kids.sort(key=self._sort_key)
         return kids
 
     def _sort_key(self, child: object) -> tuple[float, float, str, str, int]:

@@ -352,3 +352,72 @@ def test_a_label_cannot_forge_a_line_of_the_output(cli, tmp_path):
         out = cli("verify", path, "--format", fmt).out
         assert "\u2028" not in out and "\u001b" not in out
         assert all(not line.startswith(("::error title=forged", "verify: 9")) for line in out.splitlines())
+
+
+def _both_readings(monkeypatch, path: str) -> tuple[str, str]:
+    """The JSON report of a dump read whole, and read record by record (the reading whole turned off)."""
+    from backpropcli.engines import dump as reader
+
+    whole = backpropcli.verify_dump(path).json()
+    with monkeypatch.context() as m:
+        m.setattr(reader, "columns", lambda *args: None)
+        one_by_one = backpropcli.verify_dump(path).json()
+    return whole, one_by_one
+
+
+def test_an_exported_dump_is_read_whole_and_gives_what_the_record_reader_gives(tmp_path, monkeypatch):
+    from test_verify_microgpt import step
+
+    from backpropcli.engines.columns import columns
+    from backpropcli.engines.dump import DECODER
+
+    loss = step("em")
+    loss.backward()
+    loss.grad = 2  # a wrong seed: every node below is judged against it
+    path = tmp_path / "step.jsonl"
+    backpropcli.export(loss, str(path))
+    assert columns(path.read_text(), DECODER, 10**6) is not None
+    whole, one_by_one = _both_readings(monkeypatch, str(path))
+    assert whole == one_by_one and '"status": "failed"' in whole
+
+
+UNUSUAL = {
+    "int ids and labels": [
+        {"id": 0, "label": "x", "data": 2.0, "grad": 4.0},
+        {"id": 1, "op": "**", "exponent": 2, "args": [0], "data": 4.0, "grad": 1, "root": True},
+    ],
+    "blank lines, leaf ops, a constant": [
+        "\n",
+        {"id": "a", "op": "input", "data": 3.0, "grad": -1.5},
+        "   \n",
+        {"id": "c", "op": "mul", "constant": -0.5, "args": ["a"], "data": -1.5, "grad": 1.0},
+    ],
+    "int data": [{"id": "a", "data": 3, "grad": 6.0}, {"id": "b", "op": "*", "args": ["a", "a"], "data": 9.0}],
+    "out of order": [
+        {"id": "b", "op": "*", "args": ["a", "a"], "data": 9.0, "grad": 1.0},
+        {"id": "a", "data": 3.0, "grad": 6.0},
+    ],
+    "stored locals, one off": [
+        {"id": "a", "data": 3.0, "grad": 6.0},
+        {"id": "b", "op": "*", "args": ["a", "a"], "data": 9.0, "grad": 1.0, "local_grads": [3.0, 3.5]},
+    ],
+}
+
+
+@pytest.mark.parametrize("name", sorted(UNUSUAL))
+def test_unusual_but_valid_dumps_read_the_same_either_way(tmp_path, monkeypatch, name):
+    whole, one_by_one = _both_readings(monkeypatch, dump(tmp_path, *UNUSUAL[name]))
+    assert whole == one_by_one
+
+
+def test_two_records_on_one_line_are_refused_at_that_line_however_the_lines_bracket(cli, tmp_path):
+    """Read whole, each line is wrapped in brackets: a line holding two records, and a record whose
+    array spans two lines, must not pass for two lines of one record each."""
+    lines = [
+        '{"id": "a", "data": 1.0, "grad": 1.0}],[{"id": "b", "data": 2.0, "grad": 1.0}\n',
+        '{"id": "c", "op": "+", "args": ["a",\n',
+        '"b"], "data": 3.0, "grad": 1.0}\n',
+    ]
+    result = cli("verify", dump(tmp_path, *lines))
+    assert result.code == 2 and result.out == ""
+    assert result.err.startswith("error: ") and ":1:" in result.err, result.err

@@ -10,7 +10,8 @@ give the same graph.
 from __future__ import annotations
 
 import json
-from itertools import chain, repeat
+from itertools import chain, compress, repeat
+from operator import itemgetter, lt
 
 from ..ops import Number
 from .build import MAX_ARGS, Columns
@@ -31,12 +32,13 @@ def columns(text: str, decoder: json.JSONDecoder, limit: int) -> Columns | None:
     if "\r" in text:  # lines as the record reader counts them: \n alone here
         return None
     lines = text.split("\n")
-    kept = [k for k, line in enumerate(lines) if line and not line.isspace()]
-    if not kept or len(kept) > limit or lines[kept[0]].lstrip().startswith("["):
+    filled = list(map(str.strip, lines))  # a blank line is no record (the record reader skips it too)
+    kept = list(compress(range(1, len(lines) + 1), filled))
+    if not kept or len(kept) > limit or lines[kept[0] - 1].lstrip().startswith("["):
         return None
     try:
-        records = _records(decoder, [lines[k] for k in kept])
-        return _graph(records, [k + 1 for k in kept])
+        records = _records(decoder, list(compress(lines, filled)))
+        return _graph(records, kept)
     except _Irregular:
         return None
 
@@ -48,8 +50,10 @@ def _records(decoder: json.JSONDecoder, lines: list[str]) -> list[dict]:
         wrapped = decoder.decode("[[" + "]\n,[".join(lines) + "]]")
     except (ValueError, RecursionError):
         raise _Irregular from None
-    records = [w[0] for w in wrapped if type(w) is list and len(w) == 1]
-    if len(records) != len(lines) or set(map(type, records)) != {dict}:
+    if len(wrapped) != len(lines) or set(map(type, wrapped)) != {list} or set(map(len, wrapped)) != {1}:
+        raise _Irregular
+    records = list(map(itemgetter(0), wrapped))
+    if set(map(type, records)) != {dict}:
         raise _Irregular
     if not all(map(_FIELDS.issuperset, records)):
         raise _Irregular
@@ -78,7 +82,7 @@ def _graph(records: list[dict], lines: list[int]) -> Columns:
     grads = _field(records, "grad")
     _numbers([g for g in grads if g is not None])
     return Columns(
-        [label or i for label, i in zip(labels, ids, strict=True)],
+        [*ids] if labels.count(None) == len(labels) else [label or i for label, i in zip(labels, ids, strict=True)],
         texts,
         args,
         data,
@@ -111,7 +115,7 @@ def _args(lists: list, position: dict[str, int]) -> list[tuple[int, ...]]:
     if flat:
         _ids(flat)
     try:
-        return [tuple(map(position.__getitem__, args)) for args in lists]
+        return list(map(tuple, map(map, repeat(position.__getitem__), lists)))
     except KeyError:
         raise _Irregular from None
 
@@ -127,7 +131,8 @@ def _in_order(args: list[tuple[int, ...]], roots: list) -> None:
     marked = [k for k, root in enumerate(roots) if root]
     if marked and marked != [last]:
         raise _Irregular
-    if any(a and max(a) >= k for k, a in enumerate(args)):
+    users = chain.from_iterable(map(repeat, range(len(args)), map(len, args)))  # each argument's record
+    if not all(map(lt, chain.from_iterable(args), users)):
         raise _Irregular
     if len(set(chain.from_iterable(args))) != last:
         raise _Irregular

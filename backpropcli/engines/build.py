@@ -152,7 +152,7 @@ class Builder:
             return False
         n, tol = self.nodes, self.tol
         values = n.data
-        xs = tuple([values[a] for a in children])
+        xs = (values[children[0]], values[children[1]]) if len(children) == 2 else tuple([values[a] for a in children])
         y: Any = values[k]  # a Number: abs() of one is a Number, which the type checker cannot tell
         for r in recent:
             op = r.op

@@ -92,7 +92,8 @@ def _forward(nodes: Nodes, tol: float) -> tuple[list[str], list, list, dict]:
             verdicts[i] = SKIPPED if argv[i] else INPUT
             continue
         op = r.op
-        xs = tuple([data[a] for a in argv[i]])
+        args = argv[i]
+        xs = (data[args[0]], data[args[1]]) if len(args) == 2 else tuple([data[a] for a in args])
         if r.constant is not None:
             xs = (*xs, r.constant)
         y = data[i]

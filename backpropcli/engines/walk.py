@@ -104,7 +104,10 @@ def _postorder(root: object, adapter: Adapter, ordered: Callable[[list], list]) 
         else:
             index[id(obj)] = len(objs)
             objs.append(obj)
-            args.append(tuple([index[id(c)] for c in kids]))
+            if len(kids) == 2:  # the common gate, without a comprehension's frame
+                args.append((index[id(kids[0])], index[id(kids[1])]))
+            else:
+                args.append(tuple([index[id(c)] for c in kids]))
     return objs, args
 
 

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from itertools import chain
-from operator import attrgetter
+from itertools import chain, repeat
 
 from ..errors import InputError
 from ..ops import Number
@@ -60,7 +59,7 @@ def walk(root: object, adapter: Adapter | None = None, tol: float = 1e-9) -> Nod
     return builder.build(reader.columns(objs, args))
 
 
-def _postorder(root: object, adapter: Adapter, ordered: Callable[[list], list]) -> tuple[list, list]:
+def _postorder(root: object, adapter: Adapter, ordered: Callable[[tuple], tuple]) -> tuple[list, list]:
     """The objects in post-order (arguments first, in argument order) and each one's argument positions.
 
     A node is opened (its children pushed above it, -1 in the index) and finished when it comes back
@@ -90,7 +89,7 @@ def _postorder(root: object, adapter: Adapter, ordered: Callable[[list], list]) 
                 args.append(())
                 continue
             if distinct and len(kids) > 1:  # a set's order changes from run to run: order by value
-                kids = ordered(list(kids))
+                kids = ordered(kids)
             index[key] = -1
             push((obj, kids))
             for kid in reversed(kids):
@@ -118,7 +117,7 @@ class _Reader:
     def __init__(self, adapter: Adapter) -> None:
         self.a = adapter
 
-    def ordered(self, kids: list) -> list:
+    def ordered(self, kids: tuple) -> tuple:
         """A set's children in an order that is the same on every run: by value, then the rest of
         _sort_key where values tie."""
         if len(kids) == 2:
@@ -128,10 +127,9 @@ class _Reader:
             if type(second) is not float:
                 second = self._number(second)
             if first != second:  # the common case: the values alone decide
-                return kids if first < second else [kids[1], kids[0]]
-            return kids if self._sort_key(kids[0]) <= self._sort_key(kids[1]) else [kids[1], kids[0]]
-        kids.sort(key=self._sort_key)
-        return kids
+                return kids if first < second else (kids[1], kids[0])
+            return kids if self._sort_key(kids[0]) <= self._sort_key(kids[1]) else (kids[1], kids[0])
+        return tuple(sorted(kids, key=self._sort_key))
 
     def _sort_key(self, child: object) -> tuple[float, float, str, str, int]:
         """Value, then gradient, op, label and number of children: two children of a set alike in all
@@ -161,8 +159,12 @@ class _Reader:
 
     def columns(self, objs: list[object], args: list[tuple[int, ...]]) -> Columns:
         a = self.a
-        labels = [v if type(v) is str and v else None for v in self._optional(objs, a.label)]
-        texts = [v if type(v) is str else None for v in self._optional(objs, a.op)]
+        labels = self._optional(objs, a.label)
+        if labels.count(None) != len(labels):  # a label is a non-empty string, else none
+            labels = [v if type(v) is str and v else None for v in labels]
+        texts = self._optional(objs, a.op)
+        if not set(map(type, texts)) <= {str, type(None)}:
+            texts = [v if type(v) is str else None for v in texts]
         data = _read(objs, a.data)
         if set(map(type, data)) != {float} or not _finite_sum(data):
             data = [self._data(v, labels[k] or k, objs[k]) for k, v in enumerate(data)]
@@ -189,7 +191,7 @@ class _Reader:
         classes = set(map(type, objs))
         if all(not _may(cls, attribute) for cls in classes):
             return [None] * len(objs)
-        return [getattr(o, attribute, None) for o in objs]
+        return list(map(getattr, objs, repeat(attribute), repeat(None)))
 
     def _data(self, v: object, name: object, obj: object) -> float:
         if type(v) is float and v - v == 0:
@@ -232,11 +234,8 @@ _GRAD_TYPES = {float, int, type(None)}
 
 
 def _read(objs: list[object], attribute: str) -> list:
-    """One attribute of every object (None where one lacks it), at C speed where all have it."""
-    try:
-        return list(map(attrgetter(attribute), objs))
-    except AttributeError:
-        return [getattr(o, attribute, None) for o in objs]
+    """One attribute of every object (None where one lacks it), at C speed."""
+    return list(map(getattr, objs, repeat(attribute), repeat(None)))
 
 
 def _finite_sum(numbers: list) -> bool:

@@ -167,10 +167,16 @@ class _Reader:
             texts = [v if type(v) is str else None for v in texts]
         data = _read(objs, a.data)
         if set(map(type, data)) != {float} or not _finite_sum(data):
-            data = [self._data(v, labels[k] or k, objs[k]) for k, v in enumerate(data)]
+            data = [
+                v if type(v) is float and v - v == 0 else self._data(v, labels[k] or k, objs[k])
+                for k, v in enumerate(data)
+            ]
         grads = _read(objs, a.grad)
         if not set(map(type, grads)) <= _GRAD_TYPES or not _finite_sum([g for g in grads if g is not None]):
-            grads = [self._grad(v, labels[k] or k, objs[k]) for k, v in enumerate(grads)]
+            grads = [
+                v if type(v) is float and v - v == 0 else self._grad(v, labels[k] or k, objs[k])
+                for k, v in enumerate(grads)
+            ]
         local = self._all_locals(objs, args, labels) if a.local_grads else None
         return Columns(labels, texts, args, data, grads, local)
 
@@ -194,15 +200,13 @@ class _Reader:
         return list(map(getattr, objs, repeat(attribute), repeat(None)))
 
     def _data(self, v: object, name: object, obj: object) -> float:
-        if type(v) is float and v - v == 0:
-            return v
         data = value(v)
         if data is None:
             raise InputError(f"node {name}: `{self.a.data}` is not a finite number: {_shown(obj, self.a.data)}")
         return data
 
     def _grad(self, v: object, name: object, obj: object) -> Number | None:
-        if v is None or (type(v) is float and v - v == 0):
+        if v is None:
             return v
         grad = finite(v)
         if grad is None:

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from itertools import starmap
 
 from ..ops import Number, magnitude
 from .bugs import WRONG, lonely_stale, wrong_here
 from .build import Nodes, close
+from .resolve import Resolved
 
 # Grad verdicts: the first passes; the others are wrong at this node, except inherited.
 CORRECT = "correct"
@@ -76,43 +78,79 @@ def judge(nodes: Nodes, tol: float = 1e-9) -> Verdicts:
 
 
 def _forward(nodes: Nodes, tol: float) -> tuple[list[str], list, list, dict]:
-    """Per gate, in creation order: the op applied to the engine's argument values against the engine's
-    value, and the op table's local gradients there; at a kink, the interval of subgradients."""
+    """Per gate: the op applied to the engine's argument values against the engine's value, and the op
+    table's local gradients there; at a kink, the interval of subgradients. Gates are taken an op
+    row at a time, each rule mapped over all of its gates at once."""
     n = len(nodes.ops)
     verdicts = [CORRECT] * n
     values: list = [None] * n
     rules: list = [None] * n
     intervals: dict[tuple[int, int], tuple[Number, Number]] = {}
     data, argv, agreed, stored = nodes.data, nodes.args, nodes.agreed, nodes.stored
+    gates: dict[int, list[int]] = {}  # a row's id (rows are shared, and hashing one is slow) -> its gates
+    rows: dict[int, Resolved] = {}
     for i, r in enumerate(nodes.ops):
         if i in agreed:  # its op was found from this very value and these very locals
             values[i], rules[i] = data[i], stored[i]
-            continue
-        if r is None:
+        elif r is None:
             verdicts[i] = SKIPPED if argv[i] else INPUT
-            continue
-        op = r.op
-        args = argv[i]
-        xs = (data[args[0]], data[args[1]]) if len(args) == 2 else tuple([data[a] for a in args])
+        else:
+            found = gates.get(id(r))
+            if found is None:
+                gates[id(r)] = [i]
+                rows[id(r)] = r
+            else:
+                found.append(i)
+    for key, members in gates.items():
+        r = rows[key]
+        xss = [tuple(map(data.__getitem__, argv[i])) for i in members]
         if r.constant is not None:
-            xs = (*xs, r.constant)
-        y = data[i]
-        try:
-            value = values[i] = op.forward(*xs)
-        except (ArithmeticError, ValueError):
-            verdicts[i] = UNDEFINED
-            continue
+            xss = [(*xs, r.constant) for xs in xss]
+        _apply(r.op, members, xss, (verdicts, values, rules, intervals), data, tol)
+    return verdicts, values, rules, intervals
+
+
+def _apply(op, members: list[int], xss: list[tuple], out: tuple, data: list, tol: float) -> None:
+    """One op's rules over its gates: mapped whole, or gate by gate where a rule raises somewhere."""
+    verdicts, values, rules, intervals = out
+    ys = list(map(data.__getitem__, members))
+    try:
+        found = list(starmap(op.forward, xss))
+        slopes = list(map(op.partials, xss, ys))
+    except (ArithmeticError, ValueError):
+        for i, xs, y in zip(members, xss, ys, strict=True):
+            _gate(op, i, xs, y, out, tol)
+        return
+    for i, value, slope, y in zip(members, found, slopes, ys, strict=True):
+        values[i], rules[i] = value, slope
         if value != y and not close(value, y, tol=tol):
             verdicts[i] = WRONG
-        try:
-            rules[i] = op.partials(xs, y)
-        except (ArithmeticError, ValueError):  # no finite slope here: the nodes below are not judged
-            continue
-        if op.kink is not None:
-            for pos, flag in enumerate(op.kink(xs, y)):
-                if flag:
-                    intervals[i, pos] = _one_sided(op, xs, pos, rules[i][pos])
-    return verdicts, values, rules, intervals
+    if op.kink is not None:
+        for i, xs, y in zip(members, xss, ys, strict=True):
+            _kinks(op, i, xs, y, rules[i], intervals)
+
+
+def _gate(op, i: int, xs: tuple, y: Number, out: tuple, tol: float) -> None:
+    verdicts, values, rules, intervals = out
+    try:
+        value = values[i] = op.forward(*xs)
+    except (ArithmeticError, ValueError):
+        verdicts[i] = UNDEFINED
+        return
+    if value != y and not close(value, y, tol=tol):
+        verdicts[i] = WRONG
+    try:
+        rules[i] = op.partials(xs, y)
+    except (ArithmeticError, ValueError):  # no finite slope here: the nodes below are not judged
+        return
+    if op.kink is not None:
+        _kinks(op, i, xs, y, rules[i], intervals)
+
+
+def _kinks(op, i: int, xs: tuple, y: Number, rule: tuple, intervals: dict) -> None:
+    for pos, flag in enumerate(op.kink(xs, y)):
+        if flag:
+            intervals[i, pos] = _one_sided(op, xs, pos, rule[pos])
 
 
 def _one_sided(op, xs: tuple, pos: int, own: Number) -> tuple[Number, Number]:

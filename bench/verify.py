@@ -77,24 +77,25 @@ def section(plan) -> dict:
         root = run()
         nodes = backpropcli.verify(root).size
         peers = {"verify": lambda root=root: measure.timed(lambda: backpropcli.verify(root), gc_off=True)}
-        rows.append(_row(plan, f"{name}, in process", nodes, run, peers, figures))
+        rows.append(_row(plan, f"{name}, in process", f"{name}, in process", nodes, run, peers, figures))
         if name == "microgpt step":
             path = os.path.join(plan.workdir, "microgpt_step.jsonl")
             backpropcli.export(root, path)
             peers = {"verify": lambda path=path: measure.timed(_judge_dump(path), gc_off=True)}
-            rows.append(_row(plan, "  its dump, read + judged + table", nodes, run, peers, figures))
-            figures["  its dump, read + judged + table"]["bytes"] = os.path.getsize(path)
+            what = "microgpt step's dump, read + judged + table"
+            rows.append(_row(plan, "  its dump, read + judged + table", what, nodes, run, peers, figures))
+            figures[what]["bytes"] = os.path.getsize(path)
     table(["graph", "nodes", "engine f+b", "verify", "ratio", "goal"], rows)
     return figures
 
 
-def _row(plan, name: str, nodes: int, run, peers: dict, figures: dict) -> list:
+def _row(plan, name: str, what: str, nodes: int, run, peers: dict, figures: dict) -> list:
     """The engine and verify on the same graph, paired round by round; the ratio against the goal."""
     samples = measure.rounds({"engine": lambda: measure.timed(run, gc_off=True), **peers}, plan.rounds)
     ratio = measure.paired_ratio(samples, "verify", "engine")
     met = ratio <= GOAL
-    figures[name] = {"nodes": nodes, "ratio": ratio, "engine_s": measure.median(samples["engine"]), "pass": met}
-    goal = plan.goal(GOAL_NUMBER, f"verify / engine, {name.strip()}", f"{ratio:.2f}x", f"<= {GOAL:g}x", met)
+    figures[what] = {"nodes": nodes, "ratio": ratio, "engine_s": measure.median(samples["engine"]), "pass": met}
+    goal = plan.goal(GOAL_NUMBER, f"verify / engine, {what}", f"{ratio:.2f}x", f"<= {GOAL:g}x", met)
     return [name, nodes, _ms(samples["engine"]), _ms(samples["verify"]), f"{ratio:.2f}x", goal]
 
 

@@ -10,6 +10,7 @@ give the same graph.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from itertools import chain, compress, repeat
 from operator import itemgetter, lt
 
@@ -80,7 +81,7 @@ def _graph(records: list[dict], lines: list[int]) -> Columns:
     if set(map(type, data)) != {float} or not _finite(data):
         raise _Irregular
     grads = _field(records, "grad")
-    _numbers([g for g in grads if g is not None])
+    _numbers(grads, absent=True)
     return Columns(
         [*ids] if labels.count(None) == len(labels) else [label or i for label, i in zip(labels, ids, strict=True)],
         texts,
@@ -108,13 +109,12 @@ def _args(lists: list, position: dict[str, int]) -> list[tuple[int, ...]]:
     """Argument ids as earlier records' positions."""
     if set(map(type, lists)) != {list} or max(map(len, lists)) > MAX_ARGS:
         raise _Irregular
-    flat = list(chain.from_iterable(lists))
-    if flat and int in set(map(type, flat)):
+    kinds = set(map(type, chain.from_iterable(lists)))
+    if not kinds <= {str, int}:
+        raise _Irregular
+    if int in kinds:
         lists = [[str(a) if type(a) is int else a for a in args] for args in lists]
-        flat = list(chain.from_iterable(lists))
-    if flat:
-        _ids(flat)
-    try:
+    try:  # an argument found is some record's id, of a length the ids were checked for
         return list(map(tuple, map(map, repeat(position.__getitem__), lists)))
     except KeyError:
         raise _Irregular from None
@@ -140,17 +140,20 @@ def _in_order(args: list[tuple[int, ...]], roots: list) -> None:
 
 def _texts(texts: list) -> None:
     """Labels or ops: absent, or strings of at most MAX_TEXT characters."""
-    strings = [t for t in texts if t is not None]
-    if strings and (set(map(type, strings)) != {str} or max(map(len, strings)) > MAX_TEXT):
+    kinds = set(map(type, texts))
+    if not kinds <= {str, type(None)} or (str in kinds and max(map(len, filter(None, texts))) > MAX_TEXT):
         raise _Irregular
 
 
-def _numbers(numbers: list) -> None:
-    if numbers and (not set(map(type, numbers)) <= _NUMBERS or not _finite(numbers)):
+def _numbers(numbers: list, absent: bool = False) -> None:
+    """Finite ints and floats (and, with `absent`, None for a field not given)."""
+    if not set(map(type, numbers)) <= (_NUMBERS | {type(None)} if absent else _NUMBERS):
+        raise _Irregular
+    if not _finite(filter(None, numbers)):  # zeros and Nones left out: the rest are numbers
         raise _Irregular
 
 
-def _finite(numbers: list) -> bool:
+def _finite(numbers: Iterable) -> bool:
     try:
         total = sum(numbers)
     except OverflowError:
@@ -169,11 +172,15 @@ def _locals(given: list) -> list[tuple[Number, ...] | None] | None:
 
 
 def _constants(records: list[dict]) -> list[Number | None] | None:
-    constants = [r.get("constant", r.get("exponent")) for r in records]  # as the record reader takes them
-    given = [c for c in constants if c is not None]
-    if not given and all("constant" not in r and "exponent" not in r for r in records):
+    """The constant operands, as the record reader takes them: `constant`, else `exponent`."""
+    named = [name for name in ("constant", "exponent") if any(map(dict.__contains__, records, repeat(name)))]
+    if not named:
         return None
-    if any("constant" in r and "exponent" in r for r in records):
-        raise _Irregular
-    _numbers(given)
+    if len(named) == 2:
+        if any("constant" in r and "exponent" in r for r in records):
+            raise _Irregular
+        constants = [r.get("constant", r.get("exponent")) for r in records]
+    else:
+        constants = _field(records, named[0])
+    _numbers(constants, absent=True)
     return constants

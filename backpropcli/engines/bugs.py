@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from ..ops import Number, magnitude
 from ..render.cells import number as _num
-from .build import close
+from .nodes import close
 
 if TYPE_CHECKING:
     from .verdicts import Verdicts

@@ -15,7 +15,7 @@ from itertools import chain, compress, repeat
 from operator import itemgetter, lt
 
 from ..ops import Number
-from .build import MAX_ARGS, Columns
+from .nodes import MAX_ARGS, Columns
 
 MAX_TEXT = 200  # characters of an id, label or op
 FIELDS = ("id", "op", "args", "data", "grad", "label", "local_grads", "constant", "exponent", "root")

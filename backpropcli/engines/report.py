@@ -9,7 +9,8 @@ from typing import NamedTuple
 from ..ops import Number
 from ..render.cells import number as _num
 from .bugs import OVERWRITTEN, STALE, UNREACHED, UNSEEDED, WRONG, local_text
-from .verdicts import CORRECT, INHERITED, INPUT, PASSING, SKIPPED, Verdicts
+from .local import CORRECT, INPUT, SKIPPED
+from .verdicts import INHERITED, PASSING, Verdicts
 
 LEAF = "leaf"  # the op column of a node without arguments
 WRONG_VALUE = "wrong value"

@@ -13,7 +13,8 @@ from itertools import chain, repeat
 
 from ..errors import InputError
 from ..ops import Number
-from .build import Builder, Columns, Nodes, finite, value
+from .build import Builder
+from .nodes import Columns, Nodes, finite, value
 
 MAX_NODES = 10_000_000
 

@@ -382,6 +382,11 @@ def test_an_exported_dump_is_read_whole_and_gives_what_the_record_reader_gives(t
 
 
 UNUSUAL = {
+    "empty ops and labels": [
+        {"id": "a", "op": "", "label": "", "data": 1.0, "grad": 2.0},
+        {"id": "b", "op": "*", "args": ["a", "a"], "data": 1.0, "grad": 1.0},
+    ],
+    "a lone leaf with an empty op": [{"id": "a", "op": "", "data": 1.0, "grad": 1.0}],
     "int ids and labels": [
         {"id": 0, "label": "x", "data": 2.0, "grad": 4.0},
         {"id": 1, "op": "**", "exponent": 2, "args": [0], "data": 4.0, "grad": 1, "root": True},

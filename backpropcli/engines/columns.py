@@ -141,7 +141,7 @@ def _in_order(args: list[tuple[int, ...]], roots: list) -> None:
 def _texts(texts: list) -> None:
     """Labels or ops: absent, or strings of at most MAX_TEXT characters."""
     kinds = set(map(type, texts))
-    if not kinds <= {str, type(None)} or (str in kinds and max(map(len, filter(None, texts))) > MAX_TEXT):
+    if not kinds <= {str, type(None)} or (str in kinds and max(map(len, filter(None, texts)), default=0) > MAX_TEXT):
         raise _Irregular
 
 

@@ -426,3 +426,35 @@ def test_two_records_on_one_line_are_refused_at_that_line_however_the_lines_brac
     result = cli("verify", dump(tmp_path, *lines))
     assert result.code == 2 and result.out == ""
     assert result.err.startswith("error: ") and ":1:" in result.err, result.err
+
+
+def _random_dump(rng) -> list[dict]:
+    """A dump in order with one root (each node uses the one before it), of the fields export writes and
+    a few it does not: int ids, labels, stored locals (some off), constants, values off here and there."""
+    records: list[dict] = [{"id": "n0", "data": rng.uniform(-2, 2), "grad": rng.uniform(-2, 2)}]
+    for i in range(1, rng.randrange(2, 12)):
+        kind = rng.choice(["tanh", "exp", "neg", "+", "*", "sub", "max", "**"])
+        unary = kind in ("tanh", "exp", "neg", "**")
+        args = [f"n{i - 1}"] if unary else [f"n{i - 1}", f"n{rng.randrange(i)}"]
+        record = {"id": f"n{i}", "op": kind, "args": args, "data": rng.uniform(-2, 2), "grad": rng.choice([1, 0.5])}
+        if kind == "**":
+            record["exponent"] = rng.choice([2, -1, 0.5])
+        if rng.random() < 0.4:
+            record["local_grads"] = [rng.choice([1.0, 0.25, 1]) for _ in args]
+        if rng.random() < 0.2:
+            record["label"] = rng.choice(["a_label", "another_quite_long_label_of_a_node"])
+        records.append(record)
+    return records
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_random_dumps_read_whole_give_what_the_record_reader_gives(tmp_path, monkeypatch, seed):
+    import random
+
+    from backpropcli.engines.columns import columns
+    from backpropcli.engines.dump import DECODER
+
+    path = dump(tmp_path, *_random_dump(random.Random(seed)))
+    assert columns(Path(path).read_text(), DECODER, 100) is not None
+    whole, one_by_one = _both_readings(monkeypatch, path)
+    assert whole == one_by_one

@@ -249,6 +249,25 @@ def test_a_cycle_of_objects_is_an_error_not_a_hang():
         backpropcli.verify(a)
 
 
+@pytest.mark.parametrize(("width", "depth"), [(2, 30), (30, 1)], ids=["deep", "wide"])
+def test_the_walk_stops_at_its_node_limit_however_the_nodes_are_laid_out(monkeypatch, width, depth):
+    import backpropcli.engines.walk as walk
+
+    class Node:
+        def __init__(self, children=()):
+            self.data, self.grad, self._children = 1.0, 1.0, tuple(children)
+            self._local_grads = (1.0,) * len(children)
+
+    top = Node([Node() for _ in range(width)])  # width leaves under one gate
+    for _ in range(depth):
+        top = Node([top])
+    monkeypatch.setattr(walk, "MAX_NODES", 12)
+    with pytest.raises(backpropcli.errors.InputError, match="more than 12"):
+        backpropcli.verify(top)
+    monkeypatch.setattr(walk, "MAX_NODES", 100)
+    assert len(backpropcli.verify(top).rows) == width + 1 + depth
+
+
 def test_a_caller_given_adapter(tmp_path):
     class Cell:
         def __init__(self, value, parents=(), kind="", slope=0.0):

@@ -79,6 +79,8 @@ def _postorder(root: object, adapter: Adapter, ordered: Callable[[tuple], tuple]
             key = id(obj)
             if key in index:  # finished already, through another of its consumers
                 continue
+            if len(index) >= MAX_NODES:
+                raise InputError(f"the graph has more than {MAX_NODES} nodes, the limit")
             raw = getattr(obj, attribute, None)
             try:
                 kids = () if raw is None else tuple(raw)
@@ -99,8 +101,6 @@ def _postorder(root: object, adapter: Adapter, ordered: Callable[[tuple], tuple]
                     push((kid, None))
                 elif at < 0:
                     raise InputError("the graph has a cycle: a node is among its own inputs")
-            if len(index) > MAX_NODES:
-                raise InputError(f"the graph has more than {MAX_NODES} nodes, the limit")
         else:
             index[id(obj)] = len(objs)
             objs.append(obj)

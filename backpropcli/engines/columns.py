@@ -45,8 +45,10 @@ def columns(text: str, decoder: json.JSONDecoder, limit: int) -> Columns | None:
 
 
 def _records(decoder: json.JSONDecoder, lines: list[str]) -> list[dict]:
-    """One parse: each line wrapped in brackets, so a line holds exactly one record when the document
-    has as many one-element lists as lines (a string cannot cross the newline kept between them)."""
+    """One parse, each line wrapped in brackets: a line holds exactly one record when the document has
+    as many one-element lists as lines. A string cannot cross the newline kept between them, and a
+    record split over two lines would read `],[` inside itself, which only an array of arrays takes:
+    no field does (the column checks refuse it)."""
     try:
         wrapped = decoder.decode("[[" + "]\n,[".join(lines) + "]]")
     except (ValueError, RecursionError):

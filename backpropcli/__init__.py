@@ -6,11 +6,11 @@ from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
 
-__all__ = ["Report", "__version__", "analyze", "export", "verify"]
+__all__ = ["Report", "__version__", "analyze", "export", "verify", "verify_dump"]
 
 if TYPE_CHECKING:
+    from .engines import export, verify, verify_dump
     from .pipeline import Report, analyze
-    from .verify import export, verify
 
 
 def __dir__() -> list[str]:
@@ -24,11 +24,8 @@ def __getattr__(name: str):
         from . import pipeline
 
         return getattr(pipeline, name)
-    if name in ("verify", "export"):
-        import sys
+    if name in ("verify", "verify_dump", "export"):
+        from . import engines
 
-        from .verify import export
-
-        # the package, which is callable itself: backpropcli.verify(root), and backpropcli.verify.read(path)
-        return sys.modules[f"{__name__}.verify"] if name == "verify" else export
+        return getattr(engines, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

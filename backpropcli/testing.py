@@ -10,7 +10,7 @@ def test_neuron():
 
 from __future__ import annotations
 
-from .verify import Adapter, Report, verify
+from .engines import Adapter, Report, verify
 
 
 def assert_gradients(root: object, adapter: Adapter | None = None, tol: float = 1e-9) -> Report:

@@ -20,6 +20,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests"))
 
 GOAL = 3.0
+GOAL_NUMBER = 6  # in the summary of goals
 
 
 def _micrograd_mlp(quick: bool):
@@ -54,17 +55,17 @@ def _microgpt(quick: bool):
 
 def _judge_dump(path: str):
     """What `backprop verify FILE` does by default: read, judge, and the table (60 rows and the counts)."""
+    from backpropcli.engines import verify_dump
     from backpropcli.render.verify.table import text
-    from backpropcli.verify import read
 
     def run():
-        return len(text(read(path)))
+        return len(text(verify_dump(path)))  # at 120 columns, as str(report)
 
     return run
 
 
 def section(plan) -> dict:
-    from sections import table, verdict
+    from sections import table
 
     import backpropcli
 
@@ -74,43 +75,28 @@ def section(plan) -> dict:
     for name, make in (("micrograd MLP", _micrograd_mlp), ("microgpt step", _microgpt)):
         run = make(plan.quick)
         root = run()
-        nodes = len(backpropcli.verify(root).rows)
-        samples = measure.rounds(
-            {
-                "engine": lambda run=run: measure.timed(run, gc_off=True),
-                "verify": lambda root=root: measure.timed(lambda: backpropcli.verify(root), gc_off=True),
-            },
-            plan.rounds,
-        )
-        ratio = measure.paired_ratio(samples, "verify", "engine")
-        figures[name] = {"nodes": nodes, "ratio": ratio, "engine_s": measure.median(samples["engine"])}
-        rows.append(
-            [name, nodes, _ms(samples["engine"]), _ms(samples["verify"]), f"{ratio:.2f}x", verdict(ratio <= GOAL)]
-        )
+        nodes = backpropcli.verify(root).size
+        peers = {"verify": lambda root=root: measure.timed(lambda: backpropcli.verify(root), gc_off=True)}
+        rows.append(_row(plan, f"{name}, in process", f"{name}, in process", nodes, run, peers, figures))
         if name == "microgpt step":
             path = os.path.join(plan.workdir, "microgpt_step.jsonl")
             backpropcli.export(root, path)
-            dump = measure.rounds(
-                {
-                    "engine": lambda run=run: measure.timed(run, gc_off=True),
-                    "dump": lambda path=path: measure.timed(_judge_dump(path), gc_off=True),
-                },
-                plan.rounds,
-            )
-            ratio = measure.paired_ratio(dump, "dump", "engine")
-            figures["microgpt dump"] = {"nodes": nodes, "ratio": ratio, "bytes": os.path.getsize(path)}
-            rows.append(
-                [
-                    "  its dump, read + judged + table",
-                    nodes,
-                    _ms(dump["engine"]),
-                    _ms(dump["dump"]),
-                    f"{ratio:.2f}x",
-                    verdict(ratio <= GOAL),
-                ]
-            )
-    table(["graph", "nodes", "engine f+b", "verify", "ratio", f"goal <= {GOAL:g}x"], rows)
+            peers = {"verify": lambda path=path: measure.timed(_judge_dump(path), gc_off=True)}
+            what = "microgpt step's dump, read + judged + table"
+            rows.append(_row(plan, "  its dump, read + judged + table", what, nodes, run, peers, figures))
+            figures[what]["bytes"] = os.path.getsize(path)
+    table(["graph", "nodes", "engine f+b", "verify", "ratio", "goal"], rows)
     return figures
+
+
+def _row(plan, name: str, what: str, nodes: int, run, peers: dict, figures: dict) -> list:
+    """The engine and verify on the same graph, paired round by round; the ratio against the goal."""
+    samples = measure.rounds({"engine": lambda: measure.timed(run, gc_off=True), **peers}, plan.rounds)
+    ratio = measure.paired_ratio(samples, "verify", "engine")
+    met = ratio <= GOAL
+    figures[what] = {"nodes": nodes, "ratio": ratio, "engine_s": measure.median(samples["engine"]), "pass": met}
+    goal = plan.goal(GOAL_NUMBER, f"verify / engine, {what}", f"{ratio:.2f}x", f"<= {GOAL:g}x", met)
+    return [name, nodes, _ms(samples["engine"]), _ms(samples["verify"]), f"{ratio:.2f}x", goal]
 
 
 def _ms(samples: list[float]) -> str:

@@ -25,7 +25,7 @@ LAYERS = [
     ["grading", "explain"],
     ["network"],
     ["render"],
-    ["verify"],
+    ["engines"],
     ["testing"],
     ["commands"],
     ["cli"],

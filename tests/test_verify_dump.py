@@ -100,7 +100,7 @@ def test_true_gradients_agree_with_central_differences(tmp_path):
         {"id": "t", "op": "tanh", "args": ["h"], "data": t},
         {"id": "o", "op": "**", "exponent": 2, "args": ["t"], "data": t * t},
     )
-    rows = {r.name: r for r in backpropcli.verify.read(path).rows}
+    rows = {r.name: r for r in backpropcli.verify_dump(path).rows}
     step = 1e-6
     dx = (f(x + step, w) - f(x - step, w)) / (2 * step)
     dw = (f(x, w + step) - f(x, w - step)) / (2 * step)
@@ -114,7 +114,7 @@ def test_ops_are_found_from_values_when_a_record_names_none(tmp_path):
         {"id": 1, "data": 4.0, "grad": -0.0625},
         {"id": 2, "args": [1], "data": 0.25, "grad": 1, "local_grads": [-0.0625]},
     )
-    report = backpropcli.verify.read(path)
+    report = backpropcli.verify_dump(path)
     assert report.ok and report.rows[0].op == "pow (inferred)"
 
 
@@ -125,7 +125,7 @@ def test_a_wrong_tanh_rule_reads_as_the_rule_and_the_engine_number(tmp_path):
         {"id": "n", "data": n, "grad": 1 - o},
         {"id": "o", "op": "tanh", "args": ["n"], "data": o, "grad": 1, "local_grads": [1 - o]},
     )
-    rows = {r.name: r for r in backpropcli.verify.read(path).rows}
+    rows = {r.name: r for r in backpropcli.verify_dump(path).rows}
     assert rows["o"].verdict == "wrong local"
     assert "tanh: 1 - out**2 = 0.5, you have 0.292893" in rows["o"].why
     assert rows["n"].verdict == "wrong" and "should be 0.5" in rows["n"].why
@@ -142,7 +142,7 @@ def test_relu_at_zero_takes_any_subgradient(tmp_path, local, ok):
         {"id": "x", "data": 0.0, "grad": local},
         {"id": "r", "op": "ReLU", "args": ["x"], "data": 0.0, "grad": 1, "local_grads": [local]},
     )
-    assert backpropcli.verify.read(path).ok is ok
+    assert backpropcli.verify_dump(path).ok is ok
 
 
 @pytest.mark.parametrize(
@@ -155,14 +155,14 @@ def test_a_tie_must_be_one_subgradient(tmp_path, locals_, ok):
         {"id": "b", "data": 2.0, "grad": locals_[1]},
         {"id": "m", "op": "max", "args": ["a", "b"], "data": 2.0, "grad": 1, "local_grads": locals_},
     )
-    assert backpropcli.verify.read(path).ok is ok
+    assert backpropcli.verify_dump(path).ok is ok
 
 
 def test_a_plus_a_counts_twice_in_a_dump(tmp_path):
     path = dump(
         tmp_path, {"id": "a", "data": 3, "grad": 1}, {"id": "b", "op": "+", "args": ["a", "a"], "data": 6, "grad": 1}
     )
-    rows = {r.name: r for r in backpropcli.verify.read(path).rows}
+    rows = {r.name: r for r in backpropcli.verify_dump(path).rows}
     assert rows["a"].verdict == "overwritten" and rows["a"].true == 2
 
 
@@ -172,7 +172,7 @@ def test_a_wrong_value_is_its_own_verdict(tmp_path):
         {"id": "a", "data": 3, "grad": 2},
         {"id": "b", "op": "*", "args": ["a"], "constant": 2, "data": 7, "grad": 1},
     )
-    rows = {r.name: r for r in backpropcli.verify.read(path).rows}
+    rows = {r.name: r for r in backpropcli.verify_dump(path).rows}
     assert rows["b"].verdict == "wrong value" and "is 6" in rows["b"].why
 
 
@@ -249,6 +249,25 @@ def test_a_cycle_of_objects_is_an_error_not_a_hang():
         backpropcli.verify(a)
 
 
+@pytest.mark.parametrize(("width", "depth"), [(2, 30), (30, 1)], ids=["deep", "wide"])
+def test_the_walk_stops_at_its_node_limit_however_the_nodes_are_laid_out(monkeypatch, width, depth):
+    import backpropcli.engines.walk as walk
+
+    class Node:
+        def __init__(self, children=()):
+            self.data, self.grad, self._children = 1.0, 1.0, tuple(children)
+            self._local_grads = (1.0,) * len(children)
+
+    top = Node([Node() for _ in range(width)])  # width leaves under one gate
+    for _ in range(depth):
+        top = Node([top])
+    monkeypatch.setattr(walk, "MAX_NODES", 12)
+    with pytest.raises(backpropcli.errors.InputError, match="more than 12"):
+        backpropcli.verify(top)
+    monkeypatch.setattr(walk, "MAX_NODES", 100)
+    assert len(backpropcli.verify(top).rows) == width + 1 + depth
+
+
 def test_a_caller_given_adapter(tmp_path):
     class Cell:
         def __init__(self, value, parents=(), kind="", slope=0.0):
@@ -256,7 +275,9 @@ def test_a_caller_given_adapter(tmp_path):
 
     x = Cell(3.0, slope=6.0)
     y = Cell(9.0, (x, x), "mul", 1.0)
-    adapter = backpropcli.verify.Adapter(children="parents", data="value", grad="slope", op="kind")
+    from backpropcli.engines import Adapter
+
+    adapter = Adapter(children="parents", data="value", grad="slope", op="kind")
     assert backpropcli.verify(y, adapter).ok
     x.slope = 3.0
     assert [b.kind for b in backpropcli.verify(y, adapter).bugs] == ["overwritten"]
@@ -271,21 +292,22 @@ def test_export_round_trips_through_the_schema(tmp_path):
     backpropcli.export(out, str(path))
     for line in path.read_text().splitlines():
         jsonschema.validate(json.loads(line), RECORD)
-    assert backpropcli.verify.read(str(path)).ok
+    assert backpropcli.verify_dump(str(path)).ok
 
 
 def test_output_is_the_same_on_every_run(cli):
     assert cli("verify", OVERWRITTEN).out == cli("verify", OVERWRITTEN).out
 
 
-def test_the_package_stays_callable_whatever_was_imported_first():
+def test_the_api_functions_stay_functions_whatever_was_imported_first():
     from test_verify_microgpt import neuron
 
-    import backpropcli.verify.walk
+    import backpropcli.engines.walk
 
     out, _ = neuron()
     out.backward()
-    assert backpropcli.verify(out).ok and backpropcli.verify.verify(out).ok
+    assert backpropcli.verify is backpropcli.engines.verify and backpropcli.verify(out).ok
+    assert callable(backpropcli.verify_dump) and callable(backpropcli.export)
 
 
 @pytest.mark.parametrize("value", ["0.5", float("nan"), None, [1.0]], ids=["text", "nan", "none", "list"])
@@ -318,7 +340,7 @@ def test_a_large_graph_shows_its_wrong_nodes_first(cli, tmp_path):
     result = cli("verify", dump(tmp_path, *records), "--rows", "5")
     assert result.code == 1
     lines = result.out.splitlines()
-    assert any(line.startswith(" 1 ") and "wrong" in line for line in lines)
+    assert any(line.startswith("1 ") and "wrong" in line for line in lines)
     assert "... and 95 more nodes, all correct" in result.out
     assert cli("verify", dump(tmp_path, *records, name="all.jsonl"), "--rows", "all").out.count("✓ correct") >= 97
 
@@ -329,7 +351,7 @@ def test_an_op_of_the_engine_s_own_is_taken_as_given_and_said_so(tmp_path):
         {"id": "x", "data": 2.0, "grad": 3.0},
         {"id": "s", "op": "hardswish", "args": ["x"], "data": 2.13, "grad": 1.0, "local_grads": [3.0]},
     )
-    rows = {r.name: r for r in backpropcli.verify.read(path).rows}
+    rows = {r.name: r for r in backpropcli.verify_dump(path).rows}
     assert rows["x"].verdict == "correct"
     assert "hardswish is no op of the table" in rows["s"].why and "not judged" in rows["s"].why
 
@@ -349,3 +371,109 @@ def test_a_label_cannot_forge_a_line_of_the_output(cli, tmp_path):
         out = cli("verify", path, "--format", fmt).out
         assert "\u2028" not in out and "\u001b" not in out
         assert all(not line.startswith(("::error title=forged", "verify: 9")) for line in out.splitlines())
+
+
+def _both_readings(monkeypatch, path: str) -> tuple[str, str]:
+    """The JSON report of a dump read whole, and read record by record (the reading whole turned off)."""
+    from backpropcli.engines import dump as reader
+
+    whole = backpropcli.verify_dump(path).json()
+    with monkeypatch.context() as m:
+        m.setattr(reader, "columns", lambda *args: None)
+        one_by_one = backpropcli.verify_dump(path).json()
+    return whole, one_by_one
+
+
+def test_an_exported_dump_is_read_whole_and_gives_what_the_record_reader_gives(tmp_path, monkeypatch):
+    from test_verify_microgpt import step
+
+    from backpropcli.engines.columns import columns
+    from backpropcli.engines.dump import DECODER
+
+    loss = step("em")
+    loss.backward()
+    loss.grad = 2  # a wrong seed: every node below is judged against it
+    path = tmp_path / "step.jsonl"
+    backpropcli.export(loss, str(path))
+    assert columns(path.read_text(), DECODER, 10**6) is not None
+    whole, one_by_one = _both_readings(monkeypatch, str(path))
+    assert whole == one_by_one and '"status": "failed"' in whole
+
+
+UNUSUAL = {
+    "empty ops and labels": [
+        {"id": "a", "op": "", "label": "", "data": 1.0, "grad": 2.0},
+        {"id": "b", "op": "*", "args": ["a", "a"], "data": 1.0, "grad": 1.0},
+    ],
+    "a lone leaf with an empty op": [{"id": "a", "op": "", "data": 1.0, "grad": 1.0}],
+    "int ids and labels": [
+        {"id": 0, "label": "x", "data": 2.0, "grad": 4.0},
+        {"id": 1, "op": "**", "exponent": 2, "args": [0], "data": 4.0, "grad": 1, "root": True},
+    ],
+    "blank lines, leaf ops, a constant": [
+        "\n",
+        {"id": "a", "op": "input", "data": 3.0, "grad": -1.5},
+        "   \n",
+        {"id": "c", "op": "mul", "constant": -0.5, "args": ["a"], "data": -1.5, "grad": 1.0},
+    ],
+    "int data": [{"id": "a", "data": 3, "grad": 6.0}, {"id": "b", "op": "*", "args": ["a", "a"], "data": 9.0}],
+    "out of order": [
+        {"id": "b", "op": "*", "args": ["a", "a"], "data": 9.0, "grad": 1.0},
+        {"id": "a", "data": 3.0, "grad": 6.0},
+    ],
+    "stored locals, one off": [
+        {"id": "a", "data": 3.0, "grad": 6.0},
+        {"id": "b", "op": "*", "args": ["a", "a"], "data": 9.0, "grad": 1.0, "local_grads": [3.0, 3.5]},
+    ],
+}
+
+
+@pytest.mark.parametrize("name", sorted(UNUSUAL))
+def test_unusual_but_valid_dumps_read_the_same_either_way(tmp_path, monkeypatch, name):
+    whole, one_by_one = _both_readings(monkeypatch, dump(tmp_path, *UNUSUAL[name]))
+    assert whole == one_by_one
+
+
+def test_two_records_on_one_line_are_refused_at_that_line_however_the_lines_bracket(cli, tmp_path):
+    """Read whole, each line is wrapped in brackets: a line holding two records, and a record whose
+    array spans two lines, must not pass for two lines of one record each."""
+    lines = [
+        '{"id": "a", "data": 1.0, "grad": 1.0}],[{"id": "b", "data": 2.0, "grad": 1.0}\n',
+        '{"id": "c", "op": "+", "args": ["a",\n',
+        '"b"], "data": 3.0, "grad": 1.0}\n',
+    ]
+    result = cli("verify", dump(tmp_path, *lines))
+    assert result.code == 2 and result.out == ""
+    assert result.err.startswith("error: ") and ":1:" in result.err, result.err
+
+
+def _random_dump(rng) -> list[dict]:
+    """A dump in order with one root (each node uses the one before it), of the fields export writes and
+    a few it does not: int ids, labels, stored locals (some off), constants, values off here and there."""
+    records: list[dict] = [{"id": "n0", "data": rng.uniform(-2, 2), "grad": rng.uniform(-2, 2)}]
+    for i in range(1, rng.randrange(2, 12)):
+        kind = rng.choice(["tanh", "exp", "neg", "+", "*", "sub", "max", "**"])
+        unary = kind in ("tanh", "exp", "neg", "**")
+        args = [f"n{i - 1}"] if unary else [f"n{i - 1}", f"n{rng.randrange(i)}"]
+        record = {"id": f"n{i}", "op": kind, "args": args, "data": rng.uniform(-2, 2), "grad": rng.choice([1, 0.5])}
+        if kind == "**":
+            record["exponent"] = rng.choice([2, -1, 0.5])
+        if rng.random() < 0.4:
+            record["local_grads"] = [rng.choice([1.0, 0.25, 1]) for _ in args]
+        if rng.random() < 0.2:
+            record["label"] = rng.choice(["a_label", "another_quite_long_label_of_a_node"])
+        records.append(record)
+    return records
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_random_dumps_read_whole_give_what_the_record_reader_gives(tmp_path, monkeypatch, seed):
+    import random
+
+    from backpropcli.engines.columns import columns
+    from backpropcli.engines.dump import DECODER
+
+    path = dump(tmp_path, *_random_dump(random.Random(seed)))
+    assert columns(Path(path).read_text(), DECODER, 100) is not None
+    whole, one_by_one = _both_readings(monkeypatch, path)
+    assert whole == one_by_one

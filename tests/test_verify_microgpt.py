@@ -206,6 +206,17 @@ def test_a_wrong_local_gradient_is_named_at_its_gate(monkeypatch):
     assert wrong[1].why.startswith("should be")
 
 
+def test_a_wrong_grad_under_a_power_names_its_constant_exponent():
+    x = Value(3.0)
+    y = x**2
+    y.backward()
+    x.grad = 5.0  # the rule: 2 * x**(2 - 1) = 6
+    report = backpropcli.verify(y)
+    (wrong,) = [r for r in report.rows if not r.ok]
+    assert wrong.verdict == "wrong"
+    assert "pow: 2*#0**(2 - 1) = 6 x" in wrong.why, wrong.why
+
+
 def _overwriting_backward(self):
     self.grad = 1
     for v in reversed(self.topo()):

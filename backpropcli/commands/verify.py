@@ -89,12 +89,12 @@ def verify_command(path: str, fmt: str, tol: float, rows_text: str, debug: bool)
       python train_step.py --dump | backprop verify -
       backprop verify graph.jsonl --format github
     """
+    from ..engines import verify_dump
     from ..render.verify import summary
-    from ..verify import read
 
     tolerance(tol)
     rows = rows_option(rows_text)
-    report = read(path, tol)
+    report = verify_dump(path, tol)
     write_out(VERIFY_FORMATS[fmt]([report], glyphs(), rows))
     print(summary(report), file=sys.stderr if fmt in MACHINE else sys.stdout, flush=True)
     sys.exit(EXIT_OK if report.ok else EXIT_FAILED)

@@ -1,24 +1,18 @@
-"""Verify stage: the gradients another autodiff engine computed, judged node by node with the op
+"""Engines stage: the gradients another autodiff engine computed, judged node by node with the op
 table's rules: its values, its stored local gradients, and each grad as correct, inherited, or wrong
 here and named (overwritten accumulation, stale, never reached, root not seeded).
 
-    report = backpropcli.verify(root)      # a micrograd or microgpt Value after backward()
-    print(report); report.ok; report.json()
-    backpropcli.export(root, "graph.jsonl") # for `backprop verify graph.jsonl` later
-
-The package itself is callable as verify(), so `backpropcli.verify(root)` works however it was
-first imported.
+    report = backpropcli.verify(root)             # a micrograd or microgpt Value after backward()
+    report = backpropcli.verify_dump("g.jsonl")   # the same, from a dump in the interchange format
+    backpropcli.export(root, "g.jsonl")           # that dump, for `backprop verify g.jsonl` later
 """
 
 from __future__ import annotations
 
-import sys
-import types
-
 from .report import Bug, Report, Row
 from .walk import MICROGPT, MICROGRAD, Adapter
 
-__all__ = ["MICROGPT", "MICROGRAD", "Adapter", "Bug", "Report", "Row", "export", "read", "verify"]
+__all__ = ["MICROGPT", "MICROGRAD", "Adapter", "Bug", "Report", "Row", "export", "verify", "verify_dump"]
 
 
 def verify(root: object, adapter: Adapter | None = None, tol: float = 1e-9) -> Report:
@@ -31,12 +25,12 @@ def verify(root: object, adapter: Adapter | None = None, tol: float = 1e-9) -> R
     return Report(f"{type(root).__name__} graph", judge(nodes, tol))
 
 
-def read(path: str, tol: float = 1e-9) -> Report:
+def verify_dump(path: str, tol: float = 1e-9) -> Report:
     """Judge a dump in the interchange format (docs/verify.md); '-' reads stdin."""
-    from .dump import read as read_dump
+    from .dump import read
     from .verdicts import judge
 
-    return Report("<stdin>" if path == "-" else path, judge(read_dump(path, tol), tol))
+    return Report("<stdin>" if path == "-" else path, judge(read(path, tol), tol))
 
 
 def export(root: object, path: str, adapter: Adapter | None = None) -> None:
@@ -45,11 +39,3 @@ def export(root: object, path: str, adapter: Adapter | None = None) -> None:
     from .writer import write
 
     write(walk(root, adapter), path)
-
-
-class _Callable(types.ModuleType):
-    def __call__(self, root: object, adapter: Adapter | None = None, tol: float = 1e-9) -> Report:
-        return verify(root, adapter, tol)
-
-
-sys.modules[__name__].__class__ = _Callable

@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterator
 
 from ..errors import InputError
-from .build import UNKNOWN, Nodes
+from .nodes import UNKNOWN, Nodes
 from .resolve import named
 
 

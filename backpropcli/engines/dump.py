@@ -14,37 +14,29 @@ from typing import NoReturn
 from ..errors import InputError, LimitError, Source
 from ..ops import Number
 from ..parse.inputs import read_input
-from .build import MAX_ARGS, Builder, Nodes, finite, value
+from .build import Builder
+from .columns import FIELDS, MAX_TEXT, columns
+from .nodes import MAX_ARGS, Nodes, finite, value
+from .order import Record, rebuild
 
 MAX_RECORDS = 2_000_000
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
-MAX_TEXT = 200  # characters of an id, label or op
-FIELDS = ("id", "op", "args", "data", "grad", "label", "local_grads", "constant", "exponent", "root")
-
-
-class _Record:
-    __slots__ = ("args", "constant", "data", "grad", "id", "label", "line", "local", "offset", "op", "root")
-    args: list[str]
-    constant: Number | None
-    data: float
-    grad: Number | None
-    id: str
-    label: str | None
-    line: int
-    local: tuple[Number, ...] | None
-    offset: int
-    op: str | None
-    root: bool
 
 
 def read(path: str, tol: float = 1e-9) -> Nodes:
     """A dump file ('-': stdin) rebuilt: nodes in topological order, the root last."""
     shown = "<stdin>" if path == "-" else path
     source = Source(read_input(path, "graph"), shown)
+    found = columns(source.text, DECODER, MAX_RECORDS)
+    if found is not None:
+        try:
+            return Builder(lambda line: None, tol).build(found)
+        except InputError:
+            pass  # said again below, at its record's line
     records = [_record(raw, offset, line, source) for raw, offset, line in _raw_records(source)]
     if not records:
         raise InputError("the graph has no nodes", source.locate(0))
-    return _rebuild(records, source, tol)
+    return rebuild(records, source, tol)
 
 
 def _raw_records(source: Source) -> Iterator[tuple[object, int, int]]:
@@ -134,21 +126,16 @@ def _decode_at(source: Source, decoder: json.JSONDecoder, pos: int) -> tuple[obj
         raise LimitError("the record is nested too deeply", source.locate(pos)) from None
 
 
-def _record(raw: object, offset: int, line: int, source: Source) -> _Record:
+def _record(raw: object, offset: int, line: int, source: Source) -> Record:
     def fail(message: str) -> InputError:
         return InputError(message, source.locate(offset))
-
-    if type(raw) is dict and raw.keys() <= _PLAIN:
-        fast = _plain(raw, line, offset)
-        if fast is not None:
-            return fast
 
     if not isinstance(raw, dict):
         raise fail("a record must be a JSON object")
     unknown = [k for k in raw if k not in FIELDS]
     if unknown:
         raise fail(f"unknown field {unknown[0]!a} (fields: {', '.join(FIELDS)})")
-    r = _Record()
+    r = Record()
     r.line, r.offset = line, offset
     r.id = _id(raw.get("id"), "id", fail)
     r.op = _text(raw.get("op"), "op", fail)
@@ -173,40 +160,6 @@ def _record(raw: object, offset: int, line: int, source: Source) -> _Record:
     if root not in (True, False):
         raise fail("`root` must be true or false")
     r.root = bool(root)
-    return r
-
-
-_PLAIN = frozenset(("id", "op", "args", "data", "grad", "local_grads"))
-
-
-def _plain(raw: dict, line: int, offset: int) -> _Record | None:
-    """The common record read without a message ready for every field: None sends anything unusual
-    to the full checks, which say what is wrong with it."""
-    ident, op, args, data, grad = raw.get("id"), raw.get("op"), raw.get("args", []), raw.get("data"), raw.get("grad")
-    local = raw.get("local_grads")
-    if type(ident) is int:
-        ident = str(ident)
-    elif type(ident) is not str or not 0 < len(ident) <= MAX_TEXT:
-        return None
-    if (op is not None and (type(op) is not str or len(op) > MAX_TEXT)) or type(args) is not list:
-        return None
-    if len(args) > MAX_ARGS or type(data) is not float or data - data != 0:
-        return None
-    for a in args:
-        if type(a) is not str or not 0 < len(a) <= MAX_TEXT:
-            return None
-    if grad is not None and (type(grad) is not float or grad - grad != 0):
-        return None
-    if local is not None:
-        if type(local) is not list:
-            return None
-        for v in local:
-            if type(v) is not float or v - v != 0:
-                return None
-        local = tuple(local)
-    r = _Record()
-    r.line, r.offset, r.id, r.op, r.label, r.args, r.data, r.grad = line, offset, ident, op, None, args, data, grad
-    r.local, r.constant, r.root = local, None, False
     return r
 
 
@@ -241,90 +194,3 @@ def _required(v: object, field: str, fail: Fail) -> Number:
 def _brief(v: object) -> str:
     text = json.dumps(v)
     return text if len(text) <= 40 else text[:37] + "..."
-
-
-def _rebuild(records: list[_Record], source: Source, tol: float) -> Nodes:
-    by_id: dict[str, _Record] = {}
-    for r in records:
-        first = by_id.setdefault(r.id, r)
-        if first is not r:
-            raise _at(source, r, f"duplicate id {r.id!a}: line {first.line} has it too")
-    root = _root(records, by_id, source)
-    order = records if _in_order(records, root) else _postorder(root, by_id, source)
-    starts = {r.line: r.offset for r in order}
-    builder = Builder(lambda line: source.locate(starts[line]) if line in starts else None, tol)
-    index: dict[str, int] = {}
-    for r in order:
-        index[r.id] = builder.add(
-            r.label or r.id, r.op, [index[a] for a in r.args], r.data, r.grad, r.local, r.line, r.constant
-        )
-    return builder.nodes
-
-
-def _root(records: list[_Record], by_id: dict[str, _Record], source: Source) -> _Record:
-    marked = [r for r in records if r.root]
-    if len(marked) > 1:
-        raise _at(source, marked[1], f"a second root: line {marked[0].line} is marked root too")
-    if marked:
-        return marked[0]
-    used = set()
-    for r in records:
-        for a in r.args:
-            if a not in by_id:
-                raise _at(source, r, f"argument {a!a} is not the id of any record")
-            used.add(a)
-    tops = [r for r in records if r.id not in used]
-    if len(tops) == 1:
-        return tops[0]
-    if not tops:
-        raise _at(source, records[0], "every node is an argument of another: the graph has a cycle")
-    lines = ", ".join(str(r.line) for r in tops[:5])
-    raise _at(
-        source, tops[1], f'{len(tops)} nodes are no node\'s argument (lines {lines}): mark the root with "root": true'
-    )
-
-
-def _in_order(records: list[_Record], root: _Record) -> bool:
-    """Whether the file lists the root's graph already in order, as `backpropcli.export` writes it:
-    every argument before its use, the root last, and every other record some record's argument."""
-    if records[-1] is not root:
-        return False
-    seen: set[str] = set()
-    for r in records:
-        for a in r.args:
-            if a not in seen:
-                return False
-        seen.add(r.id)
-    used = {a for r in records for a in r.args}
-    return len(used) == len(records) - 1
-
-
-def _postorder(root: _Record, by_id: dict[str, _Record], source: Source) -> list[_Record]:
-    """Records the root reaches, arguments first, iteratively; an argument still open is a cycle."""
-    order: list[_Record] = []
-    state: dict[str, int] = {}
-    stack: list[tuple[_Record, bool]] = [(root, False)]
-    while stack:
-        r, done = stack.pop()
-        if done:
-            state[r.id] = 2
-            order.append(r)
-            continue
-        if r.id in state:
-            continue
-        state[r.id] = 1
-        stack.append((r, True))
-        for a in reversed(r.args):
-            arg = by_id.get(a)
-            if arg is None:
-                raise _at(source, r, f"argument {a!a} is not the id of any record")
-            mark = state.get(a)
-            if mark == 1:
-                raise _at(source, r, f"a cycle: {r.id!a} depends on {a!a}, which depends on it")
-            if mark is None:
-                stack.append((arg, False))
-    return order
-
-
-def _at(source: Source, r: _Record, message: str) -> InputError:
-    return InputError(message, source.locate(r.offset))

@@ -9,7 +9,8 @@ from typing import NamedTuple
 from ..ops import Number
 from ..render.cells import number as _num
 from .bugs import OVERWRITTEN, STALE, UNREACHED, UNSEEDED, WRONG, local_text
-from .verdicts import CORRECT, INHERITED, INPUT, PASSING, SKIPPED, Verdicts
+from .local import CORRECT, INPUT, SKIPPED
+from .verdicts import INHERITED, PASSING, Verdicts
 
 LEAF = "leaf"  # the op column of a node without arguments
 WRONG_VALUE = "wrong value"
@@ -57,11 +58,40 @@ class Report:
     @cached_property
     def rows(self) -> tuple[Row, ...]:
         """Every node with a verdict, from the root down: the order the backward pass visits them."""
-        v = self.verdicts
-        nodes = v.nodes
-        return tuple(self._row(i) for i in range(len(nodes.names) - 1, -1, -1))
+        return tuple(self.row(i) for i in range(self.size - 1, -1, -1))
 
-    def _row(self, i: int) -> Row:
+    @property
+    def size(self) -> int:
+        """How many nodes were judged."""
+        return len(self.verdicts.nodes.ops)
+
+    @cached_property
+    def _marked(self) -> dict[int, Row]:
+        """The rows of nodes not plainly correct (wrong, skipped, or with a stored local gradient to
+        show), root down: all that counts and lists need, without a row for every correct node."""
+        v = self.verdicts
+        marked = {i for i, verdict in enumerate(v.grad) if verdict != CORRECT}
+        marked.update(i for i, verdict in enumerate(v.data) if verdict != CORRECT and verdict != INPUT)
+        marked.update(v.locals)
+        return {i: self.row(i) for i in sorted(marked, reverse=True)}
+
+    def failing(self) -> list[Row]:
+        """The rows that fail, root down."""
+        return [row for row in self._marked.values() if not row.ok]
+
+    def passing(self, count: int) -> list[Row]:
+        """The first `count` rows that pass, root down."""
+        found: list[Row] = []
+        marked = self._marked
+        for i in range(self.size - 1, -1, -1):
+            if len(found) >= count:
+                break
+            row = marked.get(i)
+            if row is None or row.ok:
+                found.append(row or self.row(i))
+        return found
+
+    def row(self, i: int) -> Row:
         v = self.verdicts
         nodes = v.nodes
         if v.grad[i] == CORRECT and v.data[i] in (CORRECT, INPUT) and i not in v.locals:  # most nodes
@@ -123,29 +153,34 @@ class Report:
 
     @property
     def ok(self) -> bool:
-        return all(row.ok for row in self.rows)
+        return self.failed == 0
 
     @property
     def passed(self) -> int:
-        return sum(1 for row in self.rows if row.ok and row.verdict != SKIPPED)
+        return self.size - self.failed - self.skipped
 
     @property
     def failed(self) -> int:
-        return sum(1 for row in self.rows if not row.ok)
+        return sum(1 for row in self._marked.values() if not row.ok)
 
     @property
     def skipped(self) -> int:
         """Nodes not judged (a local gradient on the way has no value there): neither passed nor failed."""
-        return sum(1 for row in self.rows if row.verdict == SKIPPED)
+        return sum(1 for row in self._marked.values() if row.verdict == SKIPPED)
 
     @cached_property
     def bugs(self) -> tuple[Bug, ...]:
         """The named bugs found, each with the nodes it was found at (wrong here, not inherited)."""
         found: dict[str, list[str]] = {kind: [] for kind in BUGS}
-        for row in self.rows:
+        for row in self._marked.values():
             if row.verdict in found:
                 found[row.verdict].append(row.name)
         return tuple(Bug(kind, BUGS[kind], tuple(names)) for kind, names in found.items() if names)
+
+    @property
+    def names(self) -> list[str]:
+        """Every node's name, as reports show it: the names a reason may quote."""
+        return self.verdicts.nodes.names
 
     @property
     def root(self) -> str:
@@ -157,9 +192,9 @@ class Report:
         return text(self)
 
     def __rich__(self):
-        from ..render.verify.table import renderable
+        from ..render.verify.table import View
 
-        return renderable(self)
+        return View(self)
 
     def _repr_pretty_(self, printer, cycle: bool) -> None:  # IPython and notebooks
         printer.text(str(self))

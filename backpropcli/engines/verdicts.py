@@ -8,31 +8,16 @@ here, named as one of the classic bugs when its number fits one.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from ..ops import Number, magnitude
-from .bugs import WRONG, lonely_stale, wrong_here
-from .build import Nodes, close
+from .bugs import lonely_stale, wrong_here
+from .local import CORRECT, SKIPPED, Local, at_values, stored_locals
+from .nodes import Nodes, close
 
 # Grad verdicts: the first passes; the others are wrong at this node, except inherited.
-CORRECT = "correct"
 INHERITED = "inherited"
-SKIPPED = "skipped"
 PASSING = (CORRECT, SKIPPED)
-INPUT = "input"  # the data verdict of a leaf: its value is given, not computed
-UNDEFINED = "undefined"  # the op has no value at the engine's arguments
-
-
-@dataclass(frozen=True)
-class Local:
-    """One local gradient the engine stored (microgpt's `_local_grads`) against the op table's rule."""
-
-    pos: int
-    given: Number
-    rule: Number | None  # None: the rule has no value here, or the op is the engine's own
-    ok: bool | None  # None: not judged
-    interval: tuple[Number, Number] | None = None  # at a kink: the subgradients that pass
 
 
 @dataclass(frozen=True)
@@ -53,7 +38,7 @@ class Verdicts:
 
 def judge(nodes: Nodes, tol: float = 1e-9) -> Verdicts:
     n = len(nodes.ops)
-    data, data_true, rules, intervals = _forward(nodes, tol)
+    data, data_true, rules, intervals = at_values(nodes, tol)
     used = rules
     for i, given in nodes.stored.items():
         if nodes.ops[i] is None:
@@ -67,94 +52,12 @@ def judge(nodes: Nodes, tol: float = 1e-9) -> Verdicts:
         [0] * n,
         [""] * n,
         [None] * n,
-        _given_locals(nodes, rules, intervals, tol),
+        stored_locals(nodes, rules, intervals, tol),
         tol,
     )
     _backward(v, used, intervals)
     lonely_stale(v, used)
     return v
-
-
-def _forward(nodes: Nodes, tol: float) -> tuple[list[str], list, list, dict]:
-    """Per gate, in creation order: the op applied to the engine's argument values against the engine's
-    value, and the op table's local gradients there; at a kink, the interval of subgradients."""
-    n = len(nodes.ops)
-    verdicts = [CORRECT] * n
-    values: list = [None] * n
-    rules: list = [None] * n
-    intervals: dict[tuple[int, int], tuple[Number, Number]] = {}
-    data, argv, agreed, stored = nodes.data, nodes.args, nodes.agreed, nodes.stored
-    for i, r in enumerate(nodes.ops):
-        if i in agreed:  # its op was found from this very value and these very locals
-            values[i], rules[i] = data[i], stored[i]
-            continue
-        if r is None:
-            verdicts[i] = SKIPPED if argv[i] else INPUT
-            continue
-        op = r.op
-        xs = tuple([data[a] for a in argv[i]])
-        if r.constant is not None:
-            xs = (*xs, r.constant)
-        y = data[i]
-        try:
-            value = values[i] = op.forward(*xs)
-        except (ArithmeticError, ValueError):
-            verdicts[i] = UNDEFINED
-            continue
-        if value != y and not close(value, y, tol=tol):
-            verdicts[i] = WRONG
-        try:
-            rules[i] = op.partials(xs, y)
-        except (ArithmeticError, ValueError):  # no finite slope here: the nodes below are not judged
-            continue
-        if op.kink is not None:
-            for pos, flag in enumerate(op.kink(xs, y)):
-                if flag:
-                    intervals[i, pos] = _one_sided(op, xs, pos, rules[i][pos])
-    return verdicts, values, rules, intervals
-
-
-def _one_sided(op, xs: tuple, pos: int, own: Number) -> tuple[Number, Number]:
-    sides = [own]
-    for direction in (-math.inf, math.inf):
-        moved = list(xs)
-        moved[pos] = math.nextafter(float(xs[pos]), direction)
-        try:
-            sides.append(op.partials(tuple(moved), op.forward(*moved))[pos])
-        except (ArithmeticError, ValueError):
-            continue
-    return min(sides), max(sides)
-
-
-def _given_locals(nodes: Nodes, rules: list, intervals: dict, tol: float) -> dict[int, tuple[Local, ...]]:
-    """Each stored local gradient against the rule; at a kink, inside the interval, and the tied
-    arguments' locals summing to the rule's sum: together they must be one subgradient."""
-    found: dict[int, tuple[Local, ...]] = {}
-    agreed = nodes.agreed
-    for i, given in nodes.stored.items():
-        if i in agreed:
-            continue
-        rule = rules[i]
-        if rule is None or nodes.ops[i] is None:
-            found[i] = tuple(Local(p, g, None, None) for p, g in enumerate(given))
-            continue
-        if (
-            (i, 0) not in intervals
-            and (len(given) < 2 or (i, 1) not in intervals)
-            and all(g == q or abs(g - q) <= tol * max(abs(g), abs(q)) for g, q in zip(given, rule, strict=False))
-        ):
-            continue  # all right and no kink: nothing to report
-        tied = [p for p in range(len(given)) if (i, p) in intervals]
-        tie_ok = len(tied) < 2 or close(sum(given[p] for p in tied), sum(rule[p] for p in tied), tol=tol)
-        checks = []
-        for p, g in enumerate(given):
-            box = intervals.get((i, p))
-            if box is None:
-                checks.append(Local(p, g, rule[p], g == rule[p] or close(g, rule[p], tol=tol)))
-            else:
-                checks.append(Local(p, g, rule[p], box[0] - tol <= g <= box[1] + tol and tie_ok, box))
-        found[i] = tuple(checks)
-    return found
 
 
 def _backward(v: Verdicts, used: list, intervals: dict) -> None:

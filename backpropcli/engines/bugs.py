@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from ..ops import Number, magnitude
 from ..render.cells import number as _num
-from .build import close
+from .nodes import close
 
 if TYPE_CHECKING:
     from .verdicts import Verdicts
@@ -101,6 +101,8 @@ def local_text(v: Verdicts, gate: int, pos: int) -> str:
         return f"{nodes.op_text[gate]} (the engine's own local gradient)"
     templates = r.op.local_text
     args = [nodes.names[a] for a in nodes.args[gate]]
+    if r.constant is not None:  # the operand the engine keeps inside its op (micrograd's `**2`)
+        args.append(_num(r.constant))
     template = templates[pos if len(templates) > 1 else 0]
     return f"{r.op.name}: " + template.format(*args, out="out", i=args[pos])
 

@@ -33,6 +33,16 @@ def undefined(back: Backward) -> list[int]:
     return [i for i, g in enumerate(back.grads) if type(g) is float and math.isnan(g)]
 
 
+def missing_slopes(graph: Graph, back: Backward, reason: str) -> tuple[str, ...]:
+    """The warning every format shows: the named gradients that do not exist (the others do), and why."""
+    names = [graph.nodes[i].name for i in undefined(back) if graph.nodes[i].name is not None] if reason else []
+    if not names:
+        return ()
+    out = graph.nodes[graph.output].name
+    listed = ", ".join(f"d{out}/d{name}" for name in names)
+    return (f"{listed} {'does' if len(names) == 1 else 'do'} not exist here: {reason}; every other gradient does",)
+
+
 def _partial(graph: Graph, values: list[Number]) -> Backward:
     nodes, out = graph.nodes, graph.output
     reach = [False] * len(nodes)

@@ -32,8 +32,9 @@ UNICODE = Glyphs()
 
 
 def number(v: Number | None, digits: int = 6) -> str:
-    """Exact values as written (44, 1/3); floats to `digits` significant figures."""
-    if v is None:
+    """Exact values as written (44, 1/3); floats to `digits` significant figures; a gradient that does
+    not exist (None, or the nan of a missing slope) as `undefined`."""
+    if v is None or v != v:
         return "undefined"
     if type(v) is float:
         text = f"{v:.{digits}g}"
@@ -41,9 +42,12 @@ def number(v: Number | None, digits: int = 6) -> str:
     return str(v)
 
 
-def json_number(v: Number) -> int | float:
+def json_number(v: Number) -> int | float | None:
     """A number for JSON: ints as they are, a fraction as its nearest float, or as the nearest
-    integer when it is beyond the float range (exact values may be; the *_text fields hold them)."""
+    integer when it is beyond the float range (exact values may be; the *_text fields hold them);
+    null for a gradient that does not exist (JSON has no nan)."""
+    if v != v:
+        return None
     if isinstance(v, Fraction):
         try:
             return float(v)

@@ -54,3 +54,11 @@ def _unchecked(key) -> None:
 def _best(count: int, limit: int, rank: Callable[[int], tuple]) -> list[int]:
     """The `limit` best-ranked positions, back in their original order: O(n log limit), not a full sort."""
     return sorted(heapq.nsmallest(limit, range(count), key=rank))
+
+
+def remarks(report: Report) -> list[str]:
+    """The notes below the tables: what the cross-check skipped or capped, and whether the floats were
+    taken again at high precision when the checks ran."""
+    if report.checks is None:
+        return ["cross-check not run (--no-check)"]
+    return list(report.checks.notes) + ([report.floats.note] if report.floats.status == "skip" else [])

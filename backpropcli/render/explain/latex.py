@@ -123,7 +123,9 @@ class _Tex:
         if type(v) is Fraction:
             sign = "-" if v < 0 else ""
             return f"{sign}\\frac{{{abs(v.numerator)}}}{{{v.denominator}}}"
-        shown = number(v)
+        if v != v:
+            return "\\text{undefined}"
+        shown = number(v, self.ex.digits)
         if "e" in shown:
             mantissa, power = shown.split("e")
             return f"{mantissa} \\times 10^{{{int(power)}}}"

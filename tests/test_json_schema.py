@@ -166,7 +166,10 @@ def _exact(number, text: str | None):
 
 
 def _text(number, texts: dict, k: int) -> str:
-    """The exact text of a value: its twin, or the number as Python writes it (floats: shortest repr)."""
+    """The exact text of a value: its twin, or the number as Python writes it (floats: shortest repr);
+    version 1's text of a gradient that does not exist (null in both) is `undefined`."""
+    if number is None:
+        return texts.get(str(k), "undefined")
     return texts.get(str(k), repr(number) if isinstance(number, float) else str(number))
 
 

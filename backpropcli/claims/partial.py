@@ -22,10 +22,18 @@ def backward_or_partial(graph: Graph, values: list[Number]) -> tuple[Backward, s
     try:
         return backward(graph, values), ""
     except EvalError as failure:
-        back = _partial(graph, values)
+        try:
+            back = _partial(graph, values)
+        except _TooLarge:
+            raise failure from None
         if not undefined(back) or any(type(g) is float and math.isinf(g) for g in back.grads):
             raise failure from None
         return back, failure.message
+
+
+class _TooLarge(Exception):
+    """A slope exists but is too large for a float: the backward pass's error stands, as it is not
+    a gradient that does not exist."""
 
 
 def undefined(back: Backward) -> list[int]:
@@ -61,8 +69,12 @@ def _partial(graph: Graph, values: list[Number]) -> Backward:
         op = OPS[node.op]
         try:
             locs = op.partials(args, values[i])
+        except OverflowError:
+            raise _TooLarge from None
         except (ArithmeticError, ValueError):
             locs = (math.nan,) * len(args)
+        if any(type(local) is float and math.isinf(local) for local in locs):
+            raise _TooLarge
         partials[i] = tuple(0 if nodes[a].op == CONST else local for a, local in zip(node.args, locs, strict=True))
         if op.kink is not None:
             kinks.extend((i, pos) for pos, flag in enumerate(op.kink(args, values[i])) if flag)

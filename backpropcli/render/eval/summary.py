@@ -102,5 +102,5 @@ def _floats(report: Report) -> dict:
     return _listed([report.floats.note] if lost else [])
 
 
-def _listed(failures: list[dict]) -> dict:
+def _listed(failures: list) -> dict:
     return {"count": len(failures), "shown": failures[:FAILURES_SHOWN]}

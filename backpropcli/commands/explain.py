@@ -51,6 +51,8 @@ def explain_command(
     """Explain the backward pass of EXPR (or of programs from -f PATH... or stdin), gate by gate.
 
     Several programs are explained one after another, each under a heading with its path.
+    A gradient that does not exist here is told as undefined, with the reason; where floats lost
+    the answer (taken again at 700 digits), the explanation ends with a warning.
 
     \b
       backprop explain "(w+x*y)*z" w=5 x=3 y=2 z=4

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import gc
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -163,6 +164,7 @@ def analyze(
         values = forward(graph, point)
         back, missing = backward_or_partial(graph, values)
         checks = None
+        started = time.monotonic()  # the cross-check and the floats' second look share one budget
         if check:
             progress("cross-check: loading sympy")
             checks = crosscheck(graph, values, back, tol, budget, progress)
@@ -172,7 +174,8 @@ def analyze(
 
             progress("grading claims", 0, len(graph.claims))
             claims = grade(graph, values, back, tol, reason=missing)
-        kept = _floats(graph, values, back, check if floats is None else floats, budget, progress)
+        left = budget - (time.monotonic() - started)
+        kept = _floats(graph, values, back, check if floats is None else floats, left, progress)
     return Report(graph, tuple(values), back, checks, claims, tol, missing, kept, strict_floats)
 
 

@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 
 from ..autodiff import Backward
+from ..crosscheck.state import OutOfTime, ringing
 from ..graph import CONST, INPUT, Graph
 from ..ops import OPS, Number
 
@@ -20,6 +21,7 @@ DIGITS = 700  # a float sum can cancel about 620 digits (terms up to 1e308): mor
 KEPT = 1e-6  # a float whose relative error exceeds this has kept fewer than 6 digits: it lost the answer
 NODE_CAP = 400  # sympy arithmetic per node; beyond this the program is not taken again
 SHOWN = 3  # losses named in the warning; the rest are counted
+BUDGET = 20.0  # seconds for one program's second look where no --budget is given (check)
 CANCELLATION = "float cancellation at"
 UNCHECKED = f"floats not checked at {DIGITS} digits"
 
@@ -44,7 +46,7 @@ NOT_ASKED = Floats("skip", f"{UNCHECKED}: the cross-check was not asked for")
 
 def float_losses(graph: Graph, values: list[Number], back: Backward) -> tuple[str, ...]:
     """One warning naming where floats lost the answer, or nothing; a program that is not checked says so."""
-    return floats_kept(graph, values, back).warnings
+    return floats_kept(graph, values, back, BUDGET).warnings
 
 
 def floats_kept(graph: Graph, values, back: Backward, budget: float = math.inf) -> Floats:
@@ -57,9 +59,10 @@ def floats_kept(graph: Graph, values, back: Backward, budget: float = math.inf) 
     import sympy
 
     try:
-        precise = _Precise(graph, values, back, sympy, time.monotonic() + budget)
-    except _OutOfTime:
-        return Floats("skip", f"{UNCHECKED}: the budget of {budget:g} s ran out")
+        with ringing(budget if math.isfinite(budget) else 0.0):  # a single sympy power can take minutes
+            precise = _Precise(graph, values, back, sympy, time.monotonic() + budget)
+    except OutOfTime:
+        return Floats("skip", f"{UNCHECKED}: the time budget ran out")
     found = []
     for i, node in enumerate(graph.nodes):
         if node.name is None or node.op == CONST:
@@ -74,10 +77,6 @@ def floats_kept(graph: Graph, values, back: Backward, budget: float = math.inf) 
         return Floats("pass")
     more = f" (and {len(found) - SHOWN} more)" if len(found) > SHOWN else ""
     return Floats("lost", "; ".join(found[:SHOWN]) + more)
-
-
-class _OutOfTime(Exception):
-    """The budget for the second look ran out."""
 
 
 def _lost(ours: float, true: float) -> bool:
@@ -127,7 +126,7 @@ class _Precise:
 
     def on_time(self) -> None:
         if time.monotonic() > self.deadline:
-            raise _OutOfTime
+            raise OutOfTime
 
     def local(self, gate: int, pos: int):
         node = self.graph.nodes[gate]

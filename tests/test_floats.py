@@ -98,6 +98,8 @@ def test_explain_tells_the_cancellation_in_its_prose(cli):
     )
     markdown = cli("explain", "exp(x)/(1+exp(x))", "x=300.0", "--format", "markdown").out
     assert "> **Warning:** float cancellation at x" in markdown
+    latex = cli("explain", "exp(x)/(1+exp(x))", "x=300.0", "--format", "latex").out
+    assert latex.splitlines()[-1].startswith("\\paragraph{Warning:} float cancellation at x")
 
 
 def test_floats_that_kept_the_answer_pass_quietly(cli):

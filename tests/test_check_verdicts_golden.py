@@ -55,7 +55,7 @@ def test_the_new_fields_follow_the_shipped_schema(cli, monkeypatch):
     assert parts == {None, "adds", "sum"} and {"duplicate", "incomplete", "undefined"} <= verdicts
 
 
-JOINT = ("tests/cases/check_tie_three.bp", "tests/cases/check_kink_chain.bp")
+JOINT = ("tests/cases/joint_tie_three.bp", "tests/cases/joint_kink_chain.bp")
 
 
 @pytest.mark.parametrize("fmt", sorted(EXTENSIONS))

@@ -63,8 +63,9 @@ def _crossed(graph: Graph, gates: set[int]) -> list[frozenset[int]]:
     found: list[frozenset[int]] = [frozenset()] * len(graph.nodes)
     for i in range(graph.output, -1, -1):
         here = found[i] | {i} if i in gates else found[i]
-        for a in graph.nodes[i].args:
-            found[a] = found[a] | here
+        if here:
+            for a in graph.nodes[i].args:
+                found[a] = found[a] | here
     return found
 
 
@@ -78,13 +79,7 @@ class _Kink:
     def fit(self, sub: Graph, fixed: dict, mine: list[int], out: list[ClaimResult]):
         """Mark wrong each claim that fits no subgradient with the ones before it (and the later kinks'
         claims, held); the point they fix, if one, and the claims that fixed it."""
-        lines = []
-        for end in self.ends:
-            partials = list(self.back.partials)
-            for g, (point, _) in fixed.items():
-                partials[g] = point
-            partials[self.gate] = end
-            lines.append(accumulate(sub, partials))
+        lines = self.lines(sub, fixed)
         rows: list[tuple[list[Number], Number]] = []
         agreed: list[ClaimResult] = []
         for k in mine:
@@ -103,6 +98,17 @@ class _Kink:
                 agreed.append(r)
         point = self.point(rows) if rows else None
         return None if point is None else (point, agreed)
+
+    def lines(self, sub: Graph, fixed: dict) -> list[list[Number]]:
+        """Every gradient with this gate at each of its branch slopes, the later kinks held where fixed."""
+        found = []
+        for end in self.ends:
+            partials = list(self.back.partials)
+            for g, (point, _) in fixed.items():
+                partials[g] = point
+            partials[self.gate] = end
+            found.append(accumulate(sub, partials))
+        return found
 
     def point(self, rows: list) -> tuple[Number, ...] | None:
         """The local partials the claims leave, where they leave exactly one."""

@@ -203,8 +203,10 @@ NAMED = re.compile(rf"\b({'|'.join(NAMES)})\b")
 # Only expressions with a variable: one without has nothing to differentiate (an input error).
 EXPRESSIONS = st.recursive(LEAVES, _grow, max_leaves=8).filter(NAMED.search)
 POINTS = st.fixed_dictionaries({name: VALUES for name in NAMES})
-# The only errors a random point may meet: the point is outside an op's domain, or its slope is infinite.
-DOMAIN = re.compile(r"is undefined \(|divides by zero$|has no finite derivative here, so the gradient does not exist$")
+# The only errors a random point may meet: the point is outside an op's domain, or a value or a slope
+# is beyond the float range (3**729 is exact, its slope by the exponent is not). A slope that does not
+# exist is no error: that gradient is undefined and the others are shown.
+DOMAIN = re.compile(r"is undefined \(|divides by zero$|too large for a float$")
 
 
 def _report(expr: str, point: dict):

@@ -252,6 +252,9 @@ def test_a_program_and_its_inlined_expression_agree(program):
     size = magnitudes(as_program)
     for v in live:
         a, b = float(as_program.gradients[v]), float(as_expression.gradients[v])
+        if a != a or b != b:  # a slope on the way does not exist: in both forms, or in neither
+            assert a != a and b != b, (v, a, b)
+            continue
         assert math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12 * max(1.0, size[v])), (v, a, b)
 
 

@@ -205,7 +205,7 @@ EXPRESSIONS = st.recursive(LEAVES, _grow, max_leaves=8).filter(NAMED.search)
 POINTS = st.fixed_dictionaries({name: VALUES for name in NAMES})
 # The only errors a random point may meet: the point is outside an op's domain, or a value or a slope
 # is beyond the float range (3**729 is exact, its slope by the exponent is not). A slope that does not
-# exist is no error: that gradient is undefined and the others are shown.
+# exist is no error: the gradients that need it are undefined, and the others are shown.
 DOMAIN = re.compile(r"is undefined \(|divides by zero$|too large for a float$")
 
 

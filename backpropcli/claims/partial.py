@@ -26,9 +26,10 @@ def backward_or_partial(graph: Graph, values: list[Number]) -> tuple[Backward, s
             back = _partial(graph, values)
         except _TooLarge:
             raise failure from None
-        if not undefined(back) or any(type(g) is float and math.isinf(g) for g in back.grads):
+        if any(type(g) is float and math.isinf(g) for g in back.grads):
             raise failure from None
-        return back, failure.message
+        # a slope that only a zero upstream meets (the branch max does not take) is needed by nothing
+        return back, failure.message if undefined(back) else ""
 
 
 class _TooLarge(Exception):

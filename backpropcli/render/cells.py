@@ -115,7 +115,10 @@ def contributions(report: Report, node: int) -> list[Number]:
     parts = []
     for gate, pos in report.graph.consumers[node]:
         if back.partials[gate] is not None:
-            parts.append(back.grads[gate] * back.partials[gate][pos])
+            up, local = back.grads[gate], back.partials[gate][pos]
+            # as the pass sums: a zero upstream adds 0, even times a slope that does not exist (a branch
+            # of max not taken)
+            parts.append(0 if up == 0 else up * local)
     return parts
 
 

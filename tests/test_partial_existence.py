@@ -106,3 +106,10 @@ def test_explain_tells_the_missing_gradient_and_its_pseudocode_leaves_it_out(cli
 def test_eval_of_a_constant_zero_base_gives_value_and_gradient_zero(cli, y):
     doc = json.loads(cli("eval", "0.0 ** y", f"y={y}", "--format", "json").out)
     assert doc["value"] == 0 and doc["gradients"] == {"y": 0} and doc["undefined"] is None
+
+
+def test_a_missing_slope_that_no_gradient_needs_stops_nothing(cli):
+    # by hand: max(x, y**x) at x = 1, y = -2 is x (1 > -2), so df/dx = 1 and df/dy = 0; the slope of
+    # y**x by x, y**x * log(y), does not exist, but max sends 0 that way
+    doc = json.loads(cli("eval", "max(x, (y ** x))", "x=1", "y=-2", "--format", "json").out)
+    assert doc["gradients"] == {"x": 1, "y": 0} and doc["undefined"] is None and doc["warnings"] == []

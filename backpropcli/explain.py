@@ -61,6 +61,7 @@ class Explanation:
     report: Report
     names: tuple[str | None, ...]  # per node: a name a program can use; None for a constant
     steps: tuple[Step, ...]  # one per gate the gradient reaches, from the output back
+    digits: int = 6  # significant digits of the float values the story shows
 
     @property
     def graph(self) -> Graph:
@@ -77,8 +78,9 @@ class Explanation:
         return [i for i, node in enumerate(self.graph.nodes[: self.graph.output + 1]) if node.args]
 
 
-def explain(report: Report) -> Explanation:
-    """The backward pass as steps; an output that is an input has none, which is an error."""
+def explain(report: Report, digits: int = 6) -> Explanation:
+    """The backward pass as steps; an output that is an input has none, which is an error. Float
+    values are told to `digits` significant digits."""
     graph = report.graph
     out = graph.nodes[graph.output]
     if not out.args:
@@ -91,7 +93,7 @@ def explain(report: Report) -> Explanation:
         _step(report, gate, [pos for _, pos in group], fed, parts, kinks)
         for gate, group in groupby(edges, key=lambda edge: edge[0])
     )
-    return Explanation(report, gate_names(graph), steps)
+    return Explanation(report, gate_names(graph), steps, digits)
 
 
 def _step(
@@ -224,6 +226,8 @@ def _simplified(text: str, value) -> str | None:
             built.append(sympy.Rational(numbers[key]) if key in numbers else sympy.Symbol(value(key)))
         else:
             built.append(OPS[node.op].sympy(sympy, *(built[a] for a in node.args)))
+    if built[formula.output].has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
+        return None  # log(0) at a constant 0 base: the template as written says more than zoo
     return str(built[formula.output])
 
 

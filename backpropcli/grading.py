@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from .autodiff import forward
 from .claims.floats import CANCELLATION, float_losses
 from .claims.grade import ClaimResult, grade
-from .claims.partial import backward_or_partial, undefined
+from .claims.partial import backward_or_partial, missing_slopes
 from .errors import BackpropError, InputError
 from .graph import CONST, INPUT, Graph
 from .ops import Number
@@ -113,7 +113,7 @@ def grade_file(
     missing = _missing(graph, back.grads, claims) if require_all else ()
     lost = float_losses(graph, values, back) if symbolic else ()
     failures = sum(1 for w in lost if w.startswith(CANCELLATION)) if strict_floats else 0
-    warnings = _warnings(graph) + _missing_slopes(graph, back, reason) + lost
+    warnings = _warnings(graph) + missing_slopes(graph, back, reason) + lost
     return FileResult(shown, graph, values[graph.output], claims, missing, warnings=warnings, float_failures=failures)
 
 
@@ -148,16 +148,6 @@ def _warnings(graph: Graph) -> tuple[str, ...]:
         f"{NO_CLAIMS}: {names} read as forward code; if they are short-name claims (d<node> for d{out}/d<node>), "
         f"add the line `# backprop: output {out}` or pass --output {out}",
     )
-
-
-def _missing_slopes(graph: Graph, back, reason: str) -> tuple[str, ...]:
-    """The named gradients that do not exist (the others are graded), and why."""
-    names = [graph.nodes[i].name for i in undefined(back) if graph.nodes[i].name is not None]
-    if not names:
-        return ()
-    out = graph.nodes[graph.output].name
-    listed = ", ".join(f"d{out}/d{name}" for name in names)
-    return (f"{listed} {'does' if len(names) == 1 else 'do'} not exist here: {reason}; every other gradient does",)
 
 
 def _shown(grad: Number) -> Number | None:

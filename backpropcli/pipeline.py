@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import difflib
 import gc
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from .autodiff import Backward, backward, forward, ledger
+from .autodiff import Backward, forward, ledger
+from .claims.floats import NOT_ASKED, Floats, floats_kept
+from .claims.partial import backward_or_partial, missing_slopes, undefined
 from .crosscheck import Checks, crosscheck
 from .errors import InputError
 from .graph import INPUT, Graph
@@ -33,6 +36,9 @@ class Report:
     checks: Checks | None  # None when the cross-check was not asked for
     claims: tuple[ClaimResult, ...]
     tol: float
+    missing: str = ""  # why the gradients that are nan do not exist (a slope on their way is missing)
+    floats: Floats = NOT_ASKED
+    strict_floats: bool = False  # floats that lost the answer fail the run instead of warning
 
     @property
     def value(self) -> Number:
@@ -89,11 +95,24 @@ class Report:
             n.name: self.back.grads[i] for i, n in enumerate(nodes) if n.name is not None and n.op != INPUT and i != out
         }
 
+    @cached_property
+    def undefined(self) -> tuple[int, ...]:
+        """The nodes whose gradient does not exist here; every other gradient does."""
+        return tuple(undefined(self.back)) if self.missing else ()
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """What every format says besides the numbers: gradients that do not exist, floats that lost the answer."""
+        lost = self.floats.warnings if self.floats.status == "lost" else ()
+        return missing_slopes(self.graph, self.back, self.missing) + lost
+
     def counts(self) -> tuple[int, int, int]:
-        """(passed, failed, skipped) over the cross-checks and the claims."""
+        """(passed, failed, skipped) over the cross-checks and the claims; with strict_floats, floats
+        that lost the answer are one failure."""
         passed, failed, skipped = self.checks.counts() if self.checks else (0, 0, 0)
         right = sum(1 for c in self.claims if c.ok)
-        return passed + right, failed + len(self.claims) - right, skipped
+        lost = self.strict_floats and self.floats.status == "lost"
+        return passed + right, failed + len(self.claims) - right + lost, skipped
 
     @property
     def ok(self) -> bool:
@@ -118,6 +137,8 @@ def analyze(
     tol: float = 1e-9,
     budget: float = 20.0,
     progress: Progress | None = None,
+    floats: bool | None = None,
+    strict_floats: bool = False,
 ) -> Report:
     """Parse, run forward and backward, cross-check with sympy (unless check=False), grade claims.
 
@@ -126,6 +147,11 @@ def analyze(
     as soon as one float enters it: in x*y with x = 1/2 and y = 0.25, df/dy = x stays 1/2.
     `path` names the program in error messages. `progress(stage, done, total)`, if given, hears
     of each stage as it starts (for a progress bar).
+
+    A gradient whose way to the output needs a slope that does not exist here (df/dn of x**n at
+    x < 0) is nan, and `missing` says why; every other gradient is as usual. `floats` (default: as
+    `check`) takes every value and gradient again at 700 digits, within `budget` seconds, to find
+    where float arithmetic lost the answer; `strict_floats` makes such a loss a failure.
     """
     point = {name: _value(name, v) for name, v in (bindings or {}).items()}
     progress = progress or _quiet
@@ -136,8 +162,9 @@ def analyze(
         unbound(graph, point)
         progress("forward and backward", 0, len(graph.nodes))
         values = forward(graph, point)
-        back = backward(graph, values)
+        back, missing = backward_or_partial(graph, values)
         checks = None
+        started = time.monotonic()  # the cross-check and the floats' second look share one budget
         if check:
             progress("cross-check: loading sympy")
             checks = crosscheck(graph, values, back, tol, budget, progress)
@@ -146,8 +173,17 @@ def analyze(
             from .claims.grade import grade
 
             progress("grading claims", 0, len(graph.claims))
-            claims = grade(graph, values, back, tol)
-    return Report(graph, tuple(values), back, checks, claims, tol)
+            claims = grade(graph, values, back, tol, reason=missing)
+        left = budget - (time.monotonic() - started)
+        kept = _floats(graph, values, back, check if floats is None else floats, left, progress)
+    return Report(graph, tuple(values), back, checks, claims, tol, missing, kept, strict_floats)
+
+
+def _floats(graph: Graph, values: list[Number], back: Backward, run: bool, budget: float, progress: Progress) -> Floats:
+    if not run:
+        return NOT_ASKED
+    progress("floats at 700 digits")
+    return floats_kept(graph, values, back, budget)
 
 
 def _value(name: str, value) -> Number:

@@ -84,3 +84,84 @@ def test_a_sum_through_a_tie_takes_any_share_and_must_agree_with_the_other_claim
     both = graded(SHARED + "dfdy = 5\n")  # 1(x >= y) AND 1(y >= x): 5 sent twice
     assert [r.ok for r in both] == [True, True, True, True, False]
     assert both[-1].why.endswith("with dfdx = 6 (line 6), dfdy should be 0")
+
+
+TIE3 = "x = 3; y = 3; z = 3\nm = max(x, y, z)\nf = 2 * m\n"
+
+
+@pytest.mark.parametrize(
+    ("claims", "ok"),
+    [
+        ("dfdx = 2\ndfdy = 0\ndfdz = 0\n", [True, True, True]),  # everything to x
+        ("dfdx = 1\ndfdy = 1/2\ndfdz = 1/2\n", [True, True, True]),  # 1 + 1/2 + 1/2 = 2
+        ("dfdx = 2/3\ndfdy = 2/3\ndfdz = 2/3\n", [True, True, True]),  # the engine's even split
+        ("dfdx = 2\ndfdy = 2\n", [True, False]),  # 4 where 2 arrived, even before z
+        ("dfdx = 1\ndfdy = 1/2\ndfdz = 1\n", [True, True, False]),  # 5/2
+        ("dfdx = 1/2\ndfdy = 1/2\ndfdz = 1/2\n", [True, True, False]),  # 3/2: some of the 2 is lost
+    ],
+)
+def test_a_tie_of_three_shares_the_upstream_once(claims, ok):
+    # by hand: f = 2 * max(x, y, z), so 2 arrives at the tie and the shares are 2a, 2b, 2c with
+    # a, b, c >= 0 and a + b + c = 1
+    assert [r.ok for r in graded(TIE3 + claims)] == ok
+
+
+def test_a_tie_of_three_names_the_total():
+    r = graded(TIE3 + "dfdx = 1\ndfdy = 1/2\ndfdz = 1\n")[-1]
+    assert r.why == (
+        "at the kink of m = max(x, y, z) (the tie x = y = z = 3), the claims must fit one subgradient: "
+        "m passes 2 on in total; dfdx + dfdy + dfdz = 5/2"
+    )
+
+
+def test_a_tie_of_three_with_a_side_path_fixes_the_last_share():
+    # x also feeds f directly: df/dx = 2a + 1, df/dy = 2b, df/dz = 2c; dfdx = 2 gives a = 1/2 and
+    # dfdy = 1/2 gives b = 1/4, so c = 1/4 and df/dz must be 1/2
+    results = graded("x = 3; y = 3; z = 3\nm = max(x, y, z)\nf = 2 * m + x\ndfdx = 2\ndfdy = 1/2\ndfdz = 1\n")
+    assert [r.ok for r in results] == [True, True, False]
+    assert results[-1].why.endswith("with dfdx = 2 (line 4), dfdy = 1/2 (line 5), dfdz should be 1/2")
+
+
+CHAIN = "x = 0.0\nr = relu(x)\ns = relu(r)\nf = s + 0\n"
+
+
+@pytest.mark.parametrize(
+    ("claims", "ok", "why"),
+    [
+        ("dfdr = 1\ndfdx = 1\n", [True, True], ""),  # s = 1, t = 1
+        ("dfdr = 1\ndfdx = 1/2\n", [True, True], ""),  # s = 1, t = 1/2
+        ("dfdr = 1/2\ndfdx = 1/4\n", [True, True], ""),  # s = 1/2, t = 1/2
+        ("dfdr = 0\ndfdx = 1\n", [True, False], "with dfdr = 0 (line 5), dfdx should be 0"),  # t * 0
+        ("dfdr = 1/2\ndfdx = 1\n", [True, False], "with dfdr = 1/2 (line 5), dfdx must lie in [0, 1/2]"),
+        ("dfdx = 1\n", [True], ""),  # nothing fixes s: dfdx alone in [0, 1]
+    ],
+)
+def test_kinks_one_after_another_each_take_one_slope(claims, ok, why):
+    # by hand: the outer relu takes a slope s in [0, 1], the inner one t in [0, 1]; df/dr = s and
+    # df/dx = t * s
+    results = graded(CHAIN + claims)
+    assert [r.ok for r in results] == ok
+    assert results[-1].why.endswith(why)
+
+
+def test_eval_crosscheck_fails_a_tie_of_three_given_everything(monkeypatch):
+    graph = parse(TIE3)
+    values = forward(graph, {})
+    gate = graph.ids["m"]
+    op = graph.nodes[gate].op
+    honest = crosscheck(graph, values, backward(graph, values))
+    assert {honest.edges[(gate, p)].status for p in (0, 1, 2)} == {"kink"}
+    everything = replace(ops.OPS[op], partials=lambda args, out: tuple(1 if a == out else 0 for a in args))
+    monkeypatch.setitem(ops.OPS, op, everything)
+    broken = crosscheck(graph, values, backward(graph, values))
+    # each share alone lies within [0, 1]; together they send 3 where max(s, s, s) = s passes 1
+    assert {broken.edges[(gate, p)].status for p in (0, 1, 2)} == {"fail"}
+    assert "must add up to 1, not 3" in broken.edges[(gate, 0)].note
+
+
+def test_eval_crosscheck_judges_each_kink_of_a_chain_at_its_own_gate():
+    graph = parse(CHAIN)
+    values = forward(graph, {})
+    checks = crosscheck(graph, values, backward(graph, values))
+    inner, outer = graph.ids["r"], graph.ids["s"]
+    assert checks.edges[(inner, 0)].status == checks.edges[(outer, 0)].status == "kink"

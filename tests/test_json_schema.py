@@ -33,6 +33,8 @@ PROGRAMS = {
     "claims": ("-", "x = 3\ny = 2\nf = x*y\ndfdx = 3\ndfdy = 3\n"),
     "beyond the cap": ("-", TANH_CHAIN),
     "no check": ("--no-check", "x = 1/3\nf = x*x + 0.5*x\n"),
+    "undefined": ("-", "x = -2.0; n = 3\nf = x**n\n"),
+    "cancellation": ("--strict-floats", "x = 300.0\nf = exp(x) / (1 + exp(x))\n"),
 }
 
 
@@ -91,7 +93,7 @@ def test_exact_values_round_trip_through_the_text_twins(cli):
 def test_the_summary_agrees_with_the_full_document(cli, case):
     full = json.loads(_eval(cli, case).out)
     summary = json.loads(_eval(cli, case, "--json", "summary").out)
-    for key in ("path", "output", "value", "value_text", "gradients"):
+    for key in ("path", "output", "value", "value_text", "gradients", "undefined", "floats", "warnings"):
         assert summary[key] == full[key]
     assert summary["checks"] == full["checks"]
     nodes, edges = full["nodes"], full["edges"]
@@ -104,7 +106,7 @@ def test_the_summary_agrees_with_the_full_document(cli, case):
     assert [f["edge"] for f in failures["edges"]["shown"]] == failed_edges
     assert [f["node"] for f in failures["nodes"]["shown"]] == failed_nodes
     assert [c for c in full["claims"] if c["verdict"] not in ("correct", "numeric")] == failures["claims"]["shown"]
-    counted = failures["edges"]["count"] + failures["nodes"]["count"] + failures["claims"]["count"]
+    counted = sum(failures[kind]["count"] for kind in ("edges", "nodes", "claims", "floats"))
     assert counted == full["checks"]["failed"]
     for f in failures["edges"]["shown"]:
         assert (edges["gate"][f["edge"]], edges["position"][f["edge"]]) == (f["gate"], f["position"])
@@ -164,7 +166,10 @@ def _exact(number, text: str | None):
 
 
 def _text(number, texts: dict, k: int) -> str:
-    """The exact text of a value: its twin, or the number as Python writes it (floats: shortest repr)."""
+    """The exact text of a value: its twin, or the number as Python writes it (floats: shortest repr);
+    version 1's text of a gradient that does not exist (null in both) is `undefined`."""
+    if number is None:
+        return texts.get(str(k), "undefined")
     return texts.get(str(k), repr(number) if isinstance(number, float) else str(number))
 
 
@@ -184,7 +189,8 @@ def _check(checks: dict | None, k: int, ours: str):
 
 def rebuild_v1(doc: dict) -> dict:
     nodes, edges = doc["nodes"], doc["edges"]
-    out = {key: value for key, value in doc.items() if key not in ("nodes", "edges", "claims")}
+    v2_only = ("nodes", "edges", "claims", "undefined", "floats", "warnings")  # version 1 stays as it was
+    out = {key: value for key, value in doc.items() if key not in v2_only}
     out["version"] = 1
     output = nodes["name"].index(doc["output"])
     out["intermediate_gradients"] = {

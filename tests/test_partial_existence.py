@@ -58,5 +58,58 @@ def test_a_file_that_claims_only_what_exists_passes(cli, tmp_path):
     assert missing.code == 1 and "undefined" in missing.out
 
 
-def test_eval_still_refuses_the_whole_program(cli):
-    assert cli("eval", "--no-check", "--", POWER.replace("\n", ";")).code == 2
+def test_eval_shows_the_gradients_that_exist_and_why_the_other_does_not(cli):
+    result = cli("eval", "x**n", "x=-2.0", "n=3", "--format", "json")
+    assert result.code == 0  # a gradient that does not exist is not a failed check
+    doc = json.loads(result.out)  # valid JSON: no NaN anywhere
+    assert doc["gradients"] == {"x": 12.0, "n": None}  # by hand: 3 * (-2)**2
+    assert doc["undefined"] == {
+        "reason": "pow(-2.0, 3) has no finite derivative here, so the gradient does not exist",
+        "names": ["n"],
+    }
+    n = doc["nodes"]["name"].index("n")
+    assert doc["nodes"]["grad"][n] is None and str(n) not in doc["nodes"]["grad_text"]
+    assert doc["nodes"]["check"]["status"][n] == "skip"
+    table = cli("eval", "x**n", "x=-2.0", "n=3")
+    assert table.code == 0 and "warning: df/dn does not exist here" in table.out
+    assert "nan" not in table.out and "undefined" in table.out
+
+
+def test_eval_fails_only_a_claim_about_a_gradient_that_does_not_exist(cli):
+    assert cli("eval", "--", (POWER + "dfdx = 12.0\n").replace("\n", ";")).code == 0
+    claimed = cli("eval", "--format", "json", "--", (POWER + "dfdn = 0\n").replace("\n", ";"))
+    assert claimed.code == 1
+    (claim,) = json.loads(claimed.out)["claims"]
+    assert (claim["verdict"], claim["true"]) == ("undefined", None)
+
+
+def test_eval_refuses_a_program_whose_output_does_not_exist(cli):
+    assert cli("eval", "--no-check", "log(x)", "x=-1.0").code == 2
+
+
+def test_a_slope_too_large_for_a_float_is_still_an_error_not_a_missing_gradient(cli):
+    result = cli("eval", "--no-check", "1/x", "x=1e-200")
+    assert result.code == 2 and "too large for a float" in result.err
+
+
+def test_explain_tells_the_missing_gradient_and_its_pseudocode_leaves_it_out(cli):
+    text = cli("explain", "x**n", "x=-2.0", "n=3")
+    assert text.code == 0
+    assert "df/dx = 12, df/dn = undefined" in text.out
+    assert "Warning: df/dn does not exist here: pow(-2.0, 3)" in text.out
+    code = cli("explain", "x**n", "x=-2.0", "n=3", "--pseudocode")
+    assert "dfdx = n*x**(n - 1)" in code.out and "\ndfdn =" not in code.out
+    assert cli("eval", "-", stdin=code.out).code == 0  # reads back, its one claim passing
+
+
+@pytest.mark.parametrize("y", [0.4556, 2.5])
+def test_eval_of_a_constant_zero_base_gives_value_and_gradient_zero(cli, y):
+    doc = json.loads(cli("eval", "0.0 ** y", f"y={y}", "--format", "json").out)
+    assert doc["value"] == 0 and doc["gradients"] == {"y": 0} and doc["undefined"] is None
+
+
+def test_a_missing_slope_that_no_gradient_needs_stops_nothing(cli):
+    # by hand: max(x, y**x) at x = 1, y = -2 is x (1 > -2), so df/dx = 1 and df/dy = 0; the slope of
+    # y**x by x, y**x * log(y), does not exist, but max sends 0 that way
+    doc = json.loads(cli("eval", "max(x, (y ** x))", "x=1", "y=-2", "--format", "json").out)
+    assert doc["gradients"] == {"x": 1, "y": 0} and doc["undefined"] is None and doc["warnings"] == []

@@ -119,8 +119,9 @@ def one_sided(graph: Graph, values, node: int, sign: int) -> Number | None:
 
 
 def branches(graph: Graph, values, back, gate: int, positions: tuple[int, ...]) -> list[tuple[Number, ...]] | None:
-    """The gate's local partials just beside its kink, one vector per branch; None unless there are
-    exactly two (one tie of two, or one argument at a kink), the case a segment describes."""
+    """The gate's local partials just beside its kink, one vector per branch (two for one argument at a
+    kink, up to two per argument of a tie); their convex hull is the gate's subgradients. None where
+    fewer than two are found."""
     node = graph.nodes[gate]
     args = [values[a] for a in node.args]
     here = back.partials[gate]
@@ -137,7 +138,7 @@ def branches(graph: Graph, values, back, gate: int, positions: tuple[int, ...]) 
             slopes = tuple(beside[p] if p in positions else here[p] for p in range(len(args)))
             if slopes not in found:
                 found.append(slopes)
-    return found if len(found) == 2 else None
+    return found if len(found) >= 2 else None
 
 
 def _moved(v: Number, step: Fraction) -> Number:

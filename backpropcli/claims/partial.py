@@ -22,15 +22,34 @@ def backward_or_partial(graph: Graph, values: list[Number]) -> tuple[Backward, s
     try:
         return backward(graph, values), ""
     except EvalError as failure:
-        back = _partial(graph, values)
-        if not undefined(back) or any(type(g) is float and math.isinf(g) for g in back.grads):
+        try:
+            back = _partial(graph, values)
+        except _TooLarge:
             raise failure from None
-        return back, failure.message
+        if any(type(g) is float and math.isinf(g) for g in back.grads):
+            raise failure from None
+        # a slope that only a zero upstream meets (the branch max does not take) is needed by nothing
+        return back, failure.message if undefined(back) else ""
+
+
+class _TooLarge(Exception):
+    """A slope exists but is too large for a float: the backward pass's error stands, as it is not
+    a gradient that does not exist."""
 
 
 def undefined(back: Backward) -> list[int]:
     """The nodes whose gradient needs a slope that does not exist."""
     return [i for i, g in enumerate(back.grads) if type(g) is float and math.isnan(g)]
+
+
+def missing_slopes(graph: Graph, back: Backward, reason: str) -> tuple[str, ...]:
+    """The warning every format shows: the named gradients that do not exist (the others do), and why."""
+    names = [graph.nodes[i].name for i in undefined(back) if graph.nodes[i].name is not None] if reason else []
+    if not names:
+        return ()
+    out = graph.nodes[graph.output].name
+    listed = ", ".join(f"d{out}/d{name}" for name in names)
+    return (f"{listed} {'does' if len(names) == 1 else 'do'} not exist here: {reason}; every other gradient does",)
 
 
 def _partial(graph: Graph, values: list[Number]) -> Backward:
@@ -51,8 +70,12 @@ def _partial(graph: Graph, values: list[Number]) -> Backward:
         op = OPS[node.op]
         try:
             locs = op.partials(args, values[i])
+        except OverflowError:
+            raise _TooLarge from None
         except (ArithmeticError, ValueError):
             locs = (math.nan,) * len(args)
+        if any(type(local) is float and math.isinf(local) for local in locs):
+            raise _TooLarge
         partials[i] = tuple(0 if nodes[a].op == CONST else local for a, local in zip(node.args, locs, strict=True))
         if op.kink is not None:
             kinks.extend((i, pos) for pos, flag in enumerate(op.kink(args, values[i])) if flag)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -9,7 +10,16 @@ from dataclasses import dataclass
 import click
 
 from ..status import EXIT_FAILED, EXIT_INPUT, EXIT_OK
-from .output import ProgramCommand, error_text, glyphs, paths_option, stdin_once, tolerance, write_out
+from .output import (
+    ProgramCommand,
+    error_text,
+    floats_options,
+    glyphs,
+    paths_option,
+    stdin_once,
+    tolerance,
+    write_out,
+)
 
 
 def _table(results, g, quiet=False, digits=6):
@@ -94,14 +104,7 @@ class _Tally:
     "--set", "sets", multiple=True, metavar="NAME=VALUE[,...]", help="Bind inputs in every file (repeatable)."
 )
 @click.option("-q", "--quiet", is_flag=True, help="Table output: only the failing lines and the closing line.")
-@click.option("--strict-floats", is_flag=True, help="Fail a file where floats lost the answer (else it is a warning).")
-@click.option(
-    "--digits",
-    type=click.IntRange(1, 17),
-    default=6,
-    show_default=True,
-    help="Significant digits of float values in the table (github and junit show 17, json exact text).",
-)
+@functools.partial(floats_options, digits_help="the table (github and junit show 17, json exact text)")
 @click.option("--debug", is_flag=True, help="Show a traceback for errors.")
 def check_command(
     args: tuple[str, ...],

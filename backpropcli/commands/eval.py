@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -18,6 +19,7 @@ from .output import (
     emit,
     emit_each,
     file_option,
+    floats_options,
     json_options,
     program_files,
     rows_option,
@@ -36,8 +38,16 @@ and markdown output put a heading with the path before each program (==> path
 program gets its error: line on stderr and no output, and the rest still run.
 The exit status is the worst: 2 (bad input) > 1 (a failed check) > 0."""
 
+HONEST_HELP = """\b
+A gradient that does not exist here (df/dn of x**n at x < 0, where a slope on
+its way is missing) is shown as undefined, null in JSON with the reason; every
+other gradient is shown as usual. It is not a failed check (exit 0): only a
+claim about it fails. Values and gradients are also taken again at 700 digits
+(programs up to 400 nodes, within --budget): where floats lost the answer, a
+warning names the node, and --strict-floats makes it a failure (exit 1)."""
 
-@click.command("eval", cls=ProgramCommand, epilog=MANY_HELP + "\n\n" + LANGUAGE_HELP)
+
+@click.command("eval", cls=ProgramCommand, epilog=MANY_HELP + "\n\n" + HONEST_HELP + "\n\n" + LANGUAGE_HELP)
 @click.argument("args", nargs=-1, metavar="[EXPR|-|PATH...] [NAME=VALUE]...")
 @file_option
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE[,...]", help="Bind inputs (repeatable).")
@@ -80,6 +90,7 @@ The exit status is the worst: 2 (bad input) > 1 (a failed check) > 0."""
     help="Rows shown per table in table and markdown output: failures, kinks and the largest "
     "gradients first, then a count of the rest.",
 )
+@functools.partial(floats_options, digits_help="the table and Markdown (json holds exact text)")
 @click.option("--debug", is_flag=True, help="Show a traceback for errors.")
 def eval_command(
     args: tuple[str, ...],
@@ -94,6 +105,8 @@ def eval_command(
     json_detail: str | None,
     json_version: str | None,
     debug: bool,
+    strict_floats: bool = False,
+    digits: int = 6,
 ) -> None:
     """Evaluate EXPR (or programs from -f PATH or stdin) and show the gradients gate by gate.
 
@@ -111,9 +124,9 @@ def eval_command(
     if not 0 < budget <= 1e6:  # also refuses nan and inf
         raise InputError(f"--budget takes a number of seconds above 0 and at most 1e6, not {budget:g}")
     files, binding_args = program_files(paths, args)
-    settings = {"output": output, "check": not no_check, "tol": tol, "budget": budget}
+    settings = {"output": output, "check": not no_check, "tol": tol, "budget": budget, "strict_floats": strict_floats}
     limit = rows_option(rows)
-    shape = json_options(fmt, json_detail, json_version)
+    shape = {**json_options(fmt, json_detail, json_version), "digits": digits}
     if len(files) > 1:
         bindings = parse_bindings(binding_args + split_sets(sets))
         sys.exit(emit_each(_each(files, bindings, settings, debug), fmt, limit, shape))

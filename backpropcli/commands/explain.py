@@ -5,13 +5,14 @@ The pseudo-code is a program backprop reads back, with a claim for every gradien
 
 from __future__ import annotations
 
+import functools
 import sys
 
 import click
 
 from ..errors import InputError
 from ..status import EXIT_FAILED, EXIT_OK
-from .output import LANGUAGE_HELP, ProgramCommand, program_files, program_options, run_each, save
+from .output import LANGUAGE_HELP, ProgramCommand, floats_options, program_files, program_options, run_each, save
 
 FORMATS = ("text", "markdown", "latex", "html")
 
@@ -33,6 +34,7 @@ FORMATS = ("text", "markdown", "latex", "html")
     is_flag=True,
     help="Print the lecture-style program (Set Input, Forward Pass, Backward Pass) instead.",
 )
+@functools.partial(floats_options, digits_help="the steps (pseudo-code holds exact text)")
 @click.option("--debug", is_flag=True, help="Show a traceback for errors.")
 def explain_command(
     args: tuple[str, ...],
@@ -43,10 +45,14 @@ def explain_command(
     target: str | None,
     pseudocode: bool,
     debug: bool,
+    strict_floats: bool = False,
+    digits: int = 6,
 ) -> None:
     """Explain the backward pass of EXPR (or of programs from -f PATH... or stdin), gate by gate.
 
     Several programs are explained one after another, each under a heading with its path.
+    A gradient that does not exist here is told as undefined, with the reason; where floats lost
+    the answer (taken again at 700 digits), the explanation ends with a warning.
 
     \b
       backprop explain "(w+x*y)*z" w=5 x=3 y=2 z=4
@@ -62,13 +68,14 @@ def explain_command(
     if pseudocode and fmt != "text":
         raise click.UsageError("--pseudocode prints a program; it has no --format")
     files, binding_args = program_files(paths, args)
+    settings: dict = {"check": False, "floats": True, "strict_floats": strict_floats}
     render = _renderer("pseudocode" if pseudocode else fmt)
 
     def write(report) -> None:
         if target not in (None, "-"):
-            save("".join(render(explain(report))).encode("utf-8"), target)
+            save("".join(render(explain(report, digits))).encode("utf-8"), target)
             return
-        for chunk in render(explain(report)):
+        for chunk in render(explain(report, digits)):
             sys.stdout.write(chunk)
         sys.stdout.flush()
 
@@ -85,12 +92,12 @@ def explain_command(
         bindings = parse_bindings(binding_args + split_sets(sets))
 
         def analyze_one(text: str, name: str):
-            return analyze(text, bindings, path=name, output=output, check=False)
+            return analyze(text, bindings, path=name, output=output, **settings)
 
         sys.exit(run_each(files, analyze_one, write, fmt, debug))
     text, source_path, rest = program(tuple(binding_args) if files else args, files[0] if files else None)
     bindings = parse_bindings(list(rest) + split_sets(sets))
-    report = analyze(text, bindings, path=source_path, output=output, check=False)
+    report = analyze(text, bindings, path=source_path, output=output, **settings)
     write(report)
     sys.exit(EXIT_OK if report.ok else EXIT_FAILED)
 

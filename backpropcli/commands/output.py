@@ -308,6 +308,25 @@ def program_options(command: Callable) -> Callable:
     return command
 
 
+def floats_options(command: Callable, digits_help: str) -> Callable:
+    """--strict-floats and --digits, the same options in check, eval and explain."""
+    options: list[Callable[[Callable], Callable]] = [
+        click.option(
+            "--strict-floats", is_flag=True, help="Fail a file where floats lost the answer (else it is a warning)."
+        ),
+        click.option(
+            "--digits",
+            type=click.IntRange(1, 17),
+            default=6,
+            show_default=True,
+            help=f"Significant digits of float values in {digits_help}.",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 def program_files(paths: tuple[str, ...], args: tuple[str, ...]) -> tuple[list[str], list[str]]:
     """The program files (-f PATH and the paths after it) and the bindings among the arguments.
 

@@ -221,18 +221,28 @@ class State:
 @contextmanager
 def alarm(st: State) -> Iterator[None]:
     """Let SIGALRM interrupt a long sympy call: only in the main thread, and only if nobody else uses it."""
+    with ringing() as usable:
+        st.alarm = usable
+        yield
+
+
+@contextmanager
+def ringing(seconds: float = 0.0) -> Iterator[bool]:
+    """SIGALRM raising OutOfTime, set to ring after `seconds` (0: not yet; setitimer arms it later);
+    yields whether it could be installed: only in the main thread, and only if nobody else uses it."""
     usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
     if not usable or signal.getsignal(signal.SIGALRM) not in (signal.SIG_DFL, signal.SIG_IGN):
-        yield
+        yield False
         return
 
     def ring(signum, frame):
         raise OutOfTime
 
     previous = signal.signal(signal.SIGALRM, ring)
-    st.alarm = True
     try:
-        yield
+        if seconds > 0:
+            signal.setitimer(signal.ITIMER_REAL, min(seconds, 1e6))  # setitimer overflows on huge budgets
+        yield True
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)

@@ -33,8 +33,9 @@ UNICODE = Glyphs()
 
 
 def number(v: Number | None, digits: int = 6) -> str:
-    """Exact values as written (44, 1/3); floats to `digits` significant figures."""
-    if v is None:
+    """Exact values as written (44, 1/3); floats to `digits` significant figures; a gradient that does
+    not exist (None, or the nan of a missing slope) as `undefined`."""
+    if v is None or v != v:
         return "undefined"
     if type(v) is float:
         text = f"{v:.{digits}g}"
@@ -42,9 +43,12 @@ def number(v: Number | None, digits: int = 6) -> str:
     return str(v)
 
 
-def json_number(v: Number) -> int | float:
+def json_number(v: Number) -> int | float | None:
     """A number for JSON: ints as they are, a fraction as its nearest float, or as the nearest
-    integer when it is beyond the float range (exact values may be; the *_text fields hold them)."""
+    integer when it is beyond the float range (exact values may be; the *_text fields hold them);
+    null for a gradient that does not exist (JSON has no nan)."""
+    if v != v:
+        return None
     if isinstance(v, Fraction):
         try:
             return float(v)
@@ -113,7 +117,10 @@ def contributions(report: Report, node: int, uses: Sequence[tuple[int, int]] | N
     parts = []
     for gate, pos in report.graph.consumers[node] if uses is None else uses:
         if back.partials[gate] is not None:
-            parts.append(back.grads[gate] * back.partials[gate][pos])
+            up, local = back.grads[gate], back.partials[gate][pos]
+            # as the pass sums: a zero upstream adds 0, even times a slope that does not exist (a branch
+            # of max not taken)
+            parts.append(0 if up == 0 else up * local)
     return parts
 
 

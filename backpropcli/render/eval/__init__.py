@@ -14,6 +14,7 @@ class Options:
     glyphs: Glyphs = UNICODE
     json: str = "full"  # json output: the full document or its summary
     json_version: int = 2  # the full document's schema version
+    digits: int = 6  # significant digits of float values in the table and Markdown
 
 
 def _table(report, options):

@@ -102,7 +102,8 @@ def _column(column: Sequence) -> tuple[Encoded | list, dict[str, str]]:
             texts[str(k)] = show(v)
             v = _near(v)
         elif type(v) is float and not math.isfinite(v):
-            texts[str(k)] = show(v)
+            if v == v:  # a gradient that does not exist is null alone; the document's `undefined` says why
+                texts[str(k)] = show(v)
             v = None
         numbers.append(v)
     return numbers, texts

@@ -21,6 +21,7 @@ from . import Options
 
 SCHEMA = "backprop.eval"
 VERSION = 1
+UNDEFINED = "undefined"  # the text of a gradient that does not exist here
 
 
 def render(report: Report, options: Options) -> Iterator[str]:
@@ -56,6 +57,7 @@ def head(report: Report, version: int) -> str:
         "gradients": numbers(report.gradients),
         **({"intermediate_gradients": numbers(report.intermediate_gradients)} if version == 1 else {}),
         "checks": checks_field(report),
+        **(said_fields(report) if version == 2 else {}),  # version 1 stays as it always was
     }
     return json.dumps(head)[:-1]
 
@@ -82,10 +84,23 @@ def checks_field(report: Report) -> dict[str, object]:
     }
 
 
-def numbers(named: dict[str, Number]) -> dict[str, Number]:
-    """The numbers as JSON holds them: no Fraction left (json_number's nearest float or integer)."""
-    if Fraction not in set(map(type, named.values())):
-        return named
+def said_fields(report: Report) -> dict[str, object]:
+    """What the numbers alone do not say, in every eval document: the gradients that do not exist and
+    why, whether floats kept the answer, and the warnings the table prints."""
+    graph = report.graph
+    missing = None
+    if report.undefined:
+        named = [graph.nodes[i].name for i in report.undefined if graph.nodes[i].name is not None]
+        missing = {"reason": report.missing, "names": named}
+    floats = {"status": report.floats.status, "note": report.floats.note}
+    return {"undefined": missing, "floats": floats, "warnings": list(report.warnings)}
+
+
+def numbers(named: dict[str, Number]) -> dict[str, Number | None]:
+    """The numbers as JSON holds them: no Fraction left (json_number's nearest float or integer), and
+    null for a gradient that does not exist."""
+    if Fraction not in set(map(type, named.values())) and all(v == v for v in named.values()):
+        return dict(named)
     return {k: json_number(v) for k, v in named.items()}
 
 
@@ -160,7 +175,10 @@ def _batched(records: Iterator[str]) -> Iterator[str]:
 
 
 def _texts(v: Number) -> tuple[str, str]:
-    """The JSON number and the exact text of a value: one repr serves both for floats and ints."""
+    """The JSON number and the exact text of a value: one repr serves both for floats and ints; a
+    gradient that does not exist is null, `undefined`."""
+    if v != v:
+        return "null", UNDEFINED
     if type(v) is float or type(v) is int:
         text = repr(v)
         return text, text
@@ -168,7 +186,10 @@ def _texts(v: Number) -> tuple[str, str]:
 
 
 def _number(v: Number) -> str:
-    """A number as json.dumps writes it (int and float repr; a fraction as json_number makes it)."""
+    """A number as json.dumps writes it (int and float repr; a fraction as json_number makes it; null
+    for a gradient that does not exist)."""
+    if v != v:
+        return "null"
     return repr(json_number(v)) if type(v) is Fraction else repr(v)
 
 

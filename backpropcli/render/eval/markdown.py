@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from ...pipeline import Report
 from ..cells import check_cell, closing_line, number, op_cell, sum_text
 from . import Options
-from .rows import chosen_nodes, chosen_rows
+from .rows import chosen_nodes, chosen_rows, remarks
 
 NODE_TEXT = 200  # an unnamed gate's source text is shown whole up to this length
 
@@ -17,10 +17,12 @@ def _row(cells: list[str]) -> str:
 
 
 def render(report: Report, options: Options) -> Iterator[str]:
-    g = options.glyphs
+    g, d = options.glyphs, options.digits
     graph, back, values = report.graph, report.back, report.values
     out = report.output
-    yield f"**{out} = {number(report.value, 12)}**\n\n"
+    yield f"**{out} = {number(report.value, max(12, d))}**\n\n"
+    for warning in report.warnings:
+        yield f"> warning: {warning}\n\n"
     yield "### Backward pass, gate by gate\n\n"
     head = ["gate", "op", "value", f"upstream ∂{out}/∂gate", "input", "local ∂gate/∂input", "downstream"]
     checks = report.checks
@@ -33,11 +35,11 @@ def render(report: Report, options: Options) -> Iterator[str]:
         cells = [
             f"`{graph.text(gate, NODE_TEXT)}`",
             op_cell(graph, gate),
-            number(values[gate]),
-            number(back.grads[gate]),
+            number(values[gate], d),
+            number(back.grads[gate], d),
             f"`{graph.text(graph.nodes[gate].args[pos], NODE_TEXT)}`",
-            number(local),
-            number(back.grads[gate] * local),
+            number(local, d),
+            number(back.grads[gate] * local, d),
         ]
         if checks is not None:
             cells.append(check_cell(checks.edges.get((gate, pos)), g))
@@ -52,7 +54,7 @@ def render(report: Report, options: Options) -> Iterator[str]:
     shown, hidden = chosen_nodes(report, named, options.rows)
     for i in shown:
         node = graph.nodes[i]
-        cells = [f"`{node.name}`", number(values[i]), number(back.grads[i]), sum_text(report, i, None)]
+        cells = [f"`{node.name}`", number(values[i], d), number(back.grads[i], d), sum_text(report, i, None)]
         if checks is not None:
             formula = checks.formulas.get(i, "")  # whole: notes carry a formula, never cut it
             cells += [f"`{formula}`" if formula else "", check_cell(checks.nodes.get(i), g)]
@@ -70,12 +72,11 @@ def render(report: Report, options: Options) -> Iterator[str]:
                 [
                     str(line),
                     f"`{result.label}`",
-                    number(result.written),
-                    number(result.true),
+                    number(result.written, d),
+                    number(result.true, d),
                     f"{mark} {result.verdict}" + (f": {result.why}" if result.why else ""),
                 ]
             )
-    notes = list(report.checks.notes) if report.checks else ["cross-check not run (--no-check)"]
-    for note in notes:
+    for note in remarks(report):
         yield f"\n> note: {note}\n"
     yield f"\n{closing_line(report)}\n"

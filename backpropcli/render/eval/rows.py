@@ -51,3 +51,11 @@ def _best(keys: Sequence, sizes: list, limit: int, records: Mapping, kinks: Set)
         rest = (k for k in range(len(keys)) if k not in taken) if taken else range(len(keys))
         chosen += heapq.nlargest(limit - len(chosen), rest, key=sizes.__getitem__)
     return sorted(chosen)
+
+
+def remarks(report: Report) -> list[str]:
+    """The notes below the tables: what the cross-check skipped or capped, and whether the floats were
+    taken again at high precision when the checks ran."""
+    if report.checks is None:
+        return ["cross-check not run (--no-check)"]
+    return list(report.checks.notes) + ([report.floats.note] if report.floats.status == "skip" else [])

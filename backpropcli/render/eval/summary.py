@@ -13,7 +13,7 @@ from ...ops import show
 from ...pipeline import Report
 from ..cells import json_number
 from . import Options
-from .json import checks_field, claim_record, numbers, output_fields
+from .json import checks_field, claim_record, numbers, output_fields, said_fields
 
 SCHEMA = "backprop.eval.summary"
 VERSION = 1
@@ -29,7 +29,13 @@ def render(report: Report, options: Options) -> Iterator[str]:
         "gradients": numbers(gradients),
         "gradients_text": {name: show(v) for name, v in gradients.items() if type(v) is Fraction},
         "checks": checks_field(report),
-        "failures": {"edges": _edges(report), "nodes": _nodes(report), "claims": _claims(report)},
+        **said_fields(report),
+        "failures": {
+            "edges": _edges(report),
+            "nodes": _nodes(report),
+            "claims": _claims(report),
+            "floats": _floats(report),
+        },
     }
     yield json.dumps(document) + "\n"
 
@@ -90,5 +96,11 @@ def _claims(report: Report) -> dict:
     return _listed([claim_record(report, result) for result in report.claims if not result.ok])
 
 
-def _listed(failures: list[dict]) -> dict:
+def _floats(report: Report) -> dict:
+    """With --strict-floats, floats that lost the answer are one failure: the warning that names them."""
+    lost = report.strict_floats and report.floats.status == "lost"
+    return _listed([report.floats.note] if lost else [])
+
+
+def _listed(failures: list) -> dict:
     return {"count": len(failures), "shown": failures[:FAILURES_SHOWN]}

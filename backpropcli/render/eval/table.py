@@ -16,7 +16,7 @@ from ...pipeline import Report
 from ..cells import check_cell, closing_line, number, pattern_cell, sum_text
 from ..fit import Column, Footnotes, line, name_limit, table
 from . import Options
-from .rows import chosen_nodes, chosen_rows
+from .rows import chosen_nodes, chosen_rows, remarks
 
 FORMULA_CELL = 30  # a formula longer than this goes below the table, not in a cell
 GATES_LISTED = 6  # gates named on a legend line before the rest are counted
@@ -39,14 +39,15 @@ def render(report: Report, options: Options) -> View:
 
 def parts(report: Report, options: Options, width: int) -> list:
     notes = Footnotes(name_limit(width), options.glyphs.cut)
-    drawn: list = [line(f"{notes.short(report.output)} = {number(report.value, 12)}", "bold")]
+    digits = options.digits
+    drawn: list = [line(f"{notes.short(report.output)} = {number(report.value, max(12, digits))}", "bold")]
+    drawn += [Text(f"warning: {w}", style="yellow") for w in report.warnings]
     drawn += _ledger(report, options, width, notes)
     drawn += _gradients(report, options, width, notes)
     if report.claims:
         drawn += _claims(report, options, width, notes)
     drawn += notes.lines()
-    remarks = list(report.checks.notes) if report.checks else ["cross-check not run (--no-check)"]
-    drawn += [Text(f"note: {n}", style="dim") for n in remarks]
+    drawn += [Text(f"note: {n}", style="dim") for n in remarks(report)]
     failed = report.counts()[1]
     drawn.append(Text(closing_line(report), style="bold red" if failed else "bold green"))
     return drawn
@@ -57,7 +58,7 @@ def _title(text: str) -> Text:
 
 
 def _ledger(report: Report, options: Options, width: int, notes: Footnotes) -> list:
-    g = options.glyphs
+    g, digits = options.glyphs, options.digits
     graph, back, values = report.graph, report.back, report.values
     checks = report.checks.edges if report.checks else None
     shown, hidden = chosen_rows(report, report.edges, options.rows)
@@ -66,12 +67,13 @@ def _ledger(report: Report, options: Options, width: int, notes: Footnotes) -> l
     for gate, pos in shown:
         if not gates or gates[-1][0] != gate:
             name = notes.short(_text(graph, gate))
-            gates.append((gate, [name, graph.nodes[gate].op, number(values[gate]), number(back.grads[gate])]))
+            row = [name, graph.nodes[gate].op, number(values[gate], digits), number(back.grads[gate], digits)]
+            gates.append((gate, row))
         local = back.local(gate, pos)
         cells = [
             notes.short(_text(graph, graph.nodes[gate].args[pos])),
-            number(local),
-            number(back.grads[gate] * local),
+            number(local, digits),
+            number(back.grads[gate] * local, digits),
         ]
         edges.append((gate, cells, None if checks is None else checks.get((gate, pos))))
     drawn = [_title("Backward pass, gate by gate, in the order backprop visits them")]
@@ -139,7 +141,8 @@ def _gradients(report: Report, options: Options, width: int, notes: Footnotes) -
         node = graph.nodes[i]
         kind = "input" if not node.args else ("output" if i == graph.output else "intermediate")
         name = notes.short(node.name)
-        rows.append([name, kind, number(report.values[i]), number(back.grads[i]), sum_text(report, i, uses=uses[i])])
+        value, grad = number(report.values[i], options.digits), number(back.grads[i], options.digits)
+        rows.append([name, kind, value, grad, sum_text(report, i, uses=uses[i])])
         if checks is not None and checks.formulas.get(i):
             formulas.append((len(rows) - 1, name, notes.within(checks.formulas[i])))
     columns = [Column("name"), Column("kind"), Column("value", True), Column(f"{d}{out}/{d}name", True)]
@@ -193,8 +196,8 @@ def _claims(report: Report, options: Options, width: int, notes: Footnotes) -> l
         cells: list[Text | str] = [
             str(line_no),
             notes.short(result.label),
-            number(result.written),
-            number(result.true),
+            number(result.written, options.digits),
+            number(result.true, options.digits),
             verdict,
         ]
         rows.append([*cells, notes.within(result.why, long)])

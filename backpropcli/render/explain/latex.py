@@ -57,6 +57,8 @@ def render(ex: Explanation) -> Iterator[str]:
     yield "\\end{enumerate}\n"
     grads = ", ".join(f"${tex.grad(i)} = {tex.number(ex.report.back.grads[i])}$" for i in ex.graph.inputs if i < out)
     yield f"\\paragraph{{Gradients of ${tex.name(out)}$:}} {grads}.\n"
+    for warning in ex.report.warnings:
+        yield f"\\paragraph{{Warning:}} {text(warning)}\n"
 
 
 def _step(tex: _Tex, story: Story, step: Step) -> Iterator[str]:
@@ -123,7 +125,9 @@ class _Tex:
         if type(v) is Fraction:
             sign = "-" if v < 0 else ""
             return f"{sign}\\frac{{{abs(v.numerator)}}}{{{v.denominator}}}"
-        shown = number(v)
+        if v != v:
+            return "\\text{undefined}"
+        shown = number(v, self.ex.digits)
         if "e" in shown:
             mantissa, power = shown.split("e")
             return f"{mantissa} \\times 10^{{{int(power)}}}"

@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ...explain import Explanation
-from ..cells import number
 from .text import KINK_RULE, Story
 
 _MARKUP = frozenset("\\`*_[]<>|#")
@@ -41,7 +40,9 @@ def render(ex: Explanation) -> Iterator[str]:
     grads = ex.report.back.grads
     for i in ex.graph.inputs:
         if i < out:
-            yield f"| `{story.name(i)}` | {story.value(i)} | `{story.grad(i)} = {number(grads[i])}` |\n"
+            yield f"| `{story.name(i)}` | {story.value(i)} | `{story.grad(i)} = {story.num(grads[i])}` |\n"
+    for warning in ex.report.warnings:
+        yield f"\n> **Warning:** {_prose(warning)}\n"
 
 
 def _code(text: str) -> str:

@@ -133,6 +133,9 @@ class _Program:
     def line(self, node: int, terms: list[_Term]) -> tuple[str, str]:
         """`dfdx = y * dfdv` and its comment; a node fed by several edges sums their shares."""
         claim = self.claimed[node] if node in self.claimed else self.claim_name(node)
+        grad = self.ex.report.back.grads[node]
+        if grad != grad:  # a slope on its way is missing: no claim could pass, so none is written
+            return f"# {claim}: the gradient does not exist here ({self.ex.report.missing})", ""
         if any(t.undefined or t.varies for t in terms):
             # A number alone is graded by its value: a formula holding only at this point would not pass.
             right = literal(self.ex.report.back.grads[node])

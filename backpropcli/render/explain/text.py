@@ -26,7 +26,11 @@ class Story:
     def name(self, node: int) -> str:
         """A node as the story calls it: its name, t1 for an unnamed gate, a constant's value."""
         name = self.ex.names[node]
-        return name if name is not None else number(self.ex.graph.nodes[node].value)
+        return name if name is not None else self.num(self.ex.graph.nodes[node].value)
+
+    def num(self, v) -> str:
+        """A number as the story shows it: exact values in full, floats to the digits asked for."""
+        return number(v, self.ex.digits)
 
     def atom(self, node: int) -> str:
         return atomic(self.name(node))
@@ -36,7 +40,7 @@ class Story:
         return f"d{self.ex.output}/d{self.name(node)}"
 
     def value(self, node: int) -> str:
-        return number(self.ex.report.values[node])
+        return self.num(self.ex.report.values[node])
 
     def inputs(self) -> list[str]:
         graph = self.ex.graph
@@ -63,22 +67,22 @@ class Story:
         )
 
     def received(self, step: Step) -> str:
-        return f"{self.grad(step.gate)} = {number(step.upstream)}"
+        return f"{self.grad(step.gate)} = {self.num(step.upstream)}"
 
     def flow(self, step: Step, flow: Flow) -> str:
         """`df/dx = y * 4 = 2 * 4 = 8`; `+=` where the edge brings one part of a shared node's gradient."""
-        local = number(flow.local)
+        local = self.num(flow.local)
         formula = local if flow.kink else local_text(self.ex.graph, step.gate, flow.pos, self.atom)
-        up = _factor(number(step.upstream))
+        up = _factor(self.num(step.upstream))
         text = f"{self.grad(flow.node)} {'+=' if flow.shared else '='} {_factor(formula)} * {up}"
         if formula != local:
             text += f" = {_factor(local)} * {up}"
-        return f"{text} = {number(flow.downstream)}"
+        return f"{text} = {self.num(flow.downstream)}"
 
     def total(self, total: Total) -> tuple[str, int, str]:
         """('x', 3, 'df/dx = 1 + 3 + 3 = 7'): where paths meet, their gradients add up."""
-        parts = " + ".join(number(p) for p in total.parts)
-        return self.name(total.node), len(total.parts), f"{self.grad(total.node)} = {parts} = {number(total.grad)}"
+        parts = " + ".join(self.num(p) for p in total.parts)
+        return self.name(total.node), len(total.parts), f"{self.grad(total.node)} = {parts} = {self.num(total.grad)}"
 
     def kink(self, step: Step) -> tuple[str, str, str] | None:
         """Which subgradient a kink got: ('relu', 'x = 0', 'dr/dx = 0')."""
@@ -86,12 +90,12 @@ class Story:
         if not kinked:
             return None
         at = ", ".join(f"{self.name(f.node)} = {self.value(f.node)}" for f in kinked)
-        chosen = ", ".join(f"d{self.name(step.gate)}/d{self.name(f.node)} = {number(f.local)}" for f in kinked)
+        chosen = ", ".join(f"d{self.name(step.gate)}/d{self.name(f.node)} = {self.num(f.local)}" for f in kinked)
         return OPS[self.ex.graph.nodes[step.gate].op].name, at, chosen
 
     def gradients(self) -> list[str]:
         graph, grads = self.ex.graph, self.ex.report.back.grads
-        return [f"{self.grad(i)} = {number(grads[i])}" for i in graph.inputs if i < graph.output]
+        return [f"{self.grad(i)} = {self.num(grads[i])}" for i in graph.inputs if i < graph.output]
 
 
 def render(ex: Explanation) -> Iterator[str]:
@@ -111,6 +115,8 @@ def render(ex: Explanation) -> Iterator[str]:
         if kink:
             yield f"     kink: {kink[0]} is not differentiable at {kink[1]}, so backprop uses {kink[2]}, {KINK_RULE}\n"
     yield f"\nGradients of {story.name(out)}: {', '.join(story.gradients())}\n"
+    for warning in ex.report.warnings:
+        yield f"Warning: {warning}\n"
 
 
 def colon(pattern: str) -> str:

@@ -261,32 +261,31 @@ def _mod_partials(args, out):
     return 1, (-q if type(a) is not float and type(b) is not float else float(-q))
 
 
-def _whole_jumps(sp, a):
-    """floor' and ceil' for sympy: 0 where a is not whole, and no value where it is (a Piecewise
-    without a last branch is nan there)."""
-    return (sp.Piecewise((0, sp.Ne(a, sp.floor(a)))),)
+def _sympy_floor(sp, a):
+    return _stepped(sp, "floor")(a)
 
 
-def _mod_slopes(sp, a, b):
-    """Mod's partials for sympy, from a - b*floor(a/b): undefined where a/b is whole (Mod is 0 there)."""
-    apart = sp.Ne(sp.Mod(a, b), 0)
-    return sp.Piecewise((1, apart)), sp.Piecewise((-sp.floor(a / b), apart))
+def _sympy_ceil(sp, a):
+    return _stepped(sp, "ceiling")(a)
 
 
-def _with_slopes(name: str, slopes: Callable[..., tuple]) -> Callable[..., Any]:
-    """sympy's `name` (floor, ceiling, Mod), which sympy does not differentiate (diff leaves a
-    Derivative or Subs object, with no value at any point), with its derivative written out from
-    the op's definition by `slopes(sp, *args)`, so local partials and node totals through it are
-    checked against numbers, and nothing passes unchecked."""
-    return lambda sp, *args: _written_out(sp, name, slopes)(*args)
+def _sympy_mod(sp, a, b):
+    """sympy's Mod by its definition, a - b*floor(a/b): sympy then differentiates it through floor,
+    and a divisor that is 0 on some branch of a Piecewise gives zoo there (Mod itself raises)."""
+    return a - b * _sympy_floor(sp, a / b)
 
 
 @cache
-def _written_out(sp: Any, name: str, slopes: Callable[..., tuple]) -> Any:
-    """The subclass, made once per op: sympy tells functions apart by class."""
+def _stepped(sp: Any, name: str) -> Any:
+    """sympy's floor or ceiling, which sympy does not differentiate (diff leaves a Derivative or Subs
+    object, with no value at any point), with the derivative written out from the definition: 0
+    where the argument is not whole, and no value where it is (a Piecewise without a last branch is
+    nan there), so checks through these ops compare numbers, and a jump is never passed. Made once
+    per function: sympy tells functions apart by class."""
 
     def fdiff(self, argindex=1):
-        return slopes(sp, *self.args)[argindex - 1]
+        a = self.args[0]
+        return sp.Piecewise((0, sp.Ne(a, sp.floor(a))))
 
     base = getattr(sp, name)
     return type(base.__name__, (base,), {"fdiff": fdiff, "__module__": __name__})
@@ -642,7 +641,7 @@ OPS: dict[str, Op] = {
             (1, 1),
             _floor,
             _steps("floor"),
-            _with_slopes("floor", _whole_jumps),
+            _sympy_floor,
             "blocks: its slope is 0 (it jumps at whole numbers)",
             ("0",),
             functions=("floor",),
@@ -652,7 +651,7 @@ OPS: dict[str, Op] = {
             (1, 1),
             _ceil,
             _steps("ceil"),
-            _with_slopes("ceiling", _whole_jumps),
+            _sympy_ceil,
             "blocks: its slope is 0 (it jumps at whole numbers)",
             ("0",),
             functions=("ceil",),
@@ -662,7 +661,7 @@ OPS: dict[str, Op] = {
             (2, 2),
             _mod,
             _mod_partials,
-            _with_slopes("Mod", _mod_slopes),
+            _sympy_mod,
             "passes, scales {1} by -floor({0}/{1}) (jumps where {0}/{1} is whole)",
             ("1", "-floor({0}/{1})"),
             symbols=("%",),

@@ -200,8 +200,12 @@ NAMED = re.compile(rf"\b({'|'.join(NAMES)})\b")
 # Only expressions with a variable: one without has nothing to differentiate (an input error).
 EXPRESSIONS = st.recursive(LEAVES, _grow, max_leaves=8).filter(NAMED.search)
 POINTS = st.fixed_dictionaries({name: VALUES for name in NAMES})
-# The only errors a random point may meet: the point is outside an op's domain, or its slope is infinite.
-DOMAIN = re.compile(r"is undefined \(|divides by zero$|has no finite derivative here, so the gradient does not exist$")
+# The only errors a random point may meet: the point is outside an op's domain, its slope is infinite,
+# or the op jumps there (floor at 2).
+DOMAIN = re.compile(
+    r"is undefined \(|divides by zero$|has no finite derivative here, so the gradient does not exist$"
+    r"|has no derivative here: \w+ jumps [^,]*, so the gradient does not exist$"
+)
 
 
 def _report(expr: str, point: dict):

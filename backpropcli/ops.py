@@ -281,11 +281,14 @@ def _stepped(sp: Any, name: str) -> Any:
     object, with no value at any point), with the derivative written out from the definition: 0
     where the argument is not whole, and no value where it is (a Piecewise without a last branch is
     nan there), so checks through these ops compare numbers, and a jump is never passed. Made once
-    per function: sympy tells functions apart by class."""
+    per function: sympy tells functions apart by class.
+
+    Unevaluated: deciding Ne(a, floor(a)) for a symbolic a asks sympy's assumptions whether a is whole,
+    which made node totals through four floors three times slower; at a point it evaluates anyway."""
 
     def fdiff(self, argindex=1):
         a = self.args[0]
-        return sp.Piecewise((0, sp.Ne(a, sp.floor(a))))
+        return sp.Piecewise((0, sp.Ne(a, sp.floor(a), evaluate=False)), evaluate=False)
 
     base = getattr(sp, name)
     return type(base.__name__, (base,), {"fdiff": fdiff, "__module__": __name__})

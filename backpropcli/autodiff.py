@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from .errors import EvalError, InputError
 from .graph import CONST, MORE_ARGS, NO_ARG, Columns, Graph
-from .ops import OPS, Number, brief, exact, failure
+from .ops import OPS, Jump, Number, brief, exact, failure
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ def backward(graph: Graph, values: list[Number]) -> Backward:
     try:
         _sweep(graph.columns, values, grads, partials, kinks)
     except _Failed as failed:
-        raise _no_slope(graph, failed.args[0], values, too_large=failed.args[1]) from None
+        raise _no_slope(graph, failed.args[0], values, *failed.args[1:]) from None
     if not _all_finite(grads):
         _check_finite(graph, values, grads, partials)
     return Backward(tuple(grads), tuple(partials), tuple(kinks))
@@ -134,6 +134,8 @@ def _sweep(c: Columns, values: list, grads: list, partials: list, kinks: list) -
                 kinks.extend((i, pos) for pos, flag in enumerate(flags) if flag)
     except OverflowError:
         raise _Failed(i, True) from None  # a slope too large for a float
+    except Jump as jump:
+        raise _Failed(i, False, str(jump)) from None  # the op jumps here: its rule says where
     except (ArithmeticError, ValueError):
         raise _Failed(i, False) from None  # no slope at all (log 0, sqrt at 0, a division by 0)
 
@@ -304,12 +306,14 @@ def _failed(graph: Graph, i: int, values: list[Number], exc: Exception) -> EvalE
     return EvalError(failure(OPS[node.op], args, exc), graph.source.locate(node.start, node.end))
 
 
-def _no_slope(graph: Graph, i: int, values: list[Number], too_large: bool = False) -> EvalError:
+def _no_slope(graph: Graph, i: int, values: list[Number], too_large: bool = False, jump: str = "") -> EvalError:
     node = graph.nodes[i]
     args = ", ".join(brief(values[a]) for a in node.args)
     why = (
         "a local derivative is too large for a float"
         if too_large
+        else f"has no derivative here: {jump}, so the gradient does not exist"
+        if jump
         else "has no finite derivative here, so the gradient does not exist"
     )
     return EvalError(

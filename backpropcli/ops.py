@@ -10,6 +10,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import cache
 from typing import Any, cast
 
 Number = int | Fraction | float
@@ -44,6 +45,11 @@ class Op:
     precedence: int = 0
     right_assoc: bool = False
     kink: Callable[[tuple, Number], tuple] | None = None  # per argument: is the partial at a kink?
+
+
+class Jump(ValueError):
+    """A partial asked for where its op jumps (sign at 0, floor at 2): there is no derivative and no
+    subgradient. The message says where, for the error at the gate."""
 
 
 def is_exact(v: Number) -> bool:
@@ -212,8 +218,80 @@ def _atan2_partials(args, out):
 def _sign_partials(args, out):
     """0 on either side; at 0 sign jumps, so it has no slope at all (not a kink: no subgradient)."""
     if args[0] == 0:
-        raise ValueError("sign jumps at 0")
+        raise Jump("sign jumps at 0")
     return (0,)
+
+
+def _floor(a):
+    """Exact in, exact out (floor of a Fraction is an int); a float stays a float."""
+    return math.floor(a) if type(a) is not float else float(math.floor(a))
+
+
+def _ceil(a):
+    return math.ceil(a) if type(a) is not float else float(math.ceil(a))
+
+
+def _steps(name: str) -> Callable[[tuple, Number], tuple]:
+    """floor and ceil: slope 0 between whole numbers; at one (where the op returns its argument) it
+    jumps, so it has no derivative and no subgradient."""
+
+    def partials(args, out):
+        if args[0] == out:
+            raise Jump(f"{name} jumps at {brief(args[0])}")
+        return (0,)
+
+    return partials
+
+
+def _mod(a, b):
+    """Python's a % b (sympy's Mod): a - b*floor(a/b), with the sign of b; b = 0 divides by zero."""
+    if type(a) is not float and type(b) is not float:
+        return exact(Fraction(a) % b)
+    return _result(a % b)
+
+
+def _mod_partials(args, out):
+    """1 and -floor(a/b), from a - b*floor(a/b). The quotient is taken exactly, floats too (1.0/(1/3)
+    rounds to 3.0, but the float 1/3 is a little under a third): where it is whole, a % b jumps
+    along both arguments."""
+    a, b = args
+    q, r = divmod(Fraction(a), Fraction(b))
+    if r == 0:
+        raise Jump(f"mod jumps where a/b is a whole number ({brief(a)}/{brief(b)} = {brief(q)})")
+    return 1, (-q if type(a) is not float and type(b) is not float else float(-q))
+
+
+def _sympy_floor(sp, a):
+    return _stepped(sp, "floor")(a)
+
+
+def _sympy_ceil(sp, a):
+    return _stepped(sp, "ceiling")(a)
+
+
+def _sympy_mod(sp, a, b):
+    """sympy's Mod by its definition, a - b*floor(a/b): sympy then differentiates it through floor,
+    and a divisor that is 0 on some branch of a Piecewise gives zoo there (Mod itself raises)."""
+    return a - b * _sympy_floor(sp, a / b)
+
+
+@cache
+def _stepped(sp: Any, name: str) -> Any:
+    """sympy's floor or ceiling, which sympy does not differentiate (diff leaves a Derivative or Subs
+    object, with no value at any point), with the derivative written out from the definition: 0
+    where the argument is not whole, and no value where it is (a Piecewise without a last branch is
+    nan there), so checks through these ops compare numbers, and a jump is never passed. Made once
+    per function: sympy tells functions apart by class.
+
+    Unevaluated: deciding Ne(a, floor(a)) for a symbolic a asks sympy's assumptions whether a is whole,
+    which made node totals through four floors three times slower; at a point it evaluates anyway."""
+
+    def fdiff(self, argindex=1):
+        a = self.args[0]
+        return sp.Piecewise((0, sp.Ne(a, sp.floor(a), evaluate=False)), evaluate=False)
+
+    base = getattr(sp, name)
+    return type(base.__name__, (base,), {"fdiff": fdiff, "__module__": __name__})
 
 
 def _silu_slope(args, out):
@@ -562,6 +640,38 @@ OPS: dict[str, Op] = {
             functions=("sign",),
         ),
         Op(
+            "floor",
+            (1, 1),
+            _floor,
+            _steps("floor"),
+            _sympy_floor,
+            "blocks: its slope is 0 (it jumps at whole numbers)",
+            ("0",),
+            functions=("floor",),
+        ),
+        Op(
+            "ceil",
+            (1, 1),
+            _ceil,
+            _steps("ceil"),
+            _sympy_ceil,
+            "blocks: its slope is 0 (it jumps at whole numbers)",
+            ("0",),
+            functions=("ceil",),
+        ),
+        Op(
+            "mod",
+            (2, 2),
+            _mod,
+            _mod_partials,
+            _sympy_mod,
+            "passes, scales {1} by -floor({0}/{1}) (jumps where {0}/{1} is whole)",
+            ("1", "-floor({0}/{1})"),
+            symbols=("%",),
+            functions=("mod",),
+            precedence=2,
+        ),
+        Op(
             "softplus",
             (1, 1),
             lambda a: max(a, 0) + math.log1p(math.exp(-abs(a))),  # log(1 + exp(a)) without overflow
@@ -578,7 +688,7 @@ OPS: dict[str, Op] = {
             lambda a, out: (1, 0) if a[0] > 0 else (a[1], a[0]),
             lambda sp, a, s: sp.Piecewise((a, a > 0), (s * a, True)),
             "gates, leaking {1} below 0",
-            ("(1 if {0} > 0 else {1})", "(0 if {0} > 0 else {0})"),
+            ("(1 if {0} > 0 else {1})", "min({0}, 0)"),
             functions=("leaky_relu",),
             kink=lambda a, out: (a[0] == 0 and a[1] != 1, False),
         ),
@@ -589,7 +699,7 @@ OPS: dict[str, Op] = {
             lambda a, out: (1 if a[0] > 0 else math.exp(a[0]),),  # both sides give 1 at 0: no kink
             lambda sp, a: sp.Piecewise((a, a > 0), (sp.exp(a) - 1, True)),
             "passes above 0, scales by exp({0}) below",
-            ("(1 if {0} > 0 else exp({0}))",),
+            ("min(exp({0}), 1)",),
             functions=("elu",),
         ),
         Op(
@@ -641,7 +751,14 @@ ACTIVATIONS: dict[str, Callable[[Number, Number], Number]] = {
 CROSS_ENTROPY_LOG = OPS["log"]
 
 # Spellings from other languages, for the hint on an unknown function.
-SPELLINGS: dict[str, str] = {"ln": "log", "arcsin": "asin", "arccos": "acos", "arctan": "atan", "swish": "silu"}
+SPELLINGS: dict[str, str] = {
+    "ln": "log",
+    "arcsin": "asin",
+    "arccos": "acos",
+    "arctan": "atan",
+    "swish": "silu",
+    "ceiling": "ceil",
+}
 
 BINARY: dict[str, Op] = {s: op for op in OPS.values() if op.arity == (2, 2) for s in op.symbols}
 UNARY: dict[str, Op] = {s: op for op in OPS.values() if op.arity == (1, 1) for s in op.symbols}

@@ -45,7 +45,6 @@ BAD = [
     case("less-than", "x < y", says="comparisons are not supported", at="1:3"),
     case("not-equal", "x != y", says="comparisons are not supported", at="1:3"),
     case("floor-division", "x // 2", says="floor division // is not supported", at="1:4"),
-    case("modulo", "x % 2", says="the modulo operator % is not supported", at="1:3"),
     case("matmul", "x @ y", says="the matrix operator @ is not supported", at="1:3"),
     case("bitwise", "x & y", says="bitwise operators are not supported", at="1:3"),
     case("shift", "x << 2", says="shift operators are not supported", at="1:3"),
@@ -181,6 +180,13 @@ BAD = [
     case("divide-by-literal-zero", "x / 0", "x=1", says="div(1, 0) divides by zero", at="1:1"),
     case("divide-by-input-zero", "x / y", "x=1", "y=0", says="div(1, 0) divides by zero", at="1:1"),
     case("zero-to-minus-one", "x + 0**-1", "x=1", says="pow(0, -1) divides by zero", at="1:5"),
+    case("modulo-by-literal-zero", "x % 0", "x=1", says="mod(1, 0) divides by zero", at="1:1"),
+    case("modulo-by-input-zero", "mod(x, y)", "x=1.5", "y=0", says="mod(1.5, 0) divides by zero", at="1:1"),
+    case("modulo-by-float-zero", "x % (y - y)", "x=1", "y=0.5", says="mod(1, 0.0) divides by zero", at="1:1"),
+    case("floor-of-an-overflow", "floor(exp(x))", "x=1000", says="exp(1000) overflows", at="1:7"),
+    case("floor-of-inf", "floor(x)", "x=inf", says="inf"),
+    case("modulo-of-nan", "x % 2", "x=nan", says="nan"),
+    case("modulo-slope-beyond-floats", "x % y", "x=1e308", "y=1.5e-323", says="too large for a float", at="1:1"),
     case("log-zero", "log(x)", "x=0", says="log(0) is undefined", at="1:1"),
     case("log-negative", "log(x)", "x=-1", says="log(-1) is undefined", at="1:1"),
     case("sqrt-negative", "sqrt(x)", "x=-1", says="sqrt(-1) is undefined", at="1:1"),
@@ -313,6 +319,27 @@ def test_powers_at_a_base_of_zero_or_below_do_what_the_limits_page_says(cli, pro
     # sympy's x**y*log(x) has no value at x = 0: that check is skipped, never failed
     if "y" in outcome and outcome["y"] is not None:
         assert data["checks"]["skipped"] >= 1 and data["checks"]["failed"] == 0
+
+
+# Jumps: the output exists, the slope at the jump does not (docs/limits.md, "Jumps"). By hand: x % y
+# at 6, -3 jumps along both arguments (6/-3 is whole); 3*floor(x) jumps at 2; every float from 2**52
+# up is whole, so ceil jumps at 1e300; z's gradient, 3 = y, needs no missing slope.
+
+JUMPS = [
+    pytest.param("x % y", ("x=6", "y=-3"), {"x": None, "y": None}, "mod jumps where a/b is a whole number", id="mod"),
+    pytest.param("3 * floor(x)", ("x=2",), {"x": None}, "floor(2) has no derivative here", id="floor"),
+    pytest.param("ceil(x)", ("x=1e300",), {"x": None}, "ceil jumps at 1e+300", id="ceil-of-a-huge-float"),
+    pytest.param("x % y + z * y", ("x=6", "y=3", "z=1"), {"x": None, "y": None, "z": 3}, "mod(6, 3)", id="others-kept"),
+]
+
+
+@pytest.mark.parametrize(("program", "bindings", "gradients", "says"), JUMPS)
+def test_a_jump_leaves_only_its_gradients_undefined(cli, program, bindings, gradients, says):
+    result = cli("eval", "--format", "json", "--", program, *bindings)
+    assert result.code == 0 and result.err == "", result
+    data = json.loads(result.out)
+    assert data["gradients"] == gradients
+    assert says in data["undefined"]["reason"] and data["checks"]["failed"] == 0
 
 
 # Size and depth, at sizes that keep the default run fast; docs/limits.md has the full-size figures.

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 import sympy
 
 from backpropcli.errors import BackpropError
 from backpropcli.ops import OPS
+
+GOLDEN = Path(__file__).parent / "golden"
 
 # Points away from every op's kinks, per arity, on both sides of 0 (relu, abs and the sign of a
 # power's base are only told apart on the negative side); each op takes those inside its domain.
@@ -32,6 +35,10 @@ OWN_POINTS = {
     "erf": [(0.7,), (-1.3,)],
     "log1p": [(0.7,), (-0.5,)],
     "expm1": [(0.7,), (-1.3,)],
+    # both sides of a jump, and of 0: floor and ceil at 2 and -1, mod where a/b is 2 and -1
+    "floor": [(0.7,), (1.9999,), (2.0001,), (-0.9999,), (-1.0001,), (-2.2,)],
+    "ceil": [(0.7,), (1.9999,), (2.0001,), (-0.9999,), (-1.0001,), (-2.2,)],
+    "mod": [(0.7, 1.9), (5.9, 3.0), (6.1, 3.0), (-2.9, 3.0), (-3.1, 3.0), (0.6, -2.5), (-1.5, -2.0), (2.5, 0.6)],
 }
 
 
@@ -89,16 +96,28 @@ def test_every_op_has_syntax_and_a_pattern():
 
 NEW_OPS = ("sinh", "cosh", "asin", "acos", "atan", "atan2", "log2", "log10", "log1p", "expm1", "exp2", "cbrt")
 ACTIVATIONS = ("sign", "softplus", "leaky_relu", "elu", "silu", "gelu", "erf")
+PIECEWISE = ("floor", "ceil", "mod")
 
 
-@pytest.mark.parametrize("name", NEW_OPS + ACTIVATIONS)
+@pytest.mark.parametrize("name", NEW_OPS + ACTIVATIONS + PIECEWISE)
 def test_the_ops_public_suites_use_are_rows_callable_by_name(name):
     assert name in OPS and name in OPS[name].functions
 
 
 @pytest.mark.parametrize(
     ("name", "point"),
-    [("asin", (1.0,)), ("acos", (-1.0,)), ("cbrt", (0.0,)), ("sign", (0,)), ("atan2", (0, 0))],
+    [
+        ("asin", (1.0,)),
+        ("acos", (-1.0,)),
+        ("cbrt", (0.0,)),
+        ("sign", (0,)),
+        ("atan2", (0, 0)),
+        ("floor", (2,)),
+        ("floor", (-3.0,)),
+        ("ceil", (0,)),
+        ("mod", (6, 3)),
+        ("mod", (0.0, 2.5)),
+    ],
 )
 def test_where_a_new_op_has_no_finite_slope_its_rule_raises(name, point):
     op = OPS[name]
@@ -119,3 +138,19 @@ def test_ln_suggests_log():
 
     with pytest.raises(InputError, match=r"unknown function ln\(\); did you mean log\(\)\?"):
         parse("f = ln(x)")
+
+
+def test_the_piecewise_rows_are_in_the_parametrized_tests_on_both_sides_of_a_jump():
+    ids = [param.id for param in cases()]
+    for name, jump in (("floor", 2), ("ceil", 2), ("mod", 2)):
+        points = [p for p in OWN_POINTS[name] if f"{name}-{len(p)}ary-{p}-d0" in ids]
+        ratios = [p[0] if len(p) == 1 else p[0] / p[1] for p in points]
+        assert any(jump - 0.5 < r < jump for r in ratios) and any(jump < r < jump + 0.5 for r in ratios), name
+        assert any(r < 0 for r in ratios) and any(r > 0 for r in ratios), name
+    assert "mod-2ary-(5.9, 3.0)-d1" in ids and "mod-2ary-(6.1, 3.0)-d1" in ids
+
+
+def test_ops_lists_every_op_as_the_golden_file_shows(cli, matches_golden):
+    result = cli("ops")
+    assert result.code == 0
+    matches_golden(GOLDEN / "ops.txt", result.out)

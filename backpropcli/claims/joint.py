@@ -86,6 +86,8 @@ class _Kink:
             r = out[k]
             assert r.written is not None  # _at takes only claims with a value
             row = [line[r.claim.wrt] for line in lines]
+            if any(x != x for x in row):  # at some branch a slope on the way does not exist: judged alone
+                continue
             held = [c for g, (_, by) in fixed.items() if g in self.crossed[r.claim.wrt] for c in by]
             if all(x == row[0] for x in row):  # the later kinks' claims leave it one value
                 if held and not _same(Fraction(row[0]), Fraction(r.written), self.tol):

@@ -14,7 +14,8 @@ ARGUMENTS = ("a", "b")  # how the table shows an op's arguments; {out} is the ga
 NOTE = (
     "a, b: the arguments (', ...': any number of them); out: the op's own value. kink: where the op "
     "has no derivative; there the backward pass uses the minimum-norm subgradient, and a claim "
-    "passes with any value between the one-sided derivatives."
+    "passes with any value between the one-sided derivatives. Where an op jumps ('what it does' says "
+    "where), it has no subgradient either: a gradient that needs its slope there does not exist."
 )
 
 

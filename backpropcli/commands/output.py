@@ -24,9 +24,10 @@ Language: an expression such as (w+x*y)*z, or a program of statements, one per
 line or separated by ';', with # comments. `name = <number>` is an input,
 `name = <expression>` an intermediate; the last intermediate is the output.
 Lines `d<out>d<node> = expr` (dfdu = z) are hand-written gradient claims.
-Operators + - * / ** (and ^, the same as **: right-associative, binding tighter
-than unary minus), parentheses; functions exp log sqrt sin cos tan tanh sigmoid
-relu abs pow max min (max/min take 2 or more arguments); constants pi and e.
+Operators + - * / % ** (% is Python's modulo; ^ is the same as **:
+right-associative, binding tighter than unary minus), parentheses; functions exp
+log sqrt sin cos tan tanh sigmoid relu abs pow max min floor ceil mod (max/min
+take 2 or more arguments; `backprop ops` lists them all); constants pi and e.
 
 \b
 Bindings: name=value, positional or with --set a=1,b=2; they override the

@@ -12,7 +12,7 @@ arithmetic at high precision has the last word, and only then may an edge fail.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from fractions import Fraction
 from functools import partial
 from itertools import compress, repeat
@@ -140,7 +140,8 @@ def _exacts(st: State, t: Template, gates: list[int], columns: list[list]) -> li
 
 def _ours(st: State, gates: list[int], pos: int) -> list[Number]:
     """Our local partial at `pos` of each gate, in C."""
-    return list(map(getitem, map(st.back.partials.__getitem__, gates), repeat(pos)))
+    partials: Sequence[Sequence[Number]] = st.back.partials  # type: ignore[assignment]  # gates that reach the output
+    return list(map(getitem, map(partials.__getitem__, gates), repeat(pos)))
 
 
 def _floats(st: State, t: Template, gates: list[int], columns: list[list]) -> list[int]:
@@ -187,10 +188,15 @@ def _compiled(st: State, t: Template):
     return st.compiled[t.key]
 
 
+NO_SLOPE = "the slope does not exist here (a jump, or an infinite slope): the gradients that need it are undefined"
+
+
 def _local(st: State, t: Template, gate: int) -> Check:
     pos = t.key[2]
     args = [st.values[a] for a in st.graph.columns.args(gate)]
     ours = st.back.local(gate, pos)
+    if ours != ours:  # nan: the engine found no slope here (a jump, an infinite slope): nothing to compare
+        return Check("skip", note=NO_SLOPE)
     if (gate, pos) in st.kinks:
         lo, hi = st.sympy_call(one_sided, st, t.d, t.syms, args, pos)
         st.sympy_partials[gate][pos] = ours

@@ -15,6 +15,7 @@ from ..autodiff import kinked as kinked_nodes
 from ..autodiff import tangent
 from ..graph import CONST, NO_ARG, Graph
 from ..ops import OPS, show
+from .local import NO_SLOPE
 from .state import SUBNORMAL_SCALE, Check, OutOfTime, State, Verdicts, agree, engine_number, one_sided, within
 
 SYMBOLIC_TREE_CAP = 2000  # expanded expression size beyond which whole-expression sympy is not tried
@@ -99,8 +100,10 @@ def _expression(st: State, free: dict[int, object]):
 
 
 def _total(st: State, i: int, expr, sym, kinked: bool) -> Check:
-    d = st.sp.diff(expr, sym)
     ours = st.back.grads[i]
+    if ours != ours:  # nan: a slope on the way does not exist, so neither does this gradient
+        return Check("skip", note=NO_SLOPE)
+    d = st.sp.diff(expr, sym)
     if kinked:
         lo, hi = one_sided(st, d, (sym,), [st.values[i]], 0)
         text = f"[{show(lo)}, {show(hi)}]"

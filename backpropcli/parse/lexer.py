@@ -17,7 +17,7 @@ from operator import itemgetter
 from typing import NamedTuple, overload
 
 from ..errors import InputError, Source
-from ..ops import Number
+from ..ops import BINARY, UNARY, Number
 
 NUM, NAME, OP = "num", "name", "op"
 MAX_DIGITS = 1000  # characters in one number literal or binding value; int() itself stops at 4300 digits
@@ -36,13 +36,16 @@ _TOKEN = re.compile(
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*+"
 _NUMBER = r"(?>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)"
 _OPERAND = rf"(?>{_NAME}|{_NUMBER})"
+# The op table's infix symbols, longest first (`**` before `*`), single characters as one class
+_SYMBOL = "|".join(re.escape(s) for s in sorted(BINARY, key=len, reverse=True) if len(s) > 1)
+_SYMBOL += "|[" + "".join(re.escape(s) for s in sorted(BINARY) if len(s) == 1) + "]"
 # groups: 1 target, 2 function, 3 its argument, 4 its ')', 5 left operand, 6 operator, 7 right operand,
 # 8 a negated lone number (an input such as x0 = -0.73; never before an operator: -2**2 is -(2**2)),
 # 9 comment
 SIMPLE = re.compile(
     rf"[ \t]*+({_NAME})[ \t]*+=[ \t]*+"
     rf"(?:({_NAME})\([ \t]*+({_OPERAND})[ \t]*+(\))"
-    rf"|({_OPERAND})(?:[ \t]*+(\*\*|[-+*/^])[ \t]*+({_OPERAND}))?"
+    rf"|({_OPERAND})(?:[ \t]*+({_SYMBOL})[ \t]*+({_OPERAND}))?"
     rf"|-[ \t]*+({_NUMBER}))"
     r"[ \t]*+(?:;|(#[^\r\n]*+)?(?:\r\n|\r|\n|\Z))",
     re.ASCII,
@@ -51,7 +54,7 @@ SIMPLE = re.compile(
 # pieces between tokens are blanks (or empty)
 _SPLIT = re.compile(r"((?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[A-Za-z_][A-Za-z0-9_]*|\*\*|[^ \t\f])", re.ASCII)
 RESERVED = frozenset(keyword.kwlist)  # never a name; soft keywords (match, case, type, _) are ordinary names
-OPERATORS = frozenset(["+", "-", "*", "/", "**", "^", "(", ")", ",", "=", ";"])
+OPERATORS = frozenset(["(", ")", ",", "=", ";", *BINARY, *UNARY])  # punctuation, and the op table's symbols
 
 _KIND = {ch: NAME for ch in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_"}
 _KIND.update({ch: NUM for ch in "0123456789"})
@@ -71,7 +74,6 @@ _FOREIGN = {
     "`": "backticks are not allowed",
     "$": "'$' is not allowed (drop the $ signs of the slides' math)",
     "\x00": "NUL bytes are not allowed",
-    "%": "the modulo operator % is not supported",
     "@": "the matrix operator @ is not supported",
     "&": "bitwise operators are not supported",
     "|": "bitwise operators are not supported",

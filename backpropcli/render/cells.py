@@ -116,8 +116,9 @@ def contributions(report: Report, node: int, uses: Sequence[tuple[int, int]] | N
     back = report.back
     parts = []
     for gate, pos in report.graph.consumers[node] if uses is None else uses:
-        if back.partials[gate] is not None:
-            up, local = back.grads[gate], back.partials[gate][pos]
+        locs = back.partials[gate]
+        if locs is not None:
+            up, local = back.grads[gate], locs[pos]
             # as the pass sums: a zero upstream adds 0, even times a slope that does not exist (a branch
             # of max not taken)
             parts.append(0 if up == 0 else up * local)

@@ -10,7 +10,7 @@ import heapq
 from collections.abc import Mapping, Sequence, Set
 from operator import getitem, itemgetter, mul
 
-from ...ops import magnitude
+from ...ops import Number, magnitude
 from ...pipeline import Report
 
 
@@ -18,7 +18,8 @@ def chosen_rows(report: Report, rows: list[tuple[int, int]], limit: int | None) 
     """Ledger rows to show, in visiting order, and how many were left out."""
     if limit is None or len(rows) <= limit:
         return rows, 0
-    grads, partials = report.back.grads, report.back.partials
+    grads = report.back.grads
+    partials: Sequence[Sequence[Number]] = report.back.partials  # type: ignore[assignment]  # rows reach the output
     gates = list(map(itemgetter(0), rows))
     locals_ = map(getitem, map(partials.__getitem__, gates), map(itemgetter(1), rows))
     sizes = list(map(magnitude, map(mul, map(grads.__getitem__, gates), locals_)))

@@ -285,3 +285,15 @@ def test_the_symbolic_cap_is_decided_the_same_with_or_without_counting_the_tree(
         beyond = any("beyond the symbolic cap" in note for note in report.checks.notes)
         assert beyond is not within, terms
         assert report.ok
+
+
+def test_a_derivative_sympy_cannot_evaluate_is_skipped_not_a_crash():
+    """elu(cbrt(y)) at y = 2: sympy's derivative keeps elu's condition on cbrt's branch for y < 0, whose
+    value at 2 is not real, and substituting raises. The total is skipped with that reason; the gradient
+    is still the engine's, 1/(3*2**(2/3)) by hand (cbrt(2) > 0, where elu is the identity)."""
+    report = analyze("elu(cbrt(y))", {"y": 2.0})
+    assert math.isclose(report.gradients["y"], 1 / (3 * 2 ** (2 / 3)), rel_tol=1e-12)
+    y = report.graph.ids["y"]
+    check = report.checks.nodes[y]
+    assert check.status == "skip" and "cannot evaluate" in check.note
+    assert report.checks.counts()[1] == 0

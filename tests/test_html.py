@@ -162,3 +162,20 @@ def test_a_notebook_fragment_leaves_the_url_alone():
     assert report._repr_markdown_() == "".join(
         __import__("backpropcli.render.explain.markdown", fromlist=["render"]).render(explain(report))
     )
+
+
+@pytest.mark.parametrize(
+    ("program", "says"),
+    [
+        # by hand: log(-2) does not exist, so df/dn does not; df/dx = 3*(-2)**2 = 12 does
+        ("x = -2.0; n = 3\nf = x**n\n", "df/dn does not exist here: pow(-2.0, 3) has no finite derivative here"),
+        # in floats exp(300)/(1 + exp(300)) rounds to 1 and its slope to 0; the true slope is 5.148e-131
+        ("x = 300.0\nf = exp(x)/(1 + exp(x))\n", "float cancellation at x: the float gradient is 0.0"),
+    ],
+    ids=["undefined", "floats"],
+)
+def test_the_page_says_what_the_other_formats_warn(program, says):
+    html = "".join(page.render(explain(analyze(program))))  # checked: floats are taken again there
+    warnings = re.findall(r'<p class="warning">warning: (.*?)</p>', html)
+    assert len(warnings) == 1 and warnings[0].startswith(says), warnings
+    assert '<p class="warning">' not in _page("x = 2.0\nf = x**3\n")

@@ -8,6 +8,7 @@ STYLE = """
 --neg-ink:#991b1b;--zero:#f3f4f6;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;
 color:var(--ink);max-width:1400px;margin:0 auto;padding:12px}
 .bp h1{font-size:1.5em;margin:.2em 0}.bp .lede{color:var(--soft);margin:.2em 0 .8em}
+.bp .warning{color:var(--neg-ink);margin:.2em 0}
 .bp code{font-family:ui-monospace,"DejaVu Sans Mono",Menlo,Consolas,monospace;font-size:.95em}
 .bp .controls{position:sticky;top:0;z-index:2;display:flex;flex-wrap:wrap;gap:6px;align-items:center;
 background:#fff;padding:6px 0;border-bottom:1px solid #e5e7eb}

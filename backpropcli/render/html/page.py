@@ -58,7 +58,9 @@ def _header(ex: Explanation, count: int, mode: str) -> str:
     return (
         f"<header><h1>Backpropagation through <code>{escape(ex.output)}</code></h1>\n"
         f'<p class="lede"><code>{escape(ex.output)} = {escape(number(report.value))}</code> \u00b7 {gates} '
-        f"{'gate' if gates == 1 else 'gates'}, {count} boxes \u00b7 {how}</p></header>\n"
+        f"{'gate' if gates == 1 else 'gates'}, {count} boxes \u00b7 {how}</p>\n"
+        + "".join(f'<p class="warning">warning: {escape(w)}</p>\n' for w in report.warnings)
+        + "</header>\n"
     )
 
 

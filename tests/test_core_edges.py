@@ -309,3 +309,57 @@ def test_a_failing_pass_points_at_the_gate_it_failed_at(text, shown):
     with pytest.raises(BackpropError) as caught:
         backward(graph, forward(graph, {}))
     assert caught.value.render() == shown
+
+
+def test_relu_of_a_negative_zero_is_a_plain_zero():
+    from backpropcli.ops import OPS, show
+
+    assert show(OPS["relu"].forward(-0.0)) == "0.0" and show(OPS["relu"].forward(0)) == "0"
+
+
+@pytest.mark.parametrize(
+    ("digits", "shown"),
+    [
+        (40, "1234567890123456789012345678901234567890"),  # at the limit: whole
+        (41, "1234567890123456...8901 (41 characters)"),
+        (50, "1234567890123456...7890 (50 characters)"),
+    ],
+)
+def test_a_long_number_in_a_message_is_shortened_to_its_ends(digits, shown):
+    from backpropcli.ops import brief
+
+    assert brief(int(("1234567890" * 5)[:digits])) == shown
+
+
+def test_a_tie_beside_a_lower_argument_is_checked_along_the_tie():
+    from backpropcli.crosscheck import crosscheck
+
+    # max(x, y, z) at x = y = 3 > z = 1: x and y at the kink (between 0 and 1), z's slope 0
+    graph = parse("x = 3; y = 3; z = 1\nm = max(x, y, z)\nf = 2 * m")
+    values = forward(graph, {})
+    checks = crosscheck(graph, values, backward(graph, values))
+    m = graph.ids["m"]
+    assert [(checks.edges[(m, p)].status, checks.edges[(m, p)].expected) for p in range(3)] == [
+        ("kink", "[0, 1]"),
+        ("kink", "[0, 1]"),
+        ("pass", "0"),
+    ]
+
+
+def test_any_subgradient_passes_at_a_float_tie_far_from_zero(monkeypatch):
+    import dataclasses
+
+    from backpropcli.crosscheck import crosscheck
+    from backpropcli.ops import OPS
+
+    # all to the first tied argument (TensorFlow's choice) instead of half each: one subgradient of max
+    first = dataclasses.replace(OPS["max"], partials=lambda args, out: (1, 0))
+    monkeypatch.setitem(OPS, "max", first)
+    # at 1e20 a step of 1e-12 is below the last of sympy's 30 digits: the sides are 1e-12 * |x| away
+    graph = parse("x = 1e20; y = 1e20\nf = max(x, y)")
+    values = forward(graph, {})
+    checks = crosscheck(graph, values, backward(graph, values))
+    assert {key: (c.status, c.expected) for key, c in checks.edges.items()} == {
+        (2, 0): ("kink", "[0, 1]"),
+        (2, 1): ("kink", "[0, 1]"),
+    }

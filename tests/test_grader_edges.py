@@ -124,3 +124,72 @@ def test_a_coincidence_shows_four_inputs_of_five_and_says_there_are_more():
     assert r.verdict == "coincidence"
     point, more, _, _ = _witness_numbers(r.why)
     assert list(point) == ["a", "b", "c", "d"] and more
+
+
+TIE = "x = 3; y = 3; z = 2\nm = max(x, y)\nf = m * z\ndfdm = z\n"
+FLOAT_TIE = "x = 3.0; y = 3.0; z = 2.0\nm = max(x, y)\nf = m * z\ndfdm = z\n"
+
+
+@pytest.mark.parametrize(
+    ("claims", "ok"),
+    [
+        ("dfdx = 2.0\ndfdy = 0.0\n", [True, True]),  # shares of 2.0 arriving at max(x, y) at x = y
+        ("dfdx = 0.5\ndfdy = 1.5\n", [True, True]),
+        ("dfdx = 2.0\ndfdy = 1e-9\n", [True, True]),  # 2.000000001: within tol of 2
+        ("dfdx = 0.0\ndfdy = 1.999999999\n", [True, True]),  # 1.999999999: the same from the other end
+        ("dfdx = 2.0\ndfdy = 3e-9\n", [True, False]),  # 2.000000003: not
+        ("dfdx = 2.0\ndfdy = 2.0\n", [True, False]),
+        ("dfdx = 1.0\ndfdy = 0.5\n", [True, False]),
+    ],
+)
+def test_float_claims_at_a_tie_must_split_the_upstream_once(claims, ok):
+    results = _graded(FLOAT_TIE + claims)
+    assert [r.ok for r in results[1:]] == ok
+    if not ok[-1]:
+        assert (results[-1].verdict, results[-1].how) == ("wrong", "kink")
+
+
+def test_an_exact_and_a_float_claim_at_a_tie_are_one_split():
+    # 2/3 to x and 4/3 (as a float) to y: together the 2 that arrived
+    results = _graded(TIE + "dfdx = 2/3\ndfdy = 1.3333333333333333\n")
+    assert [r.ok for r in results] == [True, True, True]
+    results = _graded(TIE + "dfdx = 1.3333333333333333\ndfdy = 2/3\n")
+    assert [r.ok for r in results] == [True, True, True]
+
+
+def test_a_local_claim_and_the_output_claims_at_one_tie_are_judged_apart():
+    # dm/dx = 1: m's subgradient sends all to x; then df/dx = 2 * 1 = 2 and df/dy = 0 agree with it
+    results = _graded(TIE + "dmdx = 1\ndfdx = 2\ndfdy = 0\n")
+    assert [r.ok for r in results] == [True, True, True, True]
+
+
+def test_a_wrong_claim_at_a_tie_does_not_fix_the_split_for_the_others():
+    # dfdx = 5 is outside [0, 2] on its own: wrong; dfdy = 0 is then judged without it
+    results = _graded(TIE + "dfdx = 5\ndfdy = 0\n")
+    assert [r.ok for r in results] == [True, False, True]
+
+
+def test_a_claim_that_both_branches_agree_on_does_not_end_the_joint_check():
+    # w reaches the tie through x and y at once: df/dw = 2 whichever wins; x and y still share 2
+    results = _graded("w = 3; z = 2\nx = w * 1\ny = w * 1\nm = max(x, y)\nf = m * z\ndfdw = 2\ndfdx = 2\ndfdy = 2\n")
+    assert [r.ok for r in results] == [True, True, False]
+
+
+def test_a_tie_of_two_beside_a_lower_argument_splits_between_the_two():
+    # max(x, y, z) with x = y = 3 > z = 1, upstream 2: z gets nothing; x and y share the 2
+    text = "x = 3; y = 3; z = 1\nm = max(x, y, z)\nf = 2 * m\n"
+    assert [r.ok for r in _graded(text + "dfdx = 2\ndfdy = 0\ndfdz = 0\n")] == [True, True, True]
+    assert [r.ok for r in _graded(text + "dfdx = 2\ndfdy = 2\ndfdz = 0\n")] == [True, False, True]
+
+
+def test_a_three_way_tie_passes_a_split_of_the_upstream():
+    # shares (1/2, 1/2, 0) of the 2 arriving at max(x, y, z) with x = y = z: one subgradient
+    text = "x = 3; y = 3; z = 3\nm = max(x, y, z)\nf = 2 * m\n"
+    assert [r.ok for r in _graded(text + "dfdx = 1\ndfdy = 1\ndfdz = 0\n")] == [True, True, True]
+
+
+def test_a_one_sided_derivative_outside_the_domain_leaves_the_other_side():
+    # relu(x) + x**1.5 at x = 0: from the right the slope is 1 + 0; from the left x**1.5 is undefined,
+    # so the interval is the right side's slope and the backward pass's own subgradient, 0 + 0
+    (r,) = _graded("x = 0.0\nf = relu(x) + x**1.5\ndfdx = 0.5\n")
+    assert r.ok and r.interval == (0.0, 1.0)

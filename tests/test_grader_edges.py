@@ -193,3 +193,271 @@ def test_a_one_sided_derivative_outside_the_domain_leaves_the_other_side():
     # so the interval is the right side's slope and the backward pass's own subgradient, 0 + 0
     (r,) = _graded("x = 0.0\nf = relu(x) + x**1.5\ndfdx = 0.5\n")
     assert r.ok and r.interval == (0.0, 1.0)
+
+
+FANOUT = "a = -2; b = 3\nd = a * b\ne = a + b\nf = d * e\ndfdd = e\ndfde = d\n"
+
+
+def _sum_lines(text: str) -> list[tuple]:
+    return [(r.part, r.verdict, r.written, r.true, r.why) for r in _graded(text) if r.part]
+
+
+def test_a_sum_with_every_edge_and_one_line_too_many_is_wrong_and_says_by_how_much():
+    # f = (ab)(a + b) at a = -2, b = 3: df/da = b*dfdd + dfde = 3 - 6 = -3; the extra 5 makes it 2
+    lines = _sum_lines(FANOUT + "dfda += b * dfdd\ndfda += 1 * dfde\ndfda += 5\n")
+    assert lines[-1] == ("sum", "wrong", 2, -3, "the lines add up to 2; the gradient is -3")
+
+
+def test_a_sum_off_only_through_an_earlier_claim_is_inherited_from_it():
+    # dfdd = 2 where df/dd = e = 1: the line through d sends 6, not 3, and the sum is 0, not -3
+    results = [r for r in _graded(FANOUT.replace("dfdd = e", "dfdd = 2") + "dfda += b * dfdd\ndfda += 1 * dfde\n")]
+    total = results[-1]
+    assert (total.part, total.verdict, total.written, total.true) == ("sum", "inherited", 0, -3)
+    assert [c.name for c in total.sources] == ["dfdd"]
+    assert total.why == (
+        "the step is right; it is off only because dfda (line 7) is off; the wrong step is dfdd (line 5)"
+    )
+
+
+def test_a_sum_missing_two_edges_names_both():
+    # f = 3x + (x + 1) + x*x at x = 2: df/dx = 3 + 1 + 2x = 8; only the 3 is written
+    text = "x = 2\nu = x * 3\nv = x + 1\nw = x * x\nf = u + v + w\ndfdu = 1\ndfdv = 1\ndfdw = 1\ndfdx += 3 * dfdu\n"
+    assert _sum_lines(text)[-1] == (
+        "sum",
+        "incomplete",
+        3,
+        8,
+        "x feeds 3 gates; the contribution through w = x * x (4) and the contribution through v = x + 1 (1) "
+        "are missing",
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "x = 0\nr = relu(x)\nf = r + 2*x\ndfdr = 1\ndfdx += 2\n",  # through r: anything in [0, 1]
+        "x = 0\nr = relu(x)\nf = 2*x - r\ndfdx += 2\n",  # through r: anything in [-1, 0]
+    ],
+)
+def test_a_sum_may_leave_out_an_edge_that_a_subgradient_sends_nothing_through(text):
+    assert _sum_lines(text)[-1][:4] == ("sum", "correct", 2, 2)
+
+
+def test_a_sum_must_not_leave_out_an_edge_that_every_subgradient_sends_something_through():
+    # l = leaky_relu(x, 2) at x = 0 sends between 1/2 and 1 back through l/2; 3 through 3x
+    lines = _sum_lines("x = 0; s = 2\nl = leaky_relu(x, s)\nf = l/2 + 3*x\ndfdx += 3\n")
+    assert lines[-1] == (
+        "sum",
+        "incomplete",
+        3,
+        4,
+        "x feeds 2 gates; the contribution through l = leaky_relu(x, s) (1) is missing",
+    )
+
+
+def test_a_sum_with_a_line_without_a_value_has_no_value():
+    lines = _sum_lines("x = 2\nf = x * x\ndfdx = x\ndfdx += 1/(x - 2)\n")
+    assert lines[-1] == ("sum", "wrong", None, 4, "the sum has no value: a line of it has none")
+
+
+def _rows(text: str) -> list[tuple]:
+    return [(r.part, r.verdict, r.written, r.true, r.how) for r in _graded(text) if r.part]
+
+
+def test_a_line_that_no_edge_sends_is_compared_with_the_next_edge_not_yet_added():
+    # the edges of a: through e (-6), then through d (3); 7 is neither, and when both are added,
+    # an extra 5 has no edge left: its true contribution is 0
+    rows = _rows(FANOUT + "dfda += 7\ndfda += b * dfdd\ndfda += 1 * dfde\ndfda += 5\n")
+    assert rows == [
+        ("adds", "wrong", 7, -6, "edge"),
+        ("adds", "correct", 3, 3, "edge"),
+        ("adds", "correct", -6, -6, "edge"),
+        ("adds", "wrong", 5, 0, "edge"),
+        ("sum", "wrong", 9, -3, "sum"),
+    ]
+
+
+def test_a_sum_may_start_at_zero():
+    rows = _rows(FANOUT + "dfda = 0\ndfda += 1 * dfde\ndfda += b * dfdd\n")
+    assert rows[0] == ("adds", "numeric", 0, 0, "value")
+    assert [r.why for r in _graded(FANOUT + "dfda = 0\ndfda += 1 * dfde\ndfda += b * dfdd\n")][
+        2
+    ] == "the sum starts at 0"
+
+
+def test_a_line_through_a_kink_may_send_any_share_and_says_so():
+    # relu at 0 sends between 0 and 1 of dfdr = 1 back to x; 2.0 comes through 2x
+    results = _graded("x = 0.0\nr = relu(x)\nf = r + 2.0*x\ndfdr = 1.0\ndfdx += 0.5\ndfdx += 2.0\n")
+    assert [(r.verdict, r.written) for r in results[1:3]] == [("correct", 0.5), ("correct", 2.0)]
+    assert results[1].why == "the contribution through r = relu(x) (0); at the kink any value in [0, 1]"
+    # but a share outside [0, 1] is no edge's
+    rows = _rows("x = 0\nr = relu(x)\nf = r + 2*x\ndfdr = 1\ndfdx += 5\ndfdx += 2\n")
+    assert rows[0] == ("adds", "wrong", 5, 2, "edge")
+
+
+def test_a_claim_can_use_a_sum_once_it_is_complete():
+    # f = ab*... : a = 3x feeds d = a*b and f = d + a, so df/da = b + 1 = 4 and df/dx = 3 * 4 = 12
+    text = "x = 2; b = 3\na = 3 * x\nd = a * b\nf = d + a\ndfdd = 1\ndfda += b * dfdd\ndfda += 1\ndfdx = 3 * dfda\n"
+    last = _graded(text)[-1]
+    assert (last.claim.name, last.verdict, last.written, last.true) == ("dfdx", "correct", 12, 12)
+
+
+def test_a_line_of_a_sum_reading_an_unknown_name_is_an_error_of_its_own():
+    rows = _rows("x = 2\nf = x * x\ndfdx = q\ndfdx += 2\n")
+    assert rows[0] == ("adds", "error", None, 0, "")
+
+
+def _losses(text: str) -> tuple[str, ...]:
+    from backpropcli.autodiff import backward, forward
+    from backpropcli.claims.floats import float_losses
+    from backpropcli.parse import parse
+
+    graph = parse(text)
+    values = forward(graph, {})
+    return float_losses(graph, values, backward(graph, values))
+
+
+def test_float_losses_are_judged_from_the_floats_exact_binary_values():
+    # 0.1 is 0.1000000000000000055511... in binary: 10x - 1 is 5.551e-17 exactly, and floats round it to 0
+    assert _losses("x = 0.1\nf = x * 10 - 1") == (
+        "float cancellation at f: the float value is 0.0, the true value 5.551e-17",
+    )
+
+
+def test_float_losses_name_only_named_nodes():
+    # (x + 1) - x at x = 1e16 is 1 exactly but 0.0 in floats; the unnamed difference is not named
+    assert _losses("x = 1e16\nf = ((x + 1) - x) * 2") == (
+        "float cancellation at f: the float value is 0.0, the true value 2",
+    )
+
+
+def test_float_losses_show_three_and_count_the_rest():
+    # a = 1, b = 3 exactly; floats give 0.0 and 4.0 (1e16 + 3 rounds to 1e16 + 4); f = ab and its gradients
+    text = "x = 1e16\na = (x + 1) - x\nb = (x + 3) - x\nf = a * b"
+    assert _losses(text) == (
+        "float cancellation at a: the float value is 0.0, the true value 1; "
+        "float cancellation at a: the float gradient is 4.0, the true value 3; "
+        "float cancellation at b: the float value is 4.0, the true value 3 (and 2 more)",
+    )
+    # exactly three (a, b and c do not reach f = x): no count
+    three = _losses("x = 1e16\na = (x + 1) - x\nb = (x + 3) - x\nc = (x + 5) - x\nf = x * 1.0")
+    assert three == (
+        "float cancellation at a: the float value is 0.0, the true value 1; "
+        "float cancellation at b: the float value is 4.0, the true value 3; "
+        "float cancellation at c: the float value is 4.0, the true value 5",
+    )
+
+
+def test_float_losses_are_checked_up_to_the_node_cap():
+    from backpropcli.claims.floats import NODE_CAP
+
+    # x + x + ... + x with NODE_CAP terms: the input and NODE_CAP - 1 sums, all exact in floats
+    assert _losses("x = 0.5\nf = x" + " + x" * (NODE_CAP - 1)) == ()
+    assert _losses("x = 0.5\nf = x" + " + x" * NODE_CAP) == (
+        f"floats not checked at 700 digits: the program has more than {NODE_CAP} nodes",
+    )
+
+
+def _file(tmp_path, text: str) -> str:
+    path = tmp_path / "p.bp"
+    path.write_text(text)
+    return str(path)
+
+
+def test_grade_file_defaults_grade_at_1e_9_without_require_all_or_strict_floats(tmp_path):
+    # f = x*y + ((x + 1) - x) at x = 1e16, y = 2.0: df/dx = y + 0 = 2 (floats: the same), a loss in the value
+    path = _file(tmp_path, "x = 1e16; y = 2.0\nu = (x + 1) - x\nf = x * y + u\ndfdx = 2.000001\n")
+    result = grade_file(path)
+    assert [c.verdict for c in result.claims] == ["wrong"]  # 1e-6 off is more than 1e-9
+    assert result.missing == () and result.float_failures == 0
+    assert any(w.startswith("float cancellation at u") for w in result.warnings)
+    strict = grade_file(path, require_all=True, strict_floats=True, tol=1e-5)
+    assert [c.verdict for c in strict.claims] == ["numeric"] and strict.float_failures == 1
+    assert [m.claim for m in strict.missing] == ["dfdy", "dfdu"]
+    assert not any(w.startswith("float cancellation") for w in grade_file(path, symbolic=False).warnings)
+
+
+def test_grade_file_takes_the_output_and_the_bindings(tmp_path):
+    # u = 3x, f = u * e: with --output u, du/dx = 3; a binding of e shadows the constant e
+    path = _file(tmp_path, "x = 2\nu = 3 * x\nf = u * e\ndudx = 3\n")
+    assert [c.verdict for c in grade_file(path, output="u").claims] == ["numeric"]
+    path = _file(tmp_path, "x = 2\nf = x * e\ndfdx = e\n")
+    result = grade_file(path, bindings={"e": 5})
+    assert result.error is None and result.value == 10 and [c.verdict for c in result.claims] == ["correct"]
+
+
+def test_a_directory_named_dash_is_still_standard_input(tmp_path, monkeypatch):
+    import io
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "-").mkdir()
+    assert expand(["-"]) == ["-"]
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"x = 2\nf = x * x\ndfdx = 2 * x\n")))
+    result = grade_file("-")
+    assert result.path == "<stdin>" and result.error is None and [c.verdict for c in result.claims] == ["correct"]
+
+
+@pytest.mark.parametrize(
+    ("text", "names", "out"),
+    [
+        ("x = 2\nf = x * 3\ny = 5\ndx = 3\n", "dx", "f"),  # the last named gate before dx: f, not the input y
+        ("x = 2\ndx = 1\nf = x * 3\n", "dx", "x"),  # no gate before it: only the name it differentiates
+        ("a = 1; b = 2; c = 3; d = 4\nf = a*b*c*d\nda = 1\ndb = 1\ndc = 1\ndd = 1\n", "da, db, dc, dd", "f"),
+        (
+            "a = 1; b = 2; c = 3; d = 4; e = 5\nf = a*b*c*d*e\nda = 1\ndb = 1\ndc = 1\ndd = 1\nde = 1\n",
+            "da, db, dc, dd, ...",
+            "f",
+        ),
+    ],
+)
+def test_a_file_without_claims_names_the_short_claims_it_may_hold(text, names, out):
+    from backpropcli.grading import NO_CLAIMS, _warnings
+    from backpropcli.parse import parse
+
+    assert _warnings(parse(text)) == (
+        f"{NO_CLAIMS}: {names} read as forward code; if they are short-name claims (d<node> for d{out}/d<node>), "
+        f"add the line `# backprop: output {out}` or pass --output {out}",
+    )
+
+
+def test_a_name_that_only_starts_with_d_is_not_a_short_claim():
+    from backpropcli.grading import NO_CLAIMS, _warnings
+    from backpropcli.parse import parse
+
+    assert _warnings(parse("x = 1\ndelta = x * 2\n")) == (NO_CLAIMS,)
+
+
+def test_two_missing_gradients_are_listed_together(tmp_path):
+    # x**n + x**m at x = -2.0: d/dn and d/dm need log(-2); df/dx = 3x**2 + 2x = 8 exists
+    result = grade_file(_file(tmp_path, "x = -2.0; n = 3; m = 2\nf = x**n + x**m\ndfdx = 3*x**2 + 2*x\n"))
+    assert [c.verdict for c in result.claims] == ["correct"]
+    assert result.warnings == (
+        "df/dn, df/dm do not exist here: pow(-2.0, 2) has no finite derivative here, so the gradient does not "
+        "exist; every other gradient does",
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "x = 2\nf = 3 * x * x\ndfdx = 6 * x\n",  # integer literals as sympy integers
+        "x = 2.0\nf = 0.5 * x * x\ndfdx = x\n",  # a float literal as a sympy float: 2 * 0.5 x = x
+        "x = 1.0\nf = sin(x) * 2\ndfdx = 2 * cos(x)\n",  # a gate right after the input it reads
+        "x = 3\nf = x * x * x\ndfdx = 3 * abs(x) * abs(x)\n",  # |x|**2 = x**2 only for a real x
+        "x = 2\nf = x" + " + 1" * 60 + "\ndfdx = x / x\n",  # depth 60: within the cap
+    ],
+)
+def test_sympy_proves_a_right_formula_where_the_program_is_small(text):
+    (r,) = _graded(text)
+    assert (r.verdict, r.how) == ("correct", "sympy")
+
+
+def test_past_the_depth_cap_a_right_formula_is_sampled_instead():
+    (r,) = _graded("x = 2\nf = x" + " + 1" * 61 + "\ndfdx = x / x\n")  # depth 61
+    assert (r.verdict, r.how) == ("correct", "sampled")
+
+
+def test_a_formula_too_deep_for_sympy_is_still_caught_as_a_coincidence():
+    # 2acd + 0 + 0 + ... (61 additions) equals bcd = 24 at (1, 2, 3, 4) only
+    (r,) = _graded("a = 1.0; b = 2.0; c = 3.0; d = 4.0\nf = a*b*c*d\ndfda = a*c*d*2" + " + 0" * 61 + "\n")
+    assert (r.verdict, r.how) == ("coincidence", "sampled")

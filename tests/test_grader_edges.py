@@ -461,3 +461,87 @@ def test_a_formula_too_deep_for_sympy_is_still_caught_as_a_coincidence():
     # 2acd + 0 + 0 + ... (61 additions) equals bcd = 24 at (1, 2, 3, 4) only
     (r,) = _graded("a = 1.0; b = 2.0; c = 3.0; d = 4.0\nf = a*b*c*d\ndfda = a*c*d*2" + " + 0" * 61 + "\n")
     assert (r.verdict, r.how) == ("coincidence", "sampled")
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        # the lecture's f = (w + x*y) z: dv/dx = y, and df/dv, unclaimed, is named by its claim's spelling
+        (
+            "w = 5; x = 3; y = 2; z = 4\nv = x * y\nu = w + v\nf = u * z\ndfdx = 5\n",
+            "v = x * y, so dv/dx = y and dfdx should be y * dfdv = 8",
+        ),
+        # a name is a factor as it stands, whatever its letters
+        (
+            "wX = 5; x = 3\nv = x * wX\nf = v * 2\ndfdx = 5\n",
+            "v = x * wX, so dv/dx = wX and dfdx should be wX * dfdv = 10",
+        ),
+        # a negated operand is put in parentheses: 1/(-y), not 1/-y
+        (
+            "x = 3; y = 2\nv = x / -y\nf = v * 2\ndfdx = 5\n",
+            "v = x / -y, so dv/dx = 1/(-y) and dfdx should be 1/(-y) * dfdv = -1",
+        ),
+        # a difference keeps the parentheses it was typed with
+        (
+            "x = 3; y = 2\nv = x * (y-1)\nf = v * 2\ndfdx = 5\n",
+            "v = x * (y-1), so dv/dx = (y-1) and dfdx should be (y-1) * dfdv = 2",
+        ),
+    ],
+)
+def test_a_wrong_step_is_told_the_chain_rule_with_factors_grouped(text, why):
+    (r,) = _graded(text)
+    assert (r.verdict, r.why) == ("wrong", why)
+
+
+def test_within_the_one_sided_derivatives_mixes_exact_and_float_bounds_with_slack():
+    from backpropcli.crosscheck import within
+
+    assert within(1, 0, 0.9999999999, 1e-9)  # 1e-10 past a float bound: inside the slack
+    assert within(0, 1e-10, 1, 1e-9)
+    assert not within(1, 0, 0.999, 1e-9)
+    assert not within(0.5, float("nan"), 1, 1e-9) and not within(0.5, 0, float("nan"), 1e-9)
+
+
+@pytest.mark.parametrize(
+    ("text", "rows"),
+    [
+        # g reads x but does not reach f: it is no edge of x, and the one edge left is f's
+        (
+            "x = 2\ng = x * 5\nf = x * 3\ndfdx += 3\n",
+            [("adds", "correct", 3, 3), ("sum", "correct", 3, 3, "the sum of 1 line, one per edge")],
+        ),
+        # through relu at 0 and then *3 and *2: any share of 1 * 3 * 2 between 0 and 6
+        ("x = 0; y = 1\nf = (relu(x) * 3) * 2 + y\ndfdx += 6\n", [("adds", "correct", 6, 0), ("sum", "correct", 6, 0)]),
+        # an edge's float value in six significant digits
+        (
+            "x = 2.0\nf = x * 1e-7\ndfdx += 1\n",
+            [
+                (
+                    "adds",
+                    "wrong",
+                    1,
+                    1e-07,
+                    "1 is what no single edge sends back to x; its edges: through f = x * 1e-7 (1e-07)",
+                ),
+                ("sum", "incomplete", 1, 1e-07),
+            ],
+        ),
+    ],
+)
+def test_the_edges_of_a_node_are_what_each_gate_that_reads_it_sends_back(text, rows):
+    found = [(r.part, r.verdict, r.written, r.true, r.why) for r in _graded(text) if r.part]
+    assert [row[: len(want)] for row, want in zip(found, rows, strict=True)] == rows
+
+
+def test_a_tiny_sum_off_through_an_earlier_claim_is_not_forgiven_as_rounding():
+    # f = (xb)(x + b) at x = b = 1e-13: df/dd = e = 2e-13, not 2e; the sum is 5e-26 where df/dx = 3e-26,
+    # far beyond the rounding of terms of that size
+    text = "x = 1e-13; b = 1e-13\nd = x * b\ne = x + b\nf = d * e\ndfdd = 2*e\ndfde = d\n"
+    text += "dfdx += b * dfdd\ndfdx += 1 * dfde\n"
+    total = _graded(text)[-1]
+    assert (total.part, total.verdict, total.written, total.true) == ("sum", "inherited", 5e-26, 3e-26)
+
+
+def test_a_kink_in_floats_is_taken_at_the_engines_subgradient_not_sympys():
+    # relu'(0) is 0 in the engine, 1/2 for sympy (Heaviside(0)): no float lost anything here
+    assert _losses("x = 0.0; y = 3.0\nf = relu(x) * y") == ()

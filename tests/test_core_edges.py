@@ -344,6 +344,8 @@ def test_a_tie_beside_a_lower_argument_is_checked_along_the_tie():
         ("kink", "[0, 1]"),
         ("pass", "0"),
     ]
+    # sympy's number is given for the plain pass only: a kink's verdict is its interval
+    assert checks.edges.number((m, 0)) is None and checks.edges.number((m, 2)) == 0
 
 
 def test_any_subgradient_passes_at_a_float_tie_far_from_zero(monkeypatch):
@@ -363,3 +365,59 @@ def test_any_subgradient_passes_at_a_float_tie_far_from_zero(monkeypatch):
         (2, 0): ("kink", "[0, 1]"),
         (2, 1): ("kink", "[0, 1]"),
     }
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # d/dy x**y = x**y log(x) = (1/9) log(1/3) at x = 1/3, y = 2
+        ("a = 1; b = 3; y = 2\nx = a / b\nf = x ** y", (1 / 9) * math.log(1 / 3)),
+        # x = 3**-700 is below the smallest float: its log is taken from its numerator and denominator,
+        # and x**2 log(x) = -1400 log(3) / 3**1400 rounds to -0.0
+        ("a = 1; b = 3**700; y = 2\nx = a / b\nf = x ** y", -0.0),
+    ],
+)
+def test_the_exponent_partial_of_a_fraction_base(text, expected):
+    graph, _, back = _pass(text)
+    assert back.grads[graph.ids["y"]] == pytest.approx(expected, rel=1e-12, abs=0)
+
+
+def test_a_kink_partial_in_a_chain_check_is_the_engines_own():
+    from backpropcli.crosscheck import crosscheck
+    from backpropcli.crosscheck.totals import SYMBOLIC_TREE_CAP
+
+    # u0 = relu(x) + y at x = 0, squared 11 times: written out as a tree it is past the symbolic cap,
+    # so node gradients are re-accumulated from the local partials, the kink's included
+    lines = ["x = 0; y = 0.5", "u0 = relu(x) + y"] + [f"u{k} = u{k - 1} * u{k - 1}" for k in range(1, 12)]
+    graph = parse("\n".join(lines))
+    values = forward(graph, {})
+    checks = crosscheck(graph, values, backward(graph, values))
+    assert any(str(SYMBOLIC_TREE_CAP) in note for note in checks.notes)
+    assert (checks.nodes[graph.ids["x"]].status, checks.nodes[graph.ids["x"]].how) == ("pass", "chain")
+
+
+def test_a_local_partial_sympy_has_no_value_for_is_skipped_with_the_reason():
+    from backpropcli.crosscheck import crosscheck
+
+    # d/dy x**y = x**y log(x) at x = 0: sympy has no number; the engine's 0 is neither confirmed nor refuted
+    graph, values, back = _pass("f = x ** y", x=0, y=2)
+    checks = crosscheck(graph, values, back)
+    edge = checks.edges[(graph.output, 1)]
+    assert (edge.status, edge.note) == ("skip", "sympy's derivative is undefined at this point")
+    assert checks.edges.number((graph.output, 1)) is None and checks.edges.number((graph.output, 0)) == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("a = 1; b = 2; c = 3\nf = (a + b) * c", "(a + b) * c"),  # the span starts inside the parentheses
+        ("a = 1; b = 2; c = 3\nf = c * (a + b)", "c * (a + b)"),  # ... or ends inside them
+        ("x = 1; xyzw = 2\nf = " + "x + " * 9 + "xyzw", "x + " * 9 + "xyzw"),  # 40 characters: whole
+        ("x = 1; xyzw = 2\nf = " + "x + " * 9 + "xyzw + x", "x + " * 9 + "x..."),  # 44: 37 and an ellipsis
+    ],
+)
+def test_a_statement_is_shown_balanced_and_at_most_40_characters(text, shown):
+    from backpropcli.claims.accumulate import statement
+
+    graph = parse(text)
+    assert statement(graph, graph.output) == shown

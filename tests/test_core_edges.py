@@ -421,3 +421,13 @@ def test_a_statement_is_shown_balanced_and_at_most_40_characters(text, shown):
 
     graph = parse(text)
     assert statement(graph, graph.output) == shown
+
+
+def test_a_float_slope_at_a_kink_lies_between_float_one_sided_derivatives():
+    from backpropcli.crosscheck import crosscheck
+
+    # leaky_relu(x, 0.1) at x = 0: slope 0.1 from the left, 1 from the right; the engine takes 0.1
+    graph, values, back = _pass("f = leaky_relu(x, 0.1) * 2", x=0)
+    gate = graph.nodes[graph.output].args[0]
+    edge = crosscheck(graph, values, back).edges[(gate, 0)]
+    assert (edge.status, edge.expected) == ("kink", "[0.1, 1]")

@@ -545,3 +545,14 @@ def test_a_tiny_sum_off_through_an_earlier_claim_is_not_forgiven_as_rounding():
 def test_a_kink_in_floats_is_taken_at_the_engines_subgradient_not_sympys():
     # relu'(0) is 0 in the engine, 1/2 for sympy (Heaviside(0)): no float lost anything here
     assert _losses("x = 0.0; y = 3.0\nf = relu(x) * y") == ()
+
+
+def test_an_inherited_claim_names_its_wrong_steps_in_program_order():
+    # f = uv with u = ab, v = a + b at (2, 3): both dfdu and dfdv are doubled; dfda reads dfdv first
+    text = "a = 2; b = 3\nu = a * b\nv = a + b\nf = u * v\ndfdu = 2 * v\ndfdv = 2 * u\ndfda = dfdv + b * dfdu\n"
+    r = _graded(text)[-1]
+    assert (r.verdict, [c.name for c in r.sources]) == ("inherited", ["dfdu", "dfdv"])
+    assert r.why == (
+        "the step is right; it is off only because dfdv (line 6), dfdu (line 5) are off; "
+        "the wrong step is dfdu (line 5), dfdv (line 6)"
+    )

@@ -431,3 +431,26 @@ def test_a_float_slope_at_a_kink_lies_between_float_one_sided_derivatives():
     gate = graph.nodes[graph.output].args[0]
     edge = crosscheck(graph, values, back).edges[(gate, 0)]
     assert (edge.status, edge.expected) == ("kink", "[0.1, 1]")
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("x = 1\nf = x ** 3000", 1),  # 3000 bits of work at most: kept exact
+        ("x = -1\nf = x ** 3001", -1),
+        ("x = 2\nf = x ** 2048", 2**2048),  # 2 bits times 2048 = 4096: the limit itself, exact
+    ],
+)
+def test_a_power_within_the_exact_limit_stays_exact(text, value):
+    graph = parse(text)
+    found = forward(graph, {})[graph.output]
+    assert type(found) is int and found == value
+
+
+def test_a_power_past_the_exact_limit_is_refused_without_being_computed():
+    from backpropcli.errors import EvalError
+
+    # 3**2000 ** 100000 would be 3e8 bits exactly; as a float it overflows at once
+    with pytest.raises(EvalError) as caught:
+        forward(parse("a = 3**2000\nf = a ** 100000"), {})
+    assert caught.value.message.endswith(", 100000) overflows: the result is too large for a float")

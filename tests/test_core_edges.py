@@ -454,3 +454,16 @@ def test_a_power_past_the_exact_limit_is_refused_without_being_computed():
     with pytest.raises(EvalError) as caught:
         forward(parse("a = 3**2000\nf = a ** 100000"), {})
     assert caught.value.message.endswith(", 100000) overflows: the result is too large for a float")
+
+
+def test_forward_mode_lanes_start_right_after_the_first_seed_and_are_zero_where_nothing_reaches():
+    from backpropcli.crosscheck.totals import _lanes
+
+    # f = sin(x) * y: the gate right after x reads it; df/dx = cos(x) y, df/dy = sin(x)
+    graph, _, back = _pass("f = sin(x) * y", x=0.5, y=2.0)
+    seeds = [graph.ids["x"], graph.ids["y"]]
+    assert _lanes(graph, list(back.partials), seeds) == pytest.approx([2.0 * math.cos(0.5), math.sin(0.5)])
+    # y is defined before the output a but does not reach it
+    graph = parse("y = 4.0\na = x * 2\nb = a + y\n", output="a")
+    back = backward(graph, forward(graph, {"x": 1.0}))
+    assert _lanes(graph, list(back.partials), [graph.ids["y"]]) == [0.0]

@@ -380,7 +380,8 @@ def test_grade_file_defaults_grade_at_1e_9_without_require_all_or_strict_floats(
 def test_grade_file_takes_the_output_and_the_bindings(tmp_path):
     # u = 3x, f = u * e: with --output u, du/dx = 3; a binding of e shadows the constant e
     path = _file(tmp_path, "x = 2\nu = 3 * x\nf = u * e\ndudx = 3\n")
-    assert [c.verdict for c in grade_file(path, output="u").claims] == ["numeric"]
+    result = grade_file(path, output="u")
+    assert result.value == 6 and [c.verdict for c in result.claims] == ["numeric"]
     path = _file(tmp_path, "x = 2\nf = x * e\ndfdx = e\n")
     result = grade_file(path, bindings={"e": 5})
     assert result.error is None and result.value == 10 and [c.verdict for c in result.claims] == ["correct"]
@@ -391,6 +392,7 @@ def test_a_directory_named_dash_is_still_standard_input(tmp_path, monkeypatch):
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "-").mkdir()
+    (tmp_path / "-" / "a.bp").write_text("f = x\ndfdx = 1\n")
     assert expand(["-"]) == ["-"]
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"x = 2\nf = x * x\ndfdx = 2 * x\n")))
     result = grade_file("-")
@@ -556,3 +558,9 @@ def test_an_inherited_claim_names_its_wrong_steps_in_program_order():
         "the step is right; it is off only because dfdv (line 6), dfdu (line 5) are off; "
         "the wrong step is dfdu (line 5), dfdv (line 6)"
     )
+
+
+def test_a_sum_line_without_a_value_beside_a_kink_matches_no_edge():
+    # 1/x has no value at x = 0; relu(x) at 0 sends anything in [0, 1]: still nothing matches
+    lines = _sum_lines("x = 0\nr = relu(x)\nf = r + 2*x\ndfdr = 1\ndfdx += 1/x\n")
+    assert lines[0][:3] == ("adds", "wrong", None)

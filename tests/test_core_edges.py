@@ -1,0 +1,471 @@
+"""Edges of the core that the main test modules pass by: forward mode with given partials, and the
+rarely taken branches of the op table, the backward pass and the cross-check. Each expected number
+is worked out by hand or by sympy, never read back from the code under test."""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import pytest
+
+from backpropcli.autodiff import backward, forward, tangent
+from backpropcli.parse import parse
+
+
+def _pass(text: str, **point):
+    graph = parse(text)
+    values = forward(graph, point)
+    return graph, values, backward(graph, values)
+
+
+def test_forward_mode_gives_each_input_its_gradient_and_the_size_of_its_paths():
+    # f = x*y + sin(x) at x = 2, y = 3: df/dx = y + cos(x), df/dy = x; the paths from x are
+    # y (through the product) and cos(x) (through sin), so their |products| add to 3 + |cos 2|
+    graph, _, back = _pass("f = x*y + sin(x)", x=2.0, y=3.0)
+    x, y = (graph.ids[name] for name in "xy")
+    value, size = tangent(graph, list(back.partials), x)
+    assert value == pytest.approx(3 + math.cos(2.0)) and size == pytest.approx(3 + abs(math.cos(2.0)))
+    assert tangent(graph, list(back.partials), y) == pytest.approx((2.0, 2.0))
+    # one gate, one path each: f = x*y at x = 2, y = -3 gives df/dx = -3 over a path of size 3
+    graph, _, back = _pass("f = x*y", x=2.0, y=-3.0)
+    assert tangent(graph, list(back.partials), graph.ids["x"]) == (-3.0, 3.0)
+    assert tangent(graph, list(back.partials), graph.ids["y"]) == (2.0, 2.0)
+
+
+def test_forward_mode_from_an_input_that_does_not_reach_the_output():
+    graph = parse("y = 4.0\na = x * 2\nb = a + y\n", output="a")
+    back = backward(graph, forward(graph, {"x": 1.0}))
+    assert tangent(graph, list(back.partials), graph.ids["y"]) == (0.0, 0.0)
+
+
+def test_forward_mode_without_a_partial_on_the_way_has_no_value():
+    graph, _, back = _pass("f = sin(x) * y", x=1.0, y=2.0)
+    partials = list(back.partials)
+    partials[graph.output] = (None, math.sin(1.0))  # the product's partial along sin(x) is unknown
+    assert tangent(graph, partials, graph.ids["x"]) == (None, 0.0)
+    assert tangent(graph, partials, graph.ids["y"]) == pytest.approx((math.sin(1.0), math.sin(1.0)))
+
+
+def test_forward_mode_from_the_output_itself_and_from_past_it():
+    # f = x: the output is its own seed, d f/d f = 1 over one path of size 1
+    graph, _, back = _pass("f = x", x=5.0)
+    assert tangent(graph, list(back.partials), graph.output) == (1.0, 1.0)
+    # an input defined after the output cannot change it
+    graph = parse("a = x * 2\nb = y * 3\n", output="a")
+    back = backward(graph, forward(graph, {"x": 1.0, "y": 1.0}))
+    assert tangent(graph, list(back.partials), graph.ids["y"]) == (0.0, 0.0)
+
+
+def test_a_missing_input_is_named_and_a_given_one_is_not():
+    from backpropcli.errors import InputError
+
+    graph = parse("w = 5\nf = w * x * y")
+    with pytest.raises(InputError) as caught:
+        forward(graph, {"y": 1})
+    assert caught.value.message == "no value for x (bind with name=value)"
+
+
+def test_magnitude_keeps_the_kind_of_number():
+    from fractions import Fraction
+
+    from backpropcli.ops import magnitude
+
+    found = [magnitude(v) for v in (-3, Fraction(-1, 3), -2.5, 4)]
+    assert found == [3, Fraction(1, 3), 2.5, 4]
+    assert [type(v) for v in found] == [int, Fraction, float, int]
+
+
+@pytest.mark.parametrize("z", [-3.0, -0.5, 0.0, 0.25, 2.0, 20.0])
+def test_the_tanh_layer_slope_is_one_minus_tanh_squared(z):
+    import mpmath
+
+    from backpropcli.ops import ACTIVATIONS
+
+    truth = float(1 - mpmath.tanh(mpmath.mpf(z)) ** 2)
+    assert ACTIVATIONS["tanh"](z, math.tanh(z)) == pytest.approx(truth, rel=1e-12)
+
+
+def test_the_tanh_layer_slope_far_out_is_zero_not_an_overflow():
+    from backpropcli.ops import ACTIVATIONS
+
+    # sech(800)**2 is about 4 exp(-1600): far below the smallest float
+    assert ACTIVATIONS["tanh"](800.0, 1.0) == 0.0
+    assert ACTIVATIONS["tanh"](-800.0, -1.0) == 0.0
+
+
+def test_forward_mode_lanes_through_a_gate_of_three_arguments():
+    from backpropcli.crosscheck.totals import _lanes
+
+    # f = max(2x, y*y, z) at x = 1, y = 3, z = 9: y*y and z tie at 9 and share the slope, 1/2 each;
+    # by hand df/dx = 0, df/dy = 1/2 * 2y = 3, df/dz = 1/2
+    graph, _, back = _pass("f = max(2*x, y*y, z)", x=1.0, y=3.0, z=9.0)
+    seeds = [graph.ids[name] for name in "xyz"]
+    assert _lanes(graph, list(back.partials), seeds) == [0.0, 3.0, 0.5]
+    # and a product of three gates of two arguments each, one per seed
+    graph, _, back = _pass("f = max(2*x, x*y, y + z)", x=1.0, y=5.0, z=-1.0)
+    # max picks x*y = 5 (y + z = 4, 2x = 2): df/dx = y = 5, df/dy = x = 1, df/dz = 0
+    seeds = [graph.ids[name] for name in "xyz"]
+    assert _lanes(graph, list(back.partials), seeds) == [5.0, 1.0, 0.0]
+
+
+def test_counts_over_plain_mappings_of_checks():
+    from backpropcli.crosscheck import Check, Checks
+
+    edges = {(1, 0): Check("pass"), (1, 1): Check("fail"), (2, 0): Check("kink")}
+    nodes = {0: Check("skip"), 1: Check("pass"), 2: Check("fail")}
+    # passes count kinks: (pass, kink, pass) = 3; failures 2; skips 1
+    assert Checks(edges, nodes, {}).counts() == (3, 2, 1)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "x = 1e-310\nf = log2(x) * 3",  # a literal after the gate: the walk back passes a leaf first
+        "x = 1e-310\nf = 3 * log2(x)",  # the gate two places below the output
+        "x = 1e-310\nf = log2(x)",
+    ],
+)
+def test_an_infinite_local_derivative_is_named_at_its_gate(text):
+    from backpropcli.errors import EvalError
+
+    # d/dx log2(x) = 1/(x log 2) = 1.3e310 at x = 1e-310: beyond the largest float, 1.8e308
+    graph = parse(text)
+    with pytest.raises(EvalError) as caught:
+        backward(graph, forward(graph, {}))
+    assert caught.value.message == "log2(1e-310): a local derivative is too large for a float"
+
+
+def test_a_gradient_that_overflows_is_named_at_its_node():
+    from backpropcli.errors import EvalError
+
+    # df/dv = 1e300 * 1/(2 sqrt(v)) = 1e300 * 2.2e161 at v = 5e-324: every local is a float, the product is not
+    graph = parse("x = 5e-324\nv = x * 1.0\nf = sqrt(v) * 1e300")
+    with pytest.raises(EvalError) as caught:
+        backward(graph, forward(graph, {}))
+    assert caught.value.message == "the gradient at v overflows a float"
+
+
+PARTIAL_ORACLE = [
+    "x = 2; y = 3\nu = x * y\nv = exp(u / 6)\nf = v * 2 + y",  # a chain with a fan-out, exp reads its own value
+    "x = 0; y = 5\ng = relu(x) * y\nu = max(x, 0)\nf = u * y + relu(y)",  # kinks: one unused (g), one tied
+    "x = -2.0; c = 4\nw = relu(x - 1)\nf = x**3 + c * x",  # a constant exponent whose log partial is nan
+    "a = 1; b = 2; c = 3\nm = max(a, b, c, 3)\nf = m * a - b / c",
+]
+
+
+@pytest.mark.parametrize("text", PARTIAL_ORACLE)
+def test_the_partial_backward_pass_equals_the_backward_pass_where_every_slope_exists(text):
+    from backpropcli.claims.partial import _partial
+
+    graph = parse(text)
+    values = forward(graph, {})
+    whole, partial = backward(graph, values), _partial(graph, values)
+    assert partial.grads == whole.grads
+    assert sorted(partial.kinks) == sorted(whole.kinks)
+    reach = [p is not None for p in whole.partials]
+    assert [p is not None for p in partial.partials] == reach
+
+
+def test_a_missing_slope_spoils_only_the_gradients_that_need_it():
+    from backpropcli.claims.partial import backward_or_partial
+
+    # f = 2 exp(x**n) + sqrt(z) at x = -2.0, n = 3, z = 4.0: df/dx = 2 exp(-8) * 3x**2 = 24 exp(-8),
+    # df/dz = 1/(2 sqrt z) = 0.25; df/dn needs log(x) of a negative x: it does not exist
+    graph = parse("x = -2.0; n = 3; z = 4.0\nu = x**n\nv = exp(u)\nf = v * 2 + sqrt(z)")
+    values = forward(graph, {})
+    back, reason = backward_or_partial(graph, values)
+    grads = {name: back.grads[graph.ids[name]] for name in ("x", "n", "z", "u", "v")}
+    assert grads["x"] == pytest.approx(24 * math.exp(-8)) and grads["z"] == 0.25
+    assert math.isnan(grads["n"]) and grads["u"] == pytest.approx(2 * math.exp(-8)) and grads["v"] == 2
+    assert reason == "pow(-2.0, 3) has no finite derivative here, so the gradient does not exist"
+
+
+def test_a_slope_that_raises_spoils_only_its_own_gradients():
+    from backpropcli.claims.partial import backward_or_partial
+
+    # sqrt has no finite slope at 0: df/dx does not exist; df/dy = 3
+    graph = parse("x = 0.0; y = 1.5\nf = sqrt(x) + 3 * y")
+    back, _ = backward_or_partial(graph, forward(graph, {}))
+    assert math.isnan(back.grads[graph.ids["x"]]) and back.grads[graph.ids["y"]] == 3
+
+
+def _dual(text: str, point: dict, partials=None, tol: float = 1e-9):
+    """The dual-number checks of one program with the given local partials (the backward pass's own
+    by default), and the progress they reported."""
+    import time
+
+    import sympy
+
+    from backpropcli.autodiff import kinked
+    from backpropcli.crosscheck.state import State
+    from backpropcli.crosscheck.totals import _dual_checks
+
+    graph, values, back = _pass(text, **point)
+    if partials is None:
+        partials = [None if p is None else list(p) for p in back.partials]
+    calls: list = []
+    st = State(graph, values, back, tol, time.monotonic() + 60, 60.0, sympy, lambda *a: calls.append(a))
+    st.sympy_partials = partials
+    checks = _dual_checks(st, kinked(graph, back))
+    return graph, back, {graph.nodes[i].name: c for i, c in checks.items()}, calls
+
+
+def test_dual_numbers_pass_every_sampled_input_with_the_true_partials():
+    from backpropcli.ops import show
+
+    # f = sin(x*y) + z: df/dx = y cos(xy), df/dy = x cos(xy), df/dz = 1
+    _, _, checks, calls = _dual("f = sin(x*y) + z", {"x": 0.5, "y": 2.0, "z": 1.0})
+    assert {name: (c.status, c.how) for name, c in checks.items()} == {n: ("pass", "dual") for n in "xyz"}
+    assert checks["x"].expected == show(2.0 * math.cos(1.0)) and checks["z"].expected == show(1.0)
+    assert calls == [("cross-check: dual numbers", 0, 3)]
+
+
+def test_dual_numbers_fail_the_inputs_behind_a_wrong_partial_and_no_others():
+    graph, _, back = _pass("f = sin(x*y) + z", x=0.5, y=2.0, z=1.0)
+    partials = [None if p is None else list(p) for p in back.partials]
+    sine = graph.nodes[graph.output].args[0]
+    partials[sine][0] *= 1.5  # sympy would say cos(1); the engine's pass says 1.5 cos(1)
+    _, _, checks, _ = _dual("f = sin(x*y) + z", {"x": 0.5, "y": 2.0, "z": 1.0}, partials)
+    assert {name: c.status for name, c in checks.items()} == {"x": "fail", "y": "fail", "z": "pass"}
+    assert float(checks["x"].expected) == pytest.approx(3.0 * math.cos(1.0))  # y * 1.5 cos(xy)
+
+
+def test_dual_numbers_skip_the_inputs_behind_an_unchecked_partial():
+    graph, _, back = _pass("f = sin(x*y) + z", x=0.5, y=2.0, z=1.0)
+    partials = [None if p is None else list(p) for p in back.partials]
+    partials[graph.nodes[graph.output].args[0]][0] = None  # sympy gave no number for sin's partial
+    _, _, checks, _ = _dual("f = sin(x*y) + z", {"x": 0.5, "y": 2.0, "z": 1.0}, partials)
+    assert {name: c.status for name, c in checks.items()} == {"x": "skip", "y": "skip", "z": "pass"}
+    assert checks["x"].note == "a local partial on its paths was not checked" and checks["x"].how == "dual"
+
+
+def test_dual_numbers_forgive_the_rounding_of_a_sum_that_cancels():
+    # df/dx = 0.1 + 0.2 - 0.3: 2.8e-17 summed backwards, 5.6e-17 forwards; both within 2**-40 of the
+    # terms' size (0.6), so neither is wrong
+    _, _, checks, _ = _dual("f = x*0.1 + x*0.2 - x*0.3", {"x": 1.0})
+    assert checks["x"].status == "pass"
+    # the same a trillion times smaller: 2.5e-29 against 5.0e-29, from terms of 6e-13
+    _, _, checks, _ = _dual("f = x*1e-13 + x*2e-13 - x*3e-13", {"x": 1.0})
+    assert checks["x"].status == "pass"
+
+
+def test_dual_numbers_judge_a_small_gradient_at_its_own_scale():
+    # df/dx = 1e-12; a partial of 2e-12 is twice that, however small both are next to 1
+    graph, _, back = _pass("f = x * 1e-12", x=1.0)
+    partials = [None if p is None else list(p) for p in back.partials]
+    partials[graph.output][0] = 2e-12
+    _, _, checks, _ = _dual("f = x * 1e-12", {"x": 1.0}, partials)
+    assert checks["x"].status == "fail"
+
+
+def test_dual_numbers_sample_eight_inputs_spread_over_the_program():
+    names = [f"x{k}" for k in range(20)]
+    text = "f = " + " + ".join(f"{n}*{n}" for n in names)
+    point = {n: float(k + 1) for k, n in enumerate(names)}
+    _, _, checks, calls = _dual(text, point)
+    # every second input of 20 (20 // 8 = 2), the first 8 of them: df/dxk = 2 xk
+    assert list(checks) == [f"x{k}" for k in range(0, 16, 2)]
+    assert all(c.status == "pass" and float(c.expected) == 2 * point[n] for n, c in checks.items())
+    assert calls == [("cross-check: dual numbers", 0, 8)]
+
+
+def test_dual_numbers_leave_out_the_inputs_behind_a_kink():
+    # relu at 0: x's gradient passes a kink (its one-sided derivatives decide it); y's does not
+    _, _, checks, _ = _dual("f = relu(x) + y*y", {"x": 0.0, "y": 3.0})
+    assert {name: c.status for name, c in checks.items()} == {"y": "pass"}
+    _, _, checks, calls = _dual("f = relu(x) * 2.0", {"x": 0.0})
+    assert checks == {} and calls == [("cross-check: dual numbers", 0, 0)]
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        # the caret spans the gate that failed, as typed: 6 characters of log(x), 7 of sqrt(x)
+        (
+            "x = 0\nf = 1 + log(x)",
+            "error: 2:9: log(0) is undefined (outside its domain)\n  f = 1 + log(x)\n          ^^^^^^",
+        ),
+        (
+            "x = 0.0\nf = 2 * sqrt(x)",
+            "error: 2:9: sqrt(0.0) has no finite derivative here, so the gradient does not exist\n"
+            "  f = 2 * sqrt(x)\n          ^^^^^^^",
+        ),
+        (
+            "x = 1e-310\nf = 3 * log2(x)",
+            "error: 2:9: log2(1e-310): a local derivative is too large for a float\n"
+            "  f = 3 * log2(x)\n          ^^^^^^^",
+        ),
+        (
+            "x = 5e-324\nv = x * 1.0\nf = sqrt(v) * 1e300",
+            "error: 2:5: the gradient at v overflows a float\n  v = x * 1.0\n      ^^^^^^^",
+        ),
+        ("x = 5e-324\nf = sqrt(x) * 1e300", "error: a gradient overflows a float"),  # only an input overflows
+    ],
+)
+def test_a_failing_pass_points_at_the_gate_it_failed_at(text, shown):
+    from backpropcli.errors import BackpropError
+
+    graph = parse(text)
+    with pytest.raises(BackpropError) as caught:
+        backward(graph, forward(graph, {}))
+    assert caught.value.render() == shown
+
+
+def test_relu_of_a_negative_zero_is_a_plain_zero():
+    from backpropcli.ops import OPS, show
+
+    assert show(OPS["relu"].forward(-0.0)) == "0.0" and show(OPS["relu"].forward(0)) == "0"
+
+
+@pytest.mark.parametrize(
+    ("digits", "shown"),
+    [
+        (40, "1234567890123456789012345678901234567890"),  # at the limit: whole
+        (41, "1234567890123456...8901 (41 characters)"),
+        (50, "1234567890123456...7890 (50 characters)"),
+    ],
+)
+def test_a_long_number_in_a_message_is_shortened_to_its_ends(digits, shown):
+    from backpropcli.ops import brief
+
+    assert brief(int(("1234567890" * 5)[:digits])) == shown
+
+
+def test_a_tie_beside_a_lower_argument_is_checked_along_the_tie():
+    from backpropcli.crosscheck import crosscheck
+
+    # max(x, y, z) at x = y = 3 > z = 1: x and y at the kink (between 0 and 1), z's slope 0
+    graph = parse("x = 3; y = 3; z = 1\nm = max(x, y, z)\nf = 2 * m")
+    values = forward(graph, {})
+    checks = crosscheck(graph, values, backward(graph, values))
+    m = graph.ids["m"]
+    assert [(checks.edges[(m, p)].status, checks.edges[(m, p)].expected) for p in range(3)] == [
+        ("kink", "[0, 1]"),
+        ("kink", "[0, 1]"),
+        ("pass", "0"),
+    ]
+    # sympy's number is given for the plain pass only: a kink's verdict is its interval
+    assert checks.edges.number((m, 0)) is None and checks.edges.number((m, 2)) == 0
+
+
+def test_any_subgradient_passes_at_a_float_tie_far_from_zero(monkeypatch):
+    import dataclasses
+
+    from backpropcli.crosscheck import crosscheck
+    from backpropcli.ops import OPS
+
+    # all to the first tied argument (TensorFlow's choice) instead of half each: one subgradient of max
+    first = dataclasses.replace(OPS["max"], partials=lambda args, out: (1, 0))
+    monkeypatch.setitem(OPS, "max", first)
+    # at 1e20 a step of 1e-12 is below the last of sympy's 30 digits: the sides are 1e-12 * |x| away
+    graph = parse("x = 1e20; y = 1e20\nf = max(x, y)")
+    values = forward(graph, {})
+    checks = crosscheck(graph, values, backward(graph, values))
+    assert {key: (c.status, c.expected) for key, c in checks.edges.items()} == {
+        (2, 0): ("kink", "[0, 1]"),
+        (2, 1): ("kink", "[0, 1]"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # d/dy x**y = x**y log(x) = (1/9) log(1/3) at x = 1/3, y = 2
+        ("a = 1; b = 3; y = 2\nx = a / b\nf = x ** y", (1 / 9) * math.log(1 / 3)),
+        # x = 3**-700 is below the smallest float: its log is taken from its numerator and denominator,
+        # and x**2 log(x) = -1400 log(3) / 3**1400 rounds to -0.0
+        ("a = 1; b = 3**700; y = 2\nx = a / b\nf = x ** y", -0.0),
+    ],
+)
+def test_the_exponent_partial_of_a_fraction_base(text, expected):
+    graph, _, back = _pass(text)
+    assert back.grads[graph.ids["y"]] == pytest.approx(expected, rel=1e-12, abs=0)
+
+
+def test_a_kink_partial_in_a_chain_check_is_the_engines_own():
+    from backpropcli.crosscheck import crosscheck
+    from backpropcli.crosscheck.totals import SYMBOLIC_TREE_CAP
+
+    # u0 = relu(x) + y at x = 0, squared 11 times: written out as a tree it is past the symbolic cap,
+    # so node gradients are re-accumulated from the local partials, the kink's included
+    lines = ["x = 0; y = 0.5", "u0 = relu(x) + y"] + [f"u{k} = u{k - 1} * u{k - 1}" for k in range(1, 12)]
+    graph = parse("\n".join(lines))
+    values = forward(graph, {})
+    checks = crosscheck(graph, values, backward(graph, values))
+    assert any(str(SYMBOLIC_TREE_CAP) in note for note in checks.notes)
+    assert (checks.nodes[graph.ids["x"]].status, checks.nodes[graph.ids["x"]].how) == ("pass", "chain")
+
+
+def test_a_local_partial_sympy_has_no_value_for_is_skipped_with_the_reason():
+    from backpropcli.crosscheck import crosscheck
+
+    # d/dy x**y = x**y log(x) at x = 0: sympy has no number; the engine's 0 is neither confirmed nor refuted
+    graph, values, back = _pass("f = x ** y", x=0, y=2)
+    checks = crosscheck(graph, values, back)
+    edge = checks.edges[(graph.output, 1)]
+    assert (edge.status, edge.note) == ("skip", "sympy's derivative is undefined at this point")
+    assert checks.edges.number((graph.output, 1)) is None and checks.edges.number((graph.output, 0)) == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("a = 1; b = 2; c = 3\nf = (a + b) * c", "(a + b) * c"),  # the span starts inside the parentheses
+        ("a = 1; b = 2; c = 3\nf = c * (a + b)", "c * (a + b)"),  # ... or ends inside them
+        ("x = 1; xyzw = 2\nf = " + "x + " * 9 + "xyzw", "x + " * 9 + "xyzw"),  # 40 characters: whole
+        ("x = 1; xyzw = 2\nf = " + "x + " * 9 + "xyzw + x", "x + " * 9 + "x..."),  # 44: 37 and an ellipsis
+    ],
+)
+def test_a_statement_is_shown_balanced_and_at_most_40_characters(text, shown):
+    from backpropcli.claims.accumulate import statement
+
+    graph = parse(text)
+    assert statement(graph, graph.output) == shown
+
+
+def test_a_float_slope_at_a_kink_lies_between_float_one_sided_derivatives():
+    from backpropcli.crosscheck import crosscheck
+
+    # leaky_relu(x, 0.1) at x = 0: slope 0.1 from the left, 1 from the right; the engine takes 0.1
+    graph, values, back = _pass("f = leaky_relu(x, 0.1) * 2", x=0)
+    gate = graph.nodes[graph.output].args[0]
+    edge = crosscheck(graph, values, back).edges[(gate, 0)]
+    assert (edge.status, edge.expected) == ("kink", "[0.1, 1]")
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("x = 1\nf = x ** 3000", 1),  # 3000 bits of work at most: kept exact
+        ("x = -1\nf = x ** 3001", -1),
+        ("x = 2\nf = x ** 2048", 2**2048),  # 2 bits times 2048 = 4096: the limit itself, exact
+        ("x = 2\nf = x ** -3", Fraction(1, 8)),  # a negative power of an integer: a fraction, not 0.125
+    ],
+)
+def test_a_power_within_the_exact_limit_stays_exact(text, value):
+    graph = parse(text)
+    found = forward(graph, {})[graph.output]
+    assert type(found) is type(value) and found == value
+
+
+def test_a_power_past_the_exact_limit_is_refused_without_being_computed():
+    from backpropcli.errors import EvalError
+
+    # 3**2000 ** 100000 would be 3e8 bits exactly; as a float it overflows at once
+    with pytest.raises(EvalError) as caught:
+        forward(parse("a = 3**2000\nf = a ** 100000"), {})
+    assert caught.value.message.endswith(", 100000) overflows: the result is too large for a float")
+
+
+def test_forward_mode_lanes_start_right_after_the_first_seed_and_are_zero_where_nothing_reaches():
+    from backpropcli.crosscheck.totals import _lanes
+
+    # f = sin(x) * y: the gate right after x reads it; df/dx = cos(x) y, df/dy = sin(x)
+    graph, _, back = _pass("f = sin(x) * y", x=0.5, y=2.0)
+    seeds = [graph.ids["x"], graph.ids["y"]]
+    assert _lanes(graph, list(back.partials), seeds) == pytest.approx([2.0 * math.cos(0.5), math.sin(0.5)])
+    # y is defined before the output a but does not reach it
+    graph = parse("y = 4.0\na = x * 2\nb = a + y\n", output="a")
+    back = backward(graph, forward(graph, {"x": 1.0}))
+    assert _lanes(graph, list(back.partials), [graph.ids["y"]]) == [0.0]

@@ -1,0 +1,566 @@
+"""Edges of the claim grader and the batch driver that the main test modules pass by: how files are
+found, what --require-all reports, and the words of rarely reached verdicts. Each expected value is
+worked out by hand."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from backpropcli.grading import expand, grade_file
+
+
+def test_a_link_to_a_directory_is_not_followed(tmp_path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "a.bp").write_text("f = x\ndfdx = 1\n")
+    try:
+        os.symlink(tmp_path / "sub", tmp_path / "link", target_is_directory=True)
+        os.symlink(tmp_path, tmp_path / "sub" / "up", target_is_directory=True)  # a loop back up
+    except OSError:
+        pytest.skip("symbolic links are not available here")
+    assert expand([str(tmp_path)]) == [str(tmp_path / "sub" / "a.bp")]
+
+
+def test_require_all_shows_a_float_gradient_that_has_no_claim(tmp_path):
+    program = tmp_path / "p.bp"
+    program.write_text("x = 1.5\nf = x * x\n")  # df/dx = 2x = 3.0
+    result = grade_file(str(program), require_all=True, symbolic=False)
+    assert [(m.claim, m.kind, m.true) for m in result.missing] == [("dfdx", "input", 3.0)]
+
+
+def _graded(text: str) -> list:
+    from backpropcli.autodiff import forward
+    from backpropcli.claims.grade import grade
+    from backpropcli.claims.partial import backward_or_partial
+    from backpropcli.parse import parse
+
+    graph = parse(text, graded=True)
+    values = forward(graph, {})
+    back, reason = backward_or_partial(graph, values)
+    return list(grade(graph, values, back, 1e-9, True, reason))
+
+
+def test_a_claim_reading_an_unknown_name_keeps_its_true_gradient_and_says_why():
+    # f = 3x at x = 2: df/dx = 3, whatever the line reads
+    (r,) = _graded("x = 2\nf = 3 * x\ndfdx = q * 3\n")
+    assert (r.verdict, r.written, r.true) == ("error", None, 3)
+    assert r.why == "unknown name q in a gradient claim" and not r.ok
+
+
+def test_a_sum_line_for_a_node_without_edges_lists_none():
+    # y feeds nothing on the way to f: no edge sends it anything, so a line of 1 matches none
+    results = _graded("x = 2; y = 3\nf = 3 * x\ndfdy = 0\ndfdy += 1\n")
+    line = [r for r in results if r.part == "adds"][1]
+    assert line.verdict == "wrong"
+    assert line.why == "1 is what no single edge sends back to y; its edges: none"
+
+
+def test_a_sum_line_without_a_value_is_nothing_that_any_edge_sends():
+    # f = x*x at x = 2 has two edges of 2 each; a line dividing by 0 has no value at all
+    results = _graded("x = 2\nf = x * x\ndfdx = x\ndfdx += 1/(x - 2)\n")
+    line = [r for r in results if r.part == "adds"][1]
+    assert line.verdict == "wrong" and line.written is None
+    assert line.why.startswith("nothing is what no single edge sends back to x; its edges: through ")
+
+
+def test_claims_at_the_kink_of_an_unnamed_gate_name_it_by_its_text():
+    # r = relu(p) at p = a*b = 0, upstream 1: dfdp = 0 takes the slope 0, so df/da = b*0 = 0, not 2
+    results = _graded("a = 0; b = 2\np = a * b\nf = relu(p) * 1\ndfdp = 0\ndfda = 2\n")
+    assert [(r.verdict, r.written, r.true) for r in results] == [("numeric", 0, 0), ("wrong", 2, 0)]
+    assert results[1].why == (
+        "at the kink of relu(p), the claims must fit one subgradient: with dfdp = 0 (line 4), dfda should be 0"
+    )
+
+
+def test_a_claim_whose_gradient_does_not_exist_and_reads_an_unknown_name():
+    # x**n at x = -2.0: d/dn = x**n log(x) needs the log of a negative number
+    (r,) = _graded("x = -2.0; n = 3\nf = x**n\ndfdn = q\n")
+    assert (r.verdict, r.written, r.true) == ("undefined", None, None)
+    assert (
+        r.why == "df/dn does not exist here: pow(-2.0, 3) has no finite derivative here, so the gradient does not exist"
+    )
+
+
+def test_a_missing_gradient_without_a_stated_reason_says_a_slope_is_missing():
+    from backpropcli.autodiff import forward
+    from backpropcli.claims.grade import grade
+    from backpropcli.claims.partial import backward_or_partial
+    from backpropcli.parse import parse
+
+    graph = parse("x = -2.0; n = 3\nf = x**n\ndfdx = 12.0\ndfdn = 0\n")
+    values = forward(graph, {})
+    back, _ = backward_or_partial(graph, values)
+    dx, dn = grade(graph, values, back, 1e-9, True)  # the reason left out
+    assert (dx.verdict, dn.verdict) == ("numeric", "undefined")  # df/dx = 3x**2 = 12
+    assert dn.why == "df/dn does not exist here: a slope on the way is missing"
+
+
+def _witness_numbers(why: str) -> tuple[dict[str, float], bool, float, float]:
+    import re
+
+    found = re.fullmatch(
+        r"right here only: near this point \((.*?)(, \.\.\.)?\) it gives (\S+) where the true gradient is (\S+)", why
+    )
+    assert found, why
+    point = {name: float(v) for name, v in (pair.split(" = ") for pair in found.group(1).split(", "))}
+    return point, found.group(2) is not None, float(found.group(3)), float(found.group(4))
+
+
+def test_a_coincidence_names_the_nearby_point_where_the_formula_differs():
+    # f = abcd at (1, 2, 3, 4): df/da = bcd = 24, and so is the wrong formula 2acd, but only here
+    (r,) = _graded("a = 1.0; b = 2.0; c = 3.0; d = 4.0\nf = a*b*c*d\ndfda = a*c*d*2\n")
+    assert r.verdict == "coincidence"
+    point, more, mine, truth = _witness_numbers(r.why)
+    assert list(point) == ["a", "b", "c", "d"] and not more
+    assert all(abs(point[k] - v) <= 0.01 * v for k, v in zip("abcd", (1, 2, 3, 4), strict=True))  # within 1%
+    assert mine == pytest.approx(2 * point["a"] * point["c"] * point["d"], rel=1e-4)
+    assert truth == pytest.approx(point["b"] * point["c"] * point["d"], rel=1e-4)
+
+
+def test_a_coincidence_shows_four_inputs_of_five_and_says_there_are_more():
+    # f = abcde at (1, 2, 3, 4, 5): df/da = bcde = 120 = 2acde here only
+    (r,) = _graded("a = 1.0; b = 2.0; c = 3.0; d = 4.0; e = 5.0\nf = a*b*c*d*e\ndfda = a*c*d*e*2\n")
+    assert r.verdict == "coincidence"
+    point, more, _, _ = _witness_numbers(r.why)
+    assert list(point) == ["a", "b", "c", "d"] and more
+
+
+TIE = "x = 3; y = 3; z = 2\nm = max(x, y)\nf = m * z\ndfdm = z\n"
+FLOAT_TIE = "x = 3.0; y = 3.0; z = 2.0\nm = max(x, y)\nf = m * z\ndfdm = z\n"
+
+
+@pytest.mark.parametrize(
+    ("claims", "ok"),
+    [
+        ("dfdx = 2.0\ndfdy = 0.0\n", [True, True]),  # shares of 2.0 arriving at max(x, y) at x = y
+        ("dfdx = 0.5\ndfdy = 1.5\n", [True, True]),
+        ("dfdx = 2.0\ndfdy = 1e-9\n", [True, True]),  # 2.000000001: within tol of 2
+        ("dfdx = 0.0\ndfdy = 1.999999999\n", [True, True]),  # 1.999999999: the same from the other end
+        ("dfdx = 2.0\ndfdy = 3e-9\n", [True, False]),  # 2.000000003: not
+        ("dfdx = 2.0\ndfdy = 2.0\n", [True, False]),
+        ("dfdx = 1.0\ndfdy = 0.5\n", [True, False]),
+    ],
+)
+def test_float_claims_at_a_tie_must_split_the_upstream_once(claims, ok):
+    results = _graded(FLOAT_TIE + claims)
+    assert [r.ok for r in results[1:]] == ok
+    if not ok[-1]:
+        assert (results[-1].verdict, results[-1].how) == ("wrong", "kink")
+
+
+def test_an_exact_and_a_float_claim_at_a_tie_are_one_split():
+    # 2/3 to x and 4/3 (as a float) to y: together the 2 that arrived
+    results = _graded(TIE + "dfdx = 2/3\ndfdy = 1.3333333333333333\n")
+    assert [r.ok for r in results] == [True, True, True]
+    results = _graded(TIE + "dfdx = 1.3333333333333333\ndfdy = 2/3\n")
+    assert [r.ok for r in results] == [True, True, True]
+
+
+def test_a_local_claim_and_the_output_claims_at_one_tie_are_judged_apart():
+    # dm/dx = 1: m's subgradient sends all to x; then df/dx = 2 * 1 = 2 and df/dy = 0 agree with it
+    results = _graded(TIE + "dmdx = 1\ndfdx = 2\ndfdy = 0\n")
+    assert [r.ok for r in results] == [True, True, True, True]
+
+
+def test_a_wrong_claim_at_a_tie_does_not_fix_the_split_for_the_others():
+    # dfdx = 5 is outside [0, 2] on its own: wrong; dfdy = 0 is then judged without it
+    results = _graded(TIE + "dfdx = 5\ndfdy = 0\n")
+    assert [r.ok for r in results] == [True, False, True]
+
+
+def test_a_claim_that_both_branches_agree_on_does_not_end_the_joint_check():
+    # w reaches the tie through x and y at once: df/dw = 2 whichever wins; x and y still share 2
+    results = _graded("w = 3; z = 2\nx = w * 1\ny = w * 1\nm = max(x, y)\nf = m * z\ndfdw = 2\ndfdx = 2\ndfdy = 2\n")
+    assert [r.ok for r in results] == [True, True, False]
+
+
+def test_a_tie_of_two_beside_a_lower_argument_splits_between_the_two():
+    # max(x, y, z) with x = y = 3 > z = 1, upstream 2: z gets nothing; x and y share the 2
+    text = "x = 3; y = 3; z = 1\nm = max(x, y, z)\nf = 2 * m\n"
+    assert [r.ok for r in _graded(text + "dfdx = 2\ndfdy = 0\ndfdz = 0\n")] == [True, True, True]
+    assert [r.ok for r in _graded(text + "dfdx = 2\ndfdy = 2\ndfdz = 0\n")] == [True, False, True]
+
+
+def test_a_three_way_tie_passes_a_split_of_the_upstream():
+    # shares (1/2, 1/2, 0) of the 2 arriving at max(x, y, z) with x = y = z: one subgradient
+    text = "x = 3; y = 3; z = 3\nm = max(x, y, z)\nf = 2 * m\n"
+    assert [r.ok for r in _graded(text + "dfdx = 1\ndfdy = 1\ndfdz = 0\n")] == [True, True, True]
+
+
+def test_a_one_sided_derivative_outside_the_domain_leaves_the_other_side():
+    # relu(x) + x**1.5 at x = 0: from the right the slope is 1 + 0; from the left x**1.5 is undefined,
+    # so the interval is the right side's slope and the backward pass's own subgradient, 0 + 0
+    (r,) = _graded("x = 0.0\nf = relu(x) + x**1.5\ndfdx = 0.5\n")
+    assert r.ok and r.interval == (0.0, 1.0)
+
+
+FANOUT = "a = -2; b = 3\nd = a * b\ne = a + b\nf = d * e\ndfdd = e\ndfde = d\n"
+
+
+def _sum_lines(text: str) -> list[tuple]:
+    return [(r.part, r.verdict, r.written, r.true, r.why) for r in _graded(text) if r.part]
+
+
+def test_a_sum_with_every_edge_and_one_line_too_many_is_wrong_and_says_by_how_much():
+    # f = (ab)(a + b) at a = -2, b = 3: df/da = b*dfdd + dfde = 3 - 6 = -3; the extra 5 makes it 2
+    lines = _sum_lines(FANOUT + "dfda += b * dfdd\ndfda += 1 * dfde\ndfda += 5\n")
+    assert lines[-1] == ("sum", "wrong", 2, -3, "the lines add up to 2; the gradient is -3")
+
+
+def test_a_sum_off_only_through_an_earlier_claim_is_inherited_from_it():
+    # dfdd = 2 where df/dd = e = 1: the line through d sends 6, not 3, and the sum is 0, not -3
+    results = [r for r in _graded(FANOUT.replace("dfdd = e", "dfdd = 2") + "dfda += b * dfdd\ndfda += 1 * dfde\n")]
+    total = results[-1]
+    assert (total.part, total.verdict, total.written, total.true) == ("sum", "inherited", 0, -3)
+    assert [c.name for c in total.sources] == ["dfdd"]
+    assert total.why == (
+        "the step is right; it is off only because dfda (line 7) is off; the wrong step is dfdd (line 5)"
+    )
+
+
+def test_a_sum_missing_two_edges_names_both():
+    # f = 3x + (x + 1) + x*x at x = 2: df/dx = 3 + 1 + 2x = 8; only the 3 is written
+    text = "x = 2\nu = x * 3\nv = x + 1\nw = x * x\nf = u + v + w\ndfdu = 1\ndfdv = 1\ndfdw = 1\ndfdx += 3 * dfdu\n"
+    assert _sum_lines(text)[-1] == (
+        "sum",
+        "incomplete",
+        3,
+        8,
+        "x feeds 3 gates; the contribution through w = x * x (4) and the contribution through v = x + 1 (1) "
+        "are missing",
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "x = 0\nr = relu(x)\nf = r + 2*x\ndfdr = 1\ndfdx += 2\n",  # through r: anything in [0, 1]
+        "x = 0\nr = relu(x)\nf = 2*x - r\ndfdx += 2\n",  # through r: anything in [-1, 0]
+    ],
+)
+def test_a_sum_may_leave_out_an_edge_that_a_subgradient_sends_nothing_through(text):
+    assert _sum_lines(text)[-1][:4] == ("sum", "correct", 2, 2)
+
+
+def test_a_sum_must_not_leave_out_an_edge_that_every_subgradient_sends_something_through():
+    # l = leaky_relu(x, 2) at x = 0 sends between 1/2 and 1 back through l/2; 3 through 3x
+    lines = _sum_lines("x = 0; s = 2\nl = leaky_relu(x, s)\nf = l/2 + 3*x\ndfdx += 3\n")
+    assert lines[-1] == (
+        "sum",
+        "incomplete",
+        3,
+        4,
+        "x feeds 2 gates; the contribution through l = leaky_relu(x, s) (1) is missing",
+    )
+
+
+def test_a_sum_with_a_line_without_a_value_has_no_value():
+    lines = _sum_lines("x = 2\nf = x * x\ndfdx = x\ndfdx += 1/(x - 2)\n")
+    assert lines[-1] == ("sum", "wrong", None, 4, "the sum has no value: a line of it has none")
+
+
+def _rows(text: str) -> list[tuple]:
+    return [(r.part, r.verdict, r.written, r.true, r.how) for r in _graded(text) if r.part]
+
+
+def test_a_line_that_no_edge_sends_is_compared_with_the_next_edge_not_yet_added():
+    # the edges of a: through e (-6), then through d (3); 7 is neither, and when both are added,
+    # an extra 5 has no edge left: its true contribution is 0
+    rows = _rows(FANOUT + "dfda += 7\ndfda += b * dfdd\ndfda += 1 * dfde\ndfda += 5\n")
+    assert rows == [
+        ("adds", "wrong", 7, -6, "edge"),
+        ("adds", "correct", 3, 3, "edge"),
+        ("adds", "correct", -6, -6, "edge"),
+        ("adds", "wrong", 5, 0, "edge"),
+        ("sum", "wrong", 9, -3, "sum"),
+    ]
+
+
+def test_a_sum_may_start_at_zero():
+    rows = _rows(FANOUT + "dfda = 0\ndfda += 1 * dfde\ndfda += b * dfdd\n")
+    assert rows[0] == ("adds", "numeric", 0, 0, "value")
+    assert [r.why for r in _graded(FANOUT + "dfda = 0\ndfda += 1 * dfde\ndfda += b * dfdd\n")][
+        2
+    ] == "the sum starts at 0"
+
+
+def test_a_line_through_a_kink_may_send_any_share_and_says_so():
+    # relu at 0 sends between 0 and 1 of dfdr = 1 back to x; 2.0 comes through 2x
+    results = _graded("x = 0.0\nr = relu(x)\nf = r + 2.0*x\ndfdr = 1.0\ndfdx += 0.5\ndfdx += 2.0\n")
+    assert [(r.verdict, r.written) for r in results[1:3]] == [("correct", 0.5), ("correct", 2.0)]
+    assert results[1].why == "the contribution through r = relu(x) (0); at the kink any value in [0, 1]"
+    # but a share outside [0, 1] is no edge's
+    rows = _rows("x = 0\nr = relu(x)\nf = r + 2*x\ndfdr = 1\ndfdx += 5\ndfdx += 2\n")
+    assert rows[0] == ("adds", "wrong", 5, 2, "edge")
+
+
+def test_a_claim_can_use_a_sum_once_it_is_complete():
+    # f = ab*... : a = 3x feeds d = a*b and f = d + a, so df/da = b + 1 = 4 and df/dx = 3 * 4 = 12
+    text = "x = 2; b = 3\na = 3 * x\nd = a * b\nf = d + a\ndfdd = 1\ndfda += b * dfdd\ndfda += 1\ndfdx = 3 * dfda\n"
+    last = _graded(text)[-1]
+    assert (last.claim.name, last.verdict, last.written, last.true) == ("dfdx", "correct", 12, 12)
+
+
+def test_a_line_of_a_sum_reading_an_unknown_name_is_an_error_of_its_own():
+    rows = _rows("x = 2\nf = x * x\ndfdx = q\ndfdx += 2\n")
+    assert rows[0] == ("adds", "error", None, 0, "")
+
+
+def _losses(text: str) -> tuple[str, ...]:
+    from backpropcli.autodiff import backward, forward
+    from backpropcli.claims.floats import float_losses
+    from backpropcli.parse import parse
+
+    graph = parse(text)
+    values = forward(graph, {})
+    return float_losses(graph, values, backward(graph, values))
+
+
+def test_float_losses_are_judged_from_the_floats_exact_binary_values():
+    # 0.1 is 0.1000000000000000055511... in binary: 10x - 1 is 5.551e-17 exactly, and floats round it to 0
+    assert _losses("x = 0.1\nf = x * 10 - 1") == (
+        "float cancellation at f: the float value is 0.0, the true value 5.551e-17",
+    )
+
+
+def test_float_losses_name_only_named_nodes():
+    # (x + 1) - x at x = 1e16 is 1 exactly but 0.0 in floats; the unnamed difference is not named
+    assert _losses("x = 1e16\nf = ((x + 1) - x) * 2") == (
+        "float cancellation at f: the float value is 0.0, the true value 2",
+    )
+
+
+def test_float_losses_show_three_and_count_the_rest():
+    # a = 1, b = 3 exactly; floats give 0.0 and 4.0 (1e16 + 3 rounds to 1e16 + 4); f = ab and its gradients
+    text = "x = 1e16\na = (x + 1) - x\nb = (x + 3) - x\nf = a * b"
+    assert _losses(text) == (
+        "float cancellation at a: the float value is 0.0, the true value 1; "
+        "float cancellation at a: the float gradient is 4.0, the true value 3; "
+        "float cancellation at b: the float value is 4.0, the true value 3 (and 2 more)",
+    )
+    # exactly three (a, b and c do not reach f = x): no count
+    three = _losses("x = 1e16\na = (x + 1) - x\nb = (x + 3) - x\nc = (x + 5) - x\nf = x * 1.0")
+    assert three == (
+        "float cancellation at a: the float value is 0.0, the true value 1; "
+        "float cancellation at b: the float value is 4.0, the true value 3; "
+        "float cancellation at c: the float value is 4.0, the true value 5",
+    )
+
+
+def test_float_losses_are_checked_up_to_the_node_cap():
+    from backpropcli.claims.floats import NODE_CAP
+
+    # x + x + ... + x with NODE_CAP terms: the input and NODE_CAP - 1 sums, all exact in floats
+    assert _losses("x = 0.5\nf = x" + " + x" * (NODE_CAP - 1)) == ()
+    assert _losses("x = 0.5\nf = x" + " + x" * NODE_CAP) == (
+        f"floats not checked at 700 digits: the program has more than {NODE_CAP} nodes",
+    )
+
+
+def _file(tmp_path, text: str) -> str:
+    path = tmp_path / "p.bp"
+    path.write_text(text)
+    return str(path)
+
+
+def test_grade_file_defaults_grade_at_1e_9_without_require_all_or_strict_floats(tmp_path):
+    # f = x*y + ((x + 1) - x) at x = 1e16, y = 2.0: df/dx = y + 0 = 2 (floats: the same), a loss in the value
+    path = _file(tmp_path, "x = 1e16; y = 2.0\nu = (x + 1) - x\nf = x * y + u\ndfdx = 2.000001\n")
+    result = grade_file(path)
+    assert [c.verdict for c in result.claims] == ["wrong"]  # 1e-6 off is more than 1e-9
+    assert result.missing == () and result.float_failures == 0
+    assert any(w.startswith("float cancellation at u") for w in result.warnings)
+    strict = grade_file(path, require_all=True, strict_floats=True, tol=1e-5)
+    assert [c.verdict for c in strict.claims] == ["numeric"] and strict.float_failures == 1
+    assert [m.claim for m in strict.missing] == ["dfdy", "dfdu"]
+    assert not any(w.startswith("float cancellation") for w in grade_file(path, symbolic=False).warnings)
+
+
+def test_grade_file_takes_the_output_and_the_bindings(tmp_path):
+    # u = 3x, f = u * e: with --output u, du/dx = 3; a binding of e shadows the constant e
+    path = _file(tmp_path, "x = 2\nu = 3 * x\nf = u * e\ndudx = 3\n")
+    result = grade_file(path, output="u")
+    assert result.value == 6 and [c.verdict for c in result.claims] == ["numeric"]
+    path = _file(tmp_path, "x = 2\nf = x * e\ndfdx = e\n")
+    result = grade_file(path, bindings={"e": 5})
+    assert result.error is None and result.value == 10 and [c.verdict for c in result.claims] == ["correct"]
+
+
+def test_a_directory_named_dash_is_still_standard_input(tmp_path, monkeypatch):
+    import io
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "-").mkdir()
+    (tmp_path / "-" / "a.bp").write_text("f = x\ndfdx = 1\n")
+    assert expand(["-"]) == ["-"]
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"x = 2\nf = x * x\ndfdx = 2 * x\n")))
+    result = grade_file("-")
+    assert result.path == "<stdin>" and result.error is None and [c.verdict for c in result.claims] == ["correct"]
+
+
+@pytest.mark.parametrize(
+    ("text", "names", "out"),
+    [
+        ("x = 2\nf = x * 3\ny = 5\ndx = 3\n", "dx", "f"),  # the last named gate before dx: f, not the input y
+        ("x = 2\ndx = 1\nf = x * 3\n", "dx", "x"),  # no gate before it: only the name it differentiates
+        ("a = 1; b = 2; c = 3; d = 4\nf = a*b*c*d\nda = 1\ndb = 1\ndc = 1\ndd = 1\n", "da, db, dc, dd", "f"),
+        (
+            "a = 1; b = 2; c = 3; d = 4; e = 5\nf = a*b*c*d*e\nda = 1\ndb = 1\ndc = 1\ndd = 1\nde = 1\n",
+            "da, db, dc, dd, ...",
+            "f",
+        ),
+    ],
+)
+def test_a_file_without_claims_names_the_short_claims_it_may_hold(text, names, out):
+    from backpropcli.grading import NO_CLAIMS, _warnings
+    from backpropcli.parse import parse
+
+    assert _warnings(parse(text)) == (
+        f"{NO_CLAIMS}: {names} read as forward code; if they are short-name claims (d<node> for d{out}/d<node>), "
+        f"add the line `# backprop: output {out}` or pass --output {out}",
+    )
+
+
+def test_a_name_that_only_starts_with_d_is_not_a_short_claim():
+    from backpropcli.grading import NO_CLAIMS, _warnings
+    from backpropcli.parse import parse
+
+    assert _warnings(parse("x = 1\ndelta = x * 2\n")) == (NO_CLAIMS,)
+
+
+def test_two_missing_gradients_are_listed_together(tmp_path):
+    # x**n + x**m at x = -2.0: d/dn and d/dm need log(-2); df/dx = 3x**2 + 2x = 8 exists
+    result = grade_file(_file(tmp_path, "x = -2.0; n = 3; m = 2\nf = x**n + x**m\ndfdx = 3*x**2 + 2*x\n"))
+    assert [c.verdict for c in result.claims] == ["correct"]
+    assert result.warnings == (
+        "df/dn, df/dm do not exist here: pow(-2.0, 2) has no finite derivative here, so the gradient does not "
+        "exist; every other gradient does",
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "x = 2\nf = 3 * x * x\ndfdx = 6 * x\n",  # integer literals as sympy integers
+        "x = 2.0\nf = 0.5 * x * x\ndfdx = x\n",  # a float literal as a sympy float: 2 * 0.5 x = x
+        "x = 1.0\nf = sin(x) * 2\ndfdx = 2 * cos(x)\n",  # a gate right after the input it reads
+        "x = 3\nf = x * x * x\ndfdx = 3 * abs(x) * abs(x)\n",  # |x|**2 = x**2 only for a real x
+        "x = 2\nf = x" + " + 1" * 60 + "\ndfdx = x / x\n",  # depth 60: within the cap
+    ],
+)
+def test_sympy_proves_a_right_formula_where_the_program_is_small(text):
+    (r,) = _graded(text)
+    assert (r.verdict, r.how) == ("correct", "sympy")
+
+
+def test_past_the_depth_cap_a_right_formula_is_sampled_instead():
+    (r,) = _graded("x = 2\nf = x" + " + 1" * 61 + "\ndfdx = x / x\n")  # depth 61
+    assert (r.verdict, r.how) == ("correct", "sampled")
+
+
+def test_a_formula_too_deep_for_sympy_is_still_caught_as_a_coincidence():
+    # 2acd + 0 + 0 + ... (61 additions) equals bcd = 24 at (1, 2, 3, 4) only
+    (r,) = _graded("a = 1.0; b = 2.0; c = 3.0; d = 4.0\nf = a*b*c*d\ndfda = a*c*d*2" + " + 0" * 61 + "\n")
+    assert (r.verdict, r.how) == ("coincidence", "sampled")
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        # the lecture's f = (w + x*y) z: dv/dx = y, and df/dv, unclaimed, is named by its claim's spelling
+        (
+            "w = 5; x = 3; y = 2; z = 4\nv = x * y\nu = w + v\nf = u * z\ndfdx = 5\n",
+            "v = x * y, so dv/dx = y and dfdx should be y * dfdv = 8",
+        ),
+        # a name is a factor as it stands, whatever its letters
+        (
+            "wX = 5; x = 3\nv = x * wX\nf = v * 2\ndfdx = 5\n",
+            "v = x * wX, so dv/dx = wX and dfdx should be wX * dfdv = 10",
+        ),
+        # a negated operand is put in parentheses: 1/(-y), not 1/-y
+        (
+            "x = 3; y = 2\nv = x / -y\nf = v * 2\ndfdx = 5\n",
+            "v = x / -y, so dv/dx = 1/(-y) and dfdx should be 1/(-y) * dfdv = -1",
+        ),
+        # a difference keeps the parentheses it was typed with
+        (
+            "x = 3; y = 2\nv = x * (y-1)\nf = v * 2\ndfdx = 5\n",
+            "v = x * (y-1), so dv/dx = (y-1) and dfdx should be (y-1) * dfdv = 2",
+        ),
+    ],
+)
+def test_a_wrong_step_is_told_the_chain_rule_with_factors_grouped(text, why):
+    (r,) = _graded(text)
+    assert (r.verdict, r.why) == ("wrong", why)
+
+
+def test_within_the_one_sided_derivatives_mixes_exact_and_float_bounds_with_slack():
+    from backpropcli.crosscheck import within
+
+    assert within(1, 0, 0.9999999999, 1e-9)  # 1e-10 past a float bound: inside the slack
+    assert within(0, 1e-10, 1, 1e-9)
+    assert not within(1, 0, 0.999, 1e-9)
+    assert not within(0.5, float("nan"), 1, 1e-9) and not within(0.5, 0, float("nan"), 1e-9)
+
+
+@pytest.mark.parametrize(
+    ("text", "rows"),
+    [
+        # g reads x but does not reach f: it is no edge of x, and the one edge left is f's
+        (
+            "x = 2\ng = x * 5\nf = x * 3\ndfdx += 3\n",
+            [("adds", "correct", 3, 3), ("sum", "correct", 3, 3, "the sum of 1 line, one per edge")],
+        ),
+        # through relu at 0 and then *3 and *2: any share of 1 * 3 * 2 between 0 and 6
+        ("x = 0; y = 1\nf = (relu(x) * 3) * 2 + y\ndfdx += 6\n", [("adds", "correct", 6, 0), ("sum", "correct", 6, 0)]),
+        # an edge's float value in six significant digits
+        (
+            "x = 2.0\nf = x * 1e-7\ndfdx += 1\n",
+            [
+                (
+                    "adds",
+                    "wrong",
+                    1,
+                    1e-07,
+                    "1 is what no single edge sends back to x; its edges: through f = x * 1e-7 (1e-07)",
+                ),
+                ("sum", "incomplete", 1, 1e-07),
+            ],
+        ),
+    ],
+)
+def test_the_edges_of_a_node_are_what_each_gate_that_reads_it_sends_back(text, rows):
+    found = [(r.part, r.verdict, r.written, r.true, r.why) for r in _graded(text) if r.part]
+    assert [row[: len(want)] for row, want in zip(found, rows, strict=True)] == rows
+
+
+def test_a_tiny_sum_off_through_an_earlier_claim_is_not_forgiven_as_rounding():
+    # f = (xb)(x + b) at x = b = 1e-13: df/dd = e = 2e-13, not 2e; the sum is 5e-26 where df/dx = 3e-26,
+    # far beyond the rounding of terms of that size
+    text = "x = 1e-13; b = 1e-13\nd = x * b\ne = x + b\nf = d * e\ndfdd = 2*e\ndfde = d\n"
+    text += "dfdx += b * dfdd\ndfdx += 1 * dfde\n"
+    total = _graded(text)[-1]
+    assert (total.part, total.verdict, total.written, total.true) == ("sum", "inherited", 5e-26, 3e-26)
+
+
+def test_a_kink_in_floats_is_taken_at_the_engines_subgradient_not_sympys():
+    # relu'(0) is 0 in the engine, 1/2 for sympy (Heaviside(0)): no float lost anything here
+    assert _losses("x = 0.0; y = 3.0\nf = relu(x) * y") == ()
+
+
+def test_an_inherited_claim_names_its_wrong_steps_in_program_order():
+    # f = uv with u = ab, v = a + b at (2, 3): both dfdu and dfdv are doubled; dfda reads dfdv first
+    text = "a = 2; b = 3\nu = a * b\nv = a + b\nf = u * v\ndfdu = 2 * v\ndfdv = 2 * u\ndfda = dfdv + b * dfdu\n"
+    r = _graded(text)[-1]
+    assert (r.verdict, [c.name for c in r.sources]) == ("inherited", ["dfdu", "dfdv"])
+    assert r.why == (
+        "the step is right; it is off only because dfdv (line 6), dfdu (line 5) are off; "
+        "the wrong step is dfdu (line 5), dfdv (line 6)"
+    )
+
+
+def test_a_sum_line_without_a_value_beside_a_kink_matches_no_edge():
+    # 1/x has no value at x = 0; relu(x) at 0 sends anything in [0, 1]: still nothing matches
+    lines = _sum_lines("x = 0\nr = relu(x)\nf = r + 2*x\ndfdr = 1\ndfdx += 1/x\n")
+    assert lines[0][:3] == ("adds", "wrong", None)

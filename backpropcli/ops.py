@@ -211,6 +211,15 @@ def _at_zero(args, out):
 
 def _atan2_partials(args, out):
     y, x = args
+    if type(x) is float or type(y) is float:
+        # scaled by s = max(|x|, |y|): x*x + y*y underflows to 0 at 1e-200 (a slope of 1e200 is finite)
+        # and overflows at 1e200; x/(x**2 + y**2) = (x/s) / (s*((x/s)**2 + (y/s)**2))
+        s = float(max(abs(x), abs(y)))
+        if s == 0:
+            raise ZeroDivisionError("atan2 has no slope at the origin")
+        xs, ys = x / s, y / s
+        r = s * (xs * xs + ys * ys)
+        return xs / r, -ys / r
     r2 = _add(_mul(x, x), _mul(y, y))  # 0 at the origin: a division by zero, no slope there
     return _div(x, r2), _div(-y, r2)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from decimal import Decimal, localcontext
 
 import pytest
@@ -119,3 +120,19 @@ def test_the_cross_check_gives_a_kink_its_exact_one_sided_derivatives(cli):
     z = nodes["name"].index("z")
     assert nodes["check"]["status"][z] == "kink"
     assert nodes["check"]["sympy_text"][str(z)] == "[-2, 0]"
+
+
+@pytest.mark.parametrize("scale", [2.5505409233429366e-231, 1e-160, 1.0, 1e160])
+def test_atan2_slopes_survive_tiny_and_huge_arguments(scale):
+    """d atan2(y, x)/dy = x/(x**2 + y**2): x*x + y*y underflows to 0 below 1e-162 (no slope, said the
+    engine, where the slope is 1/(2*scale)) and overflows above 1e154; mpmath at 50 digits is the oracle."""
+    import mpmath
+
+    y, x = 3 * scale, 4 * scale
+    report = analyze("f = atan2(y, x)", {"y": y, "x": x})
+    with mpmath.workdps(50):
+        r2 = mpmath.mpf(x) ** 2 + mpmath.mpf(y) ** 2
+        want = {"y": float(mpmath.mpf(x) / r2), "x": float(-mpmath.mpf(y) / r2)}
+    for name, value in want.items():
+        assert math.isclose(report.gradients[name], value, rel_tol=1e-14), (name, report.gradients, want)
+    assert report.counts()[1] == 0

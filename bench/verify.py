@@ -78,13 +78,14 @@ def section(plan) -> dict:
         nodes = backpropcli.verify(root).size
         peers = {"verify": lambda root=root: measure.timed(lambda: backpropcli.verify(root), gc_off=True)}
         rows.append(_row(plan, f"{name}, in process", f"{name}, in process", nodes, run, peers, figures))
-        if name == "microgpt step":
-            path = os.path.join(plan.workdir, "microgpt_step.jsonl")
-            backpropcli.export(root, path)
-            peers = {"verify": lambda path=path: measure.timed(_judge_dump(path), gc_off=True)}
-            what = "microgpt step's dump, read + judged + table"
-            rows.append(_row(plan, "  its dump, read + judged + table", what, nodes, run, peers, figures))
-            figures[what]["bytes"] = os.path.getsize(path)
+        if name == "microgpt step":  # the dump as `export` writes it: the columnar document (.json), and records
+            for form, suffix in (("columnar document", "json"), ("JSON Lines", "jsonl")):
+                path = os.path.join(plan.workdir, f"microgpt_step.{suffix}")
+                backpropcli.export(root, path)
+                peers = {"verify": lambda path=path: measure.timed(_judge_dump(path), gc_off=True)}
+                what = f"microgpt step's dump as a {form}, read + judged + table"
+                rows.append(_row(plan, f"  its dump, {form}", what, nodes, run, peers, figures))
+                figures[what]["bytes"] = os.path.getsize(path)
     table(["graph", "nodes", "engine f+b", "verify", "ratio", "goal"], rows)
     return figures
 

@@ -24,7 +24,7 @@ _NUMBERS = {int, float}
 _EMPTY: list = []
 
 
-class _Irregular(Exception):
+class Irregular(Exception):
     """Something for the record-by-record reader to look at."""
 
 
@@ -40,7 +40,7 @@ def columns(text: str, decoder: json.JSONDecoder, limit: int) -> Columns | None:
     try:
         records = _records(decoder, list(compress(lines, filled)))
         return _graph(records, kept)
-    except _Irregular:
+    except Irregular:
         return None
 
 
@@ -52,14 +52,14 @@ def _records(decoder: json.JSONDecoder, lines: list[str]) -> list[dict]:
     try:
         wrapped = decoder.decode("[[" + "]\n,[".join(lines) + "]]")
     except (ValueError, RecursionError):
-        raise _Irregular from None
+        raise Irregular from None
     if len(wrapped) != len(lines) or set(map(type, wrapped)) != {list} or set(map(len, wrapped)) != {1}:
-        raise _Irregular
+        raise Irregular
     records = list(map(itemgetter(0), wrapped))
     if set(map(type, records)) != {dict}:
-        raise _Irregular
+        raise Irregular
     if not all(map(_FIELDS.issuperset, records)):
-        raise _Irregular
+        raise Irregular
     return records
 
 
@@ -72,25 +72,25 @@ def _graph(records: list[dict], lines: list[int]) -> Columns:
     ids = _ids(_field(records, "id"))
     position = dict(zip(ids, range(len(ids)), strict=True))
     if len(position) != len(ids):
-        raise _Irregular
+        raise Irregular
     args = _args(_field(records, "args", _EMPTY), position)
     _in_order(args, _field(records, "root", False))
     labels: list[str | None] = _field(records, "label")
-    _texts(labels)
-    texts: list[str | None] = _field(records, "op")
-    _texts(texts)
+    texts(labels)
+    ops: list[str | None] = _field(records, "op")
+    texts(ops)
     data = _field(records, "data")  # floats, as the check below makes sure
-    if set(map(type, data)) != {float} or not _finite(data):
-        raise _Irregular
+    if set(map(type, data)) != {float} or not finite_floats(data):
+        raise Irregular
     grads = _field(records, "grad")
-    _numbers(grads, absent=True)
+    numbers(grads, absent=True)
     return Columns(
         [*ids] if labels.count(None) == len(labels) else [label or i for label, i in zip(labels, ids, strict=True)],
-        texts,
+        ops,
         args,
         data,
         grads,
-        _locals(_field(records, "local_grads")),
+        locals_of(_field(records, "local_grads")),
         _constants(records),
         lines,
     )
@@ -99,63 +99,63 @@ def _graph(records: list[dict], lines: list[int]) -> Columns:
 def _ids(ids: list) -> list[str]:
     kinds = set(map(type, ids))
     if not kinds <= {str, int}:
-        raise _Irregular
+        raise Irregular
     if int in kinds:
         ids = [str(i) if type(i) is int else i for i in ids]
     if min(map(len, ids)) < 1 or max(map(len, ids)) > MAX_TEXT:
-        raise _Irregular
+        raise Irregular
     return ids
 
 
 def _args(lists: list, position: dict[str, int]) -> list[tuple[int, ...]]:
     """Argument ids as earlier records' positions."""
     if set(map(type, lists)) != {list} or max(map(len, lists)) > MAX_ARGS:
-        raise _Irregular
+        raise Irregular
     kinds = set(map(type, chain.from_iterable(lists)))
     if not kinds <= {str, int}:
-        raise _Irregular
+        raise Irregular
     if int in kinds:
         lists = [[str(a) if type(a) is int else a for a in args] for args in lists]
     try:  # an argument found is some record's id, of a length the ids were checked for
         return list(map(tuple, map(map, repeat(position.__getitem__), lists)))
     except KeyError:
-        raise _Irregular from None
+        raise Irregular from None
 
 
 def _in_order(args: list[tuple[int, ...]], roots: list) -> None:
     """Every argument before its use, and the last record the root: the only one no record uses."""
     try:
         if not set(roots) <= {True, False}:
-            raise _Irregular
+            raise Irregular
     except TypeError:  # a list or an object given as `root`
-        raise _Irregular from None
+        raise Irregular from None
     last = len(args) - 1
     marked = [k for k, root in enumerate(roots) if root]
     if marked and marked != [last]:
-        raise _Irregular
+        raise Irregular
     users = chain.from_iterable(map(repeat, range(len(args)), map(len, args)))  # each argument's record
     if not all(map(lt, chain.from_iterable(args), users)):
-        raise _Irregular
+        raise Irregular
     if len(set(chain.from_iterable(args))) != last:
-        raise _Irregular
+        raise Irregular
 
 
-def _texts(texts: list) -> None:
+def texts(given: list) -> None:
     """Labels or ops: absent, or strings of at most MAX_TEXT characters."""
-    kinds = set(map(type, texts))
-    if not kinds <= {str, type(None)} or (str in kinds and max(map(len, filter(None, texts)), default=0) > MAX_TEXT):
-        raise _Irregular
+    kinds = set(map(type, given))
+    if not kinds <= {str, type(None)} or (str in kinds and max(map(len, filter(None, given)), default=0) > MAX_TEXT):
+        raise Irregular
 
 
-def _numbers(numbers: list, absent: bool = False) -> None:
+def numbers(given: list, absent: bool = False) -> None:
     """Finite ints and floats (and, with `absent`, None for a field not given)."""
-    if not set(map(type, numbers)) <= (_NUMBERS | {type(None)} if absent else _NUMBERS):
-        raise _Irregular
-    if not _finite(filter(None, numbers)):  # zeros and Nones left out: the rest are numbers
-        raise _Irregular
+    if not set(map(type, given)) <= (_NUMBERS | {type(None)} if absent else _NUMBERS):
+        raise Irregular
+    if not finite_floats(filter(None, given)):  # zeros and Nones left out: the rest are numbers
+        raise Irregular
 
 
-def _finite(numbers: Iterable) -> bool:
+def finite_floats(numbers: Iterable) -> bool:
     try:
         total = sum(numbers)
     except OverflowError:
@@ -163,13 +163,13 @@ def _finite(numbers: Iterable) -> bool:
     return total - total == 0
 
 
-def _locals(given: list) -> list[tuple[Number, ...] | None] | None:
+def locals_of(given: list) -> list[tuple[Number, ...] | None] | None:
     lists = [g for g in given if g is not None]
     if not lists:
         return None
     if set(map(type, lists)) != {list} or max(map(len, lists)) > MAX_ARGS:
-        raise _Irregular
-    _numbers(list(chain.from_iterable(lists)))
+        raise Irregular
+    numbers(list(chain.from_iterable(lists)))
     return [None if g is None else tuple(g) for g in given]
 
 
@@ -180,9 +180,9 @@ def _constants(records: list[dict]) -> list[Number | None] | None:
         return None
     if len(named) == 2:
         if any("constant" in r and "exponent" in r for r in records):
-            raise _Irregular
+            raise Irregular
         constants = [r.get("constant", r.get("exponent")) for r in records]
     else:
         constants = _field(records, named[0])
-    _numbers(constants, absent=True)
+    numbers(constants, absent=True)
     return constants

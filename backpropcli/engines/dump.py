@@ -1,5 +1,6 @@
-"""The interchange format read: JSON Lines (one node record per line) or one JSON array of records,
-in any order; every record checked, and any fault reported at its record's line.
+"""The interchange format read: JSON Lines (one node record per line), one JSON array of records in
+any order, or the columnar document (document.py); every record checked, and any fault reported at its
+record's line (the document's: at its node).
 
 Documented in docs/verify.md; backpropcli/schema/verify.schema.json describes one record.
 """
@@ -14,6 +15,7 @@ from typing import NoReturn
 from ..errors import InputError, LimitError, Source
 from ..ops import Number
 from ..parse.inputs import read_input
+from . import document
 from .build import Builder
 from .columns import FIELDS, MAX_TEXT, columns
 from .nodes import MAX_ARGS, Nodes, finite, value
@@ -27,6 +29,9 @@ def read(path: str, tol: float = 1e-9) -> Nodes:
     """A dump file ('-': stdin) rebuilt: nodes in topological order, the root last."""
     shown = "<stdin>" if path == "-" else path
     source = Source(read_input(path, "graph"), shown)
+    doc = document.decoded(source.text, DECODER)
+    if doc is not None:
+        return _document(doc, source, tol)
     found = columns(source.text, DECODER, MAX_RECORDS)
     if found is not None:
         try:
@@ -36,6 +41,20 @@ def read(path: str, tol: float = 1e-9) -> Nodes:
     records = [_record(raw, offset, line, source) for raw, offset, line in _raw_records(source)]
     if not records:
         raise InputError("the graph has no nodes", source.locate(0))
+    return rebuild(records, source, tol)
+
+
+def _document(doc: dict, source: Source, tol: float) -> Nodes:
+    """The columnar form: taken whole, or node by node where the record reader must say what is wrong."""
+    found, rows = document.columns(doc, source, MAX_RECORDS)
+    if found is not None:
+        return Builder(lambda line: None, tol).build(found)
+    records = []
+    for k, raw in enumerate(rows):
+        try:
+            records.append(_record(raw, 0, k, source))
+        except InputError as exc:
+            raise InputError(f"node {k}: {exc.message}", source.locate(0)) from None
     return rebuild(records, source, tol)
 
 

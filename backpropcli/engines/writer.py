@@ -37,9 +37,39 @@ def records(nodes: Nodes) -> Iterator[str]:
         yield json.dumps(record, allow_nan=False) + "\n"
 
 
+def document(nodes: Nodes) -> str:
+    """The columnar form: one array per field, node k at position k, arguments by position, the root
+    last (walk order already puts arguments first and the root last)."""
+    count = len(nodes.names)
+    ops: list[str | None] = [None] * count
+    constants: list = [None] * count
+    for i, text in enumerate(nodes.op_text):
+        r = nodes.ops[i]
+        if text and text != UNKNOWN:
+            ops[i] = text
+            if r is not None and r.constant is not None and not named(text, len(nodes.args[i]), None):
+                constants[i] = r.constant
+    columns: dict = {"op": ops, "args": [list(a) for a in nodes.args], "data": list(nodes.data)}
+    columns["grad"] = list(nodes.grads)
+    labels = [None if name == f"#{k}" else name for k, name in enumerate(nodes.names)]
+    optional: dict[str, list] = {
+        "label": labels,
+        "local_grads": [nodes.stored.get(i) for i in range(count)],
+        "constant": constants,
+    }
+    for name, column in optional.items():
+        if any(v is not None for v in column):
+            columns[name] = [list(v) if type(v) is tuple else v for v in column]
+    return json.dumps({"columns": columns}, allow_nan=False, separators=(",", ":")) + "\n"
+
+
 def write(nodes: Nodes, path: str) -> None:
+    """JSON Lines, one record a line; a path ending in `.json` gets the columnar document instead."""
     try:
         with open(path, "w", encoding="utf-8") as handle:
-            handle.writelines(records(nodes))
+            if path.endswith(".json"):
+                handle.write(document(nodes))
+            else:
+                handle.writelines(records(nodes))
     except OSError as exc:
         raise InputError(f"cannot write {path!a}: {exc.strerror or exc}") from None

@@ -14,11 +14,16 @@ import os
 import random
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 
 import gen
 import measure
+
+sys.path.insert(1, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # the checkout, not an install
+sys.path.insert(2, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests"))
+from test_html_large_graphs import recurrence, sum_of_terms  # the same programs the tests draw
 
 PATIENCE = 5.0  # seconds a teacher waits for a picture
 SIZES = (100, 300, 1000)
@@ -36,16 +41,6 @@ def mlp(n: int) -> list[tuple]:
     return [*prog, ("target", 0.5), ("err", "sub", layer[0], "target"), ("loss", "pow", "err", 2)]
 
 
-def recurrence(steps: int) -> str:
-    lines = ["w = 0.9", "a0 = 0.5"] + [f"a{k} = tanh(w * a{k - 1})" for k in range(1, steps + 1)]
-    return "\n".join(lines) + "\n"
-
-
-def terms(n: int) -> str:
-    inputs = "; ".join(f"c{i} = {i + 1}; x{i} = 0.{i + 1}" for i in range(n))
-    return f"{inputs}\nf = {' + '.join(f'c{i} * x{i}' for i in range(n))}\n"
-
-
 def workloads(folder: str) -> list[tuple[str, int, str]]:
     """(name, gates, path) for every graph measured, written once."""
     found = []
@@ -53,7 +48,7 @@ def workloads(folder: str) -> list[tuple[str, int, str]]:
         path = os.path.join(folder, name.replace(" ", "_").replace("~", "") + ".bp")
         gen.write(prog, path)
         found.append((name, gen.gates(prog), path))
-    for name, gates, text in (("recurrence 200", 400, recurrence(200)), ("sum of 30 terms", 59, terms(30))):
+    for name, gates, text in (("recurrence 200", 400, recurrence(200)), ("sum of 30 terms", 59, sum_of_terms(30))):
         path = os.path.join(folder, name.replace(" ", "_") + ".bp")
         with open(path, "w", encoding="utf-8") as handle:
             handle.write(text)

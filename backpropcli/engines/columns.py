@@ -10,7 +10,7 @@ give the same graph.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from itertools import chain, compress, repeat
 from operator import itemgetter, lt
 
@@ -76,14 +76,10 @@ def _graph(records: list[dict], lines: list[int]) -> Columns:
     args = _args(_field(records, "args", _EMPTY), position)
     _in_order(args, _field(records, "root", False))
     labels: list[str | None] = _field(records, "label")
-    texts(labels)
     ops: list[str | None] = _field(records, "op")
-    texts(ops)
     data = _field(records, "data")  # floats, as the check below makes sure
-    if set(map(type, data)) != {float} or not finite_floats(data):
-        raise Irregular
     grads = _field(records, "grad")
-    numbers(grads, absent=True)
+    fields(labels, ops, data, grads)
     return Columns(
         [*ids] if labels.count(None) == len(labels) else [label or i for label, i in zip(labels, ids, strict=True)],
         ops,
@@ -133,11 +129,24 @@ def _in_order(args: list[tuple[int, ...]], roots: list) -> None:
     marked = [k for k, root in enumerate(roots) if root]
     if marked and marked != [last]:
         raise Irregular
-    users = chain.from_iterable(map(repeat, range(len(args)), map(len, args)))  # each argument's record
-    if not all(map(lt, chain.from_iterable(args), users)):
+    if not all(map(lt, chain.from_iterable(args), owners(args))):
         raise Irregular
     if len(set(chain.from_iterable(args))) != last:
         raise Irregular
+
+
+def owners(args: list) -> Iterator[int]:
+    """For each argument, in order, the position of the node it belongs to."""
+    return chain.from_iterable(map(repeat, range(len(args)), map(len, args)))
+
+
+def fields(labels: list, ops: list, data: list, grads: list) -> None:
+    """Labels and ops strings or absent, data finite floats, grads finite numbers or absent."""
+    texts(labels)
+    texts(ops)
+    if set(map(type, data)) != {float} or not finite_floats(data):
+        raise Irregular
+    numbers(grads, absent=True)
 
 
 def texts(given: list) -> None:

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from itertools import chain, repeat
+from itertools import chain
 from operator import lt
 
 from ..errors import InputError, LimitError, Source
-from .columns import MAX_TEXT, Irregular, finite_floats, locals_of, numbers, texts
+from .columns import MAX_TEXT, Irregular, fields, locals_of, numbers, owners
 from .nodes import MAX_ARGS, Columns
 
 COLUMNS = ("op", "args", "data", "grad", "label", "local_grads", "constant")
@@ -73,7 +73,7 @@ def _positions(args: list | None, fail: Callable[[str], InputError]) -> None:
         return
     if set(map(type, args)) == {list} and max(map(len, args)) <= MAX_ARGS:  # the common case, in C
         flat = list(chain.from_iterable(args))
-        if not flat or (set(map(type, flat)) == {int} and min(flat) >= 0 and all(map(lt, flat, _users(args)))):
+        if not flat or (set(map(type, flat)) == {int} and min(flat) >= 0 and all(map(lt, flat, owners(args)))):
             return
     for k, given in enumerate(args):
         if not isinstance(given, list) or len(given) > MAX_ARGS:
@@ -90,23 +90,13 @@ def _bulk(cols: dict, count: int) -> Columns:
         raise Irregular  # a node the root does not reach: the record reader leaves it out
     labels: list[str | None] = cols.get("label", [None] * count)
     ops: list[str | None] = cols.get("op", [None] * count)
-    texts(labels)
-    texts(ops)
-    data = cols["data"]
-    if set(map(type, data)) != {float} or not finite_floats(data):
-        raise Irregular
-    grads = cols.get("grad", [None] * count)
-    numbers(grads, absent=True)
+    data, grads = cols["data"], cols.get("grad", [None] * count)
+    fields(labels, ops, data, grads)
     constants = cols.get("constant")
     if constants is not None:
         numbers(constants, absent=True)
     names: list[str | None] = [label or f"#{k}" for k, label in enumerate(labels)]
     return Columns(names, ops, args, data, grads, locals_of(cols.get("local_grads", [None] * count)), constants)
-
-
-def _users(args: list):
-    """Each argument's own node, one entry per argument."""
-    return chain.from_iterable(map(repeat, range(len(args)), map(len, args)))
 
 
 def _records(cols: dict, count: int) -> list[dict]:

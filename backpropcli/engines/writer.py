@@ -11,6 +11,17 @@ from .nodes import UNKNOWN, Nodes
 from .resolve import named
 
 
+def _written_op(nodes: Nodes, i: int) -> tuple[str | None, object]:
+    """The op a node is written with (an op found from values by its table name; none on a leaf), and
+    its constant operand where the op's text alone does not carry it."""
+    text, r = nodes.op_text[i], nodes.ops[i]
+    if not text or text == UNKNOWN:
+        return None, None
+    if r is None or r.constant is None or named(text, len(nodes.args[i]), None):
+        return text, None
+    return text, r.constant
+
+
 def records(nodes: Nodes) -> Iterator[str]:
     """One JSON line per node, arguments before the nodes that use them, the root last and marked."""
     root = nodes.root
@@ -18,13 +29,12 @@ def records(nodes: Nodes) -> Iterator[str]:
     ids = list(nodes.names) if unique else [f"n{i}" for i in range(len(nodes.names))]
     for i, name in enumerate(nodes.names):
         record: dict = {"id": ids[i]}
-        r = nodes.ops[i]
-        args = nodes.args[i]
-        if nodes.op_text[i] and nodes.op_text[i] != UNKNOWN:  # an op found from values is written by name
-            record["op"] = nodes.op_text[i]
-            if r is not None and r.constant is not None and not named(nodes.op_text[i], len(args), None):
-                record["constant"] = r.constant  # the op text alone does not carry it
-        record["args"] = [ids[a] for a in args]
+        op, constant = _written_op(nodes, i)
+        if op is not None:
+            record["op"] = op
+        if constant is not None:
+            record["constant"] = constant
+        record["args"] = [ids[a] for a in nodes.args[i]]
         record["data"] = nodes.data[i]
         if nodes.grads[i] is not None:
             record["grad"] = nodes.grads[i]
@@ -41,14 +51,9 @@ def document(nodes: Nodes) -> str:
     """The columnar form: one array per field, node k at position k, arguments by position, the root
     last (walk order already puts arguments first and the root last)."""
     count = len(nodes.names)
-    ops: list[str | None] = [None] * count
-    constants: list = [None] * count
-    for i, text in enumerate(nodes.op_text):
-        r = nodes.ops[i]
-        if text and text != UNKNOWN:
-            ops[i] = text
-            if r is not None and r.constant is not None and not named(text, len(nodes.args[i]), None):
-                constants[i] = r.constant
+    written = [_written_op(nodes, i) for i in range(count)]
+    ops: list[str | None] = [op for op, _ in written]
+    constants: list = [constant for _, constant in written]
     columns: dict = {"op": ops, "args": [list(a) for a in nodes.args], "data": list(nodes.data)}
     columns["grad"] = list(nodes.grads)
     labels = [None if name == f"#{k}" else name for k, name in enumerate(nodes.names)]

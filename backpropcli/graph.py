@@ -293,9 +293,9 @@ class Graph:
             for gate in compress(range(len(column)), map(wanted.__contains__, column)):
                 uses[column[gate]].append((gate, pos))
         for gate, args in c.more.items():
-            uses_here = [(a, (gate, pos)) for pos, a in enumerate(args) if a in wanted]
-            for a, edge in uses_here:
-                uses[a].append(edge)
+            for pos, a in enumerate(args):
+                if a in wanted:
+                    uses[a].append((gate, pos))
         return {i: tuple(sorted(edges)) for i, edges in uses.items()}
 
     def text(self, node_id: int, limit: int = 32) -> str:

@@ -98,12 +98,11 @@ def _kind(st: State, t: Template, gates: list[int], records: dict) -> None:
         exact = list(map(and_, exact, map(is_not, map(type, column), repeat(float))))
     kink = [(gate, pos) in st.kinks for gate in gates] if st.kinks else [False] * len(gates)
     single = list(compress(gates, kink))
-    for group, mask in (("exact", exact), ("floats", [not e for e in exact])):
+    for bulk, mask in ((_exacts, exact), (_floats, list(map(not_, exact)))):
         keep = [m and not k for m, k in zip(mask, kink, strict=True)]
         these = list(compress(gates, keep))
         if these:
-            part = [list(compress(column, keep)) for column in columns]
-            single += (_exacts if group == "exact" else _floats)(st, t, these, part)
+            single += bulk(st, t, these, [list(compress(column, keep)) for column in columns])
     for gate in sorted(single):
         try:
             check = _local(st, t, gate)

@@ -131,6 +131,12 @@ def _missing(graph: Graph, grads: tuple[Number, ...], claims: tuple[ClaimResult,
 NO_CLAIMS = "no gradient claims (d<out>d<node> = expr) in this file"
 
 
+def warning_kind(warning: str) -> str:
+    """What a file's warning is about, for formats that title it: a file without claims, or another
+    warning (a gradient that does not exist, floats that lost the answer)."""
+    return "no claims" if warning.startswith(NO_CLAIMS) else "warning"
+
+
 def _warnings(graph: Graph) -> tuple[str, ...]:
     """A file without claims says so; if some of its names read as CS231n's short claims (dx for
     df/dx), the warning names the directive that would grade them, with the likely output."""

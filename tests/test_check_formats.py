@@ -112,3 +112,17 @@ def test_github_escapes_what_could_inject_a_command(cli, tmp_path):
 def test_escape_follows_the_workflow_command_rules():
     assert escape("50% done\r\nnext") == "50%25 done%0D%0Anext"
     assert escape("\x1b[31m") == "?[31m"
+
+
+def test_a_warning_is_titled_by_what_it_is_about(cli, tmp_path):
+    """A file without claims is "no claims"; a file whose claims are graded but one gradient does not
+    exist (floor jumps at 2) carries a warning that is not about claims, and says so, in github and junit."""
+    (tmp_path / "bare.bp").write_text("x = 2\nf = 3 * x\n")
+    (tmp_path / "jump.bp").write_text("x = 2; y = 1\nf = 3 * floor(x) + y\ndfdy = 1\n")
+    github = cli("check", str(tmp_path), "--format", "github").out.splitlines()
+    titles = {line.split("file=")[1].split(",")[0].rsplit("/", 1)[-1]: line for line in github if "::warning" in line}
+    assert "title=backprop check%3A no claims::no gradient claims" in titles["bare.bp"]
+    assert "title=backprop check%3A warning::df/dx does not exist here" in titles["jump.bp"]
+    junit = cli("check", str(tmp_path), "--format", "junit").out
+    assert 'name="no claims" file="' + str(tmp_path / "bare.bp") in junit
+    assert 'name="warning" file="' + str(tmp_path / "jump.bp") in junit

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from ...grading import FileResult
+from ...grading import FileResult, warning_kind
 from ..cells import Glyphs
 from .rows import error_location, rows
 
@@ -39,7 +39,7 @@ def render(results: Iterable[FileResult], glyphs: Glyphs) -> Iterator[str]:
             yield annotation(result.path, line, col, "backprop check: bad input", result.error.message)
             continue
         for warning in result.warnings:
-            yield annotation(result.path, None, None, "backprop check: no claims", warning, "warning")
+            yield annotation(result.path, None, None, f"backprop check: {warning_kind(warning)}", warning, "warning")
         for row in rows(result, 17):
             if not row.ok:
                 written = row.written or "nothing"

@@ -10,7 +10,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Iterator
 
-from ...grading import FileResult
+from ...grading import FileResult, warning_kind
 from ..cells import Glyphs
 from .rows import error_location, rows
 
@@ -55,8 +55,8 @@ def _suite(result: FileResult) -> ET.Element:
         if not row.ok:
             failure = ET.SubElement(case, "failure", message=xml_text(f"{row.verdict}: {row.why}"), type=row.verdict)
             failure.text = xml_text(f"{row.claim}: written {row.written or 'nothing'}, true {row.true}\n{row.why}")
-    for warning in result.warnings:  # a file with no claims is a skipped test, never a silent pass
-        case = ET.SubElement(suite, "testcase", classname=path, name="no claims", file=path)
+    for warning in result.warnings:  # a file with no claims (or another warning) is a skipped test, never a pass
+        case = ET.SubElement(suite, "testcase", classname=path, name=warning_kind(warning), file=path)
         ET.SubElement(case, "skipped", message=xml_text(warning))
     tests = len(found) + len(result.warnings)
     suite.attrib.update(tests=str(tests), failures=str(sum(1 for r in found if not r.ok)), errors="0")

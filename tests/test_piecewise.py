@@ -358,3 +358,18 @@ def test_sympy_builds_and_differentiates_the_new_ops_inside_piecewise_ones(text)
     report = analyze(text, {"x": Fraction(7, 2), "y": Fraction(-5, 4)})
     passed, failed, skipped = report.counts()
     assert (failed, skipped) == (0, 0) and passed > 0, report.checks.notes
+
+
+def test_a_slope_that_does_not_exist_is_skipped_not_compared_with_sympy():
+    """sign(x) at 0 jumps: the engine has no slope. sympy's derivative, 2*DiracDelta(x), it takes as 0
+    there; comparing would fail a slope that does not exist. The local and the total are skipped, with why."""
+    from backpropcli.crosscheck.local import NO_SLOPE
+    from backpropcli.pipeline import analyze
+
+    report = analyze("sign(x) * y", {"x": 0, "y": 2})
+    x = report.graph.ids["x"]
+    assert report.gradients["y"] == 0 and report.gradients["x"] != report.gradients["x"]  # by hand: sign(0) = 0
+    edge = next(e for e in report.checks.edges.records if report.checks.edges[e].note == NO_SLOPE)
+    assert report.checks.edges[edge].status == "skip"
+    assert report.checks.nodes[x].status == "skip" and report.checks.nodes[x].note == NO_SLOPE
+    assert report.checks.counts()[1] == 0

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import difflib
-import gc
 import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -14,6 +12,7 @@ from typing import TYPE_CHECKING
 from .autodiff import Backward, forward, ledger
 from .claims.floats import NOT_ASKED, Floats, floats_kept
 from .claims.partial import backward_or_partial, missing_slopes, undefined
+from .collector import collector_paused
 from .crosscheck import Checks, crosscheck
 from .errors import InputError
 from .graph import INPUT, Graph
@@ -155,7 +154,7 @@ def analyze(
     """
     point = {name: _value(name, v) for name, v in (bindings or {}).items()}
     progress = progress or _quiet
-    with _collector_paused():
+    with collector_paused():
         progress("parsing")
         graph = parse(text, path, output, frozenset(point))
         check_bindings(graph, point)
@@ -219,19 +218,6 @@ def _renderer(name: str):
 
 def _quiet(stage: str, done: int = 0, total: int = 0) -> None:
     """No progress display."""
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """The graph and the checks are acyclic tuples and records: the cyclic collector would only
-    rescan them again and again as they grow (it runs again, once, when the stages are done)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def check_bindings(graph: Graph, bindings: Mapping[str, Number]) -> None:

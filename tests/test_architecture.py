@@ -13,7 +13,7 @@ PACKAGE = Path(__file__).parent.parent / "backpropcli"
 
 # Each stage may import only from stages before it (or from its own folder).
 LAYERS = [
-    ["status"],
+    ["status", "collector"],
     ["errors"],
     ["ops"],
     ["graph"],

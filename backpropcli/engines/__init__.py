@@ -9,6 +9,7 @@ here and named (overwritten accumulation, stale, never reached, root not seeded)
 
 from __future__ import annotations
 
+from ..collector import collector_paused
 from .report import Bug, Report, Row
 from .walk import MICROGPT, MICROGRAD, Adapter
 
@@ -21,8 +22,8 @@ def verify(root: object, adapter: Adapter | None = None, tol: float = 1e-9) -> R
     from .verdicts import judge
     from .walk import walk
 
-    nodes = walk(root, adapter, tol)
-    return Report(f"{type(root).__name__} graph", judge(nodes, tol))
+    with collector_paused():
+        return Report(f"{type(root).__name__} graph", judge(walk(root, adapter, tol), tol))
 
 
 def verify_dump(path: str, tol: float = 1e-9) -> Report:
@@ -30,7 +31,8 @@ def verify_dump(path: str, tol: float = 1e-9) -> Report:
     from .dump import read
     from .verdicts import judge
 
-    return Report("<stdin>" if path == "-" else path, judge(read(path, tol), tol))
+    with collector_paused():
+        return Report("<stdin>" if path == "-" else path, judge(read(path, tol), tol))
 
 
 def export(root: object, path: str, adapter: Adapter | None = None) -> None:

@@ -33,7 +33,7 @@ def wrong_here(v: Verdicts, i: int, g: Number, expected: Number, true: Number, u
     `expected` and `true` are node i's entries of v.expected and v.true, which have values here."""
     nodes, tol = v.nodes, v.tol
     contributions = _contributions(v, i, used)
-    names = nodes.names
+    name = nodes.name
     if i == len(nodes.ops) - 1 and g == 0:
         v.grad[i], v.why[i] = UNSEEDED, "the root's grad is 0: backward() must set it to 1 before the loop"
         return
@@ -46,7 +46,7 @@ def wrong_here(v: Verdicts, i: int, g: Number, expected: Number, true: Number, u
             if close(g, c, tol=tol) and not close(c, expected, tol=tol):
                 v.grad[i] = OVERWRITTEN
                 v.why[i] = (
-                    f"used {len(contributions)} times, its grad {_num(g)} is one contribution (from {names[gate]}), "
+                    f"used {len(contributions)} times, its grad {_num(g)} is one contribution (from {name(gate)}), "
                     f"not the sum {_sum(contributions)}: `=` where `+=` belongs"
                 )
                 return
@@ -54,8 +54,8 @@ def wrong_here(v: Verdicts, i: int, g: Number, expected: Number, true: Number, u
             if c != 0 and close(g, expected - c, tol=tol):
                 v.grad[i] = UNREACHED
                 v.why[i] = (
-                    f"the contribution {_num(c)} from {names[gate]} never arrived (its backward rule did not run "
-                    f"for this use, or the topological sort skipped {names[gate]}); should be {_sum(contributions)}"
+                    f"the contribution {_num(c)} from {name(gate)} never arrived (its backward rule did not run "
+                    f"for this use, or the topological sort skipped {name(gate)}); should be {_sum(contributions)}"
                 )
                 return
     if true and _whole(g - expected, true):
@@ -84,7 +84,7 @@ def _rule_text(v: Verdicts, i: int, g: Number, contributions: list, used: list) 
     up = nodes.grads[gate] or 0
     pos = nodes.args[gate].index(i)
     rule = used[gate][pos]
-    text = f"should be {_num(c)} = {local_text(v, gate, pos)} = {_num(rule)} x {nodes.names[gate]}'s grad {_num(up)}"
+    text = f"should be {_num(c)} = {local_text(v, gate, pos)} = {_num(rule)} x {nodes.name(gate)}'s grad {_num(up)}"
     stored = v.locals.get(gate)
     if stored is not None and stored[pos].ok is False:
         text += f"; the engine stored the local gradient {_num(stored[pos].given)}"
@@ -100,7 +100,7 @@ def local_text(v: Verdicts, gate: int, pos: int) -> str:
     if r is None:
         return f"{nodes.op_text[gate]} (the engine's own local gradient)"
     templates = r.op.local_text
-    args = [nodes.names[a] for a in nodes.args[gate]]
+    args = [nodes.name(a) for a in nodes.args[gate]]
     if r.constant is not None:  # the operand the engine keeps inside its op (micrograd's `**2`)
         args.append(_num(r.constant))
     template = templates[pos if len(templates) > 1 else 0]

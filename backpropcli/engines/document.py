@@ -95,8 +95,9 @@ def _bulk(cols: dict, count: int) -> Columns:
     constants = cols.get("constant")
     if constants is not None:
         numbers(constants, absent=True)
-    names: list[str | None] = [label or f"#{k}" for k, label in enumerate(labels)]
-    return Columns(names, ops, args, data, grads, locals_of(cols.get("local_grads", [None] * count)), constants)
+    if "" in labels:  # an empty label names no node: #k, as no label does
+        labels = [label or None for label in labels]
+    return Columns(labels, ops, args, data, grads, locals_of(cols.get("local_grads", [None] * count)), constants)
 
 
 def _records(cols: dict, count: int) -> list[dict]:

@@ -6,8 +6,10 @@ gradients the engine stored against them.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
-from itertools import starmap
+from itertools import compress, filterfalse, repeat, starmap
+from operator import and_, eq, is_not, itemgetter
 
 from ..ops import Number
 from .bugs import WRONG
@@ -58,11 +60,23 @@ def at_values(nodes: Nodes, tol: float) -> tuple[list[str], list, list, dict]:
                 found.append(i)
     for key, members in gates.items():
         r = rows[key]
-        xss = [tuple(map(data.__getitem__, argv[i])) for i in members]
-        if r.constant is not None:
-            xss = [(*xs, r.constant) for xs in xss]
+        xss = _arguments(members, argv, data, r.constant)
         _apply(r.op, members, xss, (verdicts, values, rules, intervals), data, tol)
     return verdicts, values, rules, intervals
+
+
+def _arguments(members: list[int], argv: list, data: list, constant: Number | None) -> list[tuple]:
+    """Each gate's argument values (and the row's constant after them), by position in C-level maps
+    where the gates all take the same number of arguments."""
+    argss = list(map(argv.__getitem__, members))
+    counts = set(map(len, argss))
+    if len(counts) == 1:
+        columns: list[Iterator] = [map(data.__getitem__, map(itemgetter(p), argss)) for p in range(counts.pop())]
+        if constant is not None:
+            columns.append(repeat(constant))
+        return list(zip(*columns, strict=False))  # (the constant's column never ends)
+    xss = [tuple(map(data.__getitem__, args)) for args in argss]
+    return xss if constant is None else [(*xs, constant) for xs in xss]
 
 
 def _apply(op, members: list[int], xss: list[tuple], out: tuple, data: list, tol: float) -> None:
@@ -124,11 +138,15 @@ def stored_locals(nodes: Nodes, rules: list, intervals: dict, tol: float) -> dic
     """Each stored local gradient against the rule; at a kink, inside the interval, and the tied
     arguments' locals summing to the rule's sum: together they must be one subgradient."""
     found: dict[int, tuple[Local, ...]] = {}
-    agreed = nodes.agreed
-    for i, given in nodes.stored.items():
-        if i in agreed:
+    stored, keys = nodes.stored, list(nodes.stored)
+    # The common case, in C: a gate of the table, without a kink, whose stored locals are the rule's very numbers.
+    equal = map(eq, stored.values(), map(rules.__getitem__, keys))
+    with_row = map(is_not, map(nodes.ops.__getitem__, keys), repeat(None))
+    plain = set(compress(keys, map(and_, equal, with_row))) - {gate for gate, _ in intervals}
+    for i in filterfalse(plain.__contains__, keys):
+        if i in nodes.agreed:
             continue
-        rule = rules[i]
+        given, rule = stored[i], rules[i]
         if rule is None or nodes.ops[i] is None:
             found[i] = tuple(Local(p, g, None, None) for p, g in enumerate(given))
             continue

@@ -47,12 +47,18 @@ class Nodes:
 
     @cached_property
     def names(self) -> list[str]:
-        """How reports name nodes: the engine's label (a character that does not print, such as a newline
-        or a terminal escape, shown as '?': a label cannot forge a line of the output), else #index."""
-        return [
-            f"#{i}" if label is None else label if label.isprintable() else _printable(label)
-            for i, label in enumerate(self.labels)
-        ]
+        """Every node's name, as name() gives it."""
+        return list(map(_shown, self.labels, range(len(self.labels))))
+
+    def name(self, i: int) -> str:
+        """How reports name a node: the engine's label (a character that does not print, such as a
+        newline or a terminal escape, shown as '?': a label cannot forge a line of the output), else
+        #index. One at a time: a report shows a few names of a large graph."""
+        return _shown(self.labels[i], i)
+
+    def long_names(self, limit: int) -> list[str]:
+        """The names longer than `limit` characters (only labels can be: #index is short)."""
+        return [_shown(label, i) for i, label in enumerate(self.labels) if label is not None and len(label) > limit]
 
     @cached_property
     def consumers(self) -> list[list[tuple[int, int]]]:
@@ -84,6 +90,10 @@ class Columns:
     local: list[tuple[Number, ...] | None] | None = None
     constants: list[Number | None] | None = None
     lines: list[int] | None = None
+
+
+def _shown(label: str | None, i: int) -> str:
+    return f"#{i}" if label is None else label if label.isprintable() else _printable(label)
 
 
 def _printable(text: str) -> str:

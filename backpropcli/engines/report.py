@@ -97,11 +97,11 @@ class Report:
         if v.grad[i] == CORRECT and v.data[i] in (CORRECT, INPUT) and i not in v.locals:  # most nodes
             op = (nodes.op_text[i] or LEAF) + (" (inferred)" if i in nodes.inferred else "")
             return Row(
-                i, nodes.names[i], nodes.line(i), op, nodes.data[i], nodes.grads[i], v.true[i], CORRECT, True, "", None
+                i, nodes.name(i), nodes.line(i), op, nodes.data[i], nodes.grads[i], v.true[i], CORRECT, True, "", None
             )
         verdict, why = v.grad[i], [v.why[i]] if v.why[i] else []
         origin = v.source[i]
-        source = None if origin is None else nodes.names[origin]
+        source = None if origin is None else nodes.name(origin)
         if verdict == INHERITED:
             why.append(f"right for the grads its consumers hold, which are off: the error comes from {source}")
         value_why = self._value_why(i)
@@ -118,7 +118,7 @@ class Report:
         op = (nodes.op_text[i] or LEAF) + (" (inferred)" if i in nodes.inferred else "")
         return Row(
             i,
-            nodes.names[i],
+            nodes.name(i),
             nodes.line(i),
             op,
             nodes.data[i],
@@ -146,7 +146,7 @@ class Report:
             rule = local_text(v, i, c.pos)
             target = f"in [{_num(c.interval[0])}, {_num(c.interval[1])}] (a kink)" if c.interval else _num(c.rule)
             parts.append(
-                f"local gradient for {v.nodes.names[v.nodes.args[i][c.pos]]}: {rule} = {target}, "
+                f"local gradient for {v.nodes.name(v.nodes.args[i][c.pos])}: {rule} = {target}, "
                 f"you have {_num(c.given)}"
             )
         return "; ".join(parts)
@@ -177,14 +177,13 @@ class Report:
                 found[row.verdict].append(row.name)
         return tuple(Bug(kind, BUGS[kind], tuple(names)) for kind, names in found.items() if names)
 
-    @property
-    def names(self) -> list[str]:
-        """Every node's name, as reports show it: the names a reason may quote."""
-        return self.verdicts.nodes.names
+    def long_names(self, limit: int) -> list[str]:
+        """The nodes' names longer than `limit` characters, as reports show them: a reason may quote them."""
+        return self.verdicts.nodes.long_names(limit)
 
     @property
     def root(self) -> str:
-        return self.verdicts.nodes.names[-1]
+        return self.verdicts.nodes.name(self.verdicts.nodes.root)
 
     def __str__(self) -> str:
         from ..render.verify.table import text

@@ -52,7 +52,7 @@ def _report(report, g: Glyphs, limit: int | None, width: int, closing: bool) -> 
     notes = Footnotes(name_limit(width), g.cut)
     shown, rest = chosen(report, limit)
     parts: list = [line(f"{escaped(report.source)}: root {notes.short(report.root)}", "bold")]
-    long = [name for name in report.names if len(name) > notes.limit]  # names a reason may quote
+    long = report.long_names(notes.limit)  # names a reason may quote
     cells: list[list[Text | str]] = []
     for row in shown:
         verdict = Text(f"{g.ok if row.ok else g.bad} {row.verdict}", style="" if row.ok else "red")

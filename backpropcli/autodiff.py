@@ -8,7 +8,8 @@ and more): they read nodes by position, branch on arity, and leave checks to a p
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
+from array import array
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from .errors import EvalError, InputError
@@ -140,24 +141,58 @@ def _sweep(c: Columns, values: list, grads: list, partials: list, kinks: list) -
         raise _Failed(i, False) from None  # no slope at all (log 0, sqrt at 0, a division by 0)
 
 
-def ledger(graph: Graph, back: Backward) -> list[tuple[int, int]]:
+class Edges(Sequence[tuple[int, int]]):
+    """Edges as (gate, argument position) pairs, kept as two int arrays: 8 bytes an edge where a
+    list of tuples takes about 80, read as a tuple at a time."""
+
+    __slots__ = ("gates", "positions")
+
+    def __init__(self) -> None:
+        self.gates = array("i")
+        self.positions = array("i")
+
+    def __len__(self) -> int:
+        return len(self.gates)
+
+    def __getitem__(self, k):  # an int gives one edge, a slice a list of them
+        if isinstance(k, slice):
+            return list(zip(self.gates[k], self.positions[k], strict=True))
+        return self.gates[k], self.positions[k]
+
+    def __iter__(self) -> Iterator[tuple[int, int]]:
+        return zip(self.gates, self.positions, strict=True)
+
+    def __eq__(self, other: object) -> bool:
+        return list(self) == list(other) if isinstance(other, Sequence) else NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # a sequence compared by its contents
+
+
+def ledger(graph: Graph, back: Backward) -> Edges:
     """The edges the backward pass used, in the order it visited them: gates from the output back."""
     c, partials = graph.columns, back.partials
     ops = c.ops
-    rows = []
+    rows = Edges()
+    gates, positions = rows.gates.append, rows.positions.append
     for gate, _, a, b in _reversed(c):
         if partials[gate] is None:
             continue
         if b >= 0:
             if ops[a] != CONST:
-                rows.append((gate, 0))
+                gates(gate)
+                positions(0)
             if ops[b] != CONST:
-                rows.append((gate, 1))
+                gates(gate)
+                positions(1)
         elif b == NO_ARG:
             if ops[a] != CONST:
-                rows.append((gate, 0))
+                gates(gate)
+                positions(0)
         else:
-            rows.extend((gate, pos) for pos, arg in enumerate(c.more[gate]) if ops[arg] != CONST)
+            for pos, arg in enumerate(c.more[gate]):
+                if ops[arg] != CONST:
+                    gates(gate)
+                    positions(pos)
     return rows
 
 

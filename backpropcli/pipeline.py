@@ -7,9 +7,9 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
-from .autodiff import Backward, forward, ledger
+from .autodiff import Backward, Edges, forward, ledger
 from .claims.floats import NOT_ASKED, Floats, floats_kept
 from .claims.partial import backward_or_partial, missing_slopes, undefined
 from .collector import collector_paused
@@ -48,11 +48,11 @@ class Report:
         return self.graph.nodes[self.graph.output].name
 
     @cached_property
-    def edges(self) -> list[tuple[int, int]]:
+    def edges(self) -> Edges:
         """The backward pass's edges (gate, argument position) in the order it visits them: listed
         once per run, by the cross-check where it ran, for every renderer that walks the ledger."""
         if self.checks is not None:
-            return list(self.checks.edges.keys_in_order)
+            return cast(Edges, self.checks.edges.keys_in_order)  # the ledger it was given
         return ledger(self.graph, self.back)
 
     def __repr__(self) -> str:

@@ -23,7 +23,7 @@ from ..ops import OPS, Number, is_exact, show
 from .state import SUBNORMAL_SCALE, Check, OutOfTime, State, Template, Verdicts, agree, engine_number, one_sided, within
 
 
-def local_checks(st: State, rows: Callable[[], list[tuple[int, int]]]) -> Verdicts:
+def local_checks(st: State, rows: Callable[[], Sequence[tuple[int, int]]]) -> Verdicts:
     """Checks of the ledger's edges (`rows` lists them, in its order): sympy's partials go to
     st.sympy_partials, and only what is not a plain pass becomes a record."""
     records: dict[tuple[int, int], Check] = {}

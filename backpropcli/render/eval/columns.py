@@ -12,6 +12,7 @@ import math
 from collections.abc import Iterator, Sequence
 from fractions import Fraction
 
+from ...autodiff import Edges
 from ...crosscheck import Check
 from ...graph import CONST
 from ...ops import show
@@ -65,10 +66,9 @@ def _nodes(report: Report) -> Iterator[tuple[str, object]]:
         yield "formula", {str(i): text for i, text in sorted(report.checks.formulas.items())}
 
 
-def _edges(report: Report, rows: list[tuple[int, int]]) -> Iterator[tuple[str, object]]:
+def _edges(report: Report, rows: Edges) -> Iterator[tuple[str, object]]:
     nodes, back, grads = report.graph.nodes, report.back, report.back.grads
-    gates = [gate for gate, _ in rows]
-    positions = [pos for _, pos in rows]
+    gates, positions = rows.gates.tolist(), rows.positions.tolist()
     local = [back.local(gate, pos) for gate, pos in rows]
     yield "count", len(rows)
     yield "gate", gates

@@ -8,20 +8,21 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Mapping, Sequence, Set
-from operator import getitem, itemgetter, mul
+from operator import getitem, mul
 
+from ...autodiff import Edges
 from ...ops import Number, magnitude
 from ...pipeline import Report
 
 
-def chosen_rows(report: Report, rows: list[tuple[int, int]], limit: int | None) -> tuple[list, int]:
+def chosen_rows(report: Report, rows: Edges, limit: int | None) -> tuple[list, int]:
     """Ledger rows to show, in visiting order, and how many were left out."""
     if limit is None or len(rows) <= limit:
-        return rows, 0
+        return list(rows), 0
     grads = report.back.grads
     partials: Sequence[Sequence[Number]] = report.back.partials  # type: ignore[assignment]  # rows reach the output
-    gates = list(map(itemgetter(0), rows))
-    locals_ = map(getitem, map(partials.__getitem__, gates), map(itemgetter(1), rows))
+    gates = rows.gates
+    locals_ = map(getitem, map(partials.__getitem__, gates), rows.positions)
     sizes = list(map(magnitude, map(mul, map(grads.__getitem__, gates), locals_)))
     records = report.checks.edges.records if report.checks else {}
     keep = _best(rows, sizes, limit, records, set(report.back.kinks))

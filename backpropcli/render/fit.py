@@ -3,8 +3,8 @@
 A cell is an atom (a number, a name: never broken, never cut) or prose (words: it may wrap between
 them, never inside one). A layout takes the widths every cell needs at most, or, where that is too
 wide, gives the prose columns what is left; when even the atoms do not fit it answers None, and the
-renderer picks a narrower form of its table. Long names are shortened to a mark, and the whole name
-is given once in a footnote.
+renderer picks a narrower form of its table. The table is drawn here too, straight into the widths
+chosen. Long names are shortened to a mark, and the whole name is given once in a footnote.
 """
 
 from __future__ import annotations
@@ -175,6 +175,8 @@ def _cell(console, cell: Text | str, width: int, column: Column) -> list[list[Se
 
 
 def _wrapped(console, text: Text, width: int, column: Column) -> list[list[Segment]]:
+    """What rich's Text writes into a cell this wide: its own breaks between words, its justification
+    and its styles, each line padded out to the width."""
     lines = text.wrap(
         console,
         width,

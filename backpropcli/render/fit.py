@@ -3,33 +3,24 @@
 A cell is an atom (a number, a name: never broken, never cut) or prose (words: it may wrap between
 them, never inside one). A layout takes the widths every cell needs at most, or, where that is too
 wide, gives the prose columns what is left; when even the atoms do not fit it answers None, and the
-renderer picks a narrower form of its table. Long names are shortened to a mark, and the whole name
-is given once in a footnote.
+renderer picks a narrower form of its table. The table is drawn here too, straight into the widths
+chosen. Long names are shortened to a mark, and the whole name is given once in a footnote.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from rich.box import Box
 from rich.cells import cell_len
-from rich.table import Table
+from rich.control import strip_control_codes
+from rich.measure import Measurement
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 
-GAP = 2  # columns apart: one divider and one padding
-
-
-class _Ruled(Box):
-    """SIMPLE_HEAD without its edges: a rule under the header, no blank line above or below the
-    table; drawn with '-' where the output cannot encode the rule (rich would draw a grid of '|')."""
-
-    def substitute(self, options, safe: bool = True) -> Box:
-        return RULED_ASCII if options.ascii_only else self
-
-
-RULED = _Ruled("    \n    \n ── \n    \n    \n    \n    \n    \n")
-RULED_ASCII = Box("    \n    \n -- \n    \n    \n    \n    \n    \n", ascii=True)
+GAP = 2  # columns apart: one padding and one divider
+RULE = {False: "\u2500", True: "-"}  # under the header; '-' where the output cannot encode '─'
 
 
 @dataclass(frozen=True)
@@ -90,9 +81,9 @@ def table(
     force: bool = False,
     wrap: bool = True,
     header: bool = True,
-) -> Table | None:
-    """A rich table of these rows within `room` characters, or None where it cannot be drawn there
-    (with `force`, a table wider than the room instead: its lines are written whole, never cut)."""
+) -> Drawn | None:
+    """These rows drawn within `room` characters, or None where they cannot be drawn there (with
+    `force`, a table wider than the room instead: its lines are written whole, never cut)."""
     plain = [[cell.plain if isinstance(cell, Text) else cell for cell in row] for row in rows]
     chosen = widths(columns, plain, room, wrap)
     if chosen is None:
@@ -100,19 +91,121 @@ def table(
             return None
         natural, least = _extents(columns, plain)  # wider than the room: the atoms whole, the prose wrapped
         chosen = _spread(columns, natural, least, room - GAP * (len(columns) - 1))
-    drawn = Table(box=RULED, show_edge=False, pad_edge=False, padding=(0, 1, 0, 0), expand=False, show_header=header)
-    for column, width in zip(columns, chosen, strict=True):
-        drawn.add_column(
-            column.header,
-            width=width,
-            justify="right" if column.right else "left",
-            no_wrap=not column.prose,
-            overflow="fold",  # never happens: each width holds its column's atoms and longest word
-        )
-    for row in rows:
-        drawn.add_row(*(cell if isinstance(cell, Text) else Text(cell) for cell in row))
-    drawn.width = sum(chosen) + GAP * (len(columns) - 1)  # rich would narrow a wider table to the console
-    return drawn
+    return Drawn(tuple(columns), tuple(map(tuple, rows)), tuple(chosen), header)
+
+
+@dataclass(frozen=True)
+class Drawn:
+    """A table drawn straight into the widths chosen here: the header in rich's header style, a rule,
+    the rows, each cell written as rich writes it. Rich's Table would measure and lay out every cell
+    again, several times over, for widths that are already known."""
+
+    columns: tuple[Column, ...]
+    rows: tuple[tuple[Text | str, ...], ...]
+    chosen: tuple[int, ...]  # each column's width, without the gap
+    header: bool = True
+
+    @property
+    def width(self) -> int:
+        return sum(self.chosen) + GAP * (len(self.chosen) - 1)
+
+    def __rich_measure__(self, console, options) -> Measurement:
+        return Measurement(self.width, self.width)
+
+    def __rich_console__(self, console, options):
+        if not self.columns:
+            yield Segment.line()  # as rich draws a table without columns
+            return
+        if self.header:
+            heads = [console.render_str(c.header, highlight=False, markup=options.markup) for c in self.columns]
+            yield from self._row(console, heads, console.get_style("table.header"))
+            yield Segment(RULE[options.ascii_only] * self.width)
+            yield Segment.line()
+        for row in self.rows:
+            yield from self._row(console, row, None)
+
+    def _row(self, console, cells: Sequence[Text | str], style: Style | None) -> list[Segment]:
+        """The row's lines: each cell and its padding, a divider between; a cell of fewer lines than
+        the row filled with blanks below it, or above it in the header (whose cells take `style`)."""
+        drawn = [
+            _cell(console, cell, width, column)
+            for cell, width, column in zip(cells, self.chosen, self.columns, strict=True)
+        ]
+        height = max(map(len, drawn))
+        fill = style if height else None  # as rich fills a row that holds nothing: unstyled
+        last = len(drawn) - 1
+        out: list[Segment] = []
+        for n in range(max(1, height)):
+            line: list[Segment] = []
+            for k, lines in enumerate(drawn):
+                at = n - (height - len(lines) if style is not None else 0)
+                pad = " " * (k < last)  # the last column has no padding, and no divider after it
+                if not 0 <= at < len(lines):
+                    line.append(Segment(" " * self.chosen[k] + pad, fill))
+                elif style:
+                    line += Segment.apply_style([*lines[at], Segment(pad)], style)
+                else:
+                    line += lines[at]
+                    line.append(Segment(pad))
+                line.append(Segment(pad))  # the divider
+            out += _merged(line)
+        return out
+
+
+def _cell(console, cell: Text | str, width: int, column: Column) -> list[list[Segment]]:
+    """The cell's lines, each `width` wide, as rich writes them: a line that fits at once, anything
+    else (prose to wrap, a styled span, a line break, a tab) through rich's own Text.wrap."""
+    if not width:
+        return []  # rich draws nothing into no room, not even what takes none (a combining accent)
+    if isinstance(cell, str):
+        text, style = strip_control_codes(cell), None  # as Text(cell) holds it
+    elif cell.spans or cell.justify or cell.overflow or cell.end != "\n":
+        return _wrapped(console, cell, width, column)
+    else:
+        text, style = cell.plain, cell.style
+    spare = width - cell_len(text)
+    if spare < 0 or "\n" in text or "\t" in text:
+        return _wrapped(console, Text(cell) if isinstance(cell, str) else cell, width, column)
+    if column.right:
+        text = text.rstrip()
+        text = " " * (width - cell_len(text)) + text
+    else:
+        text += " " * spare
+    return [[Segment(text, console.get_style(style, default=Style.null()) if style else None)]]
+
+
+def _wrapped(console, text: Text, width: int, column: Column) -> list[list[Segment]]:
+    """What rich's Text writes into a cell this wide: its own breaks between words, its justification
+    and its styles, each line padded out to the width."""
+    lines = text.wrap(
+        console,
+        width,
+        justify=text.justify or ("right" if column.right else "left"),
+        overflow=text.overflow or "fold",
+        tab_size=(console.tab_size if text.tab_size is None else text.tab_size) or 8,
+        no_wrap=not column.prose if text.no_wrap is None else text.no_wrap,
+    )
+    drawn = Text("\n").join(lines).render(console, end=text.end)
+    return list(Segment.split_and_crop_lines(drawn, width, include_new_lines=False))
+
+
+def _merged(line: list[Segment]) -> list[Segment]:
+    """The line with its unstyled neighbours joined into one segment (they are written the same either
+    way; a styled segment is written with its own escape codes, so those are left as they are)."""
+    out: list[Segment] = []
+    plain = ""
+    for segment in line:
+        if segment.style:
+            if plain:
+                out.append(Segment(plain))
+                plain = ""
+            out.append(segment)
+        else:
+            plain += segment.text
+    if plain:
+        out.append(Segment(plain))
+    out.append(Segment.line())
+    return out
 
 
 def line(text: str, style: str = "") -> Text:

@@ -8,13 +8,12 @@ footnotes; a terminal too narrow for the ledger gets it as two tables, the gates
 from __future__ import annotations
 
 from rich.cells import cell_len
-from rich.table import Table
 from rich.text import Text
 
 from ...crosscheck.state import Check
 from ...pipeline import Report
 from ..cells import check_cell, closing_line, number, pattern_cell, sum_text
-from ..fit import Column, Footnotes, line, name_limit, table
+from ..fit import Column, Drawn, Footnotes, line, name_limit, table
 from . import Options
 from .rows import chosen_nodes, chosen_rows, remarks
 
@@ -147,7 +146,7 @@ def _gradients(report: Report, options: Options, width: int, notes: Footnotes) -
             formulas.append((len(rows) - 1, name, notes.within(checks.formulas[i])))
     columns = [Column("name"), Column("kind"), Column("value", True), Column(f"{d}{out}/{d}name", True)]
     columns.append(Column("sum over edges", prose=True))
-    drawn: list[Text | Table | None] = [_title(f"Gradients of {out}")]
+    drawn: list[Text | Drawn | None] = [_title(f"Gradients of {out}")]
     verdicts = [checks.nodes.get(i) for i in shown] if checks is not None else []
     if formulas and max(cell_len(f) for _, _, f in formulas) <= FORMULA_CELL:
         cells = [""] * len(rows)

@@ -8,6 +8,8 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import repeat
+from operator import add, sub
 
 from .status import EXIT_INPUT
 
@@ -42,18 +44,17 @@ class Source:
         return row + 1, offset - self._line_starts[row] + 1
 
     def line_cols(self, offsets: Iterable[int]) -> Iterator[tuple[int, int]]:
-        """line_col of many offsets; cheap when each is on the same line as the one before or the
-        next, as a graph's nodes mostly are (a search otherwise)."""
+        """line_col of many offsets."""
+        return zip(*self.lines_and_cols(offsets), strict=True)
+
+    def lines_and_cols(self, offsets: Iterable[int]) -> tuple[list[int], list[int]]:
+        """The lines and the columns of many offsets, each found by a binary search in C: a 10^6-node
+        graph's places without a Python step per node."""
         starts = self._line_starts
-        last = len(starts) - 1
-        row = 0
-        for offset in offsets:
-            if offset < starts[row] or (row < last and offset >= starts[row + 1]):
-                if row < last and offset >= starts[row + 1] and (row + 1 == last or offset < starts[row + 2]):
-                    row += 1
-                else:
-                    row = bisect.bisect_right(starts, offset) - 1
-            yield row + 1, offset - starts[row] + 1
+        offsets = list(offsets)
+        lines = list(map(bisect.bisect_right, repeat(starts), offsets))  # the line's index + 1
+        cols = map(sub, offsets, map(starts.__getitem__, map(sub, lines, repeat(1))))
+        return lines, list(map(add, cols, repeat(1)))
 
     def locate(self, start: int, end: int | None = None) -> Location:
         line, col = self.line_col(start)

@@ -89,9 +89,11 @@ class Report:
     @property
     def intermediate_gradients(self) -> dict[str, Number]:
         """d output / d node for every named intermediate but the output itself."""
-        nodes, out = self.graph.nodes, self.graph.output
+        c, out, grads = self.graph.columns, self.graph.output, self.back.grads
         return {
-            n.name: self.back.grads[i] for i, n in enumerate(nodes) if n.name is not None and n.op != INPUT and i != out
+            name: grads[i]
+            for i, (name, op) in enumerate(zip(c.names, c.ops, strict=True))
+            if name is not None and op != INPUT and i != out
         }
 
     @cached_property

@@ -11,11 +11,12 @@ import json
 import math
 from collections.abc import Iterator, Sequence
 from fractions import Fraction
+from operator import getitem
 
 from ...autodiff import Edges
 from ...crosscheck import Check
-from ...graph import CONST
-from ...ops import show
+from ...graph import CONST, Columns
+from ...ops import Number, show
 from ...pipeline import Report
 from . import Options
 from .json import claims, head
@@ -48,38 +49,48 @@ def _fields(fields: Iterator[tuple[str, object]]) -> Iterator[str]:
 
 
 def _nodes(report: Report) -> Iterator[tuple[str, object]]:
+    """The node columns, read from the graph's own columns: no Node made per node."""
     graph, back = report.graph, report.back
-    nodes = graph.nodes
-    places = list(graph.source.line_cols(node[4] for node in nodes))
-    yield "count", len(nodes)
-    yield "name", [node[2] for node in nodes]
-    yield "label", [None if node[2] is not None else graph.text(i) for i, node in enumerate(nodes)]
-    yield "op", [node[0] for node in nodes]
-    yield "args", [node[1] for node in nodes]
+    c = graph.columns
+    lines, cols = graph.source.lines_and_cols(c.starts)
+    yield "count", len(c)
+    yield "name", list(c.names)
+    yield "label", [None if name is not None else graph.text(i) for i, name in enumerate(c.names)]
+    yield "op", list(c.ops)
+    yield "args", list(c.all_args())
     yield from _numbers("value", report.values)
     yield from _numbers("grad", back.grads)
-    yield "line", [line for line, _ in places]
-    yield "col", [col for _, col in places]
+    yield "line", lines
+    yield "col", cols
     if report.checks:
-        checked = [node[0] != CONST for node in nodes]
-        yield "check", _checks(range(len(nodes)), report.checks.nodes, back.grads, checked)
+        checked = list(map(CONST.__ne__, c.ops))
+        yield "check", _checks(range(len(c)), report.checks.nodes, back.grads, checked)
         yield "formula", {str(i): text for i, text in sorted(report.checks.formulas.items())}
 
 
 def _edges(report: Report, rows: Edges) -> Iterator[tuple[str, object]]:
-    nodes, back, grads = report.graph.nodes, report.back, report.back.grads
+    back, grads, c = report.back, report.back.grads, report.graph.columns
     gates, positions = rows.gates.tolist(), rows.positions.tolist()
-    local = [back.local(gate, pos) for gate, pos in rows]
+    partials: Sequence[Sequence[Number]] = back.partials  # type: ignore[assignment]  # every edge's gate has them
+    local = list(map(getitem, map(partials.__getitem__, gates), positions))
     yield "count", len(rows)
     yield "gate", gates
     yield "position", positions
-    yield "input", [nodes[gate][1][pos] for gate, pos in rows]
+    yield "input", _inputs(c, gates, positions)
     yield from _numbers("local", local)
     yield from _numbers("downstream", [grads[gate] * d for gate, d in zip(gates, local, strict=True)])
     kinks = set(report.back.kinks)
     yield "kinks", [k for k, row in enumerate(rows) if row in kinks] if kinks else []
     if report.checks:
         yield "check", _checks(rows, report.checks.edges, local, None)
+
+
+def _inputs(c: Columns, gates: list[int], positions: list[int]) -> list[int]:
+    """The node each edge comes from: its gate's argument at its position."""
+    if c.more:
+        return [c.args(gate)[pos] for gate, pos in zip(gates, positions, strict=True)]
+    pairs = zip(map(c.arg0.__getitem__, gates), map(c.arg1.__getitem__, gates), strict=True)
+    return list(map(getitem, pairs, positions))
 
 
 def _numbers(name: str, column: Sequence) -> Iterator[tuple[str, object]]:

@@ -3,7 +3,7 @@
 The oracle is the rich Table that fit.table built before it drew its own: no edges, a rule under the
 header ('-' where the output cannot encode '─'), one blank of padding and a blank divider between
 columns, each column as wide as fit chose. Both are written by the same console, plain and in colour,
-to a UTF-8 and to an ASCII file, raw (padding and all) and as the commands write them (fit.show).
+to a UTF-8 and to an ASCII file, raw (padding and all) and as the commands write them (show.show).
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from rich.segment import Segments
 from rich.table import Table
 from rich.text import Text
 
-from backpropcli.render.fit import GAP, Column, Drawn, show, table
+from backpropcli.render.fit import GAP, Column, Drawn, table
+from backpropcli.render.show import show
 
 
 class _Ruled(Box):
@@ -54,8 +55,8 @@ class _File(io.StringIO):
 
 
 class _Part:
-    """A table as a part of a command's output (a report's view yields its tables), which fit.show
-    writes as it is drawn: a rich Table passed to it alone would be laid out anew by fit.fitted."""
+    """A table as a part of a command's output (a report's view yields its tables), which show.show
+    writes as it is drawn: a rich Table passed to it alone would be laid out anew by show.fitted."""
 
     def __init__(self, renderable) -> None:
         self.renderable = renderable
@@ -65,7 +66,7 @@ class _Part:
 
 
 def written(renderable, width: int, colour: str | None, encoding: str) -> tuple[str, str]:
-    """The renderable as the console writes it raw, and as fit.show writes it."""
+    """The renderable as the console writes it raw, and as show.show writes it."""
     outputs = []
     for through_show in (False, True):
         out = _File(encoding)

@@ -106,8 +106,8 @@ def _show_tree(report, target: str | None) -> None:
     """On stdout rich decides about colour (a terminal, NO_COLOR); a file gets plain text."""
     from rich.console import Console
 
-    from ..render.fit import show
     from ..render.graph.tree import render
+    from ..render.show import show
     from .output import glyphs
 
     if target is None or target == "-":

@@ -30,7 +30,8 @@ def ops_command() -> None:
     from rich.text import Text
 
     from ..ops import OPS
-    from ..render.fit import Column, show, table
+    from ..render.fit import Column, table
+    from ..render.show import show
 
     rows: list[list[Text | str]] = [
         [_syntax(op), ", ".join(_filled(t) for t in op.local_text), _filled(op.pattern), _kink(op)]

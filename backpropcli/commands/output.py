@@ -119,7 +119,7 @@ def write_out(chunks: Iterable) -> None:
         if console is None:
             from rich.console import Console
 
-            from ..render.fit import show
+            from ..render.show import show
 
             console = Console(highlight=False, soft_wrap=False)
         show(chunk, console)

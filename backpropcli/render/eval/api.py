@@ -19,7 +19,7 @@ def _text(report, rows, width: int) -> str:
     """What `backprop eval` prints at this width, without colour."""
     from rich.console import Console
 
-    from ..fit import show
+    from ..show import show
 
     buffer = io.StringIO()
     console = Console(file=buffer, width=width, color_system=None, highlight=False, soft_wrap=False)

@@ -84,7 +84,7 @@ def text(report, rows: int | None = ROWS) -> str:
     """The table as plain text, 120 columns: str(report), and an assertion's message."""
     from rich.console import Console
 
-    from ..fit import show
+    from ..show import show
 
     out = io.StringIO()
     console = Console(file=out, width=WIDTH, color_system=None, highlight=False, soft_wrap=False, emoji=False)

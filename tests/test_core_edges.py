@@ -469,3 +469,51 @@ def test_forward_mode_lanes_start_right_after_the_first_seed_and_are_zero_where_
     graph = parse("y = 4.0\na = x * 2\nb = a + y\n", output="a")
     back = backward(graph, forward(graph, {"x": 1.0}))
     assert _lanes(graph, list(back.partials), [graph.ids["y"]]) == [0.0]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("f = sin(x, y)", "sin() takes 1 argument, got 2"),  # one argument: no plural
+        ("f = atan2(x)", "atan2() takes 2 arguments, got 1"),
+        ("f = atan2(x, y, z)", "atan2() takes 2 arguments, got 3"),
+        ("f = max(x)", "max() takes 2 or more arguments, got 1"),  # no upper bound
+    ],
+)
+def test_a_call_with_the_wrong_number_of_arguments_says_how_many_the_op_takes(text, message):
+    from backpropcli.errors import InputError
+
+    with pytest.raises(InputError) as caught:
+        parse(text)
+    assert caught.value.message == message
+
+
+@pytest.mark.parametrize("name", ["floor", "ceil"])
+def test_floor_and_ceil_are_flat_between_whole_numbers_and_jump_at_them(name):
+    from backpropcli.errors import EvalError
+    from backpropcli.ops import OPS, Jump, _steps
+
+    # floor(2.5) = 2 and ceil(2.5) = 3 stay put near 2.5: slope 0; at 2 (floor(2) = ceil(2) = 2) both jump.
+    # The rule is made afresh here, as the op table makes it for the row, and the row's own is asked too.
+    for rule in (_steps(name), OPS[name].partials):
+        assert rule((2.5,), OPS[name].forward(2.5)) == (0,) and rule((-1.5,), OPS[name].forward(-1.5)) == (0,)
+        with pytest.raises(Jump) as caught:
+            rule((2.0,), OPS[name].forward(2.0))
+        assert str(caught.value) == f"{name} jumps at 2.0"
+    graph = parse(f"f = 3 * {name}(x)")
+    with pytest.raises(EvalError) as failed:
+        backward(graph, forward(graph, {"x": 2}))
+    assert failed.value.message == f"{name}(2) has no derivative here: {name} jumps at 2, so the gradient does not exist"
+
+
+def test_the_ledger_read_by_slices_gives_the_edges_read_one_by_one():
+    from backpropcli.autodiff import ledger
+
+    # f = x*y + sin(x): the backward pass visits f (both arguments), then sin(x), then the product
+    graph, _, back = _pass("f = x*y + sin(x)", x=1.0, y=2.0)
+    f = graph.output
+    product, sine = graph.nodes[f].args
+    edges = ledger(graph, back)
+    visited = [(f, 0), (f, 1), (sine, 0), (product, 0), (product, 1)]
+    assert [edges[k] for k in range(len(edges))] == visited
+    assert edges[:] == visited and edges[1:3] == visited[1:3] and edges[-2:] == visited[-2:]

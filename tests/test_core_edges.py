@@ -517,3 +517,47 @@ def test_the_ledger_read_by_slices_gives_the_edges_read_one_by_one():
     visited = [(f, 0), (f, 1), (sine, 0), (product, 0), (product, 1)]
     assert [edges[k] for k in range(len(edges))] == visited
     assert edges[:] == visited and edges[1:3] == visited[1:3] and edges[-2:] == visited[-2:]
+
+
+@pytest.mark.parametrize(
+    ("point", "expected"),
+    [
+        # d/dy atan2(y, x) = x/(x**2 + y**2), d/dx = -y/(x**2 + y**2): exact where both are
+        ({"y": 1, "x": 2}, {"y": Fraction(2, 5), "x": Fraction(-1, 5)}),
+        ({"y": Fraction(1, 3), "x": 2}, {"y": Fraction(18, 37), "x": Fraction(-3, 37)}),
+        # one float argument makes the slopes floats, scaled so that x**2 + y**2 = 1e-400 does not
+        # underflow to 0: at (1e-200, 0) they are 0 and -1/y; at (0, 1e-200), 1/x and 0
+        ({"y": 1e-200, "x": 0}, {"y": 0.0, "x": -1e200}),
+        ({"y": 0, "x": 1e-200}, {"y": 1e200, "x": 0.0}),
+    ],
+)
+def test_atan2_slopes_are_exact_for_exact_arguments_and_finite_for_a_tiny_float_beside_a_zero(point, expected):
+    import mpmath
+
+    graph, _, back = _pass("f = atan2(y, x)", **point)
+    found = {name: back.grads[graph.ids[name]] for name in "yx"}
+    assert {name: type(v) for name, v in found.items()} == {name: type(v) for name, v in expected.items()}
+    with mpmath.workdps(50):
+        y, x = (mpmath.mpf(Fraction(point[n]).numerator) / Fraction(point[n]).denominator for n in "yx")
+        truth = {"y": x / (x * x + y * y), "x": -y / (x * x + y * y)}
+    assert all(float(found[n]) == pytest.approx(float(truth[n]), rel=1e-12, abs=0) for n in "yx")
+    assert found == expected
+
+
+@pytest.mark.parametrize(
+    ("point", "value", "slope"),
+    [
+        # a % b = a - b*floor(a/b): the slope along b is -floor(a/b), exact only where a and b are
+        ({"x": 7, "y": 2}, 1, -3),
+        ({"x": Fraction(15, 2), "y": 2}, Fraction(3, 2), -3),
+        ({"x": 7.5, "y": 2}, 1.5, -3.0),  # one float: float value, float slope
+        ({"x": 7, "y": 2.5}, 2.0, -2.0),
+    ],
+)
+def test_mod_keeps_exact_values_exact_and_floats_float(point, value, slope):
+    graph, values, back = _pass("f = x % y", **point)
+    by_hand = point["x"] - point["y"] * math.floor(point["x"] / point["y"])
+    assert values[graph.output] == by_hand == value and type(values[graph.output]) is type(value)
+    found = back.grads[graph.ids["y"]]
+    assert found == -math.floor(point["x"] / point["y"]) == slope and type(found) is type(slope)
+    assert back.grads[graph.ids["x"]] == 1

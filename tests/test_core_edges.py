@@ -561,3 +561,32 @@ def test_mod_keeps_exact_values_exact_and_floats_float(point, value, slope):
     found = back.grads[graph.ids["y"]]
     assert found == -math.floor(point["x"] / point["y"]) == slope and type(found) is type(slope)
     assert back.grads[graph.ids["x"]] == 1
+
+
+def test_dual_numbers_in_lanes_judge_a_small_gradient_at_its_own_scale():
+    # two inputs, carried in one pass: df/dx = 1e-12, and a partial of 2e-12 is twice that, however
+    # small both are next to 1 (df/dy = 1 is right)
+    text = "f = x * 1e-12 + y"
+    graph, _, back = _pass(text, x=1.0, y=1.0)
+    partials = [None if p is None else list(p) for p in back.partials]
+    partials[graph.nodes[graph.output].args[0]][0] = 2e-12
+    _, _, checks, _ = _dual(text, {"x": 1.0, "y": 1.0}, partials)
+    assert {name: (c.status, float(c.expected)) for name, c in checks.items()} == {
+        "x": ("fail", 2e-12),
+        "y": ("pass", 1.0),
+    }
+
+
+def test_dual_numbers_in_lanes_forgive_a_cancelling_sum_rounded_to_either_side_of_zero():
+    # df/dx = a - b for a = 0.30000000000000004 (one ulp above 0.3) and b = 0.3: the engine's sum is
+    # +5.6e-17; with sympy's first partial an ulp below 0.3 instead, the forward sum is -5.6e-17. Both
+    # are within the rounding of terms of 0.6 (2**-40 of it is 5e-13): neither is wrong
+    text = "f = x*0.30000000000000004 - x*0.3 + y"
+    graph, _, back = _pass(text, x=1.0, y=1.0)
+    partials = [None if p is None else list(p) for p in back.partials]
+    first = graph.nodes[graph.nodes[graph.output].args[0]].args[0]  # the gate x*0.30000000000000004
+    assert partials[first][0] == 0.30000000000000004
+    partials[first][0] = math.nextafter(0.3, 0.0)
+    _, _, checks, _ = _dual(text, {"x": 1.0, "y": 1.0}, partials)
+    assert back.grads[graph.ids["x"]] == -float(checks["x"].expected) == 0.30000000000000004 - 0.3
+    assert {name: c.status for name, c in checks.items()} == {"x": "pass", "y": "pass"}

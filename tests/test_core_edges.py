@@ -503,7 +503,8 @@ def test_floor_and_ceil_are_flat_between_whole_numbers_and_jump_at_them(name):
     graph = parse(f"f = 3 * {name}(x)")
     with pytest.raises(EvalError) as failed:
         backward(graph, forward(graph, {"x": 2}))
-    assert failed.value.message == f"{name}(2) has no derivative here: {name} jumps at 2, so the gradient does not exist"
+    why = f"{name} jumps at 2, so the gradient does not exist"
+    assert failed.value.message == f"{name}(2) has no derivative here: {why}"
 
 
 def test_the_ledger_read_by_slices_gives_the_edges_read_one_by_one():
@@ -517,6 +518,8 @@ def test_the_ledger_read_by_slices_gives_the_edges_read_one_by_one():
     visited = [(f, 0), (f, 1), (sine, 0), (product, 0), (product, 1)]
     assert [edges[k] for k in range(len(edges))] == visited
     assert edges[:] == visited and edges[1:3] == visited[1:3] and edges[-2:] == visited[-2:]
+    # a sequence of edges, equal to other sequences of them: not to a mapping keyed by the same edges
+    assert edges == tuple(visited) and edges != dict.fromkeys(visited)
 
 
 @pytest.mark.parametrize(
@@ -590,3 +593,23 @@ def test_dual_numbers_in_lanes_forgive_a_cancelling_sum_rounded_to_either_side_o
     _, _, checks, _ = _dual(text, {"x": 1.0, "y": 1.0}, partials)
     assert back.grads[graph.ids["x"]] == -float(checks["x"].expected) == 0.30000000000000004 - 0.3
     assert {name: c.status for name, c in checks.items()} == {"x": "pass", "y": "pass"}
+
+
+def test_a_retry_at_high_precision_leaves_the_later_checks_at_the_usual_precision():
+    import mpmath
+
+    from backpropcli.crosscheck import crosscheck
+
+    # tanh(40.0)'s local partial, 1 - tanh(40)**2 = 7.2e-35, is 0 in floats: that check is taken again at
+    # high precision. The checks after it are back at sympy's usual 30 digits: x and z tie in max, and the
+    # one-sided derivatives of f along x are 0 and 1e20 (1 - tanh(19)**2), whose 1 - tanh(19)**2 = 1.3e-16
+    # is nothing at a float's 16 digits. They are taken 1e-12 * 19 beside the tie.
+    graph, values, back = _pass("x = 19.0; z = 19.0; w = 40.0\nm = max(x, z)\nf = tanh(m) * 1e20 + tanh(w)")
+    checks = crosscheck(graph, values, back)
+    with mpmath.workdps(50):
+        side = mpmath.mpf(19) * (1 + mpmath.mpf(10) ** -12)
+        hi = float(mpmath.mpf(10) ** 20 * (1 - mpmath.tanh(side) ** 2))
+    for name in "xz":
+        check = checks.nodes[graph.ids[name]]
+        lo, up = check.expected.strip("[]").split(", ")
+        assert check.status == "kink" and lo == "0" and float(up) == pytest.approx(hi, rel=1e-9)

@@ -613,3 +613,21 @@ def test_a_retry_at_high_precision_leaves_the_later_checks_at_the_usual_precisio
         check = checks.nodes[graph.ids[name]]
         lo, up = check.expected.strip("[]").split(", ")
         assert check.status == "kink" and lo == "0" and float(up) == pytest.approx(hi, rel=1e-9)
+
+
+@pytest.mark.parametrize("x", [2.0, 0.5])
+def test_a_gradient_through_a_tie_lies_between_its_derivatives_just_beside_the_tie(x):
+    import mpmath
+
+    from backpropcli.crosscheck import crosscheck
+
+    # f = max(x, z) * x * x at x = z: z*x*x to the left (slope 2zx), x**3 to the right (3x**2). A float
+    # point is known to its last digits only: the one-sided derivatives shown are taken h = 1e-12 * max(|x|, 1)
+    # beside it, where they still change with x
+    graph, values, back = _pass("m = max(x, z)\nf = m * x * x", x=x, z=x)
+    check = crosscheck(graph, values, back).nodes[graph.ids["x"]]
+    with mpmath.workdps(40):
+        h = mpmath.mpf(10) ** -12 * max(abs(x), 1)
+        sides = [float(2 * x * (x - h)), float(3 * (x + h) ** 2)]
+    assert check.status == "kink" and 2 * x * x <= back.grads[graph.ids["x"]] <= 3 * x * x
+    assert [float(end) for end in check.expected.strip("[]").split(", ")] == pytest.approx(sides, rel=1e-14)

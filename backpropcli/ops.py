@@ -88,7 +88,7 @@ def _result(v: Number) -> Number:
     if type(v) is float:
         if v - v == 0:  # false for inf and nan
             return v
-        raise OverflowError("the result is too large for a float")
+        raise OverflowError("the result is too large for a float")  # pragma: no mutate
     return exact(v)
 
 

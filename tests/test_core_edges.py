@@ -631,3 +631,71 @@ def test_a_gradient_through_a_tie_lies_between_its_derivatives_just_beside_the_t
         sides = [float(2 * x * (x - h)), float(3 * (x + h) ** 2)]
     assert check.status == "kink" and 2 * x * x <= back.grads[graph.ids["x"]] <= 3 * x * x
     assert [float(end) for end in check.expected.strip("[]").split(", ")] == pytest.approx(sides, rel=1e-14)
+
+
+# a = 2**4095, the largest power of two within the exact limit of 4096 bits
+LARGE = "x = 2**2048; y = 2**2047\na = x * y\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        (LARGE + "f = a + (a - 1)", 2**4096 - 1),  # 4096 bits: the limit itself
+        (LARGE + "f = (a - 1) / (1/2)", 2**4096 - 2),  # a whole fraction of 4096 bits
+        (LARGE + "f = (1 - a) - (a - 1)", -(2**4096) + 2),
+        (LARGE + "f = 1 / a", Fraction(1, 2**4095)),  # a denominator of 4096 bits
+        (LARGE + "f = 1 / a / 2", 0.0),  # 4097 bits: a float, 2**-4096, below the smallest one
+        (LARGE + "f = 1/a + 1/3", 1 / 3),  # a denominator of 3 * 2**4095, 4097 bits: a float
+        (LARGE + "f = 1/3 - 1/a", 1 / 3),
+        (LARGE + "f = (1/3) * (1/a)", 0.0),
+        ("x = 1.5\nf = x / 2", 0.75),  # one float argument: a float, not the fraction of its binary value
+        ("x = 3\nf = x / 2.0", 1.5),
+    ],
+)
+def test_exact_values_stay_exact_up_to_4096_bits(text, value):
+    graph = parse(text)
+    found = forward(graph, {})[graph.output]
+    assert type(found) is type(value) and found == value
+
+
+@pytest.mark.parametrize(
+    ("text", "op"),
+    [
+        # 2**4096 and -2**4096 have 4097 bits: past the exact limit, and too large for a float
+        (LARGE + "f = a + a", "add"),
+        (LARGE + "f = (0 - a) + (0 - a)", "add"),
+        (LARGE + "f = a - (0 - a)", "sub"),
+        (LARGE + "f = (0 - a) - a", "sub"),
+        ("x = 2**2048\nf = x * x", "mul"),
+        ("x = 2**2048\nf = (0 - x) * x", "mul"),
+        (LARGE + "f = a / (1/2)", "div"),
+        (LARGE + "f = (0 - a) / (1/2)", "div"),
+    ],
+)
+def test_an_exact_value_one_bit_past_the_limit_overflows_at_its_gate(text, op):
+    from backpropcli.errors import EvalError
+
+    with pytest.raises(EvalError) as caught:
+        forward(parse(text), {})
+    assert caught.value.message.startswith(f"{op}(") and caught.value.message.endswith(
+        ") overflows: the result is too large for a float"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        # a float result of inf is reported at the gate that made it, not where sin(inf) fails later
+        ("x = 1e308\nf = sin(x + x)", "add(1e+308, 1e+308)"),
+        ("x = 1e308; y = -1e308\nf = sin(x - y)", "sub(1e+308, -1e+308)"),
+        ("x = 1e308\nf = sin(x * x)", "mul(1e+308, 1e+308)"),
+        ("y = 5e-324\nf = sin(1 / y)", "div(1, 5e-324)"),
+        ("x = 1e308; y = 0.1\nf = sin(x / y)", "div(1e+308, 0.1)"),
+    ],
+)
+def test_a_float_overflow_is_reported_at_the_gate_that_made_it(text, shown):
+    from backpropcli.errors import EvalError
+
+    with pytest.raises(EvalError) as caught:
+        forward(parse(text), {})
+    assert caught.value.message == f"{shown} overflows: the result is too large for a float"

@@ -699,3 +699,16 @@ def test_a_float_overflow_is_reported_at_the_gate_that_made_it(text, shown):
     with pytest.raises(EvalError) as caught:
         forward(parse(text), {})
     assert caught.value.message == f"{shown} overflows: the result is too large for a float"
+
+
+def test_sympy_numbers_of_exact_edges_are_ints_where_they_are_whole():
+    from backpropcli.crosscheck import crosscheck
+
+    # f = a/b + a*b at a = 3, b = 1/2: d/da (a/b) = 1/b = 2 and d/db (a/b) = -a/b**2 = -12 are whole;
+    # d/da (a*b) = b = 1/2 is not. A whole number is the int that sympy gives, and that the engine has
+    graph, values, back = _pass("a = 3; b = 1/2\nq = a / b\np = a * b\nf = q + p")
+    edges = crosscheck(graph, values, back).edges
+    q, p = graph.ids["q"], graph.ids["p"]
+    found = [edges.number(key) for key in ((q, 0), (q, 1), (p, 0), (p, 1))]
+    assert found == [2, -12, Fraction(1, 2), 3] and [type(v) for v in found] == [int, int, Fraction, int]
+    assert [back.local(*key) for key in ((q, 0), (q, 1), (p, 0), (p, 1))] == found

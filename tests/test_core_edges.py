@@ -712,3 +712,40 @@ def test_sympy_numbers_of_exact_edges_are_ints_where_they_are_whole():
     found = [edges.number(key) for key in ((q, 0), (q, 1), (p, 0), (p, 1))]
     assert found == [2, -12, Fraction(1, 2), 3] and [type(v) for v in found] == [int, int, Fraction, int]
     assert [back.local(*key) for key in ((q, 0), (q, 1), (p, 0), (p, 1))] == found
+
+
+NOTES = {
+    "kink": "the gradient passes a kink; it lies between the one-sided derivatives",
+    "smooth": "the gradient passes a kink, where the subgradient convention differs from the one-sided "
+    "derivatives (the function may be smooth here)",
+    "edge": "not differentiable here: any value between the one-sided derivatives is a subgradient",
+    "unevaluable": "sympy cannot evaluate its derivative at this point",
+    "undefined": "sympy's derivative is undefined at this point",
+}
+
+
+@pytest.mark.parametrize(
+    ("text", "point", "node", "edge"),
+    [
+        # relu at 0: d/dx 3 relu(x) is 0 from the left and 3 from the right; the engine's 0 lies between
+        ("f = relu(x) * 3", {"x": 0}, ("kink", "[0, 3]", "kink"), ("kink", "[0, 1]", "edge")),
+        # relu(x) - relu(-x) = x: slope 1 on both sides, and the subgradient convention gives 0 + 0
+        ("f = relu(x) - relu(-x)", {"x": 0}, ("skip", "[1, 1]", "smooth"), None),
+        # sympy keeps elu's condition on cbrt's branch for y < 0, not real at y = 2: it cannot substitute
+        ("f = elu(cbrt(x))", {"x": 2.0}, ("skip", "", "unevaluable"), None),
+        # d/dy x**y = x**y log(x) has no value at x = 0
+        ("f = y ** x", {"y": 0, "x": 2}, ("skip", "", "undefined"), ("skip", "", "undefined")),
+    ],
+)
+def test_a_kinked_or_skipped_check_says_why_in_full(text, point, node, edge):
+    from backpropcli.crosscheck import crosscheck
+
+    graph, values, back = _pass(text, **point)
+    checks = crosscheck(graph, values, back)
+    x = graph.ids["x"]
+    found = checks.nodes[x]
+    assert (found.status, found.expected, found.note) == (node[0], node[1], NOTES[node[2]])
+    if edge is not None:
+        gate, pos = next((g, p) for g, p in checks.edges if graph.nodes[g].args[p] == x)
+        found = checks.edges[(gate, pos)]
+        assert (found.status, found.expected, found.note) == (edge[0], edge[1], NOTES[edge[2]])

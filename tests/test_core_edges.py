@@ -190,16 +190,14 @@ def test_a_slope_that_raises_spoils_only_its_own_gradients():
     assert math.isnan(back.grads[graph.ids["x"]]) and back.grads[graph.ids["y"]] == 3
 
 
-def _dual(text: str, point: dict, partials=None, tol: float = 1e-9):
-    """The dual-number checks of one program with the given local partials (the backward pass's own
-    by default), and the progress they reported."""
+def _state(text: str, point: dict, partials=None, tol: float = 1e-9):
+    """One program's cross-check state with the given local partials as sympy's (the backward pass's
+    own by default), and the list its progress goes to."""
     import time
 
     import sympy
 
-    from backpropcli.autodiff import kinked
     from backpropcli.crosscheck.state import State
-    from backpropcli.crosscheck.totals import _dual_checks
 
     graph, values, back = _pass(text, **point)
     if partials is None:
@@ -207,6 +205,16 @@ def _dual(text: str, point: dict, partials=None, tol: float = 1e-9):
     calls: list = []
     st = State(graph, values, back, tol, time.monotonic() + 60, 60.0, sympy, lambda *a: calls.append(a))
     st.sympy_partials = partials
+    return st, calls
+
+
+def _dual(text: str, point: dict, partials=None, tol: float = 1e-9):
+    """The dual-number checks of one program with the given local partials, and the progress they reported."""
+    from backpropcli.autodiff import kinked
+    from backpropcli.crosscheck.totals import _dual_checks
+
+    st, calls = _state(text, point, partials, tol)
+    graph, back = st.graph, st.back
     checks = _dual_checks(st, kinked(graph, back))
     return graph, back, {graph.nodes[i].name: c for i, c in checks.items()}, calls
 
@@ -749,3 +757,50 @@ def test_a_kinked_or_skipped_check_says_why_in_full(text, point, node, edge):
         gate, pos = next((g, p) for g, p in checks.edges if graph.nodes[g].args[p] == x)
         found = checks.edges[(gate, pos)]
         assert (found.status, found.expected, found.note) == (edge[0], edge[1], NOTES[edge[2]])
+
+
+def test_the_cross_check_reports_its_progress_kind_by_kind():
+    from backpropcli.crosscheck import crosscheck
+
+    # f = x*y + x*x: the two products make the kinds (mul, argument 0) and (mul, argument 1) of two edges
+    # each, the sum one edge per argument: 6 edges in 4 kinds, counted as each kind starts
+    graph, values, back = _pass("f = x*y + x*x", x=1.0, y=2.0)
+    calls: list = []
+    crosscheck(graph, values, back, progress=lambda *call: calls.append(call))
+    assert calls == [("cross-check: local partials", done, 6) for done in (0, 2, 4, 5)]
+
+
+def test_a_key_that_names_no_edge_or_node_has_no_check():
+    from backpropcli.crosscheck import crosscheck
+
+    # negative numbers are not counted from the end: (-1, 0) is no edge and -1 no node
+    graph, values, back = _pass("f = x*y + sin(x)", x=1.0, y=2.0)
+    checks = crosscheck(graph, values, back)
+    f = graph.output
+    assert checks.edges.get((f, 0)) is not None and checks.nodes.get(f) is not None
+    assert [checks.edges.get(key) for key in ((-1, 0), (f, -1), (-1, -1))] == [None, None, None]
+    assert checks.nodes.get(-1) is None and (f, -1) not in checks.edges and -1 not in checks.nodes
+    assert checks.edges.status((-1, 0)) is None and checks.nodes.status(-1) is None
+
+
+def test_chain_totals_skip_a_node_whose_consumer_has_an_unchecked_partial():
+    from backpropcli.crosscheck import Check
+    from backpropcli.crosscheck.totals import _chain_totals
+    from backpropcli.graph import CONST
+
+    # f = sin(x*y) + z: each node's total is summed again over its consumers, from their gradients and
+    # sympy's local partials; without sin's partial the product's total cannot be, while x's and y's
+    # (from the product's gradient) and the others' still are
+    graph, _, back = _pass("f = sin(x*y) + z", x=0.5, y=2.0, z=1.0)
+    partials = [None if p is None else list(p) for p in back.partials]
+    sine = graph.nodes[graph.output].args[0]
+    product = graph.nodes[sine].args[0]
+    partials[sine][0] = None
+    st, _ = _state("f = sin(x*y) + z", {"x": 0.5, "y": 2.0, "z": 1.0}, partials)
+    keys = [i for i, op in enumerate(graph.columns.ops) if op != CONST]  # the nodes node_checks checks
+    nodes = _chain_totals(st, keys, {})
+    assert nodes[product] == Check("skip", how="chain", note="a local partial it depends on was not checked")
+    assert {i: (nodes[i].status, nodes[i].how) for i in keys if i != product} == {
+        i: ("pass", "chain") for i in keys if i != product
+    }
+    assert float(nodes[graph.ids["x"]].expected) == pytest.approx(2.0 * math.cos(1.0))

@@ -804,3 +804,21 @@ def test_chain_totals_skip_a_node_whose_consumer_has_an_unchecked_partial():
         i: ("pass", "chain") for i in keys if i != product
     }
     assert float(nodes[graph.ids["x"]].expected) == pytest.approx(2.0 * math.cos(1.0))
+
+
+@pytest.mark.parametrize(
+    ("text", "point", "scale"),
+    [
+        # each node's |value| plus |partial| times its arguments' scales: x*y is 6 + 3*2 + 2*3 = 18, and
+        # x*y + 1.0 is 7 + 1*18 + 1*1 = 26
+        ("f = x*y + 1.0", {"x": 2.0, "y": 3.0}, 26.0),
+        ("f = x*y + 1", {"x": 2, "y": 3}, 0.0),  # an exact result has no rounding error
+        ("f = floor(x) * 1.5", {"x": 2.0}, 0.0),  # floor jumps at 2: no slope, the value is judged alone
+        ("f = sqrt(x) + 1.5", {"x": 0.0}, 0.0),  # an infinite slope at 0: the same
+    ],
+)
+def test_the_rounding_scale_of_a_formula_sums_values_and_slopes_along_it(text, point, scale):
+    from backpropcli.autodiff import rounding_scale
+
+    graph = parse(text)
+    assert rounding_scale(graph, forward(graph, point)) == scale

@@ -822,3 +822,71 @@ def test_the_rounding_scale_of_a_formula_sums_values_and_slopes_along_it(text, p
 
     graph = parse(text)
     assert rounding_scale(graph, forward(graph, point)) == scale
+
+
+# s1 = x + x has 3 nodes written out as a tree, s2 = s1 + s1 7, ..., s9 1023
+DOUBLING = "x = 0.5\n" + "\n".join(["s1 = x + x"] + [f"s{k} = s{k - 1} + s{k - 1}" for k in range(2, 10)]) + "\n"
+
+
+def _chain(depth: int, step: str) -> str:
+    """u1 = step(x), u2 = step(u1), ...: an output `depth` gates deep."""
+    return "x = 0.5\n" + "\n".join(f"u{k} = " + step.format(f"u{k - 1}" if k > 1 else "x") for k in range(1, depth + 1))
+
+
+@pytest.mark.parametrize(
+    ("text", "symbolic"),
+    [
+        # 1023 + 511 + 255 + 127 + 63 + 15 + 5 sums + 1 negation = 2000 nodes written out: the cap itself
+        (DOUBLING + "f = -(s9 + s8 + s7 + s6 + s5 + s3)", True),
+        (DOUBLING + "f = -(s9 + s8 + s7 + s6 + s5) + s3", True),  # 1 + 1984 + 15
+        (DOUBLING + "f = max(s9 + s8 + s7 + s6 + x, s5, s3)", True),  # 1 + 1921 + 63 + 15
+        (DOUBLING + "f = x - (s9 + s8 + s7 + s6 + s5 + s3)", False),  # 1 + 1 + 1999 = 2001: past it
+        (DOUBLING + "f = -(-(s9 + s8 + s7 + s6 + s5 + s3))", False),
+        (DOUBLING + "f = max(s9 + s8 + s7 + s6 + x, s5, s3, x)", False),
+        # 80 gates deep is the depth cap itself; 81 are past it
+        (_chain(80, "-{}"), True),
+        (_chain(81, "-{}"), False),
+        (_chain(80, "{} + x"), True),
+        (_chain(81, "{} + x"), False),
+        (_chain(79, "-{}") + "\nf = max(u79, -1, -2)", True),  # a max of three on top of 79 negations
+        (_chain(80, "-{}") + "\nf = max(u80, -1, -2)", False),
+    ],
+    ids=[f"size {n} at {top}" for n in (2000, 2001) for top in ("a negation", "a sum", "a max")]
+    + [f"depth {n} at {top}" for top in ("a negation", "a sum", "a max") for n in (80, 81)],
+)
+def test_the_symbolic_caps_include_their_own_size_and_depth(text, symbolic):
+    from backpropcli.crosscheck import crosscheck
+
+    graph, values, back = _pass(text)
+    checks = crosscheck(graph, values, back)
+    beyond = any("beyond the symbolic cap" in note for note in checks.notes)
+    assert beyond is not symbolic
+    assert checks.nodes[graph.ids["x"]].how == ("sympy" if symbolic else "dual")
+
+
+def _balanced(leaves: int, negated: bool) -> str:
+    """x, then a_k = x * x for each leaf, summed pairwise level by level (b_1, b_2, ...): 1 + leaves +
+    (leaves - 1) nodes, and one more for a negation on top."""
+    lines, names, count = ["x = 0.5"] + [f"a{k} = x * x" for k in range(leaves)], [f"a{k}" for k in range(leaves)], 0
+    while len(names) > 1:
+        pairs = [names[j : j + 2] for j in range(0, len(names), 2)]
+        names = []
+        for pair in pairs:
+            if len(pair) == 1:
+                names += pair
+                continue
+            count += 1
+            lines.append(f"b{count} = {pair[0]} + {pair[1]}")
+            names.append(f"b{count}")
+    return "\n".join(lines + ([f"f = -{names[0]}"] if negated else []))
+
+
+@pytest.mark.parametrize(("negated", "how"), [(False, "sympy"), (True, "chain")])
+def test_every_node_total_is_symbolic_up_to_200_nodes(negated, how):
+    from backpropcli.crosscheck import crosscheck
+
+    # 1 + 100 + 99 = 200 nodes: each node's total by sympy; one negation more, 201: by the chain rule
+    graph, values, back = _pass(_balanced(100, negated))
+    assert len(graph.nodes) == 200 + negated
+    check = crosscheck(graph, values, back).nodes[graph.ids["a0"]]
+    assert (check.status, check.how) == ("pass", how)

@@ -890,3 +890,17 @@ def test_every_node_total_is_symbolic_up_to_200_nodes(negated, how):
     assert len(graph.nodes) == 200 + negated
     check = crosscheck(graph, values, back).nodes[graph.ids["a0"]]
     assert (check.status, check.how) == ("pass", how)
+
+
+def test_a_whole_expression_check_holds_the_other_inputs_past_a_floats_digits():
+    import mpmath
+
+    from backpropcli.crosscheck import crosscheck
+
+    # d/dw of 1e20 tanh(max(x, z) + w) at x = z = w = 9.5 is 1e20 (1 - tanh(19)**2) = 12556.53...: with x
+    # and z held at a float's 16 digits inside sympy, tanh(19) would round to 1 and the check would fail
+    graph, values, back = _pass("x = 9.5; z = 9.5; w = 9.5\nm = max(x, z)\nf = tanh(m + w) * 1e20")
+    check = crosscheck(graph, values, back).nodes[graph.ids["w"]]
+    with mpmath.workdps(50):
+        truth = float(mpmath.mpf(10) ** 20 * (1 - mpmath.tanh(19) ** 2))
+    assert check.status == "pass" and float(check.expected) == pytest.approx(truth, rel=1e-12)

@@ -904,3 +904,31 @@ def test_a_whole_expression_check_holds_the_other_inputs_past_a_floats_digits():
     with mpmath.workdps(50):
         truth = float(mpmath.mpf(10) ** 20 * (1 - mpmath.tanh(19) ** 2))
     assert check.status == "pass" and float(check.expected) == pytest.approx(truth, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("text", "point", "grads"),
+    [
+        # d/dx x**0 = 0 everywhere, 0 included (0**-1, which b * x**(b - 1) would ask for, is not needed)
+        ("f = x ** 0", {"x": 0}, {"x": 0}),
+        ("f = x ** 0", {"x": 0.0}, {"x": 0}),
+        ("f = x ** 1", {"x": 5}, {"x": 1}),  # d/dx x = 1
+        # d/dx x**y = y x**(y - 1) = 0 and d/dy x**y = x**y log(x) = log 3 at x = 3, y = 0
+        ("f = x ** y", {"x": 3, "y": 0}, {"x": 0, "y": math.log(3)}),
+        # 0**y is 0 for y > 0: its slope along y there is 0
+        ("f = x ** y", {"x": 0, "y": 2}, {"x": 0, "y": 0}),
+    ],
+)
+def test_the_slopes_of_a_power_at_exponents_zero_and_one(text, point, grads):
+    graph, _, back = _pass(text, **point)
+    assert {name: back.grads[graph.ids[name]] for name in grads} == grads
+
+
+def test_the_slope_of_zero_to_a_varying_power_at_zero_does_not_exist():
+    from backpropcli.errors import EvalError
+
+    # 0**y is 0 for y > 0, 1 at y = 0 and undefined below: no derivative along y at y = 0
+    graph = parse("f = x ** y")
+    with pytest.raises(EvalError) as caught:
+        backward(graph, forward(graph, {"x": 0, "y": 0}))
+    assert caught.value.message == "pow(0, 0) has no finite derivative here, so the gradient does not exist"

@@ -932,3 +932,26 @@ def test_the_slope_of_zero_to_a_varying_power_at_zero_does_not_exist():
     with pytest.raises(EvalError) as caught:
         backward(graph, forward(graph, {"x": 0, "y": 0}))
     assert caught.value.message == "pow(0, 0) has no finite derivative here, so the gradient does not exist"
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("x = 2.0\nf = x ** -1", 0.5),  # a float base: a float power, not the fraction of its binary value
+        ("x = 2.0\nf = x ** 3", 8.0),
+        ("x = 0.0\nf = x ** -1", "pow(0.0, -1) is undefined (outside its domain)"),  # as math.pow says
+        ("x = 0\nf = x ** -1", "pow(0, -1) divides by zero"),  # 1/0 exactly
+        ("x = 1e200\nf = x ** 2", "pow(1e+200, 2) overflows: the result is too large for a float"),
+    ],
+)
+def test_a_float_base_to_a_whole_power_is_a_float(text, value):
+    from backpropcli.errors import EvalError
+
+    graph = parse(text)
+    if isinstance(value, str):
+        with pytest.raises(EvalError) as caught:
+            forward(graph, {})
+        assert caught.value.message == value
+    else:
+        found = forward(graph, {})[graph.output]
+        assert type(found) is float and found == value

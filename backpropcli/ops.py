@@ -88,7 +88,7 @@ def _result(v: Number) -> Number:
     if type(v) is float:
         if v - v == 0:  # false for inf and nan
             return v
-        raise OverflowError("the result is too large for a float")
+        raise OverflowError("the result is too large for a float")  # pragma: no mutate
     return exact(v)
 
 
@@ -216,7 +216,7 @@ def _atan2_partials(args, out):
         # and overflows at 1e200; x/(x**2 + y**2) = (x/s) / (s*((x/s)**2 + (y/s)**2))
         s = float(max(abs(x), abs(y)))
         if s == 0:
-            raise ZeroDivisionError("atan2 has no slope at the origin")
+            raise ZeroDivisionError("atan2 has no slope at the origin")  # pragma: no mutate
         xs, ys = x / s, y / s
         r = s * (xs * xs + ys * ys)
         return xs / r, -ys / r

@@ -190,16 +190,14 @@ def test_a_slope_that_raises_spoils_only_its_own_gradients():
     assert math.isnan(back.grads[graph.ids["x"]]) and back.grads[graph.ids["y"]] == 3
 
 
-def _dual(text: str, point: dict, partials=None, tol: float = 1e-9):
-    """The dual-number checks of one program with the given local partials (the backward pass's own
-    by default), and the progress they reported."""
+def _state(text: str, point: dict, partials=None, tol: float = 1e-9):
+    """One program's cross-check state with the given local partials as sympy's (the backward pass's
+    own by default), and the list its progress goes to."""
     import time
 
     import sympy
 
-    from backpropcli.autodiff import kinked
     from backpropcli.crosscheck.state import State
-    from backpropcli.crosscheck.totals import _dual_checks
 
     graph, values, back = _pass(text, **point)
     if partials is None:
@@ -207,6 +205,16 @@ def _dual(text: str, point: dict, partials=None, tol: float = 1e-9):
     calls: list = []
     st = State(graph, values, back, tol, time.monotonic() + 60, 60.0, sympy, lambda *a: calls.append(a))
     st.sympy_partials = partials
+    return st, calls
+
+
+def _dual(text: str, point: dict, partials=None, tol: float = 1e-9):
+    """The dual-number checks of one program with the given local partials, and the progress they reported."""
+    from backpropcli.autodiff import kinked
+    from backpropcli.crosscheck.totals import _dual_checks
+
+    st, calls = _state(text, point, partials, tol)
+    graph, back = st.graph, st.back
     checks = _dual_checks(st, kinked(graph, back))
     return graph, back, {graph.nodes[i].name: c for i, c in checks.items()}, calls
 
@@ -469,3 +477,522 @@ def test_forward_mode_lanes_start_right_after_the_first_seed_and_are_zero_where_
     graph = parse("y = 4.0\na = x * 2\nb = a + y\n", output="a")
     back = backward(graph, forward(graph, {"x": 1.0}))
     assert _lanes(graph, list(back.partials), [graph.ids["y"]]) == [0.0]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("f = sin(x, y)", "sin() takes 1 argument, got 2"),  # one argument: no plural
+        ("f = atan2(x)", "atan2() takes 2 arguments, got 1"),
+        ("f = atan2(x, y, z)", "atan2() takes 2 arguments, got 3"),
+        ("f = max(x)", "max() takes 2 or more arguments, got 1"),  # no upper bound
+    ],
+)
+def test_a_call_with_the_wrong_number_of_arguments_says_how_many_the_op_takes(text, message):
+    from backpropcli.errors import InputError
+
+    with pytest.raises(InputError) as caught:
+        parse(text)
+    assert caught.value.message == message
+
+
+@pytest.mark.parametrize("name", ["floor", "ceil"])
+def test_floor_and_ceil_are_flat_between_whole_numbers_and_jump_at_them(name):
+    from backpropcli.errors import EvalError
+    from backpropcli.ops import OPS, Jump, _steps
+
+    # floor(2.5) = 2 and ceil(2.5) = 3 stay put near 2.5: slope 0; at 2 (floor(2) = ceil(2) = 2) both jump.
+    # The rule is made afresh here, as the op table makes it for the row, and the row's own is asked too.
+    for rule in (_steps(name), OPS[name].partials):
+        assert rule((2.5,), OPS[name].forward(2.5)) == (0,) and rule((-1.5,), OPS[name].forward(-1.5)) == (0,)
+        with pytest.raises(Jump) as caught:
+            rule((2.0,), OPS[name].forward(2.0))
+        assert str(caught.value) == f"{name} jumps at 2.0"
+    graph = parse(f"f = 3 * {name}(x)")
+    with pytest.raises(EvalError) as failed:
+        backward(graph, forward(graph, {"x": 2}))
+    why = f"{name} jumps at 2, so the gradient does not exist"
+    assert failed.value.message == f"{name}(2) has no derivative here: {why}"
+
+
+def test_the_ledger_read_by_slices_gives_the_edges_read_one_by_one():
+    from backpropcli.autodiff import ledger
+
+    # f = x*y + sin(x): the backward pass visits f (both arguments), then sin(x), then the product
+    graph, _, back = _pass("f = x*y + sin(x)", x=1.0, y=2.0)
+    f = graph.output
+    product, sine = graph.nodes[f].args
+    edges = ledger(graph, back)
+    visited = [(f, 0), (f, 1), (sine, 0), (product, 0), (product, 1)]
+    assert [edges[k] for k in range(len(edges))] == visited
+    assert edges[:] == visited and edges[1:3] == visited[1:3] and edges[-2:] == visited[-2:]
+    # a sequence of edges, equal to other sequences of them: not to a mapping keyed by the same edges
+    assert edges == tuple(visited) and edges != dict.fromkeys(visited)
+
+
+@pytest.mark.parametrize(
+    ("point", "expected"),
+    [
+        # d/dy atan2(y, x) = x/(x**2 + y**2), d/dx = -y/(x**2 + y**2): exact where both are
+        ({"y": 1, "x": 2}, {"y": Fraction(2, 5), "x": Fraction(-1, 5)}),
+        ({"y": Fraction(1, 3), "x": 2}, {"y": Fraction(18, 37), "x": Fraction(-3, 37)}),
+        # one float argument makes the slopes floats, scaled so that x**2 + y**2 = 1e-400 does not
+        # underflow to 0: at (1e-200, 0) they are 0 and -1/y; at (0, 1e-200), 1/x and 0
+        ({"y": 1e-200, "x": 0}, {"y": 0.0, "x": -1e200}),
+        ({"y": 0, "x": 1e-200}, {"y": 1e200, "x": 0.0}),
+    ],
+)
+def test_atan2_slopes_are_exact_for_exact_arguments_and_finite_for_a_tiny_float_beside_a_zero(point, expected):
+    import mpmath
+
+    graph, _, back = _pass("f = atan2(y, x)", **point)
+    found = {name: back.grads[graph.ids[name]] for name in "yx"}
+    assert {name: type(v) for name, v in found.items()} == {name: type(v) for name, v in expected.items()}
+    with mpmath.workdps(50):
+        y, x = (mpmath.mpf(Fraction(point[n]).numerator) / Fraction(point[n]).denominator for n in "yx")
+        truth = {"y": x / (x * x + y * y), "x": -y / (x * x + y * y)}
+    assert all(float(found[n]) == pytest.approx(float(truth[n]), rel=1e-12, abs=0) for n in "yx")
+    assert found == expected
+
+
+@pytest.mark.parametrize(
+    ("point", "value", "slope"),
+    [
+        # a % b = a - b*floor(a/b): the slope along b is -floor(a/b), exact only where a and b are
+        ({"x": 7, "y": 2}, 1, -3),
+        ({"x": Fraction(15, 2), "y": 2}, Fraction(3, 2), -3),
+        ({"x": 7.5, "y": 2}, 1.5, -3.0),  # one float: float value, float slope
+        ({"x": 7, "y": 2.5}, 2.0, -2.0),
+    ],
+)
+def test_mod_keeps_exact_values_exact_and_floats_float(point, value, slope):
+    graph, values, back = _pass("f = x % y", **point)
+    by_hand = point["x"] - point["y"] * math.floor(point["x"] / point["y"])
+    assert values[graph.output] == by_hand == value and type(values[graph.output]) is type(value)
+    found = back.grads[graph.ids["y"]]
+    assert found == -math.floor(point["x"] / point["y"]) == slope and type(found) is type(slope)
+    assert back.grads[graph.ids["x"]] == 1
+
+
+def test_dual_numbers_in_lanes_judge_a_small_gradient_at_its_own_scale():
+    # two inputs, carried in one pass: df/dx = 1e-12, and a partial of 2e-12 is twice that, however
+    # small both are next to 1 (df/dy = 1 is right)
+    text = "f = x * 1e-12 + y"
+    graph, _, back = _pass(text, x=1.0, y=1.0)
+    partials = [None if p is None else list(p) for p in back.partials]
+    partials[graph.nodes[graph.output].args[0]][0] = 2e-12
+    _, _, checks, _ = _dual(text, {"x": 1.0, "y": 1.0}, partials)
+    assert {name: (c.status, float(c.expected)) for name, c in checks.items()} == {
+        "x": ("fail", 2e-12),
+        "y": ("pass", 1.0),
+    }
+
+
+def test_dual_numbers_in_lanes_forgive_a_cancelling_sum_rounded_to_either_side_of_zero():
+    # df/dx = a - b for a = 0.30000000000000004 (one ulp above 0.3) and b = 0.3: the engine's sum is
+    # +5.6e-17; with sympy's first partial an ulp below 0.3 instead, the forward sum is -5.6e-17. Both
+    # are within the rounding of terms of 0.6 (2**-40 of it is 5e-13): neither is wrong
+    text = "f = x*0.30000000000000004 - x*0.3 + y"
+    graph, _, back = _pass(text, x=1.0, y=1.0)
+    partials = [None if p is None else list(p) for p in back.partials]
+    first = graph.nodes[graph.nodes[graph.output].args[0]].args[0]  # the gate x*0.30000000000000004
+    assert partials[first][0] == 0.30000000000000004
+    partials[first][0] = math.nextafter(0.3, 0.0)
+    _, _, checks, _ = _dual(text, {"x": 1.0, "y": 1.0}, partials)
+    assert back.grads[graph.ids["x"]] == -float(checks["x"].expected) == 0.30000000000000004 - 0.3
+    assert {name: c.status for name, c in checks.items()} == {"x": "pass", "y": "pass"}
+
+
+def test_a_retry_at_high_precision_leaves_the_later_checks_at_the_usual_precision():
+    import mpmath
+
+    from backpropcli.crosscheck import crosscheck
+
+    # tanh(40.0)'s local partial, 1 - tanh(40)**2 = 7.2e-35, is 0 in floats: that check is taken again at
+    # high precision. The checks after it are back at sympy's usual 30 digits: x and z tie in max, and the
+    # one-sided derivatives of f along x are 0 and 1e20 (1 - tanh(19)**2), whose 1 - tanh(19)**2 = 1.3e-16
+    # is nothing at a float's 16 digits. They are taken 1e-12 * 19 beside the tie.
+    graph, values, back = _pass("x = 19.0; z = 19.0; w = 40.0\nm = max(x, z)\nf = tanh(m) * 1e20 + tanh(w)")
+    checks = crosscheck(graph, values, back)
+    with mpmath.workdps(50):
+        side = mpmath.mpf(19) * (1 + mpmath.mpf(10) ** -12)
+        hi = float(mpmath.mpf(10) ** 20 * (1 - mpmath.tanh(side) ** 2))
+    for name in "xz":
+        check = checks.nodes[graph.ids[name]]
+        lo, up = check.expected.strip("[]").split(", ")
+        assert check.status == "kink" and lo == "0" and float(up) == pytest.approx(hi, rel=1e-9)
+
+
+@pytest.mark.parametrize("x", [2.0, 0.5])
+def test_a_gradient_through_a_tie_lies_between_its_derivatives_just_beside_the_tie(x):
+    import mpmath
+
+    from backpropcli.crosscheck import crosscheck
+
+    # f = max(x, z) * x * x at x = z: z*x*x to the left (slope 2zx), x**3 to the right (3x**2). A float
+    # point is known to its last digits only: the one-sided derivatives shown are taken h = 1e-12 * max(|x|, 1)
+    # beside it, where they still change with x
+    graph, values, back = _pass("m = max(x, z)\nf = m * x * x", x=x, z=x)
+    check = crosscheck(graph, values, back).nodes[graph.ids["x"]]
+    with mpmath.workdps(40):
+        h = mpmath.mpf(10) ** -12 * max(abs(x), 1)
+        sides = [float(2 * x * (x - h)), float(3 * (x + h) ** 2)]
+    assert check.status == "kink" and 2 * x * x <= back.grads[graph.ids["x"]] <= 3 * x * x
+    assert [float(end) for end in check.expected.strip("[]").split(", ")] == pytest.approx(sides, rel=1e-14)
+
+
+# a = 2**4095, the largest power of two within the exact limit of 4096 bits
+LARGE = "x = 2**2048; y = 2**2047\na = x * y\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        (LARGE + "f = a + (a - 1)", 2**4096 - 1),  # 4096 bits: the limit itself
+        (LARGE + "f = (a - 1) / (1/2)", 2**4096 - 2),  # a whole fraction of 4096 bits
+        (LARGE + "f = (1 - a) - (a - 1)", -(2**4096) + 2),
+        (LARGE + "f = 1 / a", Fraction(1, 2**4095)),  # a denominator of 4096 bits
+        (LARGE + "f = 1 / a / 2", 0.0),  # 4097 bits: a float, 2**-4096, below the smallest one
+        (LARGE + "f = 1/a + 1/3", 1 / 3),  # a denominator of 3 * 2**4095, 4097 bits: a float
+        (LARGE + "f = 1/3 - 1/a", 1 / 3),
+        (LARGE + "f = (1/3) * (1/a)", 0.0),
+        ("x = 1.5\nf = x / 2", 0.75),  # one float argument: a float, not the fraction of its binary value
+        ("x = 3\nf = x / 2.0", 1.5),
+    ],
+)
+def test_exact_values_stay_exact_up_to_4096_bits(text, value):
+    graph = parse(text)
+    found = forward(graph, {})[graph.output]
+    assert type(found) is type(value) and found == value
+
+
+@pytest.mark.parametrize(
+    ("text", "op"),
+    [
+        # 2**4096 and -2**4096 have 4097 bits: past the exact limit, and too large for a float
+        (LARGE + "f = a + a", "add"),
+        (LARGE + "f = (0 - a) + (0 - a)", "add"),
+        (LARGE + "f = a - (0 - a)", "sub"),
+        (LARGE + "f = (0 - a) - a", "sub"),
+        ("x = 2**2048\nf = x * x", "mul"),
+        ("x = 2**2048\nf = (0 - x) * x", "mul"),
+        (LARGE + "f = a / (1/2)", "div"),
+        (LARGE + "f = (0 - a) / (1/2)", "div"),
+    ],
+)
+def test_an_exact_value_one_bit_past_the_limit_overflows_at_its_gate(text, op):
+    from backpropcli.errors import EvalError
+
+    with pytest.raises(EvalError) as caught:
+        forward(parse(text), {})
+    assert caught.value.message.startswith(f"{op}(") and caught.value.message.endswith(
+        ") overflows: the result is too large for a float"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        # a float result of inf is reported at the gate that made it, not where sin(inf) fails later
+        ("x = 1e308\nf = sin(x + x)", "add(1e+308, 1e+308)"),
+        ("x = 1e308; y = -1e308\nf = sin(x - y)", "sub(1e+308, -1e+308)"),
+        ("x = 1e308\nf = sin(x * x)", "mul(1e+308, 1e+308)"),
+        ("y = 5e-324\nf = sin(1 / y)", "div(1, 5e-324)"),
+        ("x = 1e308; y = 0.1\nf = sin(x / y)", "div(1e+308, 0.1)"),
+    ],
+)
+def test_a_float_overflow_is_reported_at_the_gate_that_made_it(text, shown):
+    from backpropcli.errors import EvalError
+
+    with pytest.raises(EvalError) as caught:
+        forward(parse(text), {})
+    assert caught.value.message == f"{shown} overflows: the result is too large for a float"
+
+
+def test_sympy_numbers_of_exact_edges_are_ints_where_they_are_whole():
+    from backpropcli.crosscheck import crosscheck
+
+    # f = a/b + a*b at a = 3, b = 1/2: d/da (a/b) = 1/b = 2 and d/db (a/b) = -a/b**2 = -12 are whole;
+    # d/da (a*b) = b = 1/2 is not. A whole number is the int that sympy gives, and that the engine has
+    graph, values, back = _pass("a = 3; b = 1/2\nq = a / b\np = a * b\nf = q + p")
+    edges = crosscheck(graph, values, back).edges
+    q, p = graph.ids["q"], graph.ids["p"]
+    found = [edges.number(key) for key in ((q, 0), (q, 1), (p, 0), (p, 1))]
+    assert found == [2, -12, Fraction(1, 2), 3] and [type(v) for v in found] == [int, int, Fraction, int]
+    assert [back.local(*key) for key in ((q, 0), (q, 1), (p, 0), (p, 1))] == found
+
+
+NOTES = {
+    "kink": "the gradient passes a kink; it lies between the one-sided derivatives",
+    "smooth": "the gradient passes a kink, where the subgradient convention differs from the one-sided "
+    "derivatives (the function may be smooth here)",
+    "edge": "not differentiable here: any value between the one-sided derivatives is a subgradient",
+    "unevaluable": "sympy cannot evaluate its derivative at this point",
+    "undefined": "sympy's derivative is undefined at this point",
+}
+
+
+@pytest.mark.parametrize(
+    ("text", "point", "node", "edge"),
+    [
+        # relu at 0: d/dx 3 relu(x) is 0 from the left and 3 from the right; the engine's 0 lies between
+        ("f = relu(x) * 3", {"x": 0}, ("kink", "[0, 3]", "kink"), ("kink", "[0, 1]", "edge")),
+        # relu(x) - relu(-x) = x: slope 1 on both sides, and the subgradient convention gives 0 + 0
+        ("f = relu(x) - relu(-x)", {"x": 0}, ("skip", "[1, 1]", "smooth"), None),
+        # sympy keeps elu's condition on cbrt's branch for y < 0, not real at y = 2: it cannot substitute
+        ("f = elu(cbrt(x))", {"x": 2.0}, ("skip", "", "unevaluable"), None),
+        # d/dy x**y = x**y log(x) has no value at x = 0
+        ("f = y ** x", {"y": 0, "x": 2}, ("skip", "", "undefined"), ("skip", "", "undefined")),
+    ],
+)
+def test_a_kinked_or_skipped_check_says_why_in_full(text, point, node, edge):
+    from backpropcli.crosscheck import crosscheck
+
+    graph, values, back = _pass(text, **point)
+    checks = crosscheck(graph, values, back)
+    x = graph.ids["x"]
+    found = checks.nodes[x]
+    assert (found.status, found.expected, found.note) == (node[0], node[1], NOTES[node[2]])
+    if edge is not None:
+        gate, pos = next((g, p) for g, p in checks.edges if graph.nodes[g].args[p] == x)
+        found = checks.edges[(gate, pos)]
+        assert (found.status, found.expected, found.note) == (edge[0], edge[1], NOTES[edge[2]])
+
+
+def test_the_cross_check_reports_its_progress_kind_by_kind():
+    from backpropcli.crosscheck import crosscheck
+
+    # f = x*y + x*x: the two products make the kinds (mul, argument 0) and (mul, argument 1) of two edges
+    # each, the sum one edge per argument: 6 edges in 4 kinds, counted as each kind starts
+    graph, values, back = _pass("f = x*y + x*x", x=1.0, y=2.0)
+    calls: list = []
+    crosscheck(graph, values, back, progress=lambda *call: calls.append(call))
+    assert calls == [("cross-check: local partials", done, 6) for done in (0, 2, 4, 5)]
+
+
+def test_a_key_that_names_no_edge_or_node_has_no_check():
+    from backpropcli.crosscheck import crosscheck
+
+    # negative numbers are not counted from the end: (-1, 0) is no edge and -1 no node
+    graph, values, back = _pass("f = x*y + sin(x)", x=1.0, y=2.0)
+    checks = crosscheck(graph, values, back)
+    f = graph.output
+    assert checks.edges.get((f, 0)) is not None and checks.nodes.get(f) is not None
+    assert [checks.edges.get(key) for key in ((-1, 0), (f, -1), (-1, -1))] == [None, None, None]
+    assert checks.nodes.get(-1) is None and (f, -1) not in checks.edges and -1 not in checks.nodes
+    assert checks.edges.status((-1, 0)) is None and checks.nodes.status(-1) is None
+    with pytest.raises(KeyError) as caught:
+        checks.edges[(f, -1)]
+    assert caught.value.args == ((f, -1),)  # the key asked for, as a mapping says
+
+
+def test_chain_totals_skip_a_node_whose_consumer_has_an_unchecked_partial():
+    from backpropcli.crosscheck import Check
+    from backpropcli.crosscheck.totals import _chain_totals
+    from backpropcli.graph import CONST
+
+    # f = sin(x*y) + z: each node's total is summed again over its consumers, from their gradients and
+    # sympy's local partials; without sin's partial the product's total cannot be, while x's and y's
+    # (from the product's gradient) and the others' still are
+    graph, _, back = _pass("f = sin(x*y) + z", x=0.5, y=2.0, z=1.0)
+    partials = [None if p is None else list(p) for p in back.partials]
+    sine = graph.nodes[graph.output].args[0]
+    product = graph.nodes[sine].args[0]
+    partials[sine][0] = None
+    st, _ = _state("f = sin(x*y) + z", {"x": 0.5, "y": 2.0, "z": 1.0}, partials)
+    keys = [i for i, op in enumerate(graph.columns.ops) if op != CONST]  # the nodes node_checks checks
+    nodes = _chain_totals(st, keys, {})
+    assert nodes[product] == Check("skip", how="chain", note="a local partial it depends on was not checked")
+    assert {i: (nodes[i].status, nodes[i].how) for i in keys if i != product} == {
+        i: ("pass", "chain") for i in keys if i != product
+    }
+    assert float(nodes[graph.ids["x"]].expected) == pytest.approx(2.0 * math.cos(1.0))
+
+
+@pytest.mark.parametrize(
+    ("text", "point", "scale"),
+    [
+        # each node's |value| plus |partial| times its arguments' scales: x*y is 6 + 3*2 + 2*3 = 18, and
+        # x*y + 1.0 is 7 + 1*18 + 1*1 = 26
+        ("f = x*y + 1.0", {"x": 2.0, "y": 3.0}, 26.0),
+        ("f = x*y + 1", {"x": 2, "y": 3}, 0.0),  # an exact result has no rounding error
+        ("f = floor(x) * 1.5", {"x": 2.0}, 0.0),  # floor jumps at 2: no slope, the value is judged alone
+        ("f = sqrt(x) + 1.5", {"x": 0.0}, 0.0),  # an infinite slope at 0: the same
+    ],
+)
+def test_the_rounding_scale_of_a_formula_sums_values_and_slopes_along_it(text, point, scale):
+    from backpropcli.autodiff import rounding_scale
+
+    graph = parse(text)
+    assert rounding_scale(graph, forward(graph, point)) == scale
+
+
+# s1 = x + x has 3 nodes written out as a tree, s2 = s1 + s1 7, ..., s9 1023
+DOUBLING = "x = 0.5\n" + "\n".join(["s1 = x + x"] + [f"s{k} = s{k - 1} + s{k - 1}" for k in range(2, 10)]) + "\n"
+
+
+def _chain(depth: int, step: str) -> str:
+    """u1 = step(x), u2 = step(u1), ...: an output `depth` gates deep."""
+    return "x = 0.5\n" + "\n".join(f"u{k} = " + step.format(f"u{k - 1}" if k > 1 else "x") for k in range(1, depth + 1))
+
+
+@pytest.mark.parametrize(
+    ("text", "symbolic"),
+    [
+        # 1023 + 511 + 255 + 127 + 63 + 15 + 5 sums + 1 negation = 2000 nodes written out: the cap itself
+        (DOUBLING + "f = -(s9 + s8 + s7 + s6 + s5 + s3)", True),
+        (DOUBLING + "f = -(s9 + s8 + s7 + s6 + s5) + s3", True),  # 1 + 1984 + 15
+        (DOUBLING + "f = max(s9 + s8 + s7 + s6 + x, s5, s3)", True),  # 1 + 1921 + 63 + 15
+        (DOUBLING + "f = x - (s9 + s8 + s7 + s6 + s5 + s3)", False),  # 1 + 1 + 1999 = 2001: past it
+        (DOUBLING + "f = -(-(s9 + s8 + s7 + s6 + s5 + s3))", False),
+        (DOUBLING + "f = max(s9 + s8 + s7 + s6 + x, s5, s3, x)", False),
+        # 80 gates deep is the depth cap itself; 81 are past it
+        (_chain(80, "-{}"), True),
+        (_chain(81, "-{}"), False),
+        (_chain(80, "{} + x"), True),
+        (_chain(81, "{} + x"), False),
+        (_chain(79, "-{}") + "\nf = max(u79, -1, -2)", True),  # a max of three on top of 79 negations
+        (_chain(80, "-{}") + "\nf = max(u80, -1, -2)", False),
+    ],
+    ids=[f"size {n} at {top}" for n in (2000, 2001) for top in ("a negation", "a sum", "a max")]
+    + [f"depth {n} at {top}" for top in ("a negation", "a sum", "a max") for n in (80, 81)],
+)
+def test_the_symbolic_caps_include_their_own_size_and_depth(text, symbolic):
+    from backpropcli.crosscheck import crosscheck
+
+    graph, values, back = _pass(text)
+    checks = crosscheck(graph, values, back)
+    beyond = any("beyond the symbolic cap" in note for note in checks.notes)
+    assert beyond is not symbolic
+    assert checks.nodes[graph.ids["x"]].how == ("sympy" if symbolic else "dual")
+
+
+def _balanced(leaves: int, negated: bool) -> str:
+    """x, then a_k = x * x for each leaf, summed pairwise level by level (b_1, b_2, ...): 1 + leaves +
+    (leaves - 1) nodes, and one more for a negation on top."""
+    lines, names, count = ["x = 0.5"] + [f"a{k} = x * x" for k in range(leaves)], [f"a{k}" for k in range(leaves)], 0
+    while len(names) > 1:
+        pairs = [names[j : j + 2] for j in range(0, len(names), 2)]
+        names = []
+        for pair in pairs:
+            if len(pair) == 1:
+                names += pair
+                continue
+            count += 1
+            lines.append(f"b{count} = {pair[0]} + {pair[1]}")
+            names.append(f"b{count}")
+    return "\n".join(lines + ([f"f = -{names[0]}"] if negated else []))
+
+
+@pytest.mark.parametrize(("negated", "how"), [(False, "sympy"), (True, "chain")])
+def test_every_node_total_is_symbolic_up_to_200_nodes(negated, how):
+    from backpropcli.crosscheck import crosscheck
+
+    # 1 + 100 + 99 = 200 nodes: each node's total by sympy; one negation more, 201: by the chain rule
+    graph, values, back = _pass(_balanced(100, negated))
+    assert len(graph.nodes) == 200 + negated
+    check = crosscheck(graph, values, back).nodes[graph.ids["a0"]]
+    assert (check.status, check.how) == ("pass", how)
+
+
+def test_a_whole_expression_check_holds_the_other_inputs_past_a_floats_digits():
+    import mpmath
+
+    from backpropcli.crosscheck import crosscheck
+
+    # d/dw of 1e20 tanh(max(x, z) + w) at x = z = w = 9.5 is 1e20 (1 - tanh(19)**2) = 12556.53...: with x
+    # and z held at a float's 16 digits inside sympy, tanh(19) would round to 1 and the check would fail
+    graph, values, back = _pass("x = 9.5; z = 9.5; w = 9.5\nm = max(x, z)\nf = tanh(m + w) * 1e20")
+    check = crosscheck(graph, values, back).nodes[graph.ids["w"]]
+    with mpmath.workdps(50):
+        truth = float(mpmath.mpf(10) ** 20 * (1 - mpmath.tanh(19) ** 2))
+    assert check.status == "pass" and float(check.expected) == pytest.approx(truth, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("text", "point", "grads"),
+    [
+        # d/dx x**0 = 0 everywhere, 0 included (0**-1, which b * x**(b - 1) would ask for, is not needed)
+        ("f = x ** 0", {"x": 0}, {"x": 0}),
+        ("f = x ** 0", {"x": 0.0}, {"x": 0}),
+        ("f = x ** 1", {"x": 5}, {"x": 1}),  # d/dx x = 1
+        # d/dx x**y = y x**(y - 1) = 0 and d/dy x**y = x**y log(x) = log 3 at x = 3, y = 0
+        ("f = x ** y", {"x": 3, "y": 0}, {"x": 0, "y": math.log(3)}),
+        # 0**y is 0 for y > 0: its slope along y there is 0
+        ("f = x ** y", {"x": 0, "y": 2}, {"x": 0, "y": 0}),
+    ],
+)
+def test_the_slopes_of_a_power_at_exponents_zero_and_one(text, point, grads):
+    graph, _, back = _pass(text, **point)
+    assert {name: back.grads[graph.ids[name]] for name in grads} == grads
+
+
+def test_the_slope_of_zero_to_a_varying_power_at_zero_does_not_exist():
+    from backpropcli.errors import EvalError
+
+    # 0**y is 0 for y > 0, 1 at y = 0 and undefined below: no derivative along y at y = 0
+    graph = parse("f = x ** y")
+    with pytest.raises(EvalError) as caught:
+        backward(graph, forward(graph, {"x": 0, "y": 0}))
+    assert caught.value.message == "pow(0, 0) has no finite derivative here, so the gradient does not exist"
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("x = 2.0\nf = x ** -1", 0.5),  # a float base: a float power, not the fraction of its binary value
+        ("x = 2.0\nf = x ** 3", 8.0),
+        ("x = 0.0\nf = x ** -1", "pow(0.0, -1) is undefined (outside its domain)"),  # as math.pow says
+        ("x = 0\nf = x ** -1", "pow(0, -1) divides by zero"),  # 1/0 exactly
+        ("x = 1e200\nf = x ** 2", "pow(1e+200, 2) overflows: the result is too large for a float"),
+    ],
+)
+def test_a_float_base_to_a_whole_power_is_a_float(text, value):
+    from backpropcli.errors import EvalError
+
+    graph = parse(text)
+    if isinstance(value, str):
+        with pytest.raises(EvalError) as caught:
+            forward(graph, {})
+        assert caught.value.message == value
+    else:
+        found = forward(graph, {})[graph.output]
+        assert type(found) is float and found == value
+
+
+def test_the_ledger_lists_the_edges_of_a_gate_of_many_arguments_but_not_those_into_constants():
+    from backpropcli.autodiff import ledger
+
+    # f = max(x, 2, y*y, z) at x = 1, y = 3, z = 4: the backward pass visits f, then y*y; the edge of f
+    # into the literal 2 carries nothing and is not listed
+    graph, _, back = _pass("f = max(x, 2, y*y, z)", x=1.0, y=3.0, z=4.0)
+    f = graph.output
+    square = graph.nodes[f].args[2]
+    assert list(ledger(graph, back)) == [(f, 0), (f, 2), (f, 3), (square, 0), (square, 1)]
+
+
+def test_a_node_total_through_abs_is_checked_along_a_real_symbol():
+    from backpropcli.crosscheck import crosscheck
+
+    # f = 3 |u| for u = x*y = -3: d f/d u = 3 sign(u) = -3; the node is a real number, so sympy's
+    # derivative of |u| is sign(u) (for a complex symbol it is written with re and im, and has no value)
+    graph, values, back = _pass("u = x * y\nf = abs(u) * 3", x=1.5, y=-2.0)
+    check = crosscheck(graph, values, back).nodes[graph.ids["u"]]
+    assert (check.status, float(check.expected)) == ("pass", -3.0)
+
+
+@pytest.mark.parametrize(
+    ("scale", "tol", "status"), [(1 + 1e-10, 1e-9, "pass"), (1 + 1e-10, 1e-12, "fail"), (1.5, 1e-9, "fail")]
+)
+def test_a_float_local_partial_is_judged_at_the_tolerance_asked_for(monkeypatch, scale, tol, status):
+    import dataclasses
+
+    from backpropcli.crosscheck import crosscheck
+    from backpropcli.ops import OPS
+
+    # sin's partial made cos(x) times `scale`: 1e-10 off is within a tolerance of 1e-9, not of 1e-12
+    off = dataclasses.replace(OPS["sin"], partials=lambda args, out: (math.cos(args[0]) * scale,))
+    monkeypatch.setitem(OPS, "sin", off)
+    graph, values, back = _pass("f = sin(x) * 2.0", x=0.5)
+    check = crosscheck(graph, values, back, tol=tol).edges[(graph.nodes[graph.output].args[0], 0)]
+    assert check.status == status and float(check.expected) == pytest.approx(math.cos(0.5), rel=1e-15)

@@ -564,3 +564,139 @@ def test_a_sum_line_without_a_value_beside_a_kink_matches_no_edge():
     # 1/x has no value at x = 0; relu(x) at 0 sends anything in [0, 1]: still nothing matches
     lines = _sum_lines("x = 0\nr = relu(x)\nf = r + 2*x\ndfdr = 1\ndfdx += 1/x\n")
     assert lines[0][:3] == ("adds", "wrong", None)
+
+
+def test_require_all_lists_a_gradient_that_does_not_exist_without_a_value(tmp_path):
+    # x**n at x = -2.0: df/dn = x**n log(x) needs the log of a negative number, so it has no value;
+    # df/dx = n x**(n-1) = 12.0 exists
+    result = grade_file(_file(tmp_path, "x = -2.0; n = 3\nf = x**n\n"), require_all=True, symbolic=False)
+    assert [(m.claim, m.kind, m.true) for m in result.missing] == [("dfdx", "input", 12.0), ("dfdn", "input", None)]
+
+
+def _graded_at(text: str, tol: float) -> list:
+    from backpropcli.autodiff import forward
+    from backpropcli.claims.grade import grade
+    from backpropcli.claims.partial import backward_or_partial
+    from backpropcli.parse import parse
+
+    graph = parse(text, graded=True)
+    values = forward(graph, {})
+    back, reason = backward_or_partial(graph, values)
+    return list(grade(graph, values, back, tol, True, reason))
+
+
+SMALL_TIE = "x = 3.0; y = 3.0; z = 0.25\nm = max(x, y)\nf = m * z\n"
+
+
+@pytest.mark.parametrize(
+    ("claims", "ok"),
+    [
+        ("dfdx = 0.25\ndfdy = 5e-10\n", [True, True]),  # 0.2500000005: within 1e-9 of 0.25
+        ("dfdx = 0.25\ndfdy = 1.5e-9\n", [True, False]),  # 0.2500000015: not
+    ],
+)
+def test_claims_at_a_tie_of_values_below_one_share_an_absolute_tolerance(claims, ok):
+    # 0.25 arrives at max(x, y) at x = y: the shares must add up to 0.25 within tol * max(1, |values|) = 1e-9
+    assert [r.ok for r in _graded(SMALL_TIE + claims)] == ok
+
+
+RELU_CHAIN = "x = 0.0\nr = relu(x)\ns = relu(r)\nf = s + {k}*x\ndfdr = 0\ndfdx = {claim}\n"
+
+
+@pytest.mark.parametrize(
+    ("k", "claim", "tol", "ok"),
+    [
+        (1000, "1000.0000005", 1e-9, True),  # 5e-7 off 1000: within 1e-9 relative
+        (1000, "1000.000002", 1e-9, False),  # 2e-6 off: not
+        (10, "11.05", 0.1, True),  # 1.05 off 10: within a tenth of the larger, 11.05
+        (10, "9.05", 0.1, True),  # 0.95 off 10: within a tenth of the larger, 10
+        (10, "11.2", 0.1, False),  # 1.2 off: not
+    ],
+)
+def test_a_claim_that_a_later_kink_leaves_one_value_is_held_to_it_relative_to_the_larger(k, claim, tol, ok):
+    # f = relu(relu(x)) + kx at 0: dfdr = 0 takes the outer slope 0, so df/dx = k + 0 * t = k, whatever
+    # slope t the inner relu takes; alone, dfdx may lie anywhere in [k, k + 1]
+    results = _graded_at(RELU_CHAIN.format(k=k, claim=claim), tol)
+    assert [r.ok for r in results] == [True, ok]
+    if not ok:
+        assert (results[1].verdict, results[1].how) == ("wrong", "kink")
+        assert results[1].why.endswith(f"with dfdr = 0 (line 5), dfdx should be {k}")
+
+
+HEAD4 = "at the kink of m = max(x, y, z, v) (the tie x = y = z = v = 3), the claims must fit one subgradient: "
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        # shares a, b, c of the 2 at max(x, y, z), x also straight to f: df/dx = 2a + 1 = 2 gives a = 1/2,
+        # df/dy = 2b = 3/2 gives b = 3/4, and a + b > 1; b is not yet fixed by dfdx alone
+        (
+            "x = 3; y = 3; z = 3\nm = max(x, y, z)\nf = 2 * m + x\ndfdx = 2\ndfdy = 3/2\n",
+            "at the kink of m = max(x, y, z) (the tie x = y = z = 3), the claims must fit one subgradient: "
+            "dfdy = 3/2 fits none that dfdx = 2 (line 4) fits",
+        ),
+        # shares a, b, c, d of 2, x and y also straight to f: a = 1/2, b = 1/4 leave c <= 1/4, not 1/2
+        (
+            "x = 3; y = 3; z = 3; v = 3\nm = max(x, y, z, v)\nf = 2 * m + x + y\ndfdx = 2\ndfdy = 3/2\ndfdz = 1\n",
+            HEAD4 + "dfdz = 1 fits none that dfdx = 2 (line 4), dfdy = 3/2 (line 5) fit",
+        ),
+        # w feeds x and z: df/dw = 2a + 2c = 1 and df/dz = 2c = 0 give a = 1/2, so df/dx = 2a is not 0
+        (
+            "w = 3; y = 3; v = 3\nx = w * 1\nz = w * 1\nm = max(x, y, z, v)\nf = 2 * m\ndfdw = 1\ndfdz = 0\ndfdx = 0\n",
+            HEAD4 + "dfdx = 0 fits none that dfdw = 1 (line 6), dfdz = 0 (line 7) fit",
+        ),
+    ],
+)
+def test_a_claim_that_fits_no_split_the_claims_before_it_allow_names_them(text, why):
+    results = _graded(text)
+    assert [r.ok for r in results] == [True] * (len(results) - 1) + [False]
+    assert (results[-1].verdict, results[-1].how, results[-1].why) == ("wrong", "kink", why)
+
+
+@pytest.mark.parametrize("claims", ["dfdx = -1e-9\ndfdy = 2.0\n", "dfdx = 2.0\ndfdy = -1e-9\n"])
+def test_float_claims_at_a_tie_may_round_a_share_of_zero_below_zero(claims):
+    # the split (2, 0) of the 2 arriving at max(x, y), with -1e-9 for 0: within tol of it
+    assert [r.ok for r in _graded(FLOAT_TIE + claims)] == [True, True, True]
+
+
+def test_claims_that_leave_a_tie_open_hold_nothing_below_it():
+    # shares a, b, c of the 2 at max(x, y, z), y = relu(u) + 3 with slope t at u = 0: df/dx = 2a = 1 fixes a = 1/2
+    # only; df/du = 2bt = 1 holds with b = 1/2, c = 0, t = 1, so no split the tie allows may be assumed for u
+    text = "x = 3; u = 0; z = 3\ny = relu(u) + 3\nm = max(x, y, z)\nf = 2 * m\ndfdx = 1\ndfdu = 1\n"
+    assert [(r.ok, r.interval) for r in _graded(text)] == [(True, (0, 2)), (True, (0, 2))]
+
+
+def test_a_claim_whose_other_branch_needs_a_missing_slope_leaves_the_others_judged_together():
+    # p = x**n + 8 = 0 at x = -2.0, n = 3, r = relu(p) with slope s: df/dn = s x**n log(x) needs log(-2) unless
+    # s = 0 (the backward pass's choice, so dfdn = 0 holds alone); dfdp = s = 1, so df/dx = s * 3x**2 = 12, not 0
+    results = _graded("x = -2.0; n = 3\np = x**n + 8\nr = relu(p)\nf = r * 1\ndfdp = 1\ndfdn = 0\ndfdx = 0\n")
+    assert [r.ok for r in results] == [True, True, False]
+    assert results[-1].why == (
+        "at the kink of r = relu(p), the claims must fit one subgradient: with dfdp = 1 (line 5), dfdx should be 12"
+    )
+
+
+def test_the_one_sided_derivatives_at_a_kink_keep_every_other_kink_on_its_side():
+    # relu(x) + relu(x - 5) at x = 0: from the left 0 + 0, from the right 1 + 0 (x - 5 stays below 0)
+    (r,) = _graded("x = 0\nf = relu(x) + relu(x - 5)\ndfdx = 2\n")
+    assert (r.verdict, r.interval) == ("wrong", (0, 1))
+
+
+def test_a_slope_too_large_for_a_float_is_an_error_even_where_a_zero_upstream_skips_it(tmp_path):
+    import math
+    import sys
+    from fractions import Fraction
+
+    # d/dx log2(x) = 1/(x ln 2) at the smallest float, 5e-324: past the largest float; relu(-1074) sends
+    # nothing back through it, but a slope that exists and does not fit a float is not a missing one
+    assert 1 / (Fraction(5e-324) * Fraction(math.log(2))) > sys.float_info.max
+    result = grade_file(_file(tmp_path, "x = 5e-324\nq = log2(x)\nf = relu(q) * 2 + x\ndfdx = 1\n"))
+    assert result.claims == () and result.error is not None
+    assert result.error.message == "log2(5e-324): a local derivative is too large for a float"
+
+
+def test_float_losses_stop_at_checks_time_budget_and_say_so(monkeypatch):
+    # the same loss as above, with a budget that has run out before the second look begins
+    monkeypatch.setattr("backpropcli.claims.floats.BUDGET", 1e-9)
+    assert _losses("x = 0.1\nf = x * 10 - 1") == ("floats not checked at 700 digits: the time budget ran out",)

@@ -5,6 +5,7 @@ worked out by hand."""
 from __future__ import annotations
 
 import os
+from fractions import Fraction
 
 import pytest
 
@@ -700,3 +701,74 @@ def test_float_losses_stop_at_checks_time_budget_and_say_so(monkeypatch):
     # the same loss as above, with a budget that has run out before the second look begins
     monkeypatch.setattr("backpropcli.claims.floats.BUDGET", 1e-9)
     assert _losses("x = 0.1\nf = x * 10 - 1") == ("floats not checked at 700 digits: the time budget ran out",)
+
+
+def test_a_claim_off_through_earlier_claims_that_each_hold_says_they_make_it_off():
+    # f = 3x - 2.999999x: df/du = 1 and df/dx = 3 * df/du - 2.999999 = 1/1000000. dfdu = 1.0000000005 is within
+    # 1e-9 of 1, but dfdx's cancellation makes 3 * 1.0000000005 - 2.999999 = 1.0015e-6, 0.15% off
+    text = "x = 1\nu = x * 3\nv = x * 2999999/1000000\nf = u - v\n"
+    text += "dfdu = 1.0000000005\ndfdx = 3 * dfdu - 2999999/1000000\n"
+    dfdu, dfdx = _graded(text)
+    assert (dfdu.verdict, dfdx.verdict, dfdx.true) == ("numeric", "inherited", Fraction(1, 1000000))
+    assert dfdx.written == pytest.approx(1.0015e-6, rel=1e-6)
+    assert dfdx.why == "the step is right; the earlier claims it uses make its value off"
+
+
+@pytest.mark.parametrize("formula", ["2 + sqrt(x - 1)", "2 + sqrt(1 - x)"])
+def test_a_formula_undefined_on_one_side_of_the_point_is_still_caught_on_the_other(formula):
+    # f = 2x at x = 1: df/dx = 2, and so is the formula here; just above (or below) 1 it is 2 + sqrt(|x - 1|)
+    (r,) = _graded(f"x = 1\nf = 2 * x\ndfdx = {formula}\n")
+    assert (r.verdict, r.how) == ("coincidence", "sampled")
+    point, _, mine, truth = _witness_numbers(r.why)
+    assert truth == 2 and mine == pytest.approx(2 + abs(point["x"] - 1) ** 0.5, rel=1e-4)
+
+
+@pytest.mark.parametrize(("factor", "verdict"), [("3.0", "inherited"), ("2.5", "wrong")])
+def test_a_sum_line_reading_a_claim_without_a_value_is_judged_by_its_step_at_its_own_scale(factor, verdict):
+    # f = 1e-15 * u, u = 3x: df/du = 1e-15 and the edge of x through u sends 3e-15. dfdu has no value, so the
+    # line's step is taken with df/du itself: 3 * df/du is that edge, 2.5 * df/du (5e-16 short) is none
+    text = f"x = 1.0\nu = x * 3.0\nf = u * 1e-15\ndfdu = 1/(x - 1.0)\ndfdx += dfdu * {factor}\n"
+    line = next(r for r in _graded(text) if r.part == "adds")
+    assert (line.verdict, line.written, line.true) == (verdict, None, pytest.approx(3e-15, rel=1e-12))
+
+
+def test_grade_by_default_samples_instead_of_asking_sympy_and_holds_floats_to_1e_9():
+    from backpropcli.autodiff import backward, forward
+    from backpropcli.claims.grade import grade
+    from backpropcli.parse import parse
+
+    # f = x*x + y at (1.5, 2.0): df/dx = 2x, df/dy = 1, and 1.000001 is 1e-6 off, far beyond 1e-9
+    graph = parse("x = 1.5; y = 2.0\nf = x * x + y\ndfdx = 2 * x\ndfdy = 1.000001\n", graded=True)
+    values = forward(graph, {})
+    assert [(r.verdict, r.how) for r in grade(graph, values, backward(graph, values))] == [
+        ("correct", "sampled"),
+        ("wrong", ""),
+    ]
+
+
+def test_local_claims_at_a_tie_that_does_not_reach_the_output_are_still_judged_together():
+    # m = max(x, y) at x = y feeds nothing on the way to f, so f's backward pass meets no kink; m's own does:
+    # dm/dx and dm/dy share the 1 that m passes, so they cannot both be 1
+    results = _graded("x = 3; y = 3\nm = max(x, y)\nf = x * 2\ndmdx = 1\ndmdy = 1\n")
+    assert [(r.ok, r.how) for r in results] == [(True, "value"), (False, "kink")]
+
+
+def test_claims_below_as_many_kinks_as_are_judged_together_are_judged_together():
+    from backpropcli.claims.joint import MAX_GATES
+
+    # relu(relu(...relu(x))) at 0, MAX_GATES deep: dfdr{n-1} = 0 takes the outermost slope 0, so every
+    # gradient below it is 0 whatever the other slopes are
+    n = MAX_GATES
+    chain = "".join(f"r{i} = relu(r{i - 1})\n" for i in range(2, n + 1))
+    results = _graded(f"x = 0\nr1 = relu(x)\n{chain}f = r{n} + 0\ndfdr{n - 1} = 0\ndfdr{n - 2} = 1\n")
+    assert [r.ok for r in results] == [True, False]
+    assert results[-1].why.endswith(f"with dfdr{n - 1} = 0 (line {n + 3}), dfdr{n - 2} should be 0")
+
+
+def test_a_tie_too_wide_to_judge_together_leaves_the_other_kinks_judged():
+    # max(a, ..., e) at a five-way tie has 10 branch slopes, past MAX_BRANCHES: its claims are judged alone;
+    # the tie of two beside it still passes 1 in total, not dfdx + dfdy = 2
+    text = "x = 3; y = 3; a = 1; b = 1; c = 1; d = 1; e = 1\np = max(x, y)\nm = max(a, b, c, d, e)\nf = p + m\n"
+    results = _graded(text + "dfdx = 1\ndfdy = 1\n")
+    assert [r.ok for r in results] == [True, False]
+    assert results[-1].why.endswith("p passes 1 on in total; dfdx + dfdy = 2")

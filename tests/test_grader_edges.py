@@ -772,3 +772,45 @@ def test_a_tie_too_wide_to_judge_together_leaves_the_other_kinks_judged():
     results = _graded(text + "dfdx = 1\ndfdy = 1\n")
     assert [r.ok for r in results] == [True, False]
     assert results[-1].why.endswith("p passes 1 on in total; dfdx + dfdy = 2")
+
+
+def test_a_claim_using_a_claim_that_reads_an_unknown_name_has_no_value_and_inherits():
+    # f = 3x + y: df/dx = 3, df/dy = 1; dfdy = dfdx - 2 is the right step (3 - 2), but dfdx has no value
+    dx, dy = _graded("x = 2; y = 1\nf = 3 * x + y\ndfdx = q * 3\ndfdy = dfdx - 2\n")
+    assert (dx.verdict, dy.verdict, dy.written, dy.true) == ("error", "inherited", None, 1)
+    assert [c.name for c in dy.sources] == ["dfdx"]
+
+
+def test_a_claim_using_a_claim_whose_gradient_does_not_exist_takes_its_written_value():
+    # x**n at x = -2.0: df/dn needs log(-2) and does not exist; dfdn = 0 is still written as 0, so dfdn + 12 is 12
+    dn, dx = _graded("x = -2.0; n = 3\nf = x**n\ndfdn = 0\ndfdx = dfdn + 12\n")
+    assert (dn.verdict, dn.written, dn.true) == ("undefined", 0, None)
+    assert (dx.written, dx.true) == (12, 12.0)
+
+
+@pytest.mark.parametrize(
+    ("text", "status"),
+    [
+        ("x = 2\nf = x * x", "exact"),  # no float anywhere: nothing to lose
+        ("x = 0.5\nf = x * x", "pass"),  # 0.25 and 2x = 1.0 are exact in binary
+        ("x = 0.1\nf = x * 10 - 1", "lost"),  # 5.551e-17 exactly, 0.0 in floats
+    ],
+)
+def test_the_second_look_at_floats_says_what_it_found(text, status):
+    from backpropcli.autodiff import backward, forward
+    from backpropcli.claims.floats import floats_kept
+    from backpropcli.parse import parse
+
+    graph = parse(text)
+    values = forward(graph, {})
+    assert floats_kept(graph, values, backward(graph, values)).status == status
+
+
+def test_a_gradient_past_the_largest_float_is_an_error_not_a_partial_pass(tmp_path):
+    import sys
+
+    # f = abc at (1e-300, 1e200, 1e200) is 1e100, but df/da = bc = 1e400 is past the largest float
+    assert sys.float_info.max < 10**400
+    result = grade_file(_file(tmp_path, "a = 1e-300; b = 1e200; c = 1e200\nf = a * b * c\ndfdb = a * c\n"))
+    assert result.claims == () and result.error is not None
+    assert result.error.message == "a gradient overflows a float"

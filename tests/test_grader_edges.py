@@ -5,6 +5,7 @@ worked out by hand."""
 from __future__ import annotations
 
 import os
+from fractions import Fraction
 
 import pytest
 
@@ -564,3 +565,252 @@ def test_a_sum_line_without_a_value_beside_a_kink_matches_no_edge():
     # 1/x has no value at x = 0; relu(x) at 0 sends anything in [0, 1]: still nothing matches
     lines = _sum_lines("x = 0\nr = relu(x)\nf = r + 2*x\ndfdr = 1\ndfdx += 1/x\n")
     assert lines[0][:3] == ("adds", "wrong", None)
+
+
+def test_require_all_lists_a_gradient_that_does_not_exist_without_a_value(tmp_path):
+    # x**n at x = -2.0: df/dn = x**n log(x) needs the log of a negative number, so it has no value;
+    # df/dx = n x**(n-1) = 12.0 exists
+    result = grade_file(_file(tmp_path, "x = -2.0; n = 3\nf = x**n\n"), require_all=True, symbolic=False)
+    assert [(m.claim, m.kind, m.true) for m in result.missing] == [("dfdx", "input", 12.0), ("dfdn", "input", None)]
+
+
+def _graded_at(text: str, tol: float) -> list:
+    from backpropcli.autodiff import forward
+    from backpropcli.claims.grade import grade
+    from backpropcli.claims.partial import backward_or_partial
+    from backpropcli.parse import parse
+
+    graph = parse(text, graded=True)
+    values = forward(graph, {})
+    back, reason = backward_or_partial(graph, values)
+    return list(grade(graph, values, back, tol, True, reason))
+
+
+SMALL_TIE = "x = 3.0; y = 3.0; z = 0.25\nm = max(x, y)\nf = m * z\n"
+
+
+@pytest.mark.parametrize(
+    ("claims", "ok"),
+    [
+        ("dfdx = 0.25\ndfdy = 5e-10\n", [True, True]),  # 0.2500000005: within 1e-9 of 0.25
+        ("dfdx = 0.25\ndfdy = 1.5e-9\n", [True, False]),  # 0.2500000015: not
+    ],
+)
+def test_claims_at_a_tie_of_values_below_one_share_an_absolute_tolerance(claims, ok):
+    # 0.25 arrives at max(x, y) at x = y: the shares must add up to 0.25 within tol * max(1, |values|) = 1e-9
+    assert [r.ok for r in _graded(SMALL_TIE + claims)] == ok
+
+
+RELU_CHAIN = "x = 0.0\nr = relu(x)\ns = relu(r)\nf = s + {k}*x\ndfdr = 0\ndfdx = {claim}\n"
+
+
+@pytest.mark.parametrize(
+    ("k", "claim", "tol", "ok"),
+    [
+        (1000, "1000.0000005", 1e-9, True),  # 5e-7 off 1000: within 1e-9 relative
+        (1000, "1000.000002", 1e-9, False),  # 2e-6 off: not
+        (10, "11.05", 0.1, True),  # 1.05 off 10: within a tenth of the larger, 11.05
+        (10, "9.05", 0.1, True),  # 0.95 off 10: within a tenth of the larger, 10
+        (10, "11.2", 0.1, False),  # 1.2 off: not
+    ],
+)
+def test_a_claim_that_a_later_kink_leaves_one_value_is_held_to_it_relative_to_the_larger(k, claim, tol, ok):
+    # f = relu(relu(x)) + kx at 0: dfdr = 0 takes the outer slope 0, so df/dx = k + 0 * t = k, whatever
+    # slope t the inner relu takes; alone, dfdx may lie anywhere in [k, k + 1]
+    results = _graded_at(RELU_CHAIN.format(k=k, claim=claim), tol)
+    assert [r.ok for r in results] == [True, ok]
+    if not ok:
+        assert (results[1].verdict, results[1].how) == ("wrong", "kink")
+        assert results[1].why.endswith(f"with dfdr = 0 (line 5), dfdx should be {k}")
+
+
+HEAD4 = "at the kink of m = max(x, y, z, v) (the tie x = y = z = v = 3), the claims must fit one subgradient: "
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        # shares a, b, c of the 2 at max(x, y, z), x also straight to f: df/dx = 2a + 1 = 2 gives a = 1/2,
+        # df/dy = 2b = 3/2 gives b = 3/4, and a + b > 1; b is not yet fixed by dfdx alone
+        (
+            "x = 3; y = 3; z = 3\nm = max(x, y, z)\nf = 2 * m + x\ndfdx = 2\ndfdy = 3/2\n",
+            "at the kink of m = max(x, y, z) (the tie x = y = z = 3), the claims must fit one subgradient: "
+            "dfdy = 3/2 fits none that dfdx = 2 (line 4) fits",
+        ),
+        # shares a, b, c, d of 2, x and y also straight to f: a = 1/2, b = 1/4 leave c <= 1/4, not 1/2
+        (
+            "x = 3; y = 3; z = 3; v = 3\nm = max(x, y, z, v)\nf = 2 * m + x + y\ndfdx = 2\ndfdy = 3/2\ndfdz = 1\n",
+            HEAD4 + "dfdz = 1 fits none that dfdx = 2 (line 4), dfdy = 3/2 (line 5) fit",
+        ),
+        # w feeds x and z: df/dw = 2a + 2c = 1 and df/dz = 2c = 0 give a = 1/2, so df/dx = 2a is not 0
+        (
+            "w = 3; y = 3; v = 3\nx = w * 1\nz = w * 1\nm = max(x, y, z, v)\nf = 2 * m\ndfdw = 1\ndfdz = 0\ndfdx = 0\n",
+            HEAD4 + "dfdx = 0 fits none that dfdw = 1 (line 6), dfdz = 0 (line 7) fit",
+        ),
+    ],
+)
+def test_a_claim_that_fits_no_split_the_claims_before_it_allow_names_them(text, why):
+    results = _graded(text)
+    assert [r.ok for r in results] == [True] * (len(results) - 1) + [False]
+    assert (results[-1].verdict, results[-1].how, results[-1].why) == ("wrong", "kink", why)
+
+
+@pytest.mark.parametrize("claims", ["dfdx = -1e-9\ndfdy = 2.0\n", "dfdx = 2.0\ndfdy = -1e-9\n"])
+def test_float_claims_at_a_tie_may_round_a_share_of_zero_below_zero(claims):
+    # the split (2, 0) of the 2 arriving at max(x, y), with -1e-9 for 0: within tol of it
+    assert [r.ok for r in _graded(FLOAT_TIE + claims)] == [True, True, True]
+
+
+def test_claims_that_leave_a_tie_open_hold_nothing_below_it():
+    # shares a, b, c of the 2 at max(x, y, z), y = relu(u) + 3 with slope t at u = 0: df/dx = 2a = 1 fixes a = 1/2
+    # only; df/du = 2bt = 1 holds with b = 1/2, c = 0, t = 1, so no split the tie allows may be assumed for u
+    text = "x = 3; u = 0; z = 3\ny = relu(u) + 3\nm = max(x, y, z)\nf = 2 * m\ndfdx = 1\ndfdu = 1\n"
+    assert [(r.ok, r.interval) for r in _graded(text)] == [(True, (0, 2)), (True, (0, 2))]
+
+
+def test_a_claim_whose_other_branch_needs_a_missing_slope_leaves_the_others_judged_together():
+    # p = x**n + 8 = 0 at x = -2.0, n = 3, r = relu(p) with slope s: df/dn = s x**n log(x) needs log(-2) unless
+    # s = 0 (the backward pass's choice, so dfdn = 0 holds alone); dfdp = s = 1, so df/dx = s * 3x**2 = 12, not 0
+    results = _graded("x = -2.0; n = 3\np = x**n + 8\nr = relu(p)\nf = r * 1\ndfdp = 1\ndfdn = 0\ndfdx = 0\n")
+    assert [r.ok for r in results] == [True, True, False]
+    assert results[-1].why == (
+        "at the kink of r = relu(p), the claims must fit one subgradient: with dfdp = 1 (line 5), dfdx should be 12"
+    )
+
+
+def test_the_one_sided_derivatives_at_a_kink_keep_every_other_kink_on_its_side():
+    # relu(x) + relu(x - 5) at x = 0: from the left 0 + 0, from the right 1 + 0 (x - 5 stays below 0)
+    (r,) = _graded("x = 0\nf = relu(x) + relu(x - 5)\ndfdx = 2\n")
+    assert (r.verdict, r.interval) == ("wrong", (0, 1))
+
+
+def test_a_slope_too_large_for_a_float_is_an_error_even_where_a_zero_upstream_skips_it(tmp_path):
+    import math
+    import sys
+    from fractions import Fraction
+
+    # d/dx log2(x) = 1/(x ln 2) at the smallest float, 5e-324: past the largest float; relu(-1074) sends
+    # nothing back through it, but a slope that exists and does not fit a float is not a missing one
+    assert 1 / (Fraction(5e-324) * Fraction(math.log(2))) > sys.float_info.max
+    result = grade_file(_file(tmp_path, "x = 5e-324\nq = log2(x)\nf = relu(q) * 2 + x\ndfdx = 1\n"))
+    assert result.claims == () and result.error is not None
+    assert result.error.message == "log2(5e-324): a local derivative is too large for a float"
+
+
+def test_float_losses_stop_at_checks_time_budget_and_say_so(monkeypatch):
+    # the same loss as above, with a budget that has run out before the second look begins
+    monkeypatch.setattr("backpropcli.claims.floats.BUDGET", 1e-9)
+    assert _losses("x = 0.1\nf = x * 10 - 1") == ("floats not checked at 700 digits: the time budget ran out",)
+
+
+def test_a_claim_off_through_earlier_claims_that_each_hold_says_they_make_it_off():
+    # f = 3x - 2.999999x: df/du = 1 and df/dx = 3 * df/du - 2.999999 = 1/1000000. dfdu = 1.0000000005 is within
+    # 1e-9 of 1, but dfdx's cancellation makes 3 * 1.0000000005 - 2.999999 = 1.0015e-6, 0.15% off
+    text = "x = 1\nu = x * 3\nv = x * 2999999/1000000\nf = u - v\n"
+    text += "dfdu = 1.0000000005\ndfdx = 3 * dfdu - 2999999/1000000\n"
+    dfdu, dfdx = _graded(text)
+    assert (dfdu.verdict, dfdx.verdict, dfdx.true) == ("numeric", "inherited", Fraction(1, 1000000))
+    assert dfdx.written == pytest.approx(1.0015e-6, rel=1e-6)
+    assert dfdx.why == "the step is right; the earlier claims it uses make its value off"
+
+
+@pytest.mark.parametrize("formula", ["2 + sqrt(x - 1)", "2 + sqrt(1 - x)"])
+def test_a_formula_undefined_on_one_side_of_the_point_is_still_caught_on_the_other(formula):
+    # f = 2x at x = 1: df/dx = 2, and so is the formula here; just above (or below) 1 it is 2 + sqrt(|x - 1|)
+    (r,) = _graded(f"x = 1\nf = 2 * x\ndfdx = {formula}\n")
+    assert (r.verdict, r.how) == ("coincidence", "sampled")
+    point, _, mine, truth = _witness_numbers(r.why)
+    assert truth == 2 and mine == pytest.approx(2 + abs(point["x"] - 1) ** 0.5, rel=1e-4)
+
+
+@pytest.mark.parametrize(("factor", "verdict"), [("3.0", "inherited"), ("2.5", "wrong")])
+def test_a_sum_line_reading_a_claim_without_a_value_is_judged_by_its_step_at_its_own_scale(factor, verdict):
+    # f = 1e-15 * u, u = 3x: df/du = 1e-15 and the edge of x through u sends 3e-15. dfdu has no value, so the
+    # line's step is taken with df/du itself: 3 * df/du is that edge, 2.5 * df/du (5e-16 short) is none
+    text = f"x = 1.0\nu = x * 3.0\nf = u * 1e-15\ndfdu = 1/(x - 1.0)\ndfdx += dfdu * {factor}\n"
+    line = next(r for r in _graded(text) if r.part == "adds")
+    assert (line.verdict, line.written, line.true) == (verdict, None, pytest.approx(3e-15, rel=1e-12))
+
+
+def test_grade_by_default_samples_instead_of_asking_sympy_and_holds_floats_to_1e_9():
+    from backpropcli.autodiff import backward, forward
+    from backpropcli.claims.grade import grade
+    from backpropcli.parse import parse
+
+    # f = x*x + y at (1.5, 2.0): df/dx = 2x, df/dy = 1, and 1.000001 is 1e-6 off, far beyond 1e-9
+    graph = parse("x = 1.5; y = 2.0\nf = x * x + y\ndfdx = 2 * x\ndfdy = 1.000001\n", graded=True)
+    values = forward(graph, {})
+    assert [(r.verdict, r.how) for r in grade(graph, values, backward(graph, values))] == [
+        ("correct", "sampled"),
+        ("wrong", ""),
+    ]
+
+
+def test_local_claims_at_a_tie_that_does_not_reach_the_output_are_still_judged_together():
+    # m = max(x, y) at x = y feeds nothing on the way to f, so f's backward pass meets no kink; m's own does:
+    # dm/dx and dm/dy share the 1 that m passes, so they cannot both be 1
+    results = _graded("x = 3; y = 3\nm = max(x, y)\nf = x * 2\ndmdx = 1\ndmdy = 1\n")
+    assert [(r.ok, r.how) for r in results] == [(True, "value"), (False, "kink")]
+
+
+def test_claims_below_as_many_kinks_as_are_judged_together_are_judged_together():
+    from backpropcli.claims.joint import MAX_GATES
+
+    # relu(relu(...relu(x))) at 0, MAX_GATES deep: dfdr{n-1} = 0 takes the outermost slope 0, so every
+    # gradient below it is 0 whatever the other slopes are
+    n = MAX_GATES
+    chain = "".join(f"r{i} = relu(r{i - 1})\n" for i in range(2, n + 1))
+    results = _graded(f"x = 0\nr1 = relu(x)\n{chain}f = r{n} + 0\ndfdr{n - 1} = 0\ndfdr{n - 2} = 1\n")
+    assert [r.ok for r in results] == [True, False]
+    assert results[-1].why.endswith(f"with dfdr{n - 1} = 0 (line {n + 3}), dfdr{n - 2} should be 0")
+
+
+def test_a_tie_too_wide_to_judge_together_leaves_the_other_kinks_judged():
+    # max(a, ..., e) at a five-way tie has 10 branch slopes, past MAX_BRANCHES: its claims are judged alone;
+    # the tie of two beside it still passes 1 in total, not dfdx + dfdy = 2
+    text = "x = 3; y = 3; a = 1; b = 1; c = 1; d = 1; e = 1\np = max(x, y)\nm = max(a, b, c, d, e)\nf = p + m\n"
+    results = _graded(text + "dfdx = 1\ndfdy = 1\n")
+    assert [r.ok for r in results] == [True, False]
+    assert results[-1].why.endswith("p passes 1 on in total; dfdx + dfdy = 2")
+
+
+def test_a_claim_using_a_claim_that_reads_an_unknown_name_has_no_value_and_inherits():
+    # f = 3x + y: df/dx = 3, df/dy = 1; dfdy = dfdx - 2 is the right step (3 - 2), but dfdx has no value
+    dx, dy = _graded("x = 2; y = 1\nf = 3 * x + y\ndfdx = q * 3\ndfdy = dfdx - 2\n")
+    assert (dx.verdict, dy.verdict, dy.written, dy.true) == ("error", "inherited", None, 1)
+    assert [c.name for c in dy.sources] == ["dfdx"]
+
+
+def test_a_claim_using_a_claim_whose_gradient_does_not_exist_takes_its_written_value():
+    # x**n at x = -2.0: df/dn needs log(-2) and does not exist; dfdn = 0 is still written as 0, so dfdn + 12 is 12
+    dn, dx = _graded("x = -2.0; n = 3\nf = x**n\ndfdn = 0\ndfdx = dfdn + 12\n")
+    assert (dn.verdict, dn.written, dn.true) == ("undefined", 0, None)
+    assert (dx.written, dx.true) == (12, 12.0)
+
+
+@pytest.mark.parametrize(
+    ("text", "status"),
+    [
+        ("x = 2\nf = x * x", "exact"),  # no float anywhere: nothing to lose
+        ("x = 0.5\nf = x * x", "pass"),  # 0.25 and 2x = 1.0 are exact in binary
+        ("x = 0.1\nf = x * 10 - 1", "lost"),  # 5.551e-17 exactly, 0.0 in floats
+    ],
+)
+def test_the_second_look_at_floats_says_what_it_found(text, status):
+    from backpropcli.autodiff import backward, forward
+    from backpropcli.claims.floats import floats_kept
+    from backpropcli.parse import parse
+
+    graph = parse(text)
+    values = forward(graph, {})
+    assert floats_kept(graph, values, backward(graph, values)).status == status
+
+
+def test_a_gradient_past_the_largest_float_is_an_error_not_a_partial_pass(tmp_path):
+    import sys
+
+    # f = abc at (1e-300, 1e200, 1e200) is 1e100, but df/da = bc = 1e400 is past the largest float
+    assert sys.float_info.max < 10**400
+    result = grade_file(_file(tmp_path, "a = 1e-300; b = 1e200; c = 1e200\nf = a * b * c\ndfdb = a * c\n"))
+    assert result.claims == () and result.error is not None
+    assert result.error.message == "a gradient overflows a float"

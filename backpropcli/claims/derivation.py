@@ -70,7 +70,7 @@ def refs(claim: Claim) -> tuple[str, ...]:
     for node in claim.graph.nodes:
         if node.op == INPUT:
             if node.name is None:
-                raise ValueError("an input of a claim's formula has no name")
+                raise ValueError("an input of a claim's formula has no name")  # pragma: no mutate
             names.append(node.name)
     return tuple(names)
 
@@ -295,7 +295,7 @@ class _Symbolic:
             elif node.op == CONST:
                 literal = node.value
                 if literal is None:
-                    raise ValueError(f"constant node {i} has no value")
+                    raise ValueError(f"constant node {i} has no value")  # pragma: no mutate
                 if type(literal) is float:
                     exprs.append(sp.Float(literal))
                 else:

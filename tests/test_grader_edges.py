@@ -814,3 +814,14 @@ def test_a_gradient_past_the_largest_float_is_an_error_not_a_partial_pass(tmp_pa
     result = grade_file(_file(tmp_path, "a = 1e-300; b = 1e200; c = 1e200\nf = a * b * c\ndfdb = a * c\n"))
     assert result.claims == () and result.error is not None
     assert result.error.message == "a gradient overflows a float"
+
+
+def test_the_total_at_a_tie_is_written_as_the_claims_were_a_float_when_one_is():
+    # max(x, y) at x = y = 3.0 passes 1.5 on in total; the claims 0.7 and 0.9 sum to 1.6 as floats,
+    # which is how the message writes it (not as the exact sum of their binary values)
+    results = _graded("x = 3.0; y = 3.0\np = max(x, y)\nf = p * 1.5\ndfdx = 0.7\ndfdy = 0.9\n")
+    assert [r.ok for r in results] == [True, False]
+    assert results[-1].why.endswith(f"p passes 1.5 on in total; dfdx + dfdy = {0.7 + 0.9}")
+    # exact claims keep their exact total
+    results = _graded("x = 3; y = 3\np = max(x, y)\nf = p * 3/2\ndfdx = 1/2\ndfdy = 5/4\n")
+    assert results[-1].why.endswith("p passes 3/2 on in total; dfdx + dfdy = 7/4")

@@ -18,7 +18,7 @@ from itertools import combinations
 
 from ..autodiff import Backward, accumulate
 from ..graph import Graph
-from ..ops import Number, exact, show
+from ..ops import Number, exact, is_exact, show
 from .accumulate import statement
 from .derivation import branches, rooted
 from .result import ADDS, ClaimResult
@@ -153,7 +153,9 @@ class _Kink:
         only_here = all(g == gate for w in wrts for g, _ in graph.consumers[w])  # all their gradient is the gate's
         if len(tied) > 1 and len(set(wrts)) == len(wrts) and set(wrts) <= set(tied) and only_here:
             names = " + ".join(c.claim.name for c in claims)
-            total = show(exact(sum(Fraction(c.written) for c in claims if c.written is not None)))
+            written = [c.written for c in claims if c.written is not None]
+            exactly = sum(Fraction(w) for w in written)  # shown as the claims were written: a float if one is
+            total = show(exact(exactly) if all(map(is_exact, written)) else float(exactly))
             return f"{text}: {graph.text(gate)} passes {show(back.grads[gate])} on in total; {names} = {total}"
         said = self.said(agreed)
         if not rows:  # the later kinks' claims alone narrow what this one may be

@@ -11,6 +11,7 @@ import math
 from array import array
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from operator import getitem
 
 from .errors import EvalError, InputError
 from .graph import CONST, MORE_ARGS, NO_ARG, Columns, Graph
@@ -29,6 +30,11 @@ class Backward:
         if partials is None:
             raise ValueError(f"gate {gate} does not reach the output: it has no local gradients")  # pragma: no mutate
         return partials[pos]
+
+    def edge_locals(self, edges: Edges) -> Iterator[Number]:
+        """local() of every edge in turn, read in C: edges of the ledger, whose gates reach the output."""
+        partials: Sequence[Sequence[Number]] = self.partials  # type: ignore[assignment]  # (so none is None)
+        return map(getitem, map(partials.__getitem__, edges.gates), edges.positions)
 
 
 def forward(graph: Graph, point: Mapping[str, Number]) -> list[Number]:

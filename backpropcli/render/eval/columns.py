@@ -16,7 +16,7 @@ from operator import getitem
 from ...autodiff import Edges
 from ...crosscheck import Check
 from ...graph import CONST, Columns
-from ...ops import Number, show
+from ...ops import show
 from ...pipeline import Report
 from . import Options
 from .json import claims, head
@@ -71,8 +71,7 @@ def _nodes(report: Report) -> Iterator[tuple[str, object]]:
 def _edges(report: Report, rows: Edges) -> Iterator[tuple[str, object]]:
     back, grads, c = report.back, report.back.grads, report.graph.columns
     gates, positions = rows.gates.tolist(), rows.positions.tolist()
-    partials: Sequence[Sequence[Number]] = back.partials  # type: ignore[assignment]  # every edge's gate has them
-    local = list(map(getitem, map(partials.__getitem__, gates), positions))
+    local = list(back.edge_locals(rows))
     yield "count", len(rows)
     yield "gate", gates
     yield "position", positions

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Mapping, Sequence, Set
-from operator import getitem, mul
+from operator import mul
 
 from ...autodiff import Edges
-from ...ops import Number, magnitude
+from ...ops import magnitude
 from ...pipeline import Report
 
 
@@ -19,11 +19,8 @@ def chosen_rows(report: Report, rows: Edges, limit: int | None) -> tuple[list, i
     """Ledger rows to show, in visiting order, and how many were left out."""
     if limit is None or len(rows) <= limit:
         return list(rows), 0
-    grads = report.back.grads
-    partials: Sequence[Sequence[Number]] = report.back.partials  # type: ignore[assignment]  # rows reach the output
-    gates = rows.gates
-    locals_ = map(getitem, map(partials.__getitem__, gates), rows.positions)
-    sizes = list(map(magnitude, map(mul, map(grads.__getitem__, gates), locals_)))
+    upstream = map(report.back.grads.__getitem__, rows.gates)
+    sizes = list(map(magnitude, map(mul, upstream, report.back.edge_locals(rows))))
     records = report.checks.edges.records if report.checks else {}
     keep = _best(rows, sizes, limit, records, set(report.back.kinks))
     return [rows[k] for k in keep], len(rows) - len(keep)

@@ -143,9 +143,7 @@ def stored_locals(nodes: Nodes, rules: list, intervals: dict, tol: float) -> dic
     equal = map(eq, stored.values(), map(rules.__getitem__, keys))
     with_row = map(is_not, map(nodes.ops.__getitem__, keys), repeat(None))
     plain = set(compress(keys, map(and_, equal, with_row))) - {gate for gate, _ in intervals}
-    for i in filterfalse(plain.__contains__, keys):
-        if i in nodes.agreed:
-            continue
+    for i in filterfalse((plain | nodes.agreed).__contains__, keys):  # agreed: found from these very locals
         given, rule = stored[i], rules[i]
         if rule is None or nodes.ops[i] is None:
             found[i] = tuple(Local(p, g, None, None) for p, g in enumerate(given))

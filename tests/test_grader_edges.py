@@ -825,3 +825,48 @@ def test_the_total_at_a_tie_is_written_as_the_claims_were_a_float_when_one_is():
     # exact claims keep their exact total
     results = _graded("x = 3; y = 3\np = max(x, y)\nf = p * 3/2\ndfdx = 1/2\ndfdy = 5/4\n")
     assert results[-1].why.endswith("p passes 3/2 on in total; dfdx + dfdy = 7/4")
+
+
+@pytest.mark.parametrize(
+    ("upstream", "claim"),
+    [
+        ("0.25", "0.2500000005"),  # 5e-10 above [0, 0.25], whose slack is 1e-9 * max(1, 0, 0.25) = 1e-9
+        ("0.25", "0.2500000015"),  # 1.5e-9 above it
+        ("0.25", "-5e-10"),
+        ("1000.0", "-5e-7"),  # 5e-7 below [0, 1000]: the slack is 1e-9 * 1000 = 1e-6, from the interval's far end
+        ("1000.0", "-2e-6"),
+        ("1000.0", "1000.0000005"),
+        ("1000.0", "1000.000002"),
+    ],
+)
+def test_a_lone_claim_at_a_one_argument_kink_is_judged_jointly_with_the_interval_checks_slack(upstream, claim):
+    # relu(x) at x = 0 sends back any share in [0, 1] of what arrives: alone, df/dx may be anything in
+    # [0, upstream] with the interval check's slack tol * max(1, |0|, |upstream|), and the joint check,
+    # which finds that share, may not hold the claim to less
+    (r,) = _graded(f"x = 0.0; z = {upstream}\nr = relu(x)\nf = r * z\ndfdx = {claim}\n")
+    high = float(upstream)
+    slack = 1e-9 * max(1.0, high)
+    inside = -slack <= float(claim) <= high + slack
+    assert (r.ok, r.interval) == (inside, (0.0, high))
+    assert r.how != "kink"  # a claim the interval check passes is not failed by the joint check
+
+
+def test_a_lone_claim_that_fits_no_subgradient_is_told_the_interval_without_naming_other_claims():
+    from dataclasses import replace
+
+    from backpropcli.autodiff import backward, forward
+    from backpropcli.claims.joint import jointly
+    from backpropcli.parse import parse
+
+    # the joint check handed a claim as the interval check would pass it, but 0.3 past relu(0)'s [0, 0.25]
+    # (0.25 arriving): no share of the 0.25 gives it, and no other claim is there to name
+    graph = parse("x = 0.0; z = 0.25\nr = relu(x)\nf = r * z\ndfdx = 0.3\n", graded=True)
+    values = forward(graph, {})
+    back = backward(graph, values)
+    (claim,) = _graded("x = 0.0; z = 0.25\nr = relu(x)\nf = r * z\ndfdx = 0.25\n")
+    passed = replace(claim, claim=graph.claims[0], written=0.3)
+    (judged,) = jointly(graph, values, {graph.output: back}, [passed], 1e-9)
+    assert (judged.verdict, judged.how) == ("wrong", "kink")
+    assert judged.why == (
+        "at the kink of r = relu(x), the claims must fit one subgradient: dfdx must lie in [0.0, 0.25]"
+    )

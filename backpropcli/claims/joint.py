@@ -160,7 +160,8 @@ class _Kink:
         said = self.said(agreed)
         if not rows:  # the later kinks' claims alone narrow what this one may be
             low, high = min(row), max(row)
-            return f"{text}: with {said}, {r.claim.name} must lie in [{show(low)}, {show(high)}]"
+            with_ = f"with {said}, " if said else ""
+            return f"{text}: {with_}{r.claim.name} must lie in [{show(low)}, {show(high)}]"
         if _determined(rows, self.ends):
             weights = _feasible(rows, self.tol)
             assert weights is not None  # the claims before this one agreed
@@ -174,12 +175,14 @@ class _Kink:
 
 
 def _feasible(rows: Sequence[tuple[Sequence[Number], Number]], tol: float) -> list[Fraction] | None:
-    """Weights of the branch slopes, non-negative and summing to 1, that give every claimed value; None
-    if there are none. A vertex of that set has at most one weight per equation, so each small support
-    of branches is tried in turn (exactly, then checked within tol where floats entered)."""
+    """Weights of the branch slopes, non-negative and summing to exactly 1, that give every claimed value
+    with the interval check's slack (_slack); None if there are none. A vertex of that set has at most one
+    weight per equation, so each small support of branches is tried in turn: the sum of the weights, then
+    the claims from the least slack up (exact ones first) solved exactly, then each checked with its slack."""
     width = len(rows[0][0])
-    equations = [([Fraction(x) for x in row], Fraction(value)) for row, value in rows]
-    equations.append(([Fraction(1)] * width, Fraction(1)))
+    claims = [([Fraction(x) for x in row], Fraction(value), _slack(row, value, tol)) for row, value in rows]
+    claims.sort(key=lambda claim: claim[2])
+    equations = [([Fraction(1)] * width, Fraction(1))] + [(row, value) for row, value, _ in claims]
     for size in range(1, min(len(equations), width) + 1):
         for support in combinations(range(width), size):
             found = _solve([([row[j] for j in support], value) for row, value in equations])
@@ -188,12 +191,18 @@ def _feasible(rows: Sequence[tuple[Sequence[Number], Number]], tol: float) -> li
             weights = [Fraction(0)] * width
             for j, w in zip(support, found, strict=True):
                 weights[j] = w
-            if all(
-                _same(sum((w * x for w, x in zip(weights, row, strict=True)), Fraction(0)), v, tol)
-                for row, v in equations
-            ):
+            if all(abs(sum((w * x for w, x in zip(weights, row, strict=True)), -v)) <= s for row, v, s in claims):
                 return weights
     return None
+
+
+def _slack(row: Sequence[Number], value: Number, tol: float) -> Fraction:
+    """How far a claim may be from the gradient it should be, as the interval check (crosscheck.within)
+    takes it: none where the claim and its values on every branch are exact, else tol times the larger of
+    1 and the largest of those values: a lone claim passes here exactly where it passes there."""
+    if is_exact(value) and all(map(is_exact, row)):
+        return Fraction(0)
+    return Fraction(tol * max(1.0, *(abs(float(x)) for x in row)))
 
 
 def _solve(equations: list[tuple[list[Fraction], Fraction]]) -> list[Fraction] | None:

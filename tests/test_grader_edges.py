@@ -870,3 +870,26 @@ def test_a_lone_claim_that_fits_no_subgradient_is_told_the_interval_without_nami
     assert judged.why == (
         "at the kink of r = relu(x), the claims must fit one subgradient: dfdx must lie in [0.0, 0.25]"
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "factor"),
+    [
+        # dfdn is written 0, so dfdx = dfdn + 12 is written 12; its step needs df/dn itself, which does not exist
+        ("x = -2.0; n = 3\nf = x**n\ndfdn = 0\ndfdx = dfdn + 12\n", 1),
+        ("x = -2.0; n = 3\nf = x**n\ndfdn = 0\ndfdx = dfdn * 1 + 12\n", 1),
+        # dfdn as written has no value either (log(-2)): the step is told about the gradient, not the float
+        ("x = -2.0; n = 3\np = x**n\nf = p * 2\ndfdp = 2\ndfdn = dfdp * p * log(x)\ndfdx = dfdn * 0 + 24\n", 2),
+    ],
+)
+def test_a_claim_whose_step_uses_a_gradient_that_does_not_exist_is_told_so(text, factor):
+    import sympy
+
+    # f = factor * x**n at x = -2, n = 3: df/dn = factor x**n log(x) is not real, df/dx = factor n x**(n-1) is
+    x, n = sympy.symbols("x n")
+    assert sympy.diff(factor * x**n, n).subs({x: -2, n: 3}).is_real is False
+    true = float(sympy.diff(factor * x**n, x).subs({x: -2, n: 3}))
+    *_, dn, dx = _graded(text)
+    assert (dn.verdict, dx.verdict, dx.true, dx.step) == ("undefined", "wrong", true, None)
+    assert dx.why.startswith("it uses dfdn, a gradient that does not exist here; ")
+    assert "overflows" not in dx.why

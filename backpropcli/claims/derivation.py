@@ -84,6 +84,8 @@ def evaluate(graph: Graph, claim: Claim, values, earlier: Mapping[str, Number | 
             given = earlier[name]
             if given is None:
                 raise EvalError(f"it uses {name}, which has no value")
+            if given != given:  # nan: the true value of a claim whose gradient does not exist (partial.py)
+                raise EvalError(f"it uses {name}, a gradient that does not exist here")
             point[name] = given
         else:
             point[name] = values[graph.ids[name]]

@@ -893,3 +893,26 @@ def test_a_claim_whose_step_uses_a_gradient_that_does_not_exist_is_told_so(text,
     assert (dn.verdict, dx.verdict, dx.true, dx.step) == ("undefined", "wrong", true, None)
     assert dx.why.startswith("it uses dfdn, a gradient that does not exist here; ")
     assert "overflows" not in dx.why
+
+
+@pytest.mark.parametrize(
+    ("text", "interval"),
+    [
+        # f = x**n + relu(w) at w = 0: relu sends back 0 from the left and 1 from the right; the missing
+        # slope d/dn of x**n at x = -2 is on no way from w to f
+        ("x = -2.0; n = 3; w = 0.0\np = x**n\nf = p + relu(w)\ndfdw = {claim}\n", (0, 1)),
+        # f = relu(x**n + 8) at x = -2, n = 3: 0 from the left, 3x**2 = 12 from the right; d/dn is still missing
+        ("x = -2.0; n = 3\np = x**n\nf = relu(p + 8)\ndfdx = {claim}\n", (0, 12)),
+    ],
+)
+def test_a_slope_missing_elsewhere_leaves_the_one_sided_derivatives_at_a_kink(text, interval):
+    import sympy
+
+    x = sympy.Symbol("x")
+    assert sympy.diff(x**3 + 8, x).subs(x, -2) == 12  # the right slope of relu(x**3 + 8) at -2, times 1
+    low, high = interval
+    for claim in (low, (low + high) / 2, high):
+        (r,) = [r for r in _graded(text.format(claim=claim)) if r.verdict != "undefined"]
+        assert (r.ok, r.interval) == (True, interval)
+    (r,) = [r for r in _graded(text.format(claim=high + 1)) if r.verdict != "undefined"]
+    assert (r.ok, r.interval) == (False, interval)

@@ -837,17 +837,23 @@ def test_the_total_at_a_tie_is_written_as_the_claims_were_a_float_when_one_is():
         ("1000.0", "-2e-6"),
         ("1000.0", "1000.0000005"),
         ("1000.0", "1000.000002"),
+        ("-1000.0", "5e-7"),  # [-1000, 0]: the slack is 1e-6 again
+        ("-1000.0", "2e-6"),
+        ("1/4", "0.2500000005"),  # an exact interval, a float claim: still the slack
+        ("1/4", "2500000005/10000000000"),  # all exact: none
     ],
 )
 def test_a_lone_claim_at_a_one_argument_kink_is_judged_jointly_with_the_interval_checks_slack(upstream, claim):
-    # relu(x) at x = 0 sends back any share in [0, 1] of what arrives: alone, df/dx may be anything in
-    # [0, upstream] with the interval check's slack tol * max(1, |0|, |upstream|), and the joint check,
-    # which finds that share, may not hold the claim to less
-    (r,) = _graded(f"x = 0.0; z = {upstream}\nr = relu(x)\nf = r * z\ndfdx = {claim}\n")
-    high = float(upstream)
-    slack = 1e-9 * max(1.0, high)
-    inside = -slack <= float(claim) <= high + slack
-    assert (r.ok, r.interval) == (inside, (0.0, high))
+    # relu(x) at x = 0 sends back any share in [0, 1] of what arrives: alone, df/dx may be anything
+    # between 0 and the upstream, with the interval check's slack (tol * max(1, |ends|); none where all is
+    # exact), and the joint check, which finds that share, may not hold the claim to less
+    point = "0" if "/" in upstream else "0.0"
+    (r,) = _graded(f"x = {point}; z = {upstream}\nr = relu(x)\nf = r * z\ndfdx = {claim}\n")
+    low, high = sorted((Fraction(0), Fraction(upstream)))
+    exact = "/" in upstream and "/" in claim
+    slack = Fraction(0) if exact else Fraction(1e-9) * max(1, abs(low), abs(high))
+    inside = low - slack <= Fraction(claim) <= high + slack
+    assert (r.ok, r.interval) == (inside, (low, high))
     assert r.how != "kink"  # a claim the interval check passes is not failed by the joint check
 
 
@@ -916,3 +922,11 @@ def test_a_slope_missing_elsewhere_leaves_the_one_sided_derivatives_at_a_kink(te
         assert (r.ok, r.interval) == (True, interval)
     (r,) = [r for r in _graded(text.format(claim=high + 1)) if r.verdict != "undefined"]
     assert (r.ok, r.interval) == (False, interval)
+
+
+def test_a_one_sided_derivative_that_needs_a_missing_slope_is_left_out_of_the_interval():
+    # f = relu(sqrt(x) + y) at x = y = 0: from the right df/dx = 1/(2 sqrt(x)) grows without bound and from
+    # the left sqrt has no value, so only the backward pass's own subgradient (relu's slope 0) is left;
+    # df/dy is 0 from the left and 1 from the right
+    dx, dy = _graded("x = 0; y = 0\nf = relu(sqrt(x) + y)\ndfdx = 0\ndfdy = 1\n")
+    assert [(r.ok, r.interval) for r in (dx, dy)] == [(True, (0, 0)), (True, (0, 1))]

@@ -62,7 +62,7 @@ def test_a_sum_line_without_a_value_is_nothing_that_any_edge_sends():
     results = _graded("x = 2\nf = x * x\ndfdx = x\ndfdx += 1/(x - 2)\n")
     line = [r for r in results if r.part == "adds"][1]
     assert line.verdict == "wrong" and line.written is None
-    assert line.why.startswith("nothing is what no single edge sends back to x; its edges: through ")
+    assert line.why.startswith("div(1, 0) divides by zero, so the line sends nothing back to x; its edges: through ")
 
 
 def test_claims_at_the_kink_of_an_unnamed_gate_name_it_by_its_text():
@@ -930,3 +930,14 @@ def test_a_one_sided_derivative_that_needs_a_missing_slope_is_left_out_of_the_in
     # df/dy is 0 from the left and 1 from the right
     dx, dy = _graded("x = 0; y = 0\nf = relu(sqrt(x) + y)\ndfdx = 0\ndfdy = 1\n")
     assert [(r.ok, r.interval) for r in (dx, dy)] == [(True, (0, 0)), (True, (0, 1))]
+
+
+def test_a_sum_line_whose_step_uses_a_gradient_that_does_not_exist_is_told_so():
+    # f = x**n + x at x = -2, n = 3: df/dn needs log(-2) and does not exist; the one edge into x sends
+    # n x**(n-1) + 1 = 13, and a line dfdn + 1 reads a gradient that is not there
+    lines = [r for r in _graded("x = -2.0; n = 3\nf = x**n + x\ndfdn = 0\ndfdx = 13\ndfdx += dfdn + 1\n") if r.part]
+    assert [(r.part, r.verdict) for r in lines] == [("adds", "correct"), ("adds", "wrong"), ("sum", "wrong")]
+    assert lines[1].why == (
+        "it uses dfdn, a gradient that does not exist here, so the line sends nothing back to x; "
+        "its edges: through f = x**n + x (13)"
+    )

@@ -202,7 +202,7 @@ def _slack(row: Sequence[Number], value: Number, tol: float) -> Fraction:
     1 and the largest of those values: a lone claim passes here exactly where it passes there."""
     if is_exact(value) and all(map(is_exact, row)):
         return Fraction(0)
-    return Fraction(tol * max(1.0, *(abs(float(x)) for x in row)))
+    return Fraction(tol) * max(Fraction(1), *(abs(Fraction(x)) for x in row))  # exact: an end may pass a float
 
 
 def _solve(equations: list[tuple[list[Fraction], Fraction]]) -> list[Fraction] | None:

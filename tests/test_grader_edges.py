@@ -941,3 +941,24 @@ def test_a_sum_line_whose_step_uses_a_gradient_that_does_not_exist_is_told_so():
         "it uses dfdn, a gradient that does not exist here, so the line sends nothing back to x; "
         "its edges: through f = x**n + x (13)"
     )
+
+
+@pytest.mark.parametrize(
+    ("k", "off"),
+    [
+        (1000, Fraction(0)),
+        (1000, Fraction(1, 10**7)),  # exact: 1/10**7 off is off, whatever the tolerance
+        (2**2000, Fraction(0)),  # past the largest float: still compared, exactly
+        (2**2000, Fraction(1, 2)),
+    ],
+    ids=["1000", "1000 + 1/10**7", "2**2000", "2**2000 + 1/2"],
+)
+def test_an_exact_claim_that_a_later_kink_leaves_one_value_is_held_to_it_exactly(k, off):
+    # f = relu(relu(x)) + kx at x = 0: dfdr = 0 takes the outer slope 0, so df/dx = k exactly; alone,
+    # dfdx may lie anywhere in [k, k + 1], so only the joint check can hold it to k
+    claim = f"{k} + {off.numerator}/{off.denominator}"
+    results = _graded(RELU_CHAIN.format(k=k, claim=claim).replace("x = 0.0", "x = 0"))
+    assert [r.ok for r in results] == [True, off == 0]
+    assert (results[1].written, results[1].interval) == (k + off, (k, k + 1))
+    if off:
+        assert (results[1].verdict, results[1].how) == ("wrong", "kink")

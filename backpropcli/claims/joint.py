@@ -90,7 +90,7 @@ class _Kink:
                 continue
             held = [c for g, (_, by) in fixed.items() if g in self.crossed[r.claim.wrt] for c in by]
             if all(x == row[0] for x in row):  # the later kinks' claims leave it one value
-                if held and not _same(Fraction(row[0]), Fraction(r.written), self.tol):
+                if held and not _same(row[0], r.written, self.tol):
                     out[k] = replace(r, verdict="wrong", how="kink", why=self.held(held, r, row[0]))
                 continue
             if _feasible([*rows, (row, r.written)], self.tol) is None:
@@ -247,7 +247,10 @@ def _rank(matrix: list[list[Fraction]]) -> int:
     return rank
 
 
-def _same(a: Fraction, b: Fraction, tol: float) -> bool:
-    if a == b:
-        return True
-    return abs(float(a) - float(b)) <= tol * max(1.0, abs(float(a)), abs(float(b)))
+def _same(a: Number, b: Number, tol: float) -> bool:
+    """Equal where both are exact; else within tol times the larger of 1, |a| and |b|, reckoned exactly
+    (an exact value may lie past the largest float)."""
+    if is_exact(a) and is_exact(b):
+        return a == b
+    x, y = Fraction(a), Fraction(b)
+    return abs(x - y) <= Fraction(tol) * max(Fraction(1), abs(x), abs(y))

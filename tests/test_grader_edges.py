@@ -962,3 +962,12 @@ def test_an_exact_claim_that_a_later_kink_leaves_one_value_is_held_to_it_exactly
     assert (results[1].written, results[1].interval) == (k + off, (k, k + 1))
     if off:
         assert (results[1].verdict, results[1].how) == ("wrong", "kink")
+
+
+@pytest.mark.parametrize(("claim", "ok"), [("0.2500000005", True), ("0.2500000015", False)])
+def test_a_float_claim_that_a_later_kink_leaves_one_value_below_one_has_an_absolute_tolerance(claim, ok):
+    # f = relu(relu(x)) + x/4 at x = 0.0 with dfdr = 0: df/dx = 0.25 exactly; the slack is
+    # tol * max(1, 0.25, claim) = 1e-9, so 5e-10 off passes and 1.5e-9 off does not
+    assert (abs(float(claim) - 0.25) <= 1e-9 * max(1.0, 0.25, float(claim))) == ok
+    results = _graded(RELU_CHAIN.format(k=0.25, claim=claim))
+    assert [r.ok for r in results] == [True, ok]

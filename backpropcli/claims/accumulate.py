@@ -94,15 +94,16 @@ class Sum:
             used = [name for name in refs(claim) if name in judge.true_claims]
             step, _, error = judge.value(claim, judge.true_claims) if used else (written, scale, error)
             uses = [earlier[n] for n in used if n in earlier]
-            result = self.contribution(claim, written, (step, error), scale, uses)
+            result = self.contribution(claim, written, step, scale, uses, error)
         self.total = None if self.total is None or written is None else self.total + written
         self.lines.append(result)
         written_claims[claim.name] = self.total
         return [result, self.sum(claim)] if claim is self.last else [result]
 
-    def contribution(self, claim: Claim, written, stepped, scale: float, used: list[ClaimResult]) -> ClaimResult:
-        """The line against each edge; `stepped` is its step and, where that has no value, why."""
-        step, error = stepped
+    def contribution(
+        self, claim: Claim, written, step, scale: float, used: list[ClaimResult], error: str
+    ) -> ClaimResult:
+        """The line against each edge; `error` says why its step has no value, where it has none."""
         hits = [] if step is None else [k for k, e in enumerate(self.edges) if self.sends(e, step, scale, claim)]
         fresh = [k for k in hits if k not in self.taken]
         base = ClaimResult(claim, written, 0, "", step=step, how="edge", scale=scale, part=ADDS)

@@ -160,8 +160,7 @@ class _Kink:
         said = self.said(agreed)
         if not rows:  # the later kinks' claims alone narrow what this one may be
             low, high = min(row), max(row)
-            with_ = f"with {said}, " if said else ""
-            return f"{text}: {with_}{r.claim.name} must lie in [{show(low)}, {show(high)}]"
+            return f"{text}: {f'with {said}, ' if said else ''}{r.claim.name} must lie in [{show(low)}, {show(high)}]"
         if _determined(rows, self.ends):
             weights = _feasible(rows, self.tol)
             assert weights is not None  # the claims before this one agreed
@@ -197,9 +196,8 @@ def _feasible(rows: Sequence[tuple[Sequence[Number], Number]], tol: float) -> li
 
 
 def _slack(row: Sequence[Number], value: Number, tol: float) -> Fraction:
-    """How far a claim may be from the gradient it should be, as the interval check (crosscheck.within)
-    takes it: none where the claim and its values on every branch are exact, else tol times the larger of
-    1 and the largest of those values: a lone claim passes here exactly where it passes there."""
+    """A claim's slack as the interval check (crosscheck.within) takes it, so a lone claim passes both
+    or neither: none where it and its values on the branches are exact, else tol · max(1, |values|)."""
     if is_exact(value) and all(map(is_exact, row)):
         return Fraction(0)
     return Fraction(tol) * max(Fraction(1), *(abs(Fraction(x)) for x in row))  # exact: an end may pass a float

@@ -62,7 +62,7 @@ def test_a_sum_line_without_a_value_is_nothing_that_any_edge_sends():
     results = _graded("x = 2\nf = x * x\ndfdx = x\ndfdx += 1/(x - 2)\n")
     line = [r for r in results if r.part == "adds"][1]
     assert line.verdict == "wrong" and line.written is None
-    assert line.why.startswith("nothing is what no single edge sends back to x; its edges: through ")
+    assert line.why.startswith("div(1, 0) divides by zero, so the line sends nothing back to x; its edges: through ")
 
 
 def test_claims_at_the_kink_of_an_unnamed_gate_name_it_by_its_text():
@@ -825,3 +825,149 @@ def test_the_total_at_a_tie_is_written_as_the_claims_were_a_float_when_one_is():
     # exact claims keep their exact total
     results = _graded("x = 3; y = 3\np = max(x, y)\nf = p * 3/2\ndfdx = 1/2\ndfdy = 5/4\n")
     assert results[-1].why.endswith("p passes 3/2 on in total; dfdx + dfdy = 7/4")
+
+
+@pytest.mark.parametrize(
+    ("upstream", "claim"),
+    [
+        ("0.25", "0.2500000005"),  # 5e-10 above [0, 0.25], whose slack is 1e-9 * max(1, 0, 0.25) = 1e-9
+        ("0.25", "0.2500000015"),  # 1.5e-9 above it
+        ("0.25", "-5e-10"),
+        ("1000.0", "-5e-7"),  # 5e-7 below [0, 1000]: the slack is 1e-9 * 1000 = 1e-6, from the interval's far end
+        ("1000.0", "-2e-6"),
+        ("1000.0", "1000.0000005"),
+        ("1000.0", "1000.000002"),
+        ("-1000.0", "5e-7"),  # [-1000, 0]: the slack is 1e-6 again
+        ("-1000.0", "2e-6"),
+        ("1/4", "0.2500000005"),  # an exact interval, a float claim: still the slack
+        ("1/4", "2500000005/10000000000"),  # all exact: none
+    ],
+)
+def test_a_lone_claim_at_a_one_argument_kink_is_judged_jointly_with_the_interval_checks_slack(upstream, claim):
+    # relu(x) at x = 0 sends back any share in [0, 1] of what arrives: alone, df/dx may be anything
+    # between 0 and the upstream, with the interval check's slack (tol * max(1, |ends|); none where all is
+    # exact), and the joint check, which finds that share, may not hold the claim to less
+    point = "0" if "/" in upstream else "0.0"
+    (r,) = _graded(f"x = {point}; z = {upstream}\nr = relu(x)\nf = r * z\ndfdx = {claim}\n")
+    low, high = sorted((Fraction(0), Fraction(upstream)))
+    exact = "/" in upstream and "/" in claim
+    slack = Fraction(0) if exact else Fraction(1e-9) * max(1, abs(low), abs(high))
+    inside = low - slack <= Fraction(claim) <= high + slack
+    assert (r.ok, r.interval) == (inside, (low, high))
+    assert r.how != "kink"  # a claim the interval check passes is not failed by the joint check
+
+
+def test_a_lone_claim_that_fits_no_subgradient_is_told_the_interval_without_naming_other_claims():
+    from dataclasses import replace
+
+    from backpropcli.autodiff import backward, forward
+    from backpropcli.claims.joint import jointly
+    from backpropcli.parse import parse
+
+    # the joint check handed a claim as the interval check would pass it, but 0.3 past relu(0)'s [0, 0.25]
+    # (0.25 arriving): no share of the 0.25 gives it, and no other claim is there to name
+    graph = parse("x = 0.0; z = 0.25\nr = relu(x)\nf = r * z\ndfdx = 0.3\n", graded=True)
+    values = forward(graph, {})
+    back = backward(graph, values)
+    (claim,) = _graded("x = 0.0; z = 0.25\nr = relu(x)\nf = r * z\ndfdx = 0.25\n")
+    passed = replace(claim, claim=graph.claims[0], written=0.3)
+    (judged,) = jointly(graph, values, {graph.output: back}, [passed], 1e-9)
+    assert (judged.verdict, judged.how) == ("wrong", "kink")
+    assert judged.why == (
+        "at the kink of r = relu(x), the claims must fit one subgradient: dfdx must lie in [0.0, 0.25]"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "factor"),
+    [
+        # dfdn is written 0, so dfdx = dfdn + 12 is written 12; its step needs df/dn itself, which does not exist
+        ("x = -2.0; n = 3\nf = x**n\ndfdn = 0\ndfdx = dfdn + 12\n", 1),
+        ("x = -2.0; n = 3\nf = x**n\ndfdn = 0\ndfdx = dfdn * 1 + 12\n", 1),
+        # dfdn as written has no value either (log(-2)): the step is told about the gradient, not the float
+        ("x = -2.0; n = 3\np = x**n\nf = p * 2\ndfdp = 2\ndfdn = dfdp * p * log(x)\ndfdx = dfdn * 0 + 24\n", 2),
+    ],
+)
+def test_a_claim_whose_step_uses_a_gradient_that_does_not_exist_is_told_so(text, factor):
+    import sympy
+
+    # f = factor * x**n at x = -2, n = 3: df/dn = factor x**n log(x) is not real, df/dx = factor n x**(n-1) is
+    x, n = sympy.symbols("x n")
+    assert sympy.diff(factor * x**n, n).subs({x: -2, n: 3}).is_real is False
+    true = float(sympy.diff(factor * x**n, x).subs({x: -2, n: 3}))
+    *_, dn, dx = _graded(text)
+    assert (dn.verdict, dx.verdict, dx.true, dx.step) == ("undefined", "wrong", true, None)
+    assert dx.why.startswith("it uses dfdn, a gradient that does not exist here; ")
+    assert "overflows" not in dx.why
+
+
+@pytest.mark.parametrize(
+    ("text", "interval"),
+    [
+        # f = x**n + relu(w) at w = 0: relu sends back 0 from the left and 1 from the right; the missing
+        # slope d/dn of x**n at x = -2 is on no way from w to f
+        ("x = -2.0; n = 3; w = 0.0\np = x**n\nf = p + relu(w)\ndfdw = {claim}\n", (0, 1)),
+        # f = relu(x**n + 8) at x = -2, n = 3: 0 from the left, 3x**2 = 12 from the right; d/dn is still missing
+        ("x = -2.0; n = 3\np = x**n\nf = relu(p + 8)\ndfdx = {claim}\n", (0, 12)),
+    ],
+)
+def test_a_slope_missing_elsewhere_leaves_the_one_sided_derivatives_at_a_kink(text, interval):
+    import sympy
+
+    x = sympy.Symbol("x")
+    assert sympy.diff(x**3 + 8, x).subs(x, -2) == 12  # the right slope of relu(x**3 + 8) at -2, times 1
+    low, high = interval
+    for claim in (low, (low + high) / 2, high):
+        (r,) = [r for r in _graded(text.format(claim=claim)) if r.verdict != "undefined"]
+        assert (r.ok, r.interval) == (True, interval)
+    (r,) = [r for r in _graded(text.format(claim=high + 1)) if r.verdict != "undefined"]
+    assert (r.ok, r.interval) == (False, interval)
+
+
+def test_a_one_sided_derivative_that_needs_a_missing_slope_is_left_out_of_the_interval():
+    # f = relu(sqrt(x) + y) at x = y = 0: from the right df/dx = 1/(2 sqrt(x)) grows without bound and from
+    # the left sqrt has no value, so only the backward pass's own subgradient (relu's slope 0) is left;
+    # df/dy is 0 from the left and 1 from the right
+    dx, dy = _graded("x = 0; y = 0\nf = relu(sqrt(x) + y)\ndfdx = 0\ndfdy = 1\n")
+    assert [(r.ok, r.interval) for r in (dx, dy)] == [(True, (0, 0)), (True, (0, 1))]
+
+
+def test_a_sum_line_whose_step_uses_a_gradient_that_does_not_exist_is_told_so():
+    # f = x**n + x at x = -2, n = 3: df/dn needs log(-2) and does not exist; the one edge into x sends
+    # n x**(n-1) + 1 = 13, and a line dfdn + 1 reads a gradient that is not there
+    lines = [r for r in _graded("x = -2.0; n = 3\nf = x**n + x\ndfdn = 0\ndfdx = 13\ndfdx += dfdn + 1\n") if r.part]
+    assert [(r.part, r.verdict) for r in lines] == [("adds", "correct"), ("adds", "wrong"), ("sum", "wrong")]
+    assert lines[1].why == (
+        "it uses dfdn, a gradient that does not exist here, so the line sends nothing back to x; "
+        "its edges: through f = x**n + x (13)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("k", "off"),
+    [
+        (1000, Fraction(0)),
+        (1000, Fraction(1, 10**7)),  # exact: 1/10**7 off is off, whatever the tolerance
+        (2**2000, Fraction(0)),  # past the largest float: still compared, exactly
+        (2**2000, Fraction(1, 2)),
+    ],
+    ids=["1000", "1000 + 1/10**7", "2**2000", "2**2000 + 1/2"],
+)
+def test_an_exact_claim_that_a_later_kink_leaves_one_value_is_held_to_it_exactly(k, off):
+    # f = relu(relu(x)) + kx at x = 0: dfdr = 0 takes the outer slope 0, so df/dx = k exactly; alone,
+    # dfdx may lie anywhere in [k, k + 1], so only the joint check can hold it to k
+    claim = f"{k} + {off.numerator}/{off.denominator}"
+    results = _graded(RELU_CHAIN.format(k=k, claim=claim).replace("x = 0.0", "x = 0"))
+    assert [r.ok for r in results] == [True, off == 0]
+    assert (results[1].written, results[1].interval) == (k + off, (k, k + 1))
+    if off:
+        assert (results[1].verdict, results[1].how) == ("wrong", "kink")
+
+
+@pytest.mark.parametrize(("claim", "ok"), [("0.2500000005", True), ("0.2500000015", False)])
+def test_a_float_claim_that_a_later_kink_leaves_one_value_below_one_has_an_absolute_tolerance(claim, ok):
+    # f = relu(relu(x)) + x/4 at x = 0.0 with dfdr = 0: df/dx = 0.25 exactly; the slack is
+    # tol * max(1, 0.25, claim) = 1e-9, so 5e-10 off passes and 1.5e-9 off does not
+    assert (abs(float(claim) - 0.25) <= 1e-9 * max(1.0, 0.25, float(claim))) == ok
+    results = _graded(RELU_CHAIN.format(k=0.25, claim=claim))
+    assert [r.ok for r in results] == [True, ok]

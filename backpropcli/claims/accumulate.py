@@ -90,16 +90,20 @@ class Sum:
         if claim.error is not None:  # a line that reads an unknown name: the sum has no value either
             written, result = None, broken(claim, 0, ADDS)
         else:
-            written, scale, _ = judge.value(claim, written_claims)
+            written, scale, error = judge.value(claim, written_claims)
             used = [name for name in refs(claim) if name in judge.true_claims]
-            step = judge.value(claim, judge.true_claims)[0] if used else written
-            result = self.contribution(claim, written, step, scale, [earlier[n] for n in used if n in earlier])
+            step, _, error = judge.value(claim, judge.true_claims) if used else (written, scale, error)
+            uses = [earlier[n] for n in used if n in earlier]
+            result = self.contribution(claim, written, step, scale, uses, error)
         self.total = None if self.total is None or written is None else self.total + written
         self.lines.append(result)
         written_claims[claim.name] = self.total
         return [result, self.sum(claim)] if claim is self.last else [result]
 
-    def contribution(self, claim: Claim, written, step, scale: float, used: list[ClaimResult]) -> ClaimResult:
+    def contribution(
+        self, claim: Claim, written, step, scale: float, used: list[ClaimResult], error: str
+    ) -> ClaimResult:
+        """The line against each edge; `error` says why its step has no value, where it has none."""
         hits = [] if step is None else [k for k, e in enumerate(self.edges) if self.sends(e, step, scale, claim)]
         fresh = [k for k in hits if k not in self.taken]
         base = ClaimResult(claim, written, 0, "", step=step, how="edge", scale=scale, part=ADDS)
@@ -107,7 +111,9 @@ class Sum:
             if step is not None and step == 0 and not self.lines:
                 return replace(base, verdict="numeric", how="value", why="the sum starts at 0")
             due = next((e for k, e in enumerate(self.edges) if k not in self.taken), None)
-            return replace(base, true=0 if due is None else due.value, verdict="wrong", why=self.no_edge(claim, step))
+            return replace(
+                base, true=0 if due is None else due.value, verdict="wrong", why=self.no_edge(claim, step, error)
+            )
         if not fresh:
             k = hits[0]
             line = self.graph.source.line_col(self.taken[k])[0]
@@ -171,10 +177,13 @@ class Sum:
             return f"({self.graph.text(top)}) = {value}"
         return f"{node.name} = {statement(self.graph, top)} ({value})"
 
-    def no_edge(self, claim: Claim, step) -> str:
+    def no_edge(self, claim: Claim, step, error: str) -> str:
+        """A line that matches no edge: its value is none of theirs, or it has none (`error` says why)."""
         listed = ", ".join(f"through {self.through(k)}" for k in range(len(self.edges))) or "none"
         name = self.graph.nodes[claim.wrt].name
-        return f"{_text(step)} is what no single edge sends back to {name}; its edges: {listed}"
+        if step is None:
+            return f"{error}, so the line sends nothing back to {name}; its edges: {listed}"
+        return f"{show(step)} is what no single edge sends back to {name}; its edges: {listed}"
 
 
 def broken(claim: Claim, true: Number, part: str = PLAIN) -> ClaimResult:

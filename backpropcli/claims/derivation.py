@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cached_property
 
-from ..autodiff import Backward, accumulate, backward, forward, magnitudes, rounding_scale
+from ..autodiff import Backward, accumulate, forward, magnitudes, rounding_scale
 from ..crosscheck import agree, expanded
 from ..errors import BackpropError, EvalError
 from ..graph import CONST, INPUT, Claim, Graph, Node
@@ -84,6 +84,8 @@ def evaluate(graph: Graph, claim: Claim, values, earlier: Mapping[str, Number | 
             given = earlier[name]
             if given is None:
                 raise EvalError(f"it uses {name}, which has no value")
+            if given != given:  # nan: the true value of a claim whose gradient does not exist (partial.py)
+                raise EvalError(f"it uses {name}, a gradient that does not exist here")
             point[name] = given
         else:
             point[name] = values[graph.ids[name]]
@@ -97,7 +99,9 @@ def one_sided(graph: Graph, values, node: int, sign: int) -> Number | None:
     The node is cut loose as an input and nudged by a tiny step only to see which branch every kink
     op (relu, abs, max, min) takes on that side; their slopes are constant along a branch, so the
     one-sided derivative is the chain rule at the point itself with those slopes. None where the
-    function is not differentiable from that side (sqrt just left of 0, or at 0 itself).
+    function is not differentiable from that side (sqrt just left of 0, or at 0 itself). A slope
+    missing elsewhere (d/dn of x**n at x < 0) leaves it as the partial backward pass leaves the
+    gradients: only where it is needed is there no one-sided derivative.
     """
     nodes = list(graph.nodes)
     old = nodes[node]
@@ -108,14 +112,15 @@ def one_sided(graph: Graph, values, node: int, sign: int) -> Number | None:
     beside = dict(here)
     beside[old.name] = _moved(values[node], sign * KINK_STEP)
     try:
-        slopes = backward(cut, forward(cut, beside)).partials
-        partials = list(backward(cut, forward(cut, here)).partials)
+        slopes = backward_or_partial(cut, forward(cut, beside))[0].partials
+        partials = list(backward_or_partial(cut, forward(cut, here))[0].partials)
     except BackpropError:
         return None
     for gate, taken in enumerate(slopes):
         if taken is not None and OPS[cut.nodes[gate].op].kink is not None:
             partials[gate] = taken
-    return accumulate(cut, partials)[node]
+    found = accumulate(cut, partials)[node]
+    return None if found != found else found  # nan: it needs a slope that does not exist
 
 
 def branches(graph: Graph, values, back, gate: int, positions: tuple[int, ...]) -> list[tuple[Number, ...]] | None:

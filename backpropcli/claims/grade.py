@@ -105,7 +105,7 @@ class _Judge:
         result = ClaimResult(claim, written, true, "", step=step, interval=interval, scale=scale)
         if step is None or not self.right(step, true, interval, step_scale, claim):
             why = self.should_be(claim, step_error)
-            if self.holds(result):
+            if step is not None and self.holds(result):
                 why = "the value is right only because this step cancels an earlier error; " + why
             return replace(result, verdict="wrong", why=why)
         return self.right_step(result, [earlier[name] for name in uses])

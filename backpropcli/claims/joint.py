@@ -90,7 +90,7 @@ class _Kink:
                 continue
             held = [c for g, (_, by) in fixed.items() if g in self.crossed[r.claim.wrt] for c in by]
             if all(x == row[0] for x in row):  # the later kinks' claims leave it one value
-                if held and not _same(Fraction(row[0]), Fraction(r.written), self.tol):
+                if held and not _same(row[0], r.written, self.tol):
                     out[k] = replace(r, verdict="wrong", how="kink", why=self.held(held, r, row[0]))
                 continue
             if _feasible([*rows, (row, r.written)], self.tol) is None:
@@ -160,7 +160,7 @@ class _Kink:
         said = self.said(agreed)
         if not rows:  # the later kinks' claims alone narrow what this one may be
             low, high = min(row), max(row)
-            return f"{text}: with {said}, {r.claim.name} must lie in [{show(low)}, {show(high)}]"
+            return f"{text}: {f'with {said}, ' if said else ''}{r.claim.name} must lie in [{show(low)}, {show(high)}]"
         if _determined(rows, self.ends):
             weights = _feasible(rows, self.tol)
             assert weights is not None  # the claims before this one agreed
@@ -174,12 +174,14 @@ class _Kink:
 
 
 def _feasible(rows: Sequence[tuple[Sequence[Number], Number]], tol: float) -> list[Fraction] | None:
-    """Weights of the branch slopes, non-negative and summing to 1, that give every claimed value; None
-    if there are none. A vertex of that set has at most one weight per equation, so each small support
-    of branches is tried in turn (exactly, then checked within tol where floats entered)."""
+    """Weights of the branch slopes, non-negative and summing to exactly 1, that give every claimed value
+    with the interval check's slack (_slack); None if there are none. A vertex of that set has at most one
+    weight per equation, so each small support of branches is tried in turn: the sum of the weights, then
+    the claims from the least slack up (exact ones first) solved exactly, then each checked with its slack."""
     width = len(rows[0][0])
-    equations = [([Fraction(x) for x in row], Fraction(value)) for row, value in rows]
-    equations.append(([Fraction(1)] * width, Fraction(1)))
+    claims = [([Fraction(x) for x in row], Fraction(value), _slack(row, value, tol)) for row, value in rows]
+    claims.sort(key=lambda claim: claim[2])
+    equations = [([Fraction(1)] * width, Fraction(1))] + [(row, value) for row, value, _ in claims]
     for size in range(1, min(len(equations), width) + 1):
         for support in combinations(range(width), size):
             found = _solve([([row[j] for j in support], value) for row, value in equations])
@@ -188,12 +190,17 @@ def _feasible(rows: Sequence[tuple[Sequence[Number], Number]], tol: float) -> li
             weights = [Fraction(0)] * width
             for j, w in zip(support, found, strict=True):
                 weights[j] = w
-            if all(
-                _same(sum((w * x for w, x in zip(weights, row, strict=True)), Fraction(0)), v, tol)
-                for row, v in equations
-            ):
+            if all(abs(sum((w * x for w, x in zip(weights, row, strict=True)), -v)) <= s for row, v, s in claims):
                 return weights
     return None
+
+
+def _slack(row: Sequence[Number], value: Number, tol: float) -> Fraction:
+    """A claim's slack as the interval check (crosscheck.within) takes it, so a lone claim passes both
+    or neither: none where it and its values on the branches are exact, else tol · max(1, |values|)."""
+    if is_exact(value) and all(map(is_exact, row)):
+        return Fraction(0)
+    return Fraction(tol) * max(Fraction(1), *(abs(Fraction(x)) for x in row))  # exact: an end may pass a float
 
 
 def _solve(equations: list[tuple[list[Fraction], Fraction]]) -> list[Fraction] | None:
@@ -238,7 +245,10 @@ def _rank(matrix: list[list[Fraction]]) -> int:
     return rank
 
 
-def _same(a: Fraction, b: Fraction, tol: float) -> bool:
-    if a == b:
-        return True
-    return abs(float(a) - float(b)) <= tol * max(1.0, abs(float(a)), abs(float(b)))
+def _same(a: Number, b: Number, tol: float) -> bool:
+    """Equal where both are exact; else within tol times the larger of 1, |a| and |b|, reckoned exactly
+    (an exact value may lie past the largest float)."""
+    if is_exact(a) and is_exact(b):
+        return a == b
+    x, y = Fraction(a), Fraction(b)
+    return abs(x - y) <= Fraction(tol) * max(Fraction(1), abs(x), abs(y))

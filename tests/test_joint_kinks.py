@@ -165,3 +165,36 @@ def test_eval_crosscheck_judges_each_kink_of_a_chain_at_its_own_gate():
     checks = crosscheck(graph, values, backward(graph, values))
     inner, outer = graph.ids["r"], graph.ids["s"]
     assert checks.edges[(inner, 0)].status == checks.edges[(outer, 0)].status == "kink"
+
+
+def test_claims_at_a_tie_past_the_branch_limit_are_checked_alone_and_say_so():
+    from backpropcli.claims.joint import MAX_BRANCHES
+
+    # max(a, ..., e) at a five-way tie of 1: nudging each tied argument either way gives 10 distinct slope
+    # vectors (by hand: up, that argument takes the whole slope; down, the other four share it), past the limit.
+    # Each share alone lies in [0, 1] (df/dm = 1), so dfda = 1 and dfdb = 1 each pass on their own interval,
+    # though together they send 2 where 1 arrived: the pass must say it was not the joint rule's.
+    # The tie x = y beside it is within the limit and is judged jointly, with nothing to add.
+    text = "x = 3; y = 3; a = 1; b = 1; c = 1; d = 1; e = 1\np = max(x, y)\nm = max(a, b, c, d, e)\nf = p + m\n"
+    dx, da, db = graded(text + "dfdx = 1\ndfda = 1\ndfdb = 1\n")
+    assert MAX_BRANCHES < 10
+    assert (dx.ok, da.ok, db.ok) == (True, True, True)
+    assert [r.interval for r in (dx, da, db)] == [(0, 1)] * 3
+    assert "alone" not in dx.why
+    alone = f"checked alone, not with the other claims at the kink of m (10 branch slopes; the limit is {MAX_BRANCHES})"
+    assert da.why.endswith(alone)
+    assert db.why.endswith(alone)
+
+
+def test_claims_past_the_kink_gate_limit_are_checked_alone_and_say_so():
+    from backpropcli.claims.joint import MAX_GATES
+
+    # relu(relu(...relu(x))) at 0, one gate past the limit: each slope is any value in [0, 1], so dfdr{n-1} = 0
+    # and dfdr{n-2} = 1 each lie in [0, 1] alone (jointly the second should be 0); both pass, and say why
+    n = MAX_GATES + 1
+    chain = "".join(f"r{i} = relu(r{i - 1})\n" for i in range(2, n + 1))
+    results = graded(f"x = 0\nr1 = relu(x)\n{chain}f = r{n} + 0\ndfdr{n - 1} = 0\ndfdr{n - 2} = 1\n")
+    assert [(r.ok, r.interval) for r in results] == [(True, (0, 1)), (True, (0, 1))]
+    for r in results:
+        assert r.why.endswith(f"at kinks ({n} kinks on the way back; the limit is {MAX_GATES})")
+        assert "checked alone, not with the other claims" in r.why

@@ -971,3 +971,20 @@ def test_a_float_claim_that_a_later_kink_leaves_one_value_below_one_has_an_absol
     assert (abs(float(claim) - 0.25) <= 1e-9 * max(1.0, 0.25, float(claim))) == ok
     results = _graded(RELU_CHAIN.format(k=0.25, claim=claim))
     assert [r.ok for r in results] == [True, ok]
+
+
+@pytest.mark.parametrize(
+    ("claim", "ok"),
+    [
+        ("0.5", True),  # a float inside [0, 2**2000]
+        ("-1e300", True),  # below 0 by far less than tol * 2**2000 (about 1e593): the slack of the interval's size
+        ("2**2000", True),  # exactly its end
+        ("2**2000 + 1", False),  # exact numbers are held exactly: no slack
+        ("-1", False),
+    ],
+)
+def test_an_interval_past_the_float_range_is_compared_without_overflow(claim, ok):
+    # relu at 0 times 2**2000: df/dx may be any value in [0, 2**2000] (by hand), an end no float can hold
+    (r,) = _graded(f"x = 0; z = 2**2000\nr = relu(x)\nf = r * z\ndfdx = {claim}\n")
+    assert r.interval == (0, 2**2000)
+    assert r.ok is ok

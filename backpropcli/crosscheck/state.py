@@ -279,8 +279,13 @@ def within(value: Number, lo: Number, hi: Number, tol: float) -> bool:
         return False
     if is_exact(value) and is_exact(lo) and is_exact(hi):
         return lo <= value <= hi
-    slack = tol * max(1.0, abs(float(lo)), abs(float(hi)))
-    return float(lo) - slack <= float(value) <= float(hi) + slack
+    try:
+        slack = tol * max(1.0, abs(float(lo)), abs(float(hi)))
+        return float(lo) - slack <= float(value) <= float(hi) + slack
+    except OverflowError:  # an exact number past the float range: the same comparison in exact arithmetic
+        v, a, b = Fraction(value), Fraction(lo), Fraction(hi)
+        room = Fraction(tol) * max(1, abs(a), abs(b))
+        return a - room <= v <= b + room
 
 
 def engine_number(expr) -> Number | None:

@@ -996,3 +996,35 @@ def test_a_float_local_partial_is_judged_at_the_tolerance_asked_for(monkeypatch,
     graph, values, back = _pass("f = sin(x) * 2.0", x=0.5)
     check = crosscheck(graph, values, back, tol=tol).edges[(graph.nodes[graph.output].args[0], 0)]
     assert check.status == status and float(check.expected) == pytest.approx(math.cos(0.5), rel=1e-15)
+
+
+def test_the_local_gradients_along_the_ledger_are_each_edges_own():
+    from backpropcli.autodiff import ledger
+
+    # f = x*y + sin(x) at x = 1, y = 2: the backward pass visits f (d/da a + b = 1 for both), sin(x)
+    # (cos 1), then the product (d/dx x*y = y = 2, d/dy x*y = x = 1)
+    graph, _, back = _pass("f = x*y + sin(x)", x=1.0, y=2.0)
+    assert list(back.edge_locals(ledger(graph, back))) == [1, 1, math.cos(1.0), 2.0, 1.0]
+    # max(x, 2, y*y, z) at x = 1, y = 3, z = 4: the literal's edge is not in the ledger; y*y wins (9 > 4)
+    graph, _, back = _pass("f = max(x, 2, y*y, z)", x=1.0, y=3.0, z=4.0)
+    assert list(back.edge_locals(ledger(graph, back))) == [0, 1, 0, 3.0, 3.0]
+
+
+def test_float_local_partials_of_one_kind_are_compared_with_sympys_in_one_pass():
+    import dataclasses
+
+    from backpropcli.crosscheck.local import _floats, _template
+
+    # f = x**3 + y**3 + z**3: d/da a**3 = 3 a**2 is 0.75 at x = 0.5 and 12 at y = 2 (the exponents are ints,
+    # a column of their own). At z = 1e-160 ours is 3e-320, and sympy's a**3 * 3 / a underflows to 0: both
+    # below the floor where floats lose relative precision, so they agree. Our partial at y is made
+    # 12 (1 + 1e-6): the gates that agree get sympy's number, and only y's is handed back, to be judged alone
+    st, _ = _state("f = x**3 + y**3 + z**3", {"x": 0.5, "y": 2.0, "z": 1e-160})
+    back = st.back
+    cubes = [i for i, node in enumerate(st.graph.nodes) if node.op == "pow"]  # x**3, y**3, z**3, in order
+    ours = [None if p is None else list(p) for p in back.partials]
+    ours[cubes[1]][0] = 12.0 * (1 + 1e-6)
+    st.back = dataclasses.replace(back, partials=tuple(None if p is None else tuple(p) for p in ours))
+    st.sympy_partials = [None if p is None else [None] * len(p) for p in back.partials]
+    assert _floats(st, _template(st, "pow", 2, 0), cubes, [[0.5, 2.0, 1e-160], [3, 3, 3]]) == [cubes[1]]
+    assert [st.sympy_partials[gate][0] for gate in cubes] == [0.75, None, 0.0]

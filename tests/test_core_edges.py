@@ -1028,3 +1028,56 @@ def test_float_local_partials_of_one_kind_are_compared_with_sympys_in_one_pass()
     st.sympy_partials = [None if p is None else [None] * len(p) for p in back.partials]
     assert _floats(st, _template(st, "pow", 2, 0), cubes, [[0.5, 2.0, 1e-160], [3, 3, 3]]) == [cubes[1]]
     assert [st.sympy_partials[gate][0] for gate in cubes] == [0.75, None, 0.0]
+
+
+@pytest.mark.parametrize(("x", "kind"), [(1.0, float), (1, int)])
+def test_a_gate_with_an_exact_value_and_a_float_argument_is_checked_in_floats(x, kind):
+    from backpropcli.crosscheck import crosscheck
+
+    # max(x, y) at y = 2 > x is y's exact 2 either way; d/dx = 0 and d/dy = 1. With x a float, sympy's
+    # derivative is taken in floats (0.0 and 1.0, which the JSON shows beside the engine's exact 0 and 1);
+    # with every argument exact, exactly
+    graph, values, back = _pass("f = max(x, y) * 3", x=x, y=2)
+    edges = crosscheck(graph, values, back).edges
+    top = graph.nodes[graph.output].args[0]
+    assert values[top] == 2 and type(values[top]) is int
+    found = [edges.number((top, pos)) for pos in (0, 1)]
+    assert found == [0, 1] and [type(v) for v in found] == [kind, kind]
+
+
+def test_sympy_numbers_its_own_arithmetic_finds_whole_are_ints():
+    from backpropcli.crosscheck import crosscheck
+
+    # d/dx |x| = sign(x) = -1 at x = -3: the template in plain arithmetic is not exact (sign is math's
+    # copysign, a float), so sympy's own arithmetic gives it, and a whole number is the int the engine has
+    graph, values, back = _pass("x = -3\nf = abs(x) * 3")
+    key = (graph.nodes[graph.output].args[0], 0)
+    found = crosscheck(graph, values, back).edges.number(key)
+    assert (found, type(found)) == (-1, int) and back.local(*key) == found
+
+
+def test_a_trace_of_an_imaginary_part_is_dropped_relative_to_the_real_part_and_at_least_to_one():
+    import sympy
+
+    from backpropcli.crosscheck.state import engine_number
+
+    # evalf may leave an imaginary part of about 1e-12 of the result's size on a real number: it is
+    # dropped up to 1e-12 times the real part, or times 1 where the real part is smaller; above, no real number
+    def number(re: float, im: float):
+        return engine_number(sympy.Float(re) + sympy.I * sympy.Float(im))
+
+    assert number(1e6, 1e-7) == 1e6 and number(1e6, 1e-5) is None
+    assert number(0.5, 0.9e-12) == 0.5 and number(0.5, 1.5e-12) is None
+
+
+def test_sympys_number_for_an_exact_point_is_the_float_nearest_the_true_derivative():
+    import mpmath
+
+    from backpropcli.crosscheck import crosscheck
+
+    # d/dy x**y = x**y log(x) is 144 log 12 at x = 12, y = 2: not exact, so sympy evaluates it, and a
+    # float's 15 digits of it would land an ulp off (357.826557569472); the check shows the nearest float
+    graph, values, back = _pass("x = 12; y = 2\nf = x ** y")
+    found = crosscheck(graph, values, back).edges.number((graph.output, 1))
+    with mpmath.workdps(50):
+        assert found == float(144 * mpmath.log(12))

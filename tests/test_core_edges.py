@@ -1081,3 +1081,17 @@ def test_sympys_number_for_an_exact_point_is_the_float_nearest_the_true_derivati
     found = crosscheck(graph, values, back).edges.number((graph.output, 1))
     with mpmath.workdps(50):
         assert found == float(144 * mpmath.log(12))
+
+
+def test_a_kink_among_smooth_edges_of_its_kind_is_still_judged_between_its_one_sided_derivatives():
+    from backpropcli.crosscheck import crosscheck
+
+    # three relus, one edge kind: at x = 0 relu has slopes 0 and 1 on its two sides, and the engine's 0 lies
+    # between them; at y = 2 (exact) and z = 1.5 (a float) the slope is 1, checked with the others of its kind
+    graph, values, back = _pass("f = relu(x) + relu(y) + relu(z)", x=0.0, y=2, z=1.5)
+    edges = crosscheck(graph, values, back).edges
+    relus = {graph.nodes[gate].args[0]: gate for gate, _ in edges if graph.nodes[gate].op == "relu"}
+    x, y, z = (relus[graph.ids[name]] for name in "xyz")
+    assert (edges[(x, 0)].status, edges[(x, 0)].expected) == ("kink", "[0, 1]")
+    assert [(edges[(g, 0)].status, edges.number((g, 0))) for g in (y, z)] == [("pass", 1), ("pass", 1.0)]
+    assert edges.counts() == (len(edges), 0, 0)

@@ -1095,3 +1095,23 @@ def test_a_kink_among_smooth_edges_of_its_kind_is_still_judged_between_its_one_s
     assert (edges[(x, 0)].status, edges[(x, 0)].expected) == ("kink", "[0, 1]")
     assert [(edges[(g, 0)].status, edges.number((g, 0))) for g in (y, z)] == [("pass", 1), ("pass", 1.0)]
     assert edges.counts() == (len(edges), 0, 0)
+
+
+def test_a_kink_whose_check_the_time_budget_stops_is_skipped_and_says_so():
+    import time
+
+    from backpropcli.crosscheck import Check
+    from backpropcli.crosscheck.local import _kind, _template
+
+    # relu(x) at its kink x = 0 is judged on its own, between sympy's one-sided derivatives: if the budget
+    # has run out by then (after the kind's template was made), the edge is skipped for that reason
+    st, _ = _state("f = relu(x) * 3", {"x": 0})
+    gate = st.graph.nodes[st.graph.output].args[0]
+    st.kinks = frozenset(st.back.kinks)
+    assert st.kinks == {(gate, 0)}
+    template = _template(st, "relu", 1, 0)
+    st.deadline = time.monotonic() - 1
+    records: dict = {}
+    _kind(st, template, [gate], records)
+    note = "the cross-check's time budget of 60s ran out"
+    assert records == {(gate, 0): Check("skip", note=note)} and st.notes == [note]

@@ -1115,3 +1115,18 @@ def test_a_kink_whose_check_the_time_budget_stops_is_skipped_and_says_so():
     _kind(st, template, [gate], records)
     note = "the cross-check's time budget of 60s ran out"
     assert records == {(gate, 0): Check("skip", note=note)} and st.notes == [note]
+
+
+def test_a_gradient_that_overflows_beside_an_exact_one_past_the_float_range_is_an_error():
+    from backpropcli.errors import EvalError
+
+    # d/dy of y * 2**1100 is the exact 2**1100, too large for a float but a number; d/dx of
+    # sin(x * 1e300) * 1e10 is about 1e310, which overflows: the pass stops with an error
+    graph = parse(f"n = {2**1100}\nf = y * n + sin(x * 1e300) * 1e10")
+    values = forward(graph, {"x": 1.0, "y": 0})
+    with pytest.raises(EvalError):
+        backward(graph, values)
+    # without the overflow, the exact gradient is kept as it is
+    graph = parse(f"n = {2**1100}\nf = y * n + sin(x) * 1e10")
+    back = backward(graph, forward(graph, {"x": 1.0, "y": 0}))
+    assert back.grads[graph.ids["y"]] == 2**1100

@@ -1130,3 +1130,46 @@ def test_a_gradient_that_overflows_beside_an_exact_one_past_the_float_range_is_a
     graph = parse(f"n = {2**1100}\nf = y * n + sin(x) * 1e10")
     back = backward(graph, forward(graph, {"x": 1.0, "y": 0}))
     assert back.grads[graph.ids["y"]] == 2**1100
+
+
+def test_agree_holds_exact_numbers_to_equality_and_floats_to_the_tolerance_or_their_rounding():
+    from backpropcli.crosscheck import agree
+
+    # exact numbers: equal or not, however close; an exact number and a float: within tol, relative
+    third = Fraction(1, 3)
+    assert agree(third, Fraction(2, 6), 1e-9) and not agree(third, third + Fraction(1, 10**20), 0.5)
+    assert agree(1, 1.0 + 1e-12, 1e-9) and agree(1.0 + 1e-12, 1, 1e-9) and not agree(1, 1.0 + 1e-6, 1e-9)
+    assert agree(1.0, 1.0 + 1e-7, 1e-6) and not agree(1.0, 1.0 + 1e-5, 1e-6)
+    # tiny floats: relative unless below the subnormal floor (1e-9 * 2**-1022 / 2**-52, about 1e-301)
+    assert not agree(1e-14, 2e-14, 1e-9) and agree(5e-324, 0.0, 1e-9)
+    # a result made of terms of size `scale` may be off by their rounding, 2**-40 of it: 0.1 + 0.2 - 0.3
+    # is 5.6e-17 one way round and 2.8e-17 another, from terms of about 0.6; of 1e6, up to about 9e-7
+    assert agree(5.6e-17, 2.8e-17, 1e-9, 0.6) and not agree(5.6e-17, 2.8e-17, 1e-9)
+    assert agree(1e-7, 2e-7, 1e-9, 1e6) and not agree(1e-7, 2e-6, 1e-9, 1e6)
+    # terms past the float range widen nothing; an exact number past it is near no float
+    assert not agree(1.0, 2.0, 1e-9, math.inf) and agree(1.0, 1.0 + 1e-12, 1e-9, math.inf)
+    assert not agree(2**1100, 1.0, 1e-9) and not agree(2**1100, 1.7e308, 0.5)
+
+
+def test_a_sympy_call_runs_within_the_budget_left_and_is_stopped_at_its_end():
+    import signal
+    import time
+
+    from backpropcli.crosscheck.state import OutOfTime, alarm
+
+    st, _ = _state("f = x", {"x": 1.0})
+    st.deadline = time.monotonic() + 0.5  # half a second left: the call runs
+    assert st.sympy_call(abs, -2) == 2
+    st.deadline = time.monotonic() - 1e-3  # none left: not even started
+    with pytest.raises(OutOfTime):
+        st.sympy_call(abs, -2)
+    with alarm(st):
+        assert st.alarm
+        st.deadline = time.monotonic() + 5
+        assert st.sympy_call(abs, -2) == 2
+        assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)  # no alarm left set after the call
+        st.deadline = time.monotonic() + 0.2  # a call that would take 30 s is interrupted at the budget
+        started = time.monotonic()
+        with pytest.raises(OutOfTime):
+            st.sympy_call(time.sleep, 30)
+        assert time.monotonic() - started < 10

@@ -1173,3 +1173,70 @@ def test_a_sympy_call_runs_within_the_budget_left_and_is_stopped_at_its_end():
         with pytest.raises(OutOfTime):
             st.sympy_call(time.sleep, 30)
         assert time.monotonic() - started < 10
+
+
+def test_every_tie_is_judged_jointly_whatever_kinks_come_before_it(monkeypatch):
+    import dataclasses
+
+    from backpropcli.crosscheck import crosscheck
+    from backpropcli.ops import OPS
+
+    # max made to give 1 to each tied argument: each share lies between the one-sided derivatives 0 and 1,
+    # but together they move max(x, y) at x = y twice as fast as it moves. The backward pass meets relu's
+    # kink at v = 0 (one argument) and min's tie at z = w (shares 1/2 each, right) before it
+    ones = dataclasses.replace(OPS["max"], partials=lambda args, out: tuple(int(a == out) for a in args))
+    monkeypatch.setitem(OPS, "max", ones)
+    graph, values, back = _pass("m = max(x, y)\nn = min(z, w)\nr = relu(v)\nf = r + n * m", x=1, y=1, z=2, w=2, v=0)
+    m, n, r = (graph.ids[name] for name in "mnr")
+    assert [gate for gate, _ in back.kinks] == [r, n, n, m, m]
+    edges = crosscheck(graph, values, back).edges
+    note = "one subgradient: the shares to the tied arguments must add up to 1, not 2"
+    assert [(edges[(m, p)].status, edges[(m, p)].note) for p in (0, 1)] == [("fail", note)] * 2
+    assert [edges[key].status for key in ((n, 0), (n, 1), (r, 0))] == ["kink"] * 3
+
+
+def test_past_the_symbolic_cap_a_dual_skip_replaces_only_a_chain_skip():
+    from backpropcli.crosscheck import Check
+    from backpropcli.crosscheck.totals import node_checks
+
+    # u0 = x*y, then 90 sines (depth past the symbolic cap): the node totals are summed again over each
+    # node's consumers (chain), and the inputs' by dual numbers along every path. Without sympy's partial of
+    # u0 along y, y's chain total cannot be summed; without sin's at u50, neither path's dual number can be.
+    # x keeps its chain pass; y's skip is the dual one
+    text = "\n".join(["u0 = x * y", *(f"u{k} = sin(u{k - 1})" for k in range(1, 91)), "f = u90 * 2.0"])
+    graph, _, back = _pass(text, x=0.5, y=0.25)
+    partials = [None if p is None else list(p) for p in back.partials]
+    partials[graph.ids["u0"]][1] = partials[graph.ids["u50"]][0] = None
+    st, _ = _state(text, {"x": 0.5, "y": 0.25}, partials)
+    nodes, _ = node_checks(st)
+    x, y = nodes[graph.ids["x"]], nodes[graph.ids["y"]]
+    assert (x.status, x.how) == ("pass", "chain")
+    assert y == Check("skip", how="dual", note="a local partial on its paths was not checked")
+    assert any("beyond the symbolic cap" in note for note in st.notes)
+
+
+def test_the_symbolic_cap_counts_the_gates_that_reach_the_output_not_the_others():
+    from backpropcli.crosscheck import crosscheck
+
+    # f = x * 2.0 beside 1100 gates it does not use (2200 nodes with their literals): its expression is
+    # three nodes, so sympy checks it whole
+    text = "\n".join(["f = x * 2.0", *(f"d{k} = x + {k}" for k in range(1100))])
+    graph = parse(text, output="f")
+    values = forward(graph, {"x": 0.5})
+    checks = crosscheck(graph, values, backward(graph, values))
+    assert len(graph.nodes) > 2200
+    assert (checks.nodes[graph.ids["x"]].how, checks.notes) == ("sympy", ())
+
+
+@pytest.mark.parametrize(("scale", "status"), [(1 + 1e-10, "pass"), (1 + 1e-8, "fail")])
+def test_the_cross_check_holds_floats_to_1e_9_by_default_as_every_command_does(monkeypatch, scale, status):
+    import dataclasses
+
+    from backpropcli.crosscheck import crosscheck
+    from backpropcli.ops import OPS
+
+    # sin's partial made cos(x) times `scale`: 1e-10 off is within the default tolerance, 1e-8 off is not
+    off = dataclasses.replace(OPS["sin"], partials=lambda args, out: (math.cos(args[0]) * scale,))
+    monkeypatch.setitem(OPS, "sin", off)
+    graph, values, back = _pass("f = sin(x) * 2.0", x=0.5)
+    assert crosscheck(graph, values, back).edges[(graph.nodes[graph.output].args[0], 0)].status == status

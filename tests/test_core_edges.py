@@ -1240,3 +1240,23 @@ def test_the_cross_check_holds_floats_to_1e_9_by_default_as_every_command_does(m
     monkeypatch.setitem(OPS, "sin", off)
     graph, values, back = _pass("f = sin(x) * 2.0", x=0.5)
     assert crosscheck(graph, values, back).edges[(graph.nodes[graph.output].args[0], 0)].status == status
+
+
+@pytest.mark.parametrize(
+    ("text", "point", "interval"),
+    [
+        ("f = relu(x)", {"x": 0}, "[0, 1]"),
+        ("f = abs(x)", {"x": 0.0}, "[-1, 1]"),
+        ("f = max(x, y)", {"x": 1, "y": 1}, "[0, 1]"),
+    ],
+)
+def test_a_kink_at_the_output_gate_itself_leaves_its_inputs_between_the_one_sided_derivatives(text, point, interval):
+    from backpropcli.crosscheck import crosscheck
+
+    # the last node is the kink: d/dx relu(x) at 0 is 0 from the left and 1 from the right (sympy's
+    # Heaviside(0) = 1/2 is no verdict on the engine's 0); |x| -1 and 1; max(x, y) at a tie 0 and 1 for each
+    graph, values, back = _pass(text, **point)
+    nodes = crosscheck(graph, values, back).nodes
+    assert [(nodes[graph.ids[name]].status, nodes[graph.ids[name]].expected) for name in point] == [
+        ("kink", interval)
+    ] * len(point)

@@ -1260,3 +1260,73 @@ def test_a_kink_at_the_output_gate_itself_leaves_its_inputs_between_the_one_side
     assert [(nodes[graph.ids[name]].status, nodes[graph.ids[name]].expected) for name in point] == [
         ("kink", interval)
     ] * len(point)
+
+
+def _chain(text: str, point: dict, change, records=None, tol: float = 1e-9):
+    """The chain totals of one program, with sympy's local partials those of the engine as `change` leaves them."""
+    from backpropcli.crosscheck.totals import _chain_totals
+    from backpropcli.graph import CONST
+
+    graph, _, back = _pass(text, **point)
+    partials = [None if p is None else list(p) for p in back.partials]
+    change(graph, partials)
+    st, _ = _state(text, point, partials, tol)
+    keys = [i for i, op in enumerate(graph.columns.ops) if op != CONST]
+    return graph, _chain_totals(st, keys, dict(records or {}))
+
+
+def test_chain_totals_skip_a_node_behind_an_unchecked_partial_even_where_the_sums_agree():
+    from backpropcli.crosscheck import Check
+
+    # f = sin(x*y) + z at y = 0: d(x*y)/dx = y = 0, so the product passes nothing on to x either way, and
+    # without sympy's partial along x its sum (0) equals ours (0.0); the partial it needs was still not checked
+    def unchecked(graph, partials):
+        partials[graph.nodes[graph.nodes[graph.output].args[0]].args[0]][0] = None
+
+    graph, nodes = _chain("f = sin(x*y) + z", {"x": 0.5, "y": 0.0, "z": 1.0}, unchecked)
+    assert nodes[graph.ids["x"]] == Check("skip", how="chain", note="a local partial it depends on was not checked")
+    assert (nodes[graph.ids["y"]].status, nodes[graph.ids["z"]].status) == ("pass", "pass")
+
+
+@pytest.mark.parametrize(
+    ("off", "tol", "status"), [(1e-10, 1e-9, "pass"), (1e-10, 1e-12, "fail"), (1e-6, 1e-9, "fail")]
+)
+def test_chain_totals_are_held_to_the_tolerance_asked_for(off, tol, status):
+    # f = sin(x*y) + z at x = 0.5, y = 2: sympy's partial of sin made cos(1) (1 + off), so the product's
+    # total, its gradient times that partial, is off by as much, relative; x's and y's are summed from the
+    # product's gradient as the engine has it, and pass
+    def scaled(graph, partials):
+        partials[graph.nodes[graph.output].args[0]][0] *= 1 + off
+
+    graph, nodes = _chain("f = sin(x*y) + z", {"x": 0.5, "y": 2.0, "z": 1.0}, scaled, tol=tol)
+    product = graph.nodes[graph.nodes[graph.output].args[0]].args[0]
+    assert [nodes[i].status for i in (product, *(graph.ids[name] for name in "xyz"))] == [status, *["pass"] * 3]
+
+
+def test_chain_totals_judge_every_node_past_those_already_judged():
+    from backpropcli.crosscheck import Check
+
+    # as above, 1e-6 off, and the product's partial along x as well; x's total was already judged (by
+    # sympy, as node_checks does for the inputs): x keeps that verdict, and the product after it still fails
+    def scaled(graph, partials):
+        sine = graph.nodes[graph.output].args[0]
+        partials[sine][0] *= 1 + 1e-6
+        partials[graph.nodes[sine].args[0]][0] *= 1 + 1e-6
+
+    judged = Check("pass", "1.0")
+    graph, nodes = _chain("f = sin(x*y) + z", {"x": 0.5, "y": 2.0, "z": 1.0}, scaled, records={0: judged})
+    assert graph.ids["x"] == 0 and nodes[0] == judged
+    product = graph.nodes[graph.nodes[graph.output].args[0]].args[0]
+    assert [nodes[i].status for i in (graph.ids["y"], product)] == ["pass", "fail"]
+
+
+def test_chain_totals_of_exact_numbers_must_be_equal_however_close():
+    # f = x*y*3 at x = 2, y = 5, all exact: sympy's partial of the last product along x*y made 3 + 1e-15
+    # exactly, so x*y's total differs from ours by an exact 1e-15
+    def nudged(graph, partials):
+        partials[graph.output][0] = Fraction(3) + Fraction(1, 10**15)
+
+    graph, nodes = _chain("f = x*y*3", {"x": 2, "y": 5}, nudged)
+    product = graph.nodes[graph.output].args[0]
+    assert (nodes[product].status, nodes[product].expected) == ("fail", str(Fraction(3) + Fraction(1, 10**15)))
+    assert [nodes[graph.ids[name]].status for name in "xy"] == ["pass", "pass"]

@@ -1330,3 +1330,22 @@ def test_chain_totals_of_exact_numbers_must_be_equal_however_close():
     product = graph.nodes[graph.output].args[0]
     assert (nodes[product].status, nodes[product].expected) == ("fail", str(Fraction(3) + Fraction(1, 10**15)))
     assert [nodes[graph.ids[name]].status for name in "xy"] == ["pass", "pass"]
+
+
+def test_a_chain_total_past_the_float_range_is_near_no_float():
+    # f = y * n with n = 2**1100 at y = 1: our d f/d y is the exact 2**1100; were sympy's partial along y
+    # the float 2.0, y's total would be 2.0, which is not near a number past the float range
+    def floated(graph, partials):
+        partials[graph.output][0] = 2.0
+
+    graph, nodes = _chain(f"n = {2**1100}\nf = y * n", {"y": 1}, floated)
+    assert (nodes[graph.ids["y"]].status, nodes[graph.ids["y"]].expected) == ("fail", "2.0")
+
+
+def test_chain_totals_forgive_the_rounding_of_a_sum_that_cancels():
+    # f = x*0.1 + x*0.2 - x*0.3 at x = 1: the backward pass adds x's three terms from the last gate back,
+    # -0.3 + 0.2 + 0.1 = 2.8e-17; summed again over the consumers in id order, 0.1 + 0.2 - 0.3 = 5.6e-17.
+    # Both are the rounding of terms of about 0.6, not a wrong gradient
+    graph, nodes = _chain("f = x*0.1 + x*0.2 - x*0.3", {"x": 1.0}, lambda graph, partials: None)
+    assert ((-0.3 + 0.2) + 0.1, (0.1 + 0.2) - 0.3) == (2.7755575615628914e-17, 5.551115123125783e-17)
+    assert (nodes[graph.ids["x"]].status, float(nodes[graph.ids["x"]].expected)) == ("pass", (0.1 + 0.2) - 0.3)

@@ -1300,7 +1300,10 @@ def test_chain_totals_are_held_to_the_tolerance_asked_for(off, tol, status):
 
     graph, nodes = _chain("f = sin(x*y) + z", {"x": 0.5, "y": 2.0, "z": 1.0}, scaled, tol=tol)
     product = graph.nodes[graph.nodes[graph.output].args[0]].args[0]
-    assert [nodes[i].status for i in (product, *(graph.ids[name] for name in "xyz"))] == [status, *["pass"] * 3]
+    found = [(nodes[i].status, nodes[i].how) for i in (product, *(graph.ids[name] for name in "xyz"))]
+    assert found == [(status, "chain"), *[("pass", "chain")] * 3]
+    # no literal here, so every node is judged, in id order
+    assert list(nodes) == list(range(len(graph.nodes))) and nodes.counts()[1] == (status == "fail")
 
 
 def test_chain_totals_judge_every_node_past_those_already_judged():

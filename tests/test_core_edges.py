@@ -1352,3 +1352,15 @@ def test_chain_totals_forgive_the_rounding_of_a_sum_that_cancels():
     graph, nodes = _chain("f = x*0.1 + x*0.2 - x*0.3", {"x": 1.0}, lambda graph, partials: None)
     assert ((-0.3 + 0.2) + 0.1, (0.1 + 0.2) - 0.3) == (2.7755575615628914e-17, 5.551115123125783e-17)
     assert (nodes[graph.ids["x"]].status, float(nodes[graph.ids["x"]].expected)) == ("pass", (0.1 + 0.2) - 0.3)
+
+
+@pytest.mark.parametrize("deep_first", [True, False])
+def test_an_expression_is_as_deep_as_its_deepest_argument_whichever_side_it_is_on(deep_first):
+    from backpropcli.crosscheck import expanded
+
+    # u1 = sin(x), ..., u90 = sin(u89) is 90 gates deep; with x beside it, f = u90 + x (or x + u90) is 91
+    chain = [f"u{k} = sin(u{k - 1})" if k > 1 else "u1 = sin(x)" for k in range(1, 91)]
+    graph = parse("\n".join([*chain, "f = u90 + x" if deep_first else "f = x + u90"]))
+    sizes, depths = expanded(graph, 2000)
+    f = graph.output
+    assert (depths[f], sizes[f]) == (91, 1 + 91 + 1)

@@ -1366,10 +1366,11 @@ def test_an_expression_is_as_deep_as_its_deepest_argument_whichever_side_it_is_o
     assert (depths[f], sizes[f]) == (91, 1 + 91 + 1)
 
 
-@pytest.mark.parametrize("name", ["relu", "floor"])
-def test_a_whole_exact_gradient_through_a_one_argument_gate_is_an_int(name):
+@pytest.mark.parametrize("gate", ["relu(x)", "floor(x)", "max(x, 1, 2)"])
+def test_a_whole_exact_gradient_through_a_one_argument_gate_or_a_gate_of_many_is_an_int(gate):
     # f = relu(x) * (3/2) at x = -1/2: d f/d relu(x) = 3/2, relu's slope there is 0, so d f/d x = 3/2 * 0 = 0,
-    # the int (as every whole exact number the engine holds), not the Fraction 0/1; floor's slope is 0 too
-    graph, _, back = _pass(f"f = {name}(x) * (3/2)", x=Fraction(-1, 2))
+    # the int (as every whole exact number the engine holds), not the Fraction 0/1; floor's slope is 0
+    # too, and so is max's along an argument that does not win
+    graph, _, back = _pass(f"f = {gate} * (3/2)", x=Fraction(-1, 2))
     found = back.grads[graph.ids["x"]]
     assert (found, type(found)) == (0, int)

@@ -1374,3 +1374,18 @@ def test_a_whole_exact_gradient_through_a_one_argument_gate_or_a_gate_of_many_is
     graph, _, back = _pass(f"f = {gate} * (3/2)", x=Fraction(-1, 2))
     found = back.grads[graph.ids["x"]]
     assert (found, type(found)) == (0, int)
+
+
+def test_an_op_row_that_returns_an_infinity_is_reported_at_its_gate(monkeypatch):
+    import dataclasses
+
+    from backpropcli.errors import EvalError
+    from backpropcli.ops import OPS
+
+    # every row's arithmetic refuses an inf itself; a row that let one through (sin made to return inf) is
+    # still stopped, at the gate that made it: here the last one, after which no other op would raise
+    monkeypatch.setitem(OPS, "sin", dataclasses.replace(OPS["sin"], forward=lambda a: math.inf))
+    graph = parse("f = sin(x * 2.0)")
+    with pytest.raises(EvalError) as caught:
+        forward(graph, {"x": 0.5})
+    assert caught.value.message == "sin(1.0) overflows: the result is too large for a float"

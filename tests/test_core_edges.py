@@ -996,3 +996,396 @@ def test_a_float_local_partial_is_judged_at_the_tolerance_asked_for(monkeypatch,
     graph, values, back = _pass("f = sin(x) * 2.0", x=0.5)
     check = crosscheck(graph, values, back, tol=tol).edges[(graph.nodes[graph.output].args[0], 0)]
     assert check.status == status and float(check.expected) == pytest.approx(math.cos(0.5), rel=1e-15)
+
+
+def test_the_local_gradients_along_the_ledger_are_each_edges_own():
+    from backpropcli.autodiff import ledger
+
+    # f = x*y + sin(x) at x = 1, y = 2: the backward pass visits f (d/da a + b = 1 for both), sin(x)
+    # (cos 1), then the product (d/dx x*y = y = 2, d/dy x*y = x = 1)
+    graph, _, back = _pass("f = x*y + sin(x)", x=1.0, y=2.0)
+    assert list(back.edge_locals(ledger(graph, back))) == [1, 1, math.cos(1.0), 2.0, 1.0]
+    # max(x, 2, y*y, z) at x = 1, y = 3, z = 4: the literal's edge is not in the ledger; y*y wins (9 > 4)
+    graph, _, back = _pass("f = max(x, 2, y*y, z)", x=1.0, y=3.0, z=4.0)
+    assert list(back.edge_locals(ledger(graph, back))) == [0, 1, 0, 3.0, 3.0]
+
+
+def test_float_local_partials_of_one_kind_are_compared_with_sympys_in_one_pass():
+    import dataclasses
+
+    from backpropcli.crosscheck.local import _floats, _template
+
+    # f = x**3 + y**3 + z**3: d/da a**3 = 3 a**2 is 0.75 at x = 0.5 and 12 at y = 2 (the exponents are ints,
+    # a column of their own). At z = 1e-160 ours is 3e-320, and sympy's a**3 * 3 / a underflows to 0: both
+    # below the floor where floats lose relative precision, so they agree. Our partial at y is made
+    # 12 (1 + 1e-6): the gates that agree get sympy's number, and only y's is handed back, to be judged alone
+    st, _ = _state("f = x**3 + y**3 + z**3", {"x": 0.5, "y": 2.0, "z": 1e-160})
+    back = st.back
+    cubes = [i for i, node in enumerate(st.graph.nodes) if node.op == "pow"]  # x**3, y**3, z**3, in order
+    ours = [None if p is None else list(p) for p in back.partials]
+    ours[cubes[1]][0] = 12.0 * (1 + 1e-6)
+    st.back = dataclasses.replace(back, partials=tuple(None if p is None else tuple(p) for p in ours))
+    st.sympy_partials = [None if p is None else [None] * len(p) for p in back.partials]
+    assert _floats(st, _template(st, "pow", 2, 0), cubes, [[0.5, 2.0, 1e-160], [3, 3, 3]]) == [cubes[1]]
+    assert [st.sympy_partials[gate][0] for gate in cubes] == [0.75, None, 0.0]
+
+
+@pytest.mark.parametrize(("x", "kind"), [(1.0, float), (1, int)])
+def test_a_gate_with_an_exact_value_and_a_float_argument_is_checked_in_floats(x, kind):
+    from backpropcli.crosscheck import crosscheck
+
+    # max(x, y) at y = 2 > x is y's exact 2 either way; d/dx = 0 and d/dy = 1. With x a float, sympy's
+    # derivative is taken in floats (0.0 and 1.0, which the JSON shows beside the engine's exact 0 and 1);
+    # with every argument exact, exactly
+    graph, values, back = _pass("f = max(x, y) * 3", x=x, y=2)
+    edges = crosscheck(graph, values, back).edges
+    top = graph.nodes[graph.output].args[0]
+    assert values[top] == 2 and type(values[top]) is int
+    found = [edges.number((top, pos)) for pos in (0, 1)]
+    assert found == [0, 1] and [type(v) for v in found] == [kind, kind]
+
+
+def test_sympy_numbers_its_own_arithmetic_finds_whole_are_ints():
+    from backpropcli.crosscheck import crosscheck
+
+    # d/dx |x| = sign(x) = -1 at x = -3: the template in plain arithmetic is not exact (sign is math's
+    # copysign, a float), so sympy's own arithmetic gives it, and a whole number is the int the engine has
+    graph, values, back = _pass("x = -3\nf = abs(x) * 3")
+    key = (graph.nodes[graph.output].args[0], 0)
+    found = crosscheck(graph, values, back).edges.number(key)
+    assert (found, type(found)) == (-1, int) and back.local(*key) == found
+
+
+def test_a_trace_of_an_imaginary_part_is_dropped_relative_to_the_real_part_and_at_least_to_one():
+    import sympy
+
+    from backpropcli.crosscheck.state import engine_number
+
+    # evalf may leave an imaginary part of about 1e-12 of the result's size on a real number: it is
+    # dropped up to 1e-12 times the real part, or times 1 where the real part is smaller; above, no real number
+    def number(re: float, im: float):
+        return engine_number(sympy.Float(re) + sympy.I * sympy.Float(im))
+
+    assert number(1e6, 1e-7) == 1e6 and number(1e6, 1e-5) is None
+    assert number(0.5, 0.9e-12) == 0.5 and number(0.5, 1.5e-12) is None
+
+
+def test_sympys_number_for_an_exact_point_is_the_float_nearest_the_true_derivative():
+    import mpmath
+
+    from backpropcli.crosscheck import crosscheck
+
+    # d/dy x**y = x**y log(x) is 144 log 12 at x = 12, y = 2: not exact, so sympy evaluates it, and a
+    # float's 15 digits of it would land an ulp off (357.826557569472); the check shows the nearest float
+    graph, values, back = _pass("x = 12; y = 2\nf = x ** y")
+    found = crosscheck(graph, values, back).edges.number((graph.output, 1))
+    with mpmath.workdps(50):
+        assert found == float(144 * mpmath.log(12))
+
+
+def test_a_kink_among_smooth_edges_of_its_kind_is_still_judged_between_its_one_sided_derivatives():
+    from backpropcli.crosscheck import crosscheck
+
+    # three relus, one edge kind: at x = 0 relu has slopes 0 and 1 on its two sides, and the engine's 0 lies
+    # between them; at y = 2 (exact) and z = 1.5 (a float) the slope is 1, checked with the others of its kind
+    graph, values, back = _pass("f = relu(x) + relu(y) + relu(z)", x=0.0, y=2, z=1.5)
+    edges = crosscheck(graph, values, back).edges
+    relus = {graph.nodes[gate].args[0]: gate for gate, _ in edges if graph.nodes[gate].op == "relu"}
+    x, y, z = (relus[graph.ids[name]] for name in "xyz")
+    assert (edges[(x, 0)].status, edges[(x, 0)].expected) == ("kink", "[0, 1]")
+    assert [(edges[(g, 0)].status, edges.number((g, 0))) for g in (y, z)] == [("pass", 1), ("pass", 1.0)]
+    assert edges.counts() == (len(edges), 0, 0)
+
+
+def test_a_kink_whose_check_the_time_budget_stops_is_skipped_and_says_so():
+    import time
+
+    from backpropcli.crosscheck import Check
+    from backpropcli.crosscheck.local import _kind, _template
+
+    # relu(x) at its kink x = 0 is judged on its own, between sympy's one-sided derivatives: if the budget
+    # has run out by then (after the kind's template was made), the edge is skipped for that reason
+    st, _ = _state("f = relu(x) * 3", {"x": 0})
+    gate = st.graph.nodes[st.graph.output].args[0]
+    st.kinks = frozenset(st.back.kinks)
+    assert st.kinks == {(gate, 0)}
+    template = _template(st, "relu", 1, 0)
+    st.deadline = time.monotonic() - 1
+    records: dict = {}
+    _kind(st, template, [gate], records)
+    note = "the cross-check's time budget of 60s ran out"
+    assert records == {(gate, 0): Check("skip", note=note)} and st.notes == [note]
+
+
+def test_a_gradient_that_overflows_beside_an_exact_one_past_the_float_range_is_an_error():
+    from backpropcli.errors import EvalError
+
+    # d/dy of y * 2**1100 is the exact 2**1100, too large for a float but a number; d/dx of
+    # sin(x * 1e300) * 1e10 is about 1e310, which overflows: the pass stops with an error
+    graph = parse(f"n = {2**1100}\nf = y * n + sin(x * 1e300) * 1e10")
+    values = forward(graph, {"x": 1.0, "y": 0})
+    with pytest.raises(EvalError):
+        backward(graph, values)
+    # without the overflow, the exact gradient is kept as it is
+    graph = parse(f"n = {2**1100}\nf = y * n + sin(x) * 1e10")
+    back = backward(graph, forward(graph, {"x": 1.0, "y": 0}))
+    assert back.grads[graph.ids["y"]] == 2**1100
+
+
+def test_agree_holds_exact_numbers_to_equality_and_floats_to_the_tolerance_or_their_rounding():
+    from backpropcli.crosscheck import agree
+
+    # exact numbers: equal or not, however close; an exact number and a float: within tol, relative
+    third = Fraction(1, 3)
+    assert agree(third, Fraction(2, 6), 1e-9) and not agree(third, third + Fraction(1, 10**20), 0.5)
+    assert agree(1, 1.0 + 1e-12, 1e-9) and agree(1.0 + 1e-12, 1, 1e-9) and not agree(1, 1.0 + 1e-6, 1e-9)
+    assert agree(1.0, 1.0 + 1e-7, 1e-6) and not agree(1.0, 1.0 + 1e-5, 1e-6)
+    # tiny floats: relative unless below the subnormal floor (1e-9 * 2**-1022 / 2**-52, about 1e-301)
+    assert not agree(1e-14, 2e-14, 1e-9) and agree(5e-324, 0.0, 1e-9)
+    # a result made of terms of size `scale` may be off by their rounding, 2**-40 of it: 0.1 + 0.2 - 0.3
+    # is 5.6e-17 one way round and 2.8e-17 another, from terms of about 0.6; of 1e6, up to about 9e-7
+    assert agree(5.6e-17, 2.8e-17, 1e-9, 0.6) and not agree(5.6e-17, 2.8e-17, 1e-9)
+    assert agree(1e-7, 2e-7, 1e-9, 1e6) and not agree(1e-7, 2e-6, 1e-9, 1e6)
+    # terms past the float range widen nothing; an exact number past it is near no float
+    assert not agree(1.0, 2.0, 1e-9, math.inf) and agree(1.0, 1.0 + 1e-12, 1e-9, math.inf)
+    assert not agree(2**1100, 1.0, 1e-9) and not agree(2**1100, 1.7e308, 0.5)
+
+
+def test_a_sympy_call_runs_within_the_budget_left_and_is_stopped_at_its_end():
+    import signal
+    import time
+
+    from backpropcli.crosscheck.state import OutOfTime, alarm
+
+    st, _ = _state("f = x", {"x": 1.0})
+    st.deadline = time.monotonic() + 0.5  # half a second left: the call runs
+    assert st.sympy_call(abs, -2) == 2
+    st.deadline = time.monotonic() - 1e-3  # none left: not even started
+    with pytest.raises(OutOfTime):
+        st.sympy_call(abs, -2)
+    with alarm(st):
+        assert st.alarm
+        st.deadline = time.monotonic() + 5
+        assert st.sympy_call(abs, -2) == 2
+        assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)  # no alarm left set after the call
+        st.deadline = time.monotonic() + 0.2  # a call that would take 30 s is interrupted at the budget
+        started = time.monotonic()
+        with pytest.raises(OutOfTime):
+            st.sympy_call(time.sleep, 30)
+        assert time.monotonic() - started < 10
+
+
+def test_every_tie_is_judged_jointly_whatever_kinks_come_before_it(monkeypatch):
+    import dataclasses
+
+    from backpropcli.crosscheck import crosscheck
+    from backpropcli.ops import OPS
+
+    # max made to give 1 to each tied argument: each share lies between the one-sided derivatives 0 and 1,
+    # but together they move max(x, y) at x = y twice as fast as it moves. The backward pass meets relu's
+    # kink at v = 0 (one argument) and min's tie at z = w (shares 1/2 each, right) before it
+    ones = dataclasses.replace(OPS["max"], partials=lambda args, out: tuple(int(a == out) for a in args))
+    monkeypatch.setitem(OPS, "max", ones)
+    graph, values, back = _pass("m = max(x, y)\nn = min(z, w)\nr = relu(v)\nf = r + n * m", x=1, y=1, z=2, w=2, v=0)
+    m, n, r = (graph.ids[name] for name in "mnr")
+    assert [gate for gate, _ in back.kinks] == [r, n, n, m, m]
+    edges = crosscheck(graph, values, back).edges
+    note = "one subgradient: the shares to the tied arguments must add up to 1, not 2"
+    assert [(edges[(m, p)].status, edges[(m, p)].note) for p in (0, 1)] == [("fail", note)] * 2
+    assert [edges[key].status for key in ((n, 0), (n, 1), (r, 0))] == ["kink"] * 3
+
+
+def test_past_the_symbolic_cap_a_dual_skip_replaces_only_a_chain_skip():
+    from backpropcli.crosscheck import Check
+    from backpropcli.crosscheck.totals import node_checks
+
+    # u0 = x*y, then 90 sines (depth past the symbolic cap): the node totals are summed again over each
+    # node's consumers (chain), and the inputs' by dual numbers along every path. Without sympy's partial of
+    # u0 along y, y's chain total cannot be summed; without sin's at u50, neither path's dual number can be.
+    # x keeps its chain pass; y's skip is the dual one
+    text = "\n".join(["u0 = x * y", *(f"u{k} = sin(u{k - 1})" for k in range(1, 91)), "f = u90 * 2.0"])
+    graph, _, back = _pass(text, x=0.5, y=0.25)
+    partials = [None if p is None else list(p) for p in back.partials]
+    partials[graph.ids["u0"]][1] = partials[graph.ids["u50"]][0] = None
+    st, _ = _state(text, {"x": 0.5, "y": 0.25}, partials)
+    nodes, _ = node_checks(st)
+    x, y = nodes[graph.ids["x"]], nodes[graph.ids["y"]]
+    assert (x.status, x.how) == ("pass", "chain")
+    assert y == Check("skip", how="dual", note="a local partial on its paths was not checked")
+    assert any("beyond the symbolic cap" in note for note in st.notes)
+
+
+def test_the_symbolic_cap_counts_the_gates_that_reach_the_output_not_the_others():
+    from backpropcli.crosscheck import crosscheck
+
+    # f = x * 2.0 beside 1100 gates it does not use (2200 nodes with their literals): its expression is
+    # three nodes, so sympy checks it whole
+    text = "\n".join(["f = x * 2.0", *(f"d{k} = x + {k}" for k in range(1100))])
+    graph = parse(text, output="f")
+    values = forward(graph, {"x": 0.5})
+    checks = crosscheck(graph, values, backward(graph, values))
+    assert len(graph.nodes) > 2200
+    assert (checks.nodes[graph.ids["x"]].how, checks.notes) == ("sympy", ())
+
+
+@pytest.mark.parametrize(("scale", "status"), [(1 + 1e-10, "pass"), (1 + 1e-8, "fail")])
+def test_the_cross_check_holds_floats_to_1e_9_by_default_as_every_command_does(monkeypatch, scale, status):
+    import dataclasses
+
+    from backpropcli.crosscheck import crosscheck
+    from backpropcli.ops import OPS
+
+    # sin's partial made cos(x) times `scale`: 1e-10 off is within the default tolerance, 1e-8 off is not
+    off = dataclasses.replace(OPS["sin"], partials=lambda args, out: (math.cos(args[0]) * scale,))
+    monkeypatch.setitem(OPS, "sin", off)
+    graph, values, back = _pass("f = sin(x) * 2.0", x=0.5)
+    assert crosscheck(graph, values, back).edges[(graph.nodes[graph.output].args[0], 0)].status == status
+
+
+@pytest.mark.parametrize(
+    ("text", "point", "interval"),
+    [
+        ("f = relu(x)", {"x": 0}, "[0, 1]"),
+        ("f = abs(x)", {"x": 0.0}, "[-1, 1]"),
+        ("f = max(x, y)", {"x": 1, "y": 1}, "[0, 1]"),
+    ],
+)
+def test_a_kink_at_the_output_gate_itself_leaves_its_inputs_between_the_one_sided_derivatives(text, point, interval):
+    from backpropcli.crosscheck import crosscheck
+
+    # the last node is the kink: d/dx relu(x) at 0 is 0 from the left and 1 from the right (sympy's
+    # Heaviside(0) = 1/2 is no verdict on the engine's 0); |x| -1 and 1; max(x, y) at a tie 0 and 1 for each
+    graph, values, back = _pass(text, **point)
+    nodes = crosscheck(graph, values, back).nodes
+    assert [(nodes[graph.ids[name]].status, nodes[graph.ids[name]].expected) for name in point] == [
+        ("kink", interval)
+    ] * len(point)
+
+
+def _chain(text: str, point: dict, change, records=None, tol: float = 1e-9):
+    """The chain totals of one program, with sympy's local partials those of the engine as `change` leaves them."""
+    from backpropcli.crosscheck.totals import _chain_totals
+    from backpropcli.graph import CONST
+
+    graph, _, back = _pass(text, **point)
+    partials = [None if p is None else list(p) for p in back.partials]
+    change(graph, partials)
+    st, _ = _state(text, point, partials, tol)
+    keys = [i for i, op in enumerate(graph.columns.ops) if op != CONST]
+    return graph, _chain_totals(st, keys, dict(records or {}))
+
+
+def test_chain_totals_skip_a_node_behind_an_unchecked_partial_even_where_the_sums_agree():
+    from backpropcli.crosscheck import Check
+
+    # f = sin(x*y) + z at y = 0: d(x*y)/dx = y = 0, so the product passes nothing on to x either way, and
+    # without sympy's partial along x its sum (0) equals ours (0.0); the partial it needs was still not checked
+    def unchecked(graph, partials):
+        partials[graph.nodes[graph.nodes[graph.output].args[0]].args[0]][0] = None
+
+    graph, nodes = _chain("f = sin(x*y) + z", {"x": 0.5, "y": 0.0, "z": 1.0}, unchecked)
+    assert nodes[graph.ids["x"]] == Check("skip", how="chain", note="a local partial it depends on was not checked")
+    assert (nodes[graph.ids["y"]].status, nodes[graph.ids["z"]].status) == ("pass", "pass")
+
+
+@pytest.mark.parametrize(
+    ("off", "tol", "status"), [(1e-10, 1e-9, "pass"), (1e-10, 1e-12, "fail"), (1e-6, 1e-9, "fail")]
+)
+def test_chain_totals_are_held_to_the_tolerance_asked_for(off, tol, status):
+    # f = sin(x*y) + z at x = 0.5, y = 2: sympy's partial of sin made cos(1) (1 + off), so the product's
+    # total, its gradient times that partial, is off by as much, relative; x's and y's are summed from the
+    # product's gradient as the engine has it, and pass
+    def scaled(graph, partials):
+        partials[graph.nodes[graph.output].args[0]][0] *= 1 + off
+
+    graph, nodes = _chain("f = sin(x*y) + z", {"x": 0.5, "y": 2.0, "z": 1.0}, scaled, tol=tol)
+    product = graph.nodes[graph.nodes[graph.output].args[0]].args[0]
+    found = [(nodes[i].status, nodes[i].how) for i in (product, *(graph.ids[name] for name in "xyz"))]
+    assert found == [(status, "chain"), *[("pass", "chain")] * 3]
+    # no literal here, so every node is judged, in id order
+    assert list(nodes) == list(range(len(graph.nodes))) and nodes.counts()[1] == (status == "fail")
+
+
+def test_chain_totals_judge_every_node_past_those_already_judged():
+    from backpropcli.crosscheck import Check
+
+    # as above, 1e-6 off, and the product's partial along x as well; x's total was already judged (by
+    # sympy, as node_checks does for the inputs): x keeps that verdict, and the product after it still fails
+    def scaled(graph, partials):
+        sine = graph.nodes[graph.output].args[0]
+        partials[sine][0] *= 1 + 1e-6
+        partials[graph.nodes[sine].args[0]][0] *= 1 + 1e-6
+
+    judged = Check("pass", "1.0")
+    graph, nodes = _chain("f = sin(x*y) + z", {"x": 0.5, "y": 2.0, "z": 1.0}, scaled, records={0: judged})
+    assert graph.ids["x"] == 0 and nodes[0] == judged
+    product = graph.nodes[graph.nodes[graph.output].args[0]].args[0]
+    assert [nodes[i].status for i in (graph.ids["y"], product)] == ["pass", "fail"]
+
+
+def test_chain_totals_of_exact_numbers_must_be_equal_however_close():
+    # f = x*y*3 at x = 2, y = 5, all exact: sympy's partial of the last product along x*y made 3 + 1e-15
+    # exactly, so x*y's total differs from ours by an exact 1e-15
+    def nudged(graph, partials):
+        partials[graph.output][0] = Fraction(3) + Fraction(1, 10**15)
+
+    graph, nodes = _chain("f = x*y*3", {"x": 2, "y": 5}, nudged)
+    product = graph.nodes[graph.output].args[0]
+    assert (nodes[product].status, nodes[product].expected) == ("fail", str(Fraction(3) + Fraction(1, 10**15)))
+    assert [nodes[graph.ids[name]].status for name in "xy"] == ["pass", "pass"]
+
+
+def test_a_chain_total_past_the_float_range_is_near_no_float():
+    # f = y * n with n = 2**1100 at y = 1: our d f/d y is the exact 2**1100; were sympy's partial along y
+    # the float 2.0, y's total would be 2.0, which is not near a number past the float range
+    def floated(graph, partials):
+        partials[graph.output][0] = 2.0
+
+    graph, nodes = _chain(f"n = {2**1100}\nf = y * n", {"y": 1}, floated)
+    assert (nodes[graph.ids["y"]].status, nodes[graph.ids["y"]].expected) == ("fail", "2.0")
+
+
+def test_chain_totals_forgive_the_rounding_of_a_sum_that_cancels():
+    # f = x*0.1 + x*0.2 - x*0.3 at x = 1: the backward pass adds x's three terms from the last gate back,
+    # -0.3 + 0.2 + 0.1 = 2.8e-17; summed again over the consumers in id order, 0.1 + 0.2 - 0.3 = 5.6e-17.
+    # Both are the rounding of terms of about 0.6, not a wrong gradient
+    graph, nodes = _chain("f = x*0.1 + x*0.2 - x*0.3", {"x": 1.0}, lambda graph, partials: None)
+    assert ((-0.3 + 0.2) + 0.1, (0.1 + 0.2) - 0.3) == (2.7755575615628914e-17, 5.551115123125783e-17)
+    assert (nodes[graph.ids["x"]].status, float(nodes[graph.ids["x"]].expected)) == ("pass", (0.1 + 0.2) - 0.3)
+
+
+@pytest.mark.parametrize("deep_first", [True, False])
+def test_an_expression_is_as_deep_as_its_deepest_argument_whichever_side_it_is_on(deep_first):
+    from backpropcli.crosscheck import expanded
+
+    # u1 = sin(x), ..., u90 = sin(u89) is 90 gates deep; with x beside it, f = u90 + x (or x + u90) is 91
+    chain = [f"u{k} = sin(u{k - 1})" if k > 1 else "u1 = sin(x)" for k in range(1, 91)]
+    graph = parse("\n".join([*chain, "f = u90 + x" if deep_first else "f = x + u90"]))
+    sizes, depths = expanded(graph, 2000)
+    f = graph.output
+    assert (depths[f], sizes[f]) == (91, 1 + 91 + 1)
+
+
+@pytest.mark.parametrize("gate", ["relu(x)", "floor(x)", "max(x, 1, 2)"])
+def test_a_whole_exact_gradient_through_a_one_argument_gate_or_a_gate_of_many_is_an_int(gate):
+    # f = relu(x) * (3/2) at x = -1/2: d f/d relu(x) = 3/2, relu's slope there is 0, so d f/d x = 3/2 * 0 = 0,
+    # the int (as every whole exact number the engine holds), not the Fraction 0/1; floor's slope is 0
+    # too, and so is max's along an argument that does not win
+    graph, _, back = _pass(f"f = {gate} * (3/2)", x=Fraction(-1, 2))
+    found = back.grads[graph.ids["x"]]
+    assert (found, type(found)) == (0, int)
+
+
+def test_an_op_row_that_returns_an_infinity_is_reported_at_its_gate(monkeypatch):
+    import dataclasses
+
+    from backpropcli.errors import EvalError
+    from backpropcli.ops import OPS
+
+    # every row's arithmetic refuses an inf itself; a row that let one through (sin made to return inf) is
+    # still stopped, at the gate that made it: here the last one, after which no other op would raise
+    monkeypatch.setitem(OPS, "sin", dataclasses.replace(OPS["sin"], forward=lambda a: math.inf))
+    graph = parse("f = sin(x * 2.0)")
+    with pytest.raises(EvalError) as caught:
+        forward(graph, {"x": 0.5})
+    assert caught.value.message == "sin(1.0) overflows: the result is too large for a float"

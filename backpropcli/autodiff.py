@@ -316,9 +316,7 @@ def _check_finite(graph: Graph, values: list[Number], grads: list, partials: lis
     c = graph.columns
     for i in range(len(c.ops) - 1, -1, -1):
         locs = partials[i]
-        if locs is None:
-            continue
-        for a, local in zip(c.args(i), locs, strict=True):
+        for a, local in zip(c.args(i), locs, strict=True) if locs is not None else ():
             bad = type(local) is float and not math.isfinite(local)
             if bad and c.ops[a] != CONST:
                 raise _no_slope(graph, i, values, too_large=local == local)  # inf, not nan

@@ -146,6 +146,32 @@ def test_a_gradient_that_overflows_is_named_at_its_node():
     assert caught.value.message == "the gradient at v overflows a float"
 
 
+
+def test_a_gradient_that_overflows_at_an_input_is_named_there():
+    from backpropcli.errors import EvalError
+
+    # df/dx = cos(1e300) * 1e300 * 1e10 (by hand: cos(1e300) = -0.575...): every gate's gradient and local
+    # partial is a float, the product at the input x is not
+    assert abs(math.cos(1e300) * 1e300) * 1e10 == math.inf
+    graph = parse("x = 1.0\nf = sin(x * 1e300) * 1e10")
+    with pytest.raises(EvalError) as caught:
+        backward(graph, forward(graph, {}))
+    assert caught.value.message == "the gradient at x overflows a float"
+    assert caught.value.where is not None
+    assert (caught.value.where.line, caught.value.where.col) == (1, 1)
+
+
+def test_an_exact_value_past_the_float_range_in_a_float_program_is_checked():
+    from backpropcli import analyze
+
+    # min(x, y) * 1.0 with y = 2**1100 exact: df/dx = 1.0, df/dy = 0 (by hand); the whole-expression check
+    # holds y at sympy's digits, as no float can
+    report = analyze("f = min(x, y) * 1.0", {"x": 1.0, "y": 2**1100})
+    assert report.gradients == {"x": 1.0, "y": 0}
+    assert report.checks is not None
+    assert report.counts()[1] == 0
+
+
 PARTIAL_ORACLE = [
     "x = 2; y = 3\nu = x * y\nv = exp(u / 6)\nf = v * 2 + y",  # a chain with a fan-out, exp reads its own value
     "x = 0; y = 5\ng = relu(x) * y\nu = max(x, 0)\nf = u * y + relu(y)",  # kinks: one unused (g), one tied

@@ -207,7 +207,10 @@ class State:
         an exact value that the engine let go to float (2**10**10) must not be rebuilt exactly."""
         if is_exact(self.values[self.graph.output]):
             return self.number(v)
-        return self.sp.Float(float(v), self.digits)
+        try:
+            return self.sp.Float(float(v), self.digits)
+        except OverflowError:  # an exact value past the float range (min(x, 2**1100) * 1.0): at these digits
+            return self.sp.Float(self.number(v), self.digits)
 
     def number(self, v: Number):
         sp = self.sp
@@ -284,7 +287,7 @@ def within(value: Number, lo: Number, hi: Number, tol: float) -> bool:
         return float(lo) - slack <= float(value) <= float(hi) + slack
     except OverflowError:  # an exact number past the float range: the same comparison in exact arithmetic
         v, a, b = Fraction(value), Fraction(lo), Fraction(hi)
-        room = Fraction(tol) * max(1, abs(a), abs(b))
+        room = Fraction(tol) * max(Fraction(1), abs(a), abs(b))
         return a - room <= v <= b + room
 
 

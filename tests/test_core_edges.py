@@ -146,7 +146,6 @@ def test_a_gradient_that_overflows_is_named_at_its_node():
     assert caught.value.message == "the gradient at v overflows a float"
 
 
-
 def test_a_gradient_that_overflows_at_an_input_is_named_there():
     from backpropcli.errors import EvalError
 

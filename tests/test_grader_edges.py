@@ -813,7 +813,7 @@ def test_a_gradient_past_the_largest_float_is_an_error_not_a_partial_pass(tmp_pa
     assert sys.float_info.max < 10**400
     result = grade_file(_file(tmp_path, "a = 1e-300; b = 1e200; c = 1e200\nf = a * b * c\ndfdb = a * c\n"))
     assert result.claims == () and result.error is not None
-    assert result.error.message == "a gradient overflows a float"
+    assert result.error.message == "the gradient at a overflows a float"
 
 
 def test_the_total_at_a_tie_is_written_as_the_claims_were_a_float_when_one_is():

@@ -175,15 +175,18 @@ def test_claims_at_a_tie_past_the_branch_limit_are_checked_alone_and_say_so():
     # Each share alone lies in [0, 1] (df/dm = 1), so dfda = 1 and dfdb = 1 each pass on their own interval,
     # though together they send 2 where 1 arrived: the pass must say it was not the joint rule's.
     # The tie x = y beside it is within the limit and is judged jointly, with nothing to add.
+    # Neither a claim off every kink (dfdp = 1) nor one of another output's kinks (dpdx) is said to be alone;
+    # a claim outside its interval (dfdc = 2) fails on it, and says so too.
     text = "x = 3; y = 3; a = 1; b = 1; c = 1; d = 1; e = 1\np = max(x, y)\nm = max(a, b, c, d, e)\nf = p + m\n"
-    dx, da, db = graded(text + "dfdx = 1\ndfda = 1\ndfdb = 1\n")
+    dp, dpdx, dx, da, db, dc = graded(text + "dfdp = 1\ndpdx = 1\ndfdx = 1\ndfda = 1\ndfdb = 1\ndfdc = 2\n")
     assert MAX_BRANCHES < 10
-    assert (dx.ok, da.ok, db.ok) == (True, True, True)
-    assert [r.interval for r in (dx, da, db)] == [(0, 1)] * 3
-    assert "alone" not in dx.why
+    assert [r.ok for r in (dp, dpdx, dx, da, db, dc)] == [True, True, True, True, True, False]
+    assert (dp.interval, dc.interval) == (None, (0, 1))
+    assert [r.interval for r in (dpdx, dx, da, db)] == [(0, 1)] * 4
     alone = f"checked alone, not with the other claims at the kink of m (10 branch slopes; the limit is {MAX_BRANCHES})"
-    assert da.why.endswith(alone)
-    assert db.why.endswith(alone)
+    assert [alone in r.why for r in (dp, dpdx, dx)] == [False, False, False]
+    assert da.why == db.why == f"at a kink: any value in [0, 1] passes; {alone}"
+    assert dc.why.endswith(alone)
 
 
 def test_claims_past_the_kink_gate_limit_are_checked_alone_and_say_so():

@@ -33,9 +33,9 @@ def jointly(graph: Graph, values, backs: dict, results: list[ClaimResult], tol: 
     for of, back in backs.items():
         gates = sorted(dict.fromkeys(gate for gate, _ in back.kinks), reverse=True)  # from the output back
         if len(gates) > MAX_GATES:
-            why = f"{len(gates)} kinks on the way back; the limit is {MAX_GATES}"
-            _alone(out, of, f"at kinks ({why})")
-        if not gates or len(gates) > MAX_GATES:
+            _alone(out, of, f"at kinks ({len(gates)} kinks on the way back; the limit is {MAX_GATES})")
+            continue
+        if not gates:
             continue
         sub = rooted(graph, of)
         crossed = _crossed(sub, set(gates))
@@ -43,10 +43,11 @@ def jointly(graph: Graph, values, backs: dict, results: list[ClaimResult], tol: 
         for gate in gates:
             positions = tuple(pos for g, pos in back.kinks if g == gate)
             ends = branches(graph, values, back, gate, positions)
-            if ends is not None and len(ends) > MAX_BRANCHES:
+            if ends is None:
+                continue
+            if len(ends) > MAX_BRANCHES:
                 why = f"at the kink of {graph.text(gate)} ({len(ends)} branch slopes; the limit is {MAX_BRANCHES})"
                 _alone(out, of, why, below=(gate, crossed))
-            if ends is None or len(ends) > MAX_BRANCHES:
                 continue
             mine = [k for k, r in enumerate(out) if _at(r, of, gate, crossed, fixed)]
             kink = _Kink(graph, values, back, gate, ends, tol, crossed)
@@ -60,7 +61,7 @@ def _alone(out: list[ClaimResult], of: int, why: str, below: tuple[int, list[fro
     """Claims at a kink past the joint check's limits (every one of `of`'s, or those below one gate): each
     passes or fails on its own interval, and says so."""
     for k, r in enumerate(out):
-        if r.claim.of != of or r.part == ADDS or not r.ok or r.interval is None:
+        if r.claim.of != of or r.part == ADDS or r.interval is None:
             continue
         if below is None or below[0] in below[1][r.claim.wrt]:
             alone = f"checked alone, not with the other claims {why}"

@@ -1414,3 +1414,31 @@ def test_an_op_row_that_returns_an_infinity_is_reported_at_its_gate(monkeypatch)
     with pytest.raises(EvalError) as caught:
         forward(graph, {"x": 0.5})
     assert caught.value.message == "sin(1.0) overflows: the result is too large for a float"
+
+
+def test_an_exact_value_past_the_float_range_is_held_at_its_value_in_a_float_programs_check():
+    from backpropcli import analyze
+
+    # f = x * (y / 2**1099) with y = 2**1100 exact and x a float: df/dx = y / 2**1099 = 2 (by hand), so the
+    # whole-expression check must hold y at its own value, though no float can
+    report = analyze("f = x * (y / 2**1099)", {"x": 1.0, "y": 2**1100})
+    assert report.gradients["x"] == 2
+    assert report.counts()[1] == 0
+
+
+@pytest.mark.parametrize(
+    ("claim", "ok"),
+    [("0.001", True), ("-0.001", True), ("-2**2000", True), ("-2**2000 - 1", False), ("1.0", True), ("1", False)],
+)
+def test_an_interval_past_the_float_range_takes_its_slack_from_its_larger_end(claim, ok):
+    from backpropcli.claims.grade import grade
+    from backpropcli.claims.partial import backward_or_partial
+
+    # relu at 0 times -2**2000: df/dx may be any value in [-2**2000, 0] (by hand). A float is held within
+    # tol * 2**2000 of it (the size of its larger end, here the lower one); an exact claim is held exactly
+    graph = parse(f"x = 0; z = -2**2000\nr = relu(x)\nf = r * z\ndfdx = {claim}\n")
+    values = forward(graph, {})
+    back, reason = backward_or_partial(graph, values)
+    (r,) = grade(graph, values, back, 1e-9, True, reason)
+    assert r.interval == (-(2**2000), 0)
+    assert r.ok is ok

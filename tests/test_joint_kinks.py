@@ -122,6 +122,14 @@ def test_a_tie_of_three_with_a_side_path_fixes_the_last_share():
     assert results[-1].why.endswith("with dfdx = 2 (line 4), dfdy = 1/2 (line 5), dfdz should be 1/2")
 
 
+def test_a_tie_of_three_in_floats_with_a_side_path_fixes_the_last_share():
+    # the same in floats: dfdx = 2.0 gives a = 1/2, dfdy = 0.5 gives b = 1/4, so df/dz must be 2c = 1/2
+    text = "x = 3.0; y = 3.0; z = 3.0\nm = max(x, y, z)\nf = 2 * m + x\ndfdx = 2.0\ndfdy = 0.5\ndfdz = 1.0\n"
+    results = graded(text)
+    assert [r.ok for r in results] == [True, True, False]
+    assert results[-1].why.endswith("with dfdx = 2.0 (line 4), dfdy = 0.5 (line 5), dfdz should be 1/2")
+
+
 CHAIN = "x = 0.0\nr = relu(x)\ns = relu(r)\nf = s + 0\n"
 
 
@@ -201,3 +209,16 @@ def test_claims_past_the_kink_gate_limit_are_checked_alone_and_say_so():
     for r in results:
         assert r.why.endswith(f"at kinks ({n} kinks on the way back; the limit is {MAX_GATES})")
         assert "checked alone, not with the other claims" in r.why
+
+
+def test_past_the_kink_gate_limit_of_one_output_the_claims_of_another_are_still_judged_together():
+    from backpropcli.claims.joint import MAX_GATES
+
+    # f's way back meets MAX_GATES + 1 relus at 0: its claims are left to their intervals. m = max(a, b) at a tie
+    # is a gradient of its own: dmda = 1 and dmdb = 1 send 2 where m passes 1 on, so the second is wrong
+    n = MAX_GATES + 1
+    chain = "".join(f"r{i} = relu(r{i - 1})\n" for i in range(2, n + 1))
+    text = f"x = 0; a = 2; b = 2\nr1 = relu(x)\n{chain}m = max(a, b)\nf = r{n} + m\ndmda = 1\ndmdb = 1\n"
+    results = graded(text)
+    assert [(r.ok, r.how) for r in results] == [(True, "value"), (False, "kink")]
+    assert results[-1].why.endswith("m passes 1 on in total; dmda + dmdb = 2")

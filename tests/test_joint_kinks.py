@@ -204,7 +204,9 @@ def test_claims_past_the_kink_gate_limit_are_checked_alone_and_say_so():
     # and dfdr{n-2} = 1 each lie in [0, 1] alone (jointly the second should be 0); both pass, and say why
     n = MAX_GATES + 1
     chain = "".join(f"r{i} = relu(r{i - 1})\n" for i in range(2, n + 1))
-    results = graded(f"x = 0\nr1 = relu(x)\n{chain}f = r{n} + 0\ndfdr{n - 1} = 0\ndfdr{n - 2} = 1\n")
+    results = graded(f"x = 0; w = 1\nr1 = relu(x)\n{chain}f = r{n} + w\ndfdw = 1\ndfdr{n - 1} = 0\ndfdr{n - 2} = 1\n")
+    dw, results = results[0], results[1:]  # w is off every kink: nothing to say about it
+    assert (dw.ok, dw.interval, dw.why) == (True, None, "")
     assert [(r.ok, r.interval) for r in results] == [(True, (0, 1)), (True, (0, 1))]
     for r in results:
         assert r.why.endswith(f"at kinks ({n} kinks on the way back; the limit is {MAX_GATES})")
@@ -222,3 +224,12 @@ def test_past_the_kink_gate_limit_of_one_output_the_claims_of_another_are_still_
     results = graded(text)
     assert [(r.ok, r.how) for r in results] == [(True, "value"), (False, "kink")]
     assert results[-1].why.endswith("m passes 1 on in total; dmda + dmdb = 2")
+    assert "checked alone" not in results[0].why
+
+
+def test_an_exact_claim_near_the_one_float_value_a_later_kink_leaves_has_the_floats_slack():
+    # f = relu(relu(x)) + 1000.0 * x at x = 0.0: dfdr = 0 takes the outer slope 0, so df/dx = 1000.0, a float;
+    # an exact claim 10^-7 off it is within tol * 1000 (by hand: 10^-6), as a float claim would be
+    text = "x = 0.0\nr = relu(x)\ns = relu(r)\nf = s + 1000.0 * x\ndfdr = 0\ndfdx = {}\n"
+    assert [r.ok for r in graded(text.format("1000 + 1/10**7"))] == [True, True]
+    assert [r.ok for r in graded(text.format("1000 + 1/10**5"))] == [True, False]

@@ -193,3 +193,32 @@ def test_markdown_carries_a_long_sum_over_edges_whole(cli, monkeypatch):
     assert "..." not in markdown
     table = at_width(cli, monkeypatch, 120, "eval", program, "x=1").out
     assert " + ".join(["1"] * 8) + " + ... = 12" in table
+
+
+@pytest.mark.parametrize("command", [("check",), ("eval", "-f")])
+def test_an_exact_number_too_long_for_a_cell_is_marked_and_given_whole_once(cli, monkeypatch, tmp_path, command):
+    # relu at 0 times 2**2000: df/dx may be any value in [0, 2**2000], a number of 603 digits (by hand)
+    whole, claim = str(2**2000), str(2**2000 + 1)
+    assert len(whole) == 603
+    program = tmp_path / "big.bp"
+    program.write_text("x = 0; z = 2**2000\nr = relu(x)\nf = r * z\ndfdx = 2**2000 + 1\n", encoding="utf-8")
+    result = at_width(cli, monkeypatch, 80, *command, str(program))
+    assert result.code == 1, result  # 2**2000 + 1 is past the interval's end, exactly
+    lines = result.out.splitlines()
+    notes = {line.split()[1] for line in lines if re.fullmatch(r"\[\d+\] \d+", line)}
+    assert claim in notes and notes <= {whole, claim}  # each given whole, once (check shows no interval here)
+    rest = [line for line in lines if not re.fullmatch(r"\[\d+\] \d+", line)]
+    assert not [line for line in rest if re.search(r"\d{21}", line)]  # elsewhere no more than 20 digits in a row
+    assert re.search(r"\b11481306952742\d*\u2026\[\d+\]", result.out)  # the cells show its first digits and its mark
+
+
+def test_an_exact_number_of_twenty_digits_and_a_long_float_are_shown_whole(cli, monkeypatch):
+    # 20! = 2432902008176640000 (19 digits) and 2**64 = 18446744073709551616 (20 digits) fit a cell; their
+    # product, 38 digits (by hand), does not, and is given whole below the tables
+    x, y = 2432902008176640000, 18446744073709551616
+    result = at_width(cli, monkeypatch, 80, "eval", "x * y", f"x={x}", f"y={y}")
+    assert result.code == 0, result
+    assert re.search(rf"\b{x}\b", result.out) and re.search(rf"\b{y}\b", result.out)
+    assert re.search(rf"^\[1\] {x * y}$", result.out, re.M)
+    floats = at_width(cli, monkeypatch, 80, "eval", "x * 3", "x=0.1", "--digits", "17").out
+    assert "0.30000000000000004" in floats  # a float keeps every digit asked for

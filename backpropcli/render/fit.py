@@ -9,6 +9,7 @@ chosen. Long names are shortened to a mark, and the whole name is given once in 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -213,6 +214,11 @@ def line(text: str, style: str = "") -> Text:
     return Text(text, style=style, no_wrap=True, overflow="ignore")
 
 
+NUMBER_LIMIT = 20  # the widest exact number a cell shows whole (20! has 19 digits)
+_EXACT = re.compile(r"-?\d+(?:/\d+)?")
+_LONG_NUMBER = re.compile(rf"-?\d{{{NUMBER_LIMIT},}}(?:/\d+)?|-?\d+/\d{{{NUMBER_LIMIT},}}")
+
+
 def name_limit(width: int) -> int:
     """How long a name or node text may be in a table cell at this terminal width."""
     return max(10, min(24, width // 6))
@@ -226,15 +232,21 @@ class Footnotes:
     cut: str = "\u2026"
     whole: dict[str, str] = field(default_factory=dict)  # text -> its mark
 
-    def short(self, text: str) -> str:
-        if cell_len(text) <= self.limit:
+    def short(self, text: str, limit: int | None = None) -> str:
+        limit = self.limit if limit is None else limit
+        if cell_len(text) <= limit:
             return text
         mark = self.whole.get(text)
         if mark is None:
             number = f"[{len(self.whole) + 1}]"
-            mark = text[: max(1, self.limit - len(self.cut) - len(number))] + self.cut + number
+            mark = text[: max(1, limit - len(self.cut) - len(number))] + self.cut + number
             self.whole[text] = mark
         return mark
+
+    def number(self, text: str) -> str:
+        """An exact number too long for a cell (2**2000 has 603 digits), shortened like a long name; a
+        float's text (at most 24 characters, and as many digits as asked for) is left whole."""
+        return self.short(text, NUMBER_LIMIT) if _EXACT.fullmatch(text) else text
 
     def within(self, text: str, names: Iterable[str] = ()) -> str:
         """Prose with every long name in it shortened to that name's mark: the names shortened so far,
@@ -242,6 +254,8 @@ class Footnotes:
         for name in names:
             if cell_len(name) > self.limit and name in text:
                 self.short(name)
+        for found in _LONG_NUMBER.findall(text):
+            self.number(found)
         for name, mark in sorted(self.whole.items(), key=lambda item: -len(item[0])):  # longest first
             if name in text:
                 text = text.replace(name, mark)

@@ -52,7 +52,7 @@ def _file(result: FileResult, g: Glyphs, width: int, quiet: bool, digits: int) -
     assert result.graph is not None  # a file without an error was parsed
     notes = Footnotes(name_limit(width), g.cut)
     out = notes.short(result.graph.nodes[result.graph.output].name)
-    head = line(f"{escaped(result.path)}: {out} = {number(result.value, max(12, digits))}", "bold")
+    head = line(f"{escaped(result.path)}: {out} = {notes.number(number(result.value, max(12, digits)))}", "bold")
     warnings = [Text(f"warning: {w}", style="yellow") for w in result.warnings]
     found = [row for row in rows(result, digits) if not (quiet and row.ok)]
     if not found:
@@ -63,5 +63,6 @@ def _file(result: FileResult, g: Glyphs, width: int, quiet: bool, digits: int) -
         mark = g.ok if row.ok else g.bad
         verdict = Text(f"{mark} {row.verdict}", style="" if row.ok else "red")
         why = notes.within(row.why, long)
-        cells.append([str(row.line), notes.short(row.claim), row.written, row.true, verdict, why])
+        written, true = notes.number(row.written), notes.number(row.true)
+        cells.append([str(row.line), notes.short(row.claim), written, true, verdict, why])
     return [head, *warnings, table(list(COLUMNS), cells, width, force=True), *notes.lines(), Text("")]

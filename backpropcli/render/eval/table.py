@@ -39,7 +39,8 @@ def render(report: Report, options: Options) -> View:
 def parts(report: Report, options: Options, width: int) -> list:
     notes = Footnotes(name_limit(width), options.glyphs.cut)
     digits = options.digits
-    drawn: list = [line(f"{notes.short(report.output)} = {number(report.value, max(12, digits))}", "bold")]
+    value = notes.number(number(report.value, max(12, digits)))
+    drawn: list = [line(f"{notes.short(report.output)} = {value}", "bold")]
     drawn += [Text(f"warning: {w}", style="yellow") for w in report.warnings]
     drawn += _ledger(report, options, width, notes)
     drawn += _gradients(report, options, width, notes)
@@ -66,17 +67,18 @@ def _ledger(report: Report, options: Options, width: int, notes: Footnotes) -> l
     for gate, pos in shown:
         if not gates or gates[-1][0] != gate:
             name = notes.short(_text(graph, gate))
-            row = [name, graph.nodes[gate].op, number(values[gate], digits), number(back.grads[gate], digits)]
+            value, upstream = (notes.number(number(v, digits)) for v in (values[gate], back.grads[gate]))
+            row = [name, graph.nodes[gate].op, value, upstream]
             gates.append((gate, row))
         local = back.local(gate, pos)
         cells = [
             notes.short(_text(graph, graph.nodes[gate].args[pos])),
-            number(local, digits),
-            number(back.grads[gate] * local, digits),
+            notes.number(number(local, digits)),
+            notes.number(number(back.grads[gate] * local, digits)),
         ]
         edges.append((gate, cells, None if checks is None else checks.get((gate, pos))))
     drawn = [_title("Backward pass, gate by gate, in the order backprop visits them")]
-    drawn += _ledger_tables(gates, edges, checks is not None, g, width)
+    drawn += _ledger_tables(gates, edges, checks is not None, g, width, notes)
     d, out = g.partial, notes.short(report.output)
     legend = f"upstream = {d}{out}/{d}gate, local = {d}gate/{d}input, downstream = upstream {g.times} local"
     drawn.append(Text(legend, style="dim"))
@@ -86,7 +88,7 @@ def _ledger(report: Report, options: Options, width: int, notes: Footnotes) -> l
     return drawn
 
 
-def _ledger_tables(gates: list, edges: list, checked: bool, g, width: int) -> list:
+def _ledger_tables(gates: list, edges: list, checked: bool, g, width: int, notes: Footnotes) -> list:
     """One table, gate and edges on a row, where it fits; else a table of gates and one of edges."""
     heads = dict(gates)
     rows, previous = [], None
@@ -94,7 +96,7 @@ def _ledger_tables(gates: list, edges: list, checked: bool, g, width: int) -> li
         first = gate != previous
         previous = gate
         row = (heads[gate] if first else ["", "", "", ""]) + cells
-        rows.append(row + ([_check(check, g)] if checked else []))
+        rows.append(row + ([_check(check, g, notes)] if checked else []))
     columns = [Column("gate"), Column("op"), Column("value", True), Column("upstream", True)]
     columns += [Column("input"), Column("local", True), Column("downstream", True)]
     columns += [Column("sympy", prose=True)] if checked else []
@@ -102,12 +104,14 @@ def _ledger_tables(gates: list, edges: list, checked: bool, g, width: int) -> li
     if wide is not None:
         return [wide]
     head_table = table(columns[:4], [cells for _, cells in gates], width, force=True)
-    rows = [[heads[gate][0], *cells] + ([_check(check, g, True)] if checked else []) for gate, cells, check in edges]
+    rows = [
+        [heads[gate][0], *cells] + ([_check(check, g, notes, True)] if checked else []) for gate, cells, check in edges
+    ]
     return [head_table, Text(""), table([Column("gate"), *columns[4:]], rows, width, force=True)]
 
 
-def _check(check, g, brief: bool = False) -> Text:
-    text = check_cell(check, g, brief)
+def _check(check, g, notes: Footnotes, brief: bool = False) -> Text:
+    text = notes.within(check_cell(check, g, brief))
     return Text(text, style="red" if check is not None and check.status == "fail" else "")
 
 
@@ -140,7 +144,7 @@ def _gradients(report: Report, options: Options, width: int, notes: Footnotes) -
         node = graph.nodes[i]
         kind = "input" if not node.args else ("output" if i == graph.output else "intermediate")
         name = notes.short(node.name)
-        value, grad = number(report.values[i], options.digits), number(back.grads[i], options.digits)
+        value, grad = (notes.number(number(v, options.digits)) for v in (report.values[i], back.grads[i]))
         rows.append([name, kind, value, grad, sum_text(report, i, uses=uses[i])])
         if checks is not None and checks.formulas.get(i):
             formulas.append((len(rows) - 1, name, notes.within(checks.formulas[i])))
@@ -152,10 +156,10 @@ def _gradients(report: Report, options: Options, width: int, notes: Footnotes) -
         cells = [""] * len(rows)
         for k, _, formula in formulas:
             cells[k] = formula
-        found = _gradient_table([*columns, Column("sympy", prose=True)], rows, cells, verdicts, g, width)
+        found = _gradient_table([*columns, Column("sympy", prose=True)], rows, cells, verdicts, g, width, notes)
         if found is not None:
             return [*drawn, found, *_hidden(hidden)]
-    found = _gradient_table(columns, rows, None, verdicts, g, width)
+    found = _gradient_table(columns, rows, None, verdicts, g, width, notes)
     drawn += [found, *_hidden(hidden)]
     if formulas:
         drawn.append(Text(f"sympy's {d}{out}/{d}name, as a formula:", style="bold"))
@@ -164,7 +168,7 @@ def _gradients(report: Report, options: Options, width: int, notes: Footnotes) -
     return drawn
 
 
-def _gradient_table(columns: list, rows: list, formulas: list | None, verdicts: list, g, width: int):
+def _gradient_table(columns: list, rows: list, formulas: list | None, verdicts: list, g, width: int, notes: Footnotes):
     """The gradients with their checks, the checks' numbers left out if that is what makes it fit."""
     if formulas is not None:
         rows = [[*row, formula] for row, formula in zip(rows, formulas, strict=True)]
@@ -172,7 +176,7 @@ def _gradient_table(columns: list, rows: list, formulas: list | None, verdicts: 
         return table(columns, rows, width, force=formulas is None)
     columns = [*columns, Column("check", prose=True)]
     for brief, wrap in ((False, False), (True, False), (True, True)):
-        checked = [[*row, _check(v, g, brief)] for row, v in zip(rows, verdicts, strict=True)]
+        checked = [[*row, _check(v, g, notes, brief)] for row, v in zip(rows, verdicts, strict=True)]
         found = table(columns, checked, width, force=wrap and formulas is None, wrap=wrap)
         if found is not None:
             return found
@@ -195,8 +199,8 @@ def _claims(report: Report, options: Options, width: int, notes: Footnotes) -> l
         cells: list[Text | str] = [
             str(line_no),
             notes.short(result.label),
-            number(result.written, options.digits),
-            number(result.true, options.digits),
+            notes.number(number(result.written, options.digits)),
+            notes.number(number(result.true, options.digits)),
             verdict,
         ]
         rows.append([*cells, notes.within(result.why, long)])

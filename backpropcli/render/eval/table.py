@@ -39,7 +39,7 @@ def render(report: Report, options: Options) -> View:
 def parts(report: Report, options: Options, width: int) -> list:
     notes = Footnotes(name_limit(width), options.glyphs.cut)
     digits = options.digits
-    value = notes.number(number(report.value, max(12, digits)))
+    value = _number(notes, report.value, max(12, digits))
     drawn: list = [line(f"{notes.short(report.output)} = {value}", "bold")]
     drawn += [Text(f"warning: {w}", style="yellow") for w in report.warnings]
     drawn += _ledger(report, options, width, notes)
@@ -67,14 +67,14 @@ def _ledger(report: Report, options: Options, width: int, notes: Footnotes) -> l
     for gate, pos in shown:
         if not gates or gates[-1][0] != gate:
             name = notes.short(_text(graph, gate))
-            value, upstream = (notes.number(number(v, digits)) for v in (values[gate], back.grads[gate]))
+            value, upstream = (_number(notes, v, digits) for v in (values[gate], back.grads[gate]))
             row = [name, graph.nodes[gate].op, value, upstream]
             gates.append((gate, row))
         local = back.local(gate, pos)
         cells = [
             notes.short(_text(graph, graph.nodes[gate].args[pos])),
-            notes.number(number(local, digits)),
-            notes.number(number(back.grads[gate] * local, digits)),
+            _number(notes, local, digits),
+            _number(notes, back.grads[gate] * local, digits),
         ]
         edges.append((gate, cells, None if checks is None else checks.get((gate, pos))))
     drawn = [_title("Backward pass, gate by gate, in the order backprop visits them")]
@@ -108,6 +108,11 @@ def _ledger_tables(gates: list, edges: list, checked: bool, g, width: int, notes
         [heads[gate][0], *cells] + ([_check(check, g, notes, True)] if checked else []) for gate, cells, check in edges
     ]
     return [head_table, Text(""), table([Column("gate"), *columns[4:]], rows, width, force=True)]
+
+
+def _number(notes: Footnotes, v, digits: int) -> str:
+    """A number as a cell shows it: an exact one too long for the cell as its mark (notes.number)."""
+    return notes.number(number(v, digits))
 
 
 def _check(check, g, notes: Footnotes, brief: bool = False) -> Text:
@@ -144,7 +149,7 @@ def _gradients(report: Report, options: Options, width: int, notes: Footnotes) -
         node = graph.nodes[i]
         kind = "input" if not node.args else ("output" if i == graph.output else "intermediate")
         name = notes.short(node.name)
-        value, grad = (notes.number(number(v, options.digits)) for v in (report.values[i], back.grads[i]))
+        value, grad = (_number(notes, v, options.digits) for v in (report.values[i], back.grads[i]))
         rows.append([name, kind, value, grad, sum_text(report, i, uses=uses[i])])
         if checks is not None and checks.formulas.get(i):
             formulas.append((len(rows) - 1, name, notes.within(checks.formulas[i])))
@@ -199,8 +204,8 @@ def _claims(report: Report, options: Options, width: int, notes: Footnotes) -> l
         cells: list[Text | str] = [
             str(line_no),
             notes.short(result.label),
-            notes.number(number(result.written, options.digits)),
-            notes.number(number(result.true, options.digits)),
+            _number(notes, result.written, options.digits),
+            _number(notes, result.true, options.digits),
             verdict,
         ]
         rows.append([*cells, notes.within(result.why, long)])

@@ -17,6 +17,7 @@ from fractions import Fraction
 from itertools import combinations
 
 from ..autodiff import Backward, accumulate
+from ..crosscheck import exact_slack
 from ..graph import Graph
 from ..ops import Number, exact, is_exact, show
 from .accumulate import statement
@@ -218,7 +219,7 @@ def _slack(row: Sequence[Number], value: Number, tol: float) -> Fraction:
     or neither: none where it and its values on the branches are exact, else tol · max(1, |values|)."""
     if is_exact(value) and all(map(is_exact, row)):
         return Fraction(0)
-    return Fraction(tol) * max(Fraction(1), *(abs(Fraction(x)) for x in row))  # exact: an end may pass a float
+    return exact_slack(tol, *row)
 
 
 def _solve(equations: list[tuple[list[Fraction], Fraction]]) -> list[Fraction] | None:
@@ -268,5 +269,4 @@ def _same(a: Number, b: Number, tol: float) -> bool:
     (an exact value may lie past the largest float)."""
     if is_exact(a) and is_exact(b):
         return a == b
-    x, y = Fraction(a), Fraction(b)
-    return abs(x - y) <= Fraction(tol) * max(Fraction(1), abs(x), abs(y))
+    return abs(Fraction(a) - Fraction(b)) <= exact_slack(tol, a, b)

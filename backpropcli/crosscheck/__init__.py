@@ -14,10 +14,10 @@ from ..graph import Graph
 from ..ops import Number
 from .joint import joint_kinks
 from .local import local_checks
-from .state import Check, Checks, Progress, State, agree, alarm, within
+from .state import Check, Checks, Progress, State, agree, alarm, exact_slack, within
 from .totals import expanded, node_checks
 
-__all__ = ["Check", "Checks", "agree", "crosscheck", "expanded", "within"]
+__all__ = ["Check", "Checks", "agree", "crosscheck", "exact_slack", "expanded", "within"]
 
 
 def crosscheck(

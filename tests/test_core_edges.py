@@ -222,14 +222,14 @@ def _state(text: str, point: dict, partials=None, tol: float = 1e-9):
 
     import sympy
 
-    from backpropcli.crosscheck.state import State
+    from backpropcli.crosscheck.state import Found, State
 
     graph, values, back = _pass(text, **point)
     if partials is None:
         partials = [None if p is None else list(p) for p in back.partials]
     calls: list = []
     st = State(graph, values, back, tol, time.monotonic() + 60, 60.0, sympy, lambda *a: calls.append(a))
-    st.sympy_partials = partials
+    st.sympy_partials, st.found = partials, Found(len(values))
     return st, calls
 
 
@@ -1050,9 +1050,8 @@ def test_float_local_partials_of_one_kind_are_compared_with_sympys_in_one_pass()
     ours = [None if p is None else list(p) for p in back.partials]
     ours[cubes[1]][0] = 12.0 * (1 + 1e-6)
     st.back = dataclasses.replace(back, partials=tuple(None if p is None else tuple(p) for p in ours))
-    st.sympy_partials = [None if p is None else [None] * len(p) for p in back.partials]
     assert _floats(st, _template(st, "pow", 2, 0), cubes, [[0.5, 2.0, 1e-160], [3, 3, 3]]) == [cubes[1]]
-    assert [st.sympy_partials[gate][0] for gate in cubes] == [0.75, None, 0.0]
+    assert [st.found.first[gate] for gate in cubes] == [0.75, None, 0.0]
 
 
 @pytest.mark.parametrize(("x", "kind"), [(1.0, float), (1, int)])

@@ -207,3 +207,48 @@ def test_a_run_leaves_no_cyclic_garbage():
         assert gc.collect() == 0
     finally:
         gc.enable()
+
+
+@pytest.mark.parametrize("limit", [1, 4, 7, 12])
+def test_the_summary_ranks_as_a_full_sort_would(monkeypatch, limit):
+    # a program of exact sizes with ties (x appears with the same gradient in several places), one
+    # wrong rule (sin's) and a kink (relu at 0); the rows chosen are those a full sort by (failed
+    # first, kink next, larger size, earlier row) ranks first, back in their order
+    wrong = dataclasses.replace(OPS["sin"], partials=lambda a, out: (2,))
+    monkeypatch.setitem(OPS, "sin", wrong)
+    text = (
+        "x = 1/2\ny = 3\nz = 0\na = x*y + x*y + 2*x\nb = relu(z) * y + sin(z)\nc = a * 3 + b * x + y*y/4\nf = c + a*b\n"
+    )
+    report = analyze(text)
+    rows = ledger(report.graph, report.back)
+    records = report.checks.edges.records
+    kinks = set(report.back.kinks)
+    assert any(c.status == "fail" for c in records.values()) and kinks
+    sizes = [abs(report.back.grads[g] * report.back.local(g, p)) for g, p in rows]
+    order = sorted(
+        range(len(rows)),
+        key=lambda k: (
+            not (rows[k] in records and records[rows[k]].status == "fail"),
+            rows[k] not in kinks,
+            -sizes[k],
+            k,
+        ),
+    )
+    assert len(set(sizes)) < len(sizes)  # ties are there to break
+    shown, hidden = chosen_rows(report, rows, limit)
+    assert shown == [rows[k] for k in sorted(order[:limit])] and hidden == len(rows) - limit
+    named = [i for i, node in enumerate(report.graph.nodes) if node.name is not None]
+    node_records = report.checks.nodes.records
+    node_kinks = {i for i, c in node_records.items() if c.status == "kink"}
+    by_node = sorted(
+        range(len(named)),
+        key=lambda k: (
+            not (named[k] in node_records and node_records[named[k]].status == "fail"),
+            named[k] not in node_kinks,
+            -abs(report.back.grads[named[k]]),
+            k,
+        ),
+    )
+    if len(named) > limit:
+        ids, hidden = chosen_nodes(report, named, limit)
+        assert ids == [named[k] for k in sorted(by_node[:limit])] and hidden == len(named) - limit

@@ -14,7 +14,7 @@ from ..graph import Graph
 from ..ops import Number
 from .joint import joint_kinks
 from .local import local_checks
-from .state import Check, Checks, Progress, State, agree, alarm, exact_slack, within
+from .state import Check, Checks, Found, Progress, State, agree, alarm, exact_slack, within
 from .totals import expanded, node_checks
 
 __all__ = ["Check", "Checks", "agree", "crosscheck", "exact_slack", "expanded", "within"]
@@ -40,7 +40,7 @@ def crosscheck(
         sympy,
         progress or _quiet,
         kinks=frozenset(back.kinks),
-        sympy_partials=[None if p is None else [None] * len(p) for p in back.partials],
+        found=Found(len(values)),
     )
     with alarm(st):
         edges = joint_kinks(st, local_checks(st, lambda: ledger(graph, back)))

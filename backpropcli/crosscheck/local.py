@@ -12,7 +12,8 @@ arithmetic at high precision has the last word, and only then may an edge fail.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from array import array
+from collections.abc import Callable, Mapping, Sequence
 from fractions import Fraction
 from functools import partial
 from itertools import compress, repeat
@@ -25,22 +26,25 @@ from .state import SUBNORMAL_SCALE, Check, OutOfTime, State, Template, Verdicts,
 
 def local_checks(st: State, rows: Callable[[], Sequence[tuple[int, int]]]) -> Verdicts:
     """Checks of the ledger's edges (`rows` lists them, in its order): sympy's partials go to
-    st.sympy_partials, and only what is not a plain pass becomes a record."""
+    st.found, then sealed to st.sympy_partials, and only what is not a plain pass becomes a record."""
     records: dict[tuple[int, int], Check] = {}
     kinds = _kinds(st)
     total = sum(map(len, kinds.values()))
     done = 0
     for key, gates in kinds.items():
-        st.progress("cross-check: local partials", done, total)
         try:
             t = _template(st, *key)
-            _kind(st, t, gates, records)
+            # a kind at a time in chunks: what one chunk builds stays a fixed size, not one per gate
+            for start in range(0, len(gates), CHUNK):
+                st.progress("cross-check: local partials", done, total)
+                _kind(st, t, list(gates[start : start + CHUNK]), records)
+                done += min(CHUNK, len(gates) - start)
         except OutOfTime:
             for gate in gates:
                 if (gate, key[2]) not in records:
                     records[(gate, key[2])] = st.out_of_time()
-        done += len(gates)
-    partials = st.sympy_partials
+            done += len(gates)  # pragma: no mutate  (progress only)
+    partials = st.sympy_partials = st.found.sealed(st.back.partials)
 
     def number(edge: tuple[int, int]) -> Number | None:
         gate, pos = edge
@@ -49,39 +53,43 @@ def local_checks(st: State, rows: Callable[[], Sequence[tuple[int, int]]]) -> Ve
     return Verdicts(rows, records, number, "sympy", size=total)
 
 
-def _kinds(st: State) -> dict[tuple[str, int, int], list[int]]:
+CHUNK = 1 << 16  # gates of one kind taken at a time
+
+
+def _kinds(st: State) -> dict[tuple[str, int, int], Sequence[int]]:
     """The ledger's gates grouped by (op, arity, argument position), each group in id order."""
     c, partials = st.graph.columns, st.back.partials
-    live = [gate for gate, locs in enumerate(partials) if locs is not None]
+    # gate ids in arrays, not lists: no int object per gate held while the kinds are checked
+    live = array("q", compress(range(len(partials)), map(is_not, partials, repeat(None))))
     ops = list(map(c.ops.__getitem__, live))
     is_const = [op == CONST for op in c.ops]
-    kinds = {}
+    kinds: dict[tuple[str, int, int], Sequence[int]] = {}
     for op in dict.fromkeys(ops):  # in order of first use; one pass in C per op
-        gates = list(compress(live, map(op.__eq__, ops)))
+        gates = array("q", compress(live, map(op.__eq__, ops)))
         least, most = OPS[op].arity
-        by_arity = {least: gates} if least == most else _by_arity(c, gates)
+        by_arity: Mapping[int, Sequence[int]] = {least: gates} if least == most else _by_arity(c, gates)
         for arity, group in by_arity.items():
             for pos in range(arity):
                 # an edge into a constant carries nothing
                 varies = [not is_const[a] for a in _argument(c, group, arity, pos)]
-                kind = group if all(varies) else list(compress(group, varies))
+                kind = group if all(varies) else array("q", compress(group, varies))
                 if kind:
                     kinds[(op, arity, pos)] = kind
     return kinds
 
 
-def _argument(c: Columns, gates: list[int], arity: int, pos: int) -> list[int]:
+def _argument(c: Columns, gates: Sequence[int], arity: int, pos: int) -> list[int]:
     """The ids of argument `pos` of each gate (all of one arity), read from the columns in C."""
     if arity <= 2:
         return list(map((c.arg0 if pos == 0 else c.arg1).__getitem__, gates))
     return [c.more[gate][pos] for gate in gates]
 
 
-def _by_arity(c: Columns, gates: list[int]) -> dict[int, list[int]]:
+def _by_arity(c: Columns, gates: Sequence[int]) -> dict[int, array]:
     """Gates of an op that takes any number of arguments, by how many they take."""
-    groups: dict[int, list[int]] = {}
+    groups: dict[int, array] = {}
     for gate in gates:
-        groups.setdefault(len(c.args(gate)), []).append(gate)
+        groups.setdefault(len(c.args(gate)), array("q")).append(gate)
     return groups
 
 
@@ -130,10 +138,9 @@ def _exacts(st: State, t: Template, gates: list[int], columns: list[list]) -> li
         gates, theirs = list(compress(gates, plain)), list(compress(theirs, plain))
     else:
         doubtful = []
-    same = list(map(eq, _ours(st, gates, pos), theirs))
-    sympy_partials = st.sympy_partials
-    for gate, value in zip(compress(gates, same), compress(theirs, same), strict=True):
-        sympy_partials[gate][pos] = value
+    ours = _ours(st, gates, pos)
+    same = list(map(eq, ours, theirs))
+    st.found.put_all(pos, gates, theirs, ours, same)
     return sorted(doubtful + list(compress(gates, map(not_, same))))
 
 
@@ -144,26 +151,24 @@ def _ours(st: State, gates: list[int], pos: int) -> list[Number]:
 
 
 def _floats(st: State, t: Template, gates: list[int], columns: list[list]) -> list[int]:
-    """The compiled template over float columns in one pass, compared with ours in bulk: the gates that
-    agree get sympy's number; the others are returned, to be judged one by one."""
+    """The compiled template over float columns in one pass (a constant integer slope needs no pass),
+    compared with ours in bulk: the gates that agree get sympy's number; the others are returned, to
+    be judged one by one."""
     pos = t.key[2]
     fn = _compiled(st, t)
-    sympy_partials = st.sympy_partials
     ours = _ours(st, gates, pos)
     close = partial(math.isclose, rel_tol=st.tol, abs_tol=st.tol * SUBNORMAL_SCALE)
     try:  # float() of a huge exact argument overflows too
-        columns = [c if set(map(type, c)) == {float} else list(map(float, c)) for c in columns]
-        theirs = list(map(float, map(fn, *columns)))
+        if t.d.is_Integer:  # a constant slope (add, sub, neg): sympy's own integer at every gate
+            theirs: list[Number] = [int(t.d)] * len(gates)
+        else:
+            columns = [c if set(map(type, c)) == {float} else list(map(float, c)) for c in columns]
+            theirs = list(map(float, map(fn, *columns)))
         verdicts = list(map(close, ours, theirs))
     except (ArithmeticError, ValueError, TypeError):  # somewhere outside the template's domain
         return gates
-    doubtful = []
-    for gate, value, ok in zip(gates, theirs, verdicts, strict=True):
-        if ok:
-            sympy_partials[gate][pos] = value
-        else:
-            doubtful.append(gate)
-    return doubtful
+    st.found.put_all(pos, gates, theirs, ours, verdicts)
+    return list(compress(gates, map(not_, verdicts)))
 
 
 def _template(st: State, op: str, arity: int, pos: int) -> Template:
@@ -198,7 +203,7 @@ def _local(st: State, t: Template, gate: int) -> Check:
         return Check("skip", note=NO_SLOPE)
     if (gate, pos) in st.kinks:
         lo, hi = st.sympy_call(one_sided, st, t.d, t.syms, args, pos)
-        st.sympy_partials[gate][pos] = ours
+        st.found.put(gate, pos, ours, ours)
         text = f"[{show(lo)}, {show(hi)}]"
         note = "not differentiable here: any value between the one-sided derivatives is a subgradient"
         return Check("kink" if within(ours, lo, hi, st.tol) else "fail", text, note=note)
@@ -210,7 +215,7 @@ def _local(st: State, t: Template, gate: int) -> Check:
         theirs = st.sharper(_exact_value, st, t, args, pos)
     if theirs is None:
         return Check("skip", note="sympy's derivative is undefined at this point")
-    st.sympy_partials[gate][pos] = theirs
+    st.found.put(gate, pos, theirs, ours)
     return Check("pass" if agree(ours, theirs, st.tol) else "fail", show(theirs))
 
 

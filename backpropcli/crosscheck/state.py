@@ -4,15 +4,17 @@ time budget (interrupted by SIGALRM where it exists), plus how sympy's numbers c
 from __future__ import annotations
 
 import math
+import operator
 import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cached_property
+from itertools import compress
 from types import ModuleType
 from typing import Any, Generic, NamedTuple, TypeVar
 
@@ -142,6 +144,64 @@ class OutOfTime(Exception):
     """The budget ran out: raised before a sympy call, or inside one by the alarm."""
 
 
+class Found:
+    """sympy's local partials as the local checks find them: one column per argument position (the
+    third and later of a variadic gate's by (gate, position)), None where none was found. Where
+    sympy's number is ours bit for bit, the column holds our own object, not a copy; sealed, a gate
+    whose partials are all ours keeps our own tuple. A checked run so holds a slot per gate for
+    sympy's partials, not a list and a float per edge."""
+
+    def __init__(self, size: int) -> None:
+        self.first: list = [None] * size
+        self.second: list = [None] * size
+        self.more: dict[tuple[int, int], Number] = {}
+
+    def put(self, gate: int, pos: int, theirs: Number, ours: Number) -> None:
+        value = ours if _bitwise(ours, theirs) else theirs
+        if pos == 0:
+            self.first[gate] = value
+        elif pos == 1:
+            self.second[gate] = value
+        else:
+            self.more[(gate, pos)] = value
+
+    def put_all(self, pos: int, gates: list[int], theirs: list, ours: list, keep: Iterable[bool]) -> None:
+        """put() for the gates of one argument position that `keep` says."""
+        found = compress(zip(gates, theirs, ours, strict=True), keep)
+        if pos > 1:
+            for gate, their, our in found:
+                self.put(gate, pos, their, our)
+            return
+        column = self.first if pos == 0 else self.second
+        for gate, their, our in found:
+            column[gate] = our if _bitwise(our, their) else their
+
+    def sealed(self, ours: Sequence[Sequence[Number] | None]) -> list:
+        """Per gate, sympy's partials as a tuple (ours where each is ours), None for a gate the output
+        does not reach. The first column becomes that list: nothing per node is built beside it."""
+        gates, second, more = self.first, self.second, self.more
+        for gate, mine, one, two in zip(range(len(gates)), ours, gates, second, strict=True):
+            if mine is None:
+                continue
+            k = len(mine)
+            if k == 2:
+                gates[gate] = mine if one is mine[0] and two is mine[1] else (one, two)
+            elif k == 1:
+                gates[gate] = mine if one is mine[0] else (one,)
+            else:
+                theirs = (one, two, *[more.get((gate, pos)) for pos in range(2, k)])[:k]
+                gates[gate] = mine if all(map(operator.is_, theirs, mine)) else theirs
+        self.first, self.second, self.more = [], [], {}
+        return gates
+
+
+def _bitwise(ours: Number, theirs: Number) -> bool:
+    """The same number of the same type, to the sign of a zero: ours may stand for theirs."""
+    if type(ours) is not type(theirs) or ours != theirs:
+        return False
+    return ours != 0 or math.copysign(1, ours) == math.copysign(1, theirs)
+
+
 class Template(NamedTuple):
     key: tuple  # (op, arity, argument position)
     syms: tuple
@@ -165,7 +225,8 @@ class State:
     templates: dict = field(default_factory=dict)
     compiled: dict = field(default_factory=dict)  # template key -> its derivative compiled for floats
     kinks: frozenset = frozenset()  # the backward pass's (gate, position) edges at a kink
-    sympy_partials: list = field(default_factory=list)  # per gate: sympy's local partials (None: unchecked)
+    found: Found = field(default_factory=lambda: Found(0))  # sympy's local partials, as found
+    sympy_partials: list = field(default_factory=list)  # then per gate (None: unchecked), sealed
     digits: int = DIGITS  # the precision floats are handed to sympy with
     notes: list = field(default_factory=list)
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Callable
+from array import array
+from collections.abc import Callable, Sequence
 from functools import partial
 from itertools import compress
 
@@ -29,7 +30,8 @@ def node_checks(st: State) -> tuple[Verdicts, dict[int, str]]:
     graph = st.graph
     kinked = kinked_nodes(graph, st.back)
     formulas: dict[int, str] = {}
-    keys = [i for i, op in enumerate(graph.columns.ops) if op != CONST]
+    ops = graph.columns.ops
+    keys = array("q", compress(range(len(ops)), map(CONST.__ne__, ops)))  # no int object per node held
     if _symbolic(st):
         records = _symbolic_inputs(st, kinked, formulas)
         if len(graph.nodes) <= SYMBOLIC_NODE_CAP:
@@ -169,7 +171,7 @@ def _judged(st: State, total: Callable[[], Check]) -> Check:
     return check
 
 
-def _chain_totals(st: State, keys: list[int], records: dict[int, Check]) -> Verdicts:
+def _chain_totals(st: State, keys: Sequence[int], records: dict[int, Check]) -> Verdicts:
     """d out/d node again for every node not in `records`: the sum over the node's consumers of their
     gradient times sympy's local partial, in one pass over the gates (in id order, as the consumers)."""
     graph, grads = st.graph, st.back.grads
@@ -249,52 +251,53 @@ def _dual_checks(st: State, kinked: list[bool]) -> dict[int, Check]:
 
 
 def _lanes(graph: Graph, partials: list, seeds: list[int]) -> list[float] | None:
-    """d output / d seed for every seed at once: forward mode carrying one tangent per seed (0.0 where
-    a node does not depend on it, which adds nothing). None where a partial on the way is missing."""
+    """d output / d seed for every seed at once: forward mode carrying one tangent per seed, each seed's
+    in a flat array of floats (0.0 where a node does not depend on it, which adds nothing), not a list
+    per node. None where a partial on the way is missing."""
     c, out = graph.columns, graph.output
-    dot: list = [None] * len(c)  # None: the node depends on no seed
-    for k, seed in enumerate(seeds):
-        dot[seed] = [1.0 if j == k else 0.0 for j in range(len(seeds))]
+    lanes = [array("d", bytes(8 * len(c))) for _ in seeds]
+    on = bytearray(len(c))  # whether the node depends on any seed
+    for lane, seed in zip(lanes, seeds, strict=True):
+        lane[seed] = 1.0
+        on[seed] = 1
+    arg0, arg1 = c.arg0, c.arg1
     try:
         for i in range(min(seeds) + 1, out + 1):
             locs = partials[i]
             if locs is None:
                 continue
-            a, b = c.arg0[i], c.arg1[i]
+            a, b = arg0[i], arg1[i]
             if b >= 0:  # the common case written out: a, b, both or neither on a seed's paths
-                da, db = dot[a], dot[b]
-                if da is None:
-                    if db is not None:
-                        local = float(locs[1])
-                        dot[i] = [local * y for y in db]
-                elif db is None:
-                    local = float(locs[0])
-                    dot[i] = [local * x for x in da]
-                else:
+                if on[a] and on[b]:
                     la, lb = float(locs[0]), float(locs[1])
-                    dot[i] = [la * x + lb * y for x, y in zip(da, db, strict=True)]
+                    for lane in lanes:
+                        lane[i] = la * lane[a] + lb * lane[b]
+                elif on[a] or on[b]:
+                    local, a = (float(locs[0]), a) if on[a] else (float(locs[1]), b)
+                    for lane in lanes:
+                        lane[i] = local * lane[a]
+                else:
+                    continue
             elif b == NO_ARG and a >= 0:
-                if (da := dot[a]) is not None:
-                    local = float(locs[0])
-                    dot[i] = [local * x for x in da]
+                if not on[a]:
+                    continue
+                local = float(locs[0])
+                for lane in lanes:
+                    lane[i] = local * lane[a]
             else:
-                args = c.args(i)
-                dot[i] = _combined([(float(local), dot[a]) for a, local in zip(args, locs, strict=True) if dot[a]])
+                terms = [(float(local), a) for a, local in zip(c.args(i), locs, strict=True) if on[a]]
+                if not terms:
+                    continue
+                for lane in lanes:  # in argument order, as one pass per seed sums them
+                    local, a = terms[0]
+                    total = local * lane[a]
+                    for local, a in terms[1:]:
+                        total = total + local * lane[a]
+                    lane[i] = total
+            on[i] = 1
     except TypeError:  # float(None): a partial that was not checked
         return None
-    return [0.0] * len(seeds) if out >= len(dot) or dot[out] is None else dot[out]
-
-
-def _combined(terms: list[tuple[float, list[float]]]) -> list[float] | None:
-    """Sum over the arguments that depend on a seed of local * their tangents, lane by lane, in
-    argument order (as one pass per seed sums them)."""
-    if not terms:
-        return None
-    local, lanes = terms[0]
-    total = [local * x for x in lanes]
-    for local, lanes in terms[1:]:
-        total = [t + local * x for t, x in zip(total, lanes, strict=True)]
-    return total
+    return [lane[out] for lane in lanes]
 
 
 def _formula(diff, expr, sym) -> str:

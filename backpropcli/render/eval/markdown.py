@@ -51,8 +51,8 @@ def render(report: Report, options: Options) -> Iterator[str]:
     yield _row(head)
     yield _row(["---"] * len(head))
     named = [i for i, node in enumerate(graph.nodes) if node.name is not None]
-    shown, hidden = chosen_nodes(report, named, options.rows)
-    for i in shown:
+    ids, hidden = chosen_nodes(report, named, options.rows)
+    for i in ids:
         node = graph.nodes[i]
         cells = [f"`{node.name}`", number(values[i], d), number(back.grads[i], d), sum_text(report, i, None)]
         if checks is not None:

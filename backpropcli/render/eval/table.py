@@ -7,6 +7,10 @@ footnotes; a terminal too narrow for the ledger gets it as two tables, the gates
 
 from __future__ import annotations
 
+from array import array
+from itertools import compress, repeat
+from operator import is_not
+
 from rich.cells import cell_len
 from rich.text import Text
 
@@ -140,7 +144,8 @@ def _gradients(report: Report, options: Options, width: int, notes: Footnotes) -
     g = options.glyphs
     d, out = g.partial, notes.short(report.output)
     graph, back = report.graph, report.back
-    named = [i for i, name in enumerate(graph.columns.names) if name is not None]
+    names = graph.columns.names
+    named = array("q", compress(range(len(names)), map(is_not, names, repeat(None))))  # no int object per node
     shown, hidden = chosen_nodes(report, named, options.rows)
     checks = report.checks
     rows, formulas = [], []

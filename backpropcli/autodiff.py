@@ -202,9 +202,9 @@ def ledger(graph: Graph, back: Backward) -> Edges:
     return rows
 
 
-def kinked(graph: Graph, back: Backward) -> list[bool]:
-    """Whether each node's gradient flows through a kink on its way from the output."""
-    flags = [False] * len(graph.columns)
+def kinked(graph: Graph, back: Backward) -> bytearray:
+    """Whether each node's gradient flows through a kink on its way from the output (1), a byte each."""
+    flags = bytearray(len(graph.columns))
     if not back.kinks:
         return flags
     at_kink = set(back.kinks)
@@ -214,7 +214,7 @@ def kinked(graph: Graph, back: Backward) -> list[bool]:
             continue
         for pos, arg in enumerate(args(gate)):
             if flags[gate] or (gate, pos) in at_kink:
-                flags[arg] = True
+                flags[arg] = 1
     return flags
 
 

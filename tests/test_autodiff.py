@@ -75,7 +75,7 @@ def test_relu_at_zero_uses_zero_and_marks_a_kink():
     graph, _, back, g = grads("relu(x)", x=0)
     assert g == {"x": 0}
     assert back.kinks == ((1, 0),)
-    assert kinked(graph, back) == [True, False]
+    assert list(kinked(graph, back)) == [True, False]
 
 
 def test_max_tie_splits_evenly():

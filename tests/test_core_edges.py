@@ -1371,11 +1371,32 @@ def test_a_chain_total_past_the_float_range_is_near_no_float():
 
 def test_chain_totals_forgive_the_rounding_of_a_sum_that_cancels():
     # f = x*0.1 + x*0.2 - x*0.3 at x = 1: the backward pass adds x's three terms from the last gate back,
-    # -0.3 + 0.2 + 0.1 = 2.8e-17; summed again over the consumers in id order, 0.1 + 0.2 - 0.3 = 5.6e-17.
-    # Both are the rounding of terms of about 0.6, not a wrong gradient
+    # -0.3 + 0.2 + 0.1 = 2.8e-17. With sympy's partial along x*0.3 one ulp above 0.3 (a template evaluated
+    # another way), the same sum is -2.8e-17: both the rounding of terms of about 0.6, not a wrong gradient
+    def ulp(graph, partials):
+        third = graph.nodes[graph.nodes[graph.output].args[1]]
+        partials[graph.nodes[graph.output].args[1]][0] = math.nextafter(0.3, 1.0)
+        assert third.op == "mul"
+
+    graph, nodes = _chain("f = x*0.1 + x*0.2 - x*0.3", {"x": 1.0}, ulp)
+    theirs = (-math.nextafter(0.3, 1.0) + 0.2) + 0.1
+    assert ((-0.3 + 0.2) + 0.1, theirs) == (2.7755575615628914e-17, -2.7755575615628914e-17)
+    assert (nodes[graph.ids["x"]].status, float(nodes[graph.ids["x"]].expected)) == ("pass", theirs)
+
+
+def test_chain_totals_add_a_nodes_terms_in_the_backward_pass_order_and_hold_ours_where_equal():
+    # the same sum with sympy's partials as ours: added from the last gate back, as the backward pass
+    # adds them, it is ours to the last bit (2.8e-17; in id order it would be 5.6e-17), and then
+    # held as our own float, not a copy
     graph, nodes = _chain("f = x*0.1 + x*0.2 - x*0.3", {"x": 1.0}, lambda graph, partials: None)
-    assert ((-0.3 + 0.2) + 0.1, (0.1 + 0.2) - 0.3) == (2.7755575615628914e-17, 5.551115123125783e-17)
-    assert (nodes[graph.ids["x"]].status, float(nodes[graph.ids["x"]].expected)) == ("pass", (0.1 + 0.2) - 0.3)
+    x = graph.ids["x"]
+    found = nodes.number(x)
+    assert found == (-0.3 + 0.2) + 0.1 != (0.1 + 0.2) - 0.3
+    from backpropcli.crosscheck.totals import _resummed
+
+    graph, _, back = _pass("f = x*0.1 + x*0.2 - x*0.3", x=1.0)
+    totals, missing = _resummed(graph, back.grads, list(back.partials))
+    assert totals[x] is back.grads[x] and not any(missing)
 
 
 @pytest.mark.parametrize("deep_first", [True, False])

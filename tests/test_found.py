@@ -122,3 +122,14 @@ def test_progress_counts_every_edge_of_a_kind_once_across_its_chunks(monkeypatch
     assert dones == sorted(dones) and dones[0] == 0 and max(dones) < total
     # the five sin edges come in chunks of 2: three steps for that kind
     assert len(steps) >= 3
+
+
+def test_pairs_of_ints_and_nones_are_one_tuple_when_sealed_and_floats_never_join_them():
+    # x + 0.05 over and over: sympy's partials are (1, None) at every gate (an edge into a constant is
+    # not checked); one tuple serves them all. A float 1.0 is not the int 1: its pair is its own
+    ours = [(1, 1), (1, 1), (1, 1), (1.0, 2.0)]
+    found = Found(len(ours))
+    found.put_all(0, [0, 1, 2, 3], [1, 1, 1, 1.0], [1, 1, 1, 1.0], [True] * 4)
+    sealed = found.sealed(ours)
+    assert sealed[0] == (1, None) and sealed[0] is sealed[1] is sealed[2]
+    assert sealed[3] == (1.0, None) and type(sealed[3][0]) is float and sealed[3] is not sealed[0]

@@ -82,7 +82,7 @@ class _Judge:
         return self.near.backs[claim.of].grads[claim.wrt]
 
     @cached_property
-    def kinked(self) -> dict[int, list[bool]]:
+    def kinked(self) -> dict[int, bytearray]:
         return {of: kinked(rooted(self.graph, of), back) for of, back in self.near.backs.items()}
 
     @cached_property

@@ -157,7 +157,7 @@ class Found:
         self.more: dict[tuple[int, int], Number] = {}
 
     def put(self, gate: int, pos: int, theirs: Number, ours: Number) -> None:
-        value = ours if _bitwise(ours, theirs) else theirs
+        value = kept(ours, theirs)
         if pos == 0:
             self.first[gate] = value
         elif pos == 1:
@@ -174,18 +174,24 @@ class Found:
             return
         column = self.first if pos == 0 else self.second
         for gate, their, our in found:
-            column[gate] = our if _bitwise(our, their) else their
+            column[gate] = kept(our, their)
 
     def sealed(self, ours: Sequence[Sequence[Number] | None]) -> list:
         """Per gate, sympy's partials as a tuple (ours where each is ours), None for a gate the output
         does not reach. The first column becomes that list: nothing per node is built beside it."""
         gates, second, more = self.first, self.second, self.more
+        shared: dict[tuple, tuple] = {}  # pairs of ints and Nones, one tuple each: (1, None) for x + 0.05
         for gate, mine, one, two in zip(range(len(gates)), ours, gates, second, strict=True):
             if mine is None:
                 continue
             k = len(mine)
             if k == 2:
-                gates[gate] = mine if one is mine[0] and two is mine[1] else (one, two)
+                if one is mine[0] and two is mine[1]:
+                    gates[gate] = mine
+                elif type(one) in _PLAIN and type(two) in _PLAIN:  # equal means identical for these
+                    gates[gate] = shared.setdefault((one, two), (one, two))
+                else:
+                    gates[gate] = (one, two)
             elif k == 1:
                 gates[gate] = mine if one is mine[0] else (one,)
             else:
@@ -193,6 +199,14 @@ class Found:
                 gates[gate] = mine if all(map(operator.is_, theirs, mine)) else theirs
         self.first, self.second, self.more = [], [], {}
         return gates
+
+
+_PLAIN = (int, type(None))
+
+
+def kept(ours: Number, theirs: Number) -> Number:
+    """What is held of sympy's number: our own object where it is ours bit for bit (no copy kept)."""
+    return ours if _bitwise(ours, theirs) else theirs
 
 
 def _bitwise(ours: Number, theirs: Number) -> bool:

@@ -17,7 +17,7 @@ from ..autodiff import tangent
 from ..graph import CONST, NO_ARG, Graph
 from ..ops import OPS, show
 from .local import NO_SLOPE
-from .state import SUBNORMAL_SCALE, Check, OutOfTime, State, Verdicts, agree, engine_number, one_sided, within
+from .state import SUBNORMAL_SCALE, Check, OutOfTime, State, Verdicts, agree, engine_number, kept, one_sided, within
 
 SYMBOLIC_TREE_CAP = 2000  # expanded expression size beyond which whole-expression sympy is not tried
 SYMBOLIC_NODE_CAP = 200  # nodes beyond which per-node symbolic totals are not tried
@@ -127,7 +127,7 @@ def _total(st: State, i: int, expr, sym, kinked: bool) -> Check:
     return Check("pass" if ok else "fail", show(theirs))
 
 
-def _symbolic_inputs(st: State, kinked: list[bool], formulas: dict[int, str]) -> dict[int, Check]:
+def _symbolic_inputs(st: State, kinked: bytearray, formulas: dict[int, str]) -> dict[int, Check]:
     sp = st.sp
     syms = {i: sp.Symbol(st.graph.nodes[i].name, real=True) for i in st.graph.inputs}
     checks = {}
@@ -138,7 +138,7 @@ def _symbolic_inputs(st: State, kinked: list[bool], formulas: dict[int, str]) ->
 
             def total(i=i, sym=sym):
                 others = {s: st.total_number(st.values[k]) for k, s in syms.items() if s is not sym}
-                return _total(st, i, expr.xreplace(others), sym, kinked[i])
+                return _total(st, i, expr.xreplace(others), sym, bool(kinked[i]))
 
             checks[i] = _judged(st, total)
     except OutOfTime:
@@ -146,7 +146,7 @@ def _symbolic_inputs(st: State, kinked: list[bool], formulas: dict[int, str]) ->
     return checks
 
 
-def _symbolic_totals(st: State, kinked: list[bool], skip: set[int]) -> dict[int, Check]:
+def _symbolic_totals(st: State, kinked: bytearray, skip: set[int]) -> dict[int, Check]:
     sym = st.sp.Symbol("node", real=True)
     checks = {}
     try:
@@ -154,7 +154,7 @@ def _symbolic_totals(st: State, kinked: list[bool], skip: set[int]) -> dict[int,
             if i not in skip and node.op != CONST:
 
                 def total(i: int = i) -> Check:  # judged again at more digits where floats fail
-                    return _total(st, i, _expression(st, {i: sym}), sym, kinked[i])
+                    return _total(st, i, _expression(st, {i: sym}), sym, bool(kinked[i]))
 
                 checks[i] = _judged(st, total)
     except OutOfTime:
@@ -201,12 +201,16 @@ def _chain_totals(st: State, keys: Sequence[int], records: dict[int, Check]) -> 
 
 def _resummed(graph: Graph, grads: tuple, sympy_partials: list) -> tuple[list, bytearray]:
     """Per node, the sum over its consumers of their gradient times sympy's local partial (1 more at
-    the output), and whether a partial it needs was not checked."""
+    the output), and whether a partial it needs was not checked. The gates are taken from the last
+    back, as the backward pass takes them, so a node's sum is whole when its own turn comes: it is
+    held then as ours where it is ours bit for bit (no second float per node stays behind)."""
     c = graph.columns
     totals: list = [0] * len(c)
     totals[graph.output] = 1
     missing = bytearray(len(c))
-    for gate, locs, a, b in zip(range(len(c)), sympy_partials, c.arg0, c.arg1, strict=True):
+    backwards = range(len(c) - 1, -1, -1)
+    for gate, locs, a, b in zip(backwards, reversed(sympy_partials), reversed(c.arg0), reversed(c.arg1), strict=True):
+        totals[gate] = kept(grads[gate], totals[gate])  # every consumer of the gate came before it
         if locs is None:
             continue
         g = grads[gate]
@@ -225,7 +229,7 @@ def _resummed(graph: Graph, grads: tuple, sympy_partials: list) -> tuple[list, b
     return totals, missing
 
 
-def _dual_checks(st: State, kinked: list[bool]) -> dict[int, Check]:
+def _dual_checks(st: State, kinked: bytearray) -> dict[int, Check]:
     """d out/d input by forward mode for a spread-out sample of inputs, all carried in one pass (one
     lane per input). Where one disagrees, its own pass again with the sum of |path products| that
     bounds its rounding; where a partial on the way was not checked, its own pass says so."""

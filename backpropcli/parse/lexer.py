@@ -12,7 +12,7 @@ import re
 import unicodedata
 from array import array
 from collections.abc import Iterator, Sequence
-from itertools import accumulate, repeat
+from itertools import accumulate, islice, repeat
 from operator import itemgetter
 from typing import NamedTuple, overload
 
@@ -164,26 +164,26 @@ def _one_line(text: str, pos: int) -> tuple[Statement, int] | None:
     if line.count("(") > line.count(")") or not line.isascii():
         return None
     pieces = _SPLIT.split(line)
-    texts = pieces[1::2]
-    if not texts:
+    if len(pieces) < 2:
         return None
-    for word in set(texts):
+    for word in set(islice(pieces, 1, None, 2)):
         kind = _KIND.get(word[0], OP)
         if (word in RESERVED) if kind is NAME else (kind is not NUM and (word not in OPERATORS or word == ";")):
             return None
-    offsets = array("q", accumulate(map(len, pieces), initial=pos))
-    return Statement(LineTokens(texts, offsets, 0, len(texts)), ""), min(end + 1, len(text))
+    offsets = array("i" if end < 2**31 else "q", accumulate(map(len, pieces), initial=pos))
+    return Statement(LineTokens(pieces, offsets, 0, len(pieces) // 2), ""), min(end + 1, len(text))
 
 
 class LineTokens(Sequence[Token]):
-    """The tokens of one plain line, each Token made when it is read: the texts and an array of
+    """The tokens of one plain line, each Token made when it is read: the line split at its tokens
+    (token j is piece 2j + 1, the blanks between them the even pieces) and an array of the pieces'
     offsets, about 24 bytes a token where a list of Token tuples takes about 130 (a line of 10^6
-    tokens would otherwise hold them all while it is parsed)."""
+    tokens would otherwise hold them all while it is parsed). Reading them in turn copies nothing."""
 
-    __slots__ = ("hi", "lo", "offsets", "texts")
+    __slots__ = ("hi", "lo", "offsets", "pieces")
 
-    def __init__(self, texts: list[str], offsets: array, lo: int, hi: int) -> None:
-        self.texts, self.offsets, self.lo, self.hi = texts, offsets, lo, hi
+    def __init__(self, pieces: list[str], offsets: array, lo: int, hi: int) -> None:
+        self.pieces, self.offsets, self.lo, self.hi = pieces, offsets, lo, hi
 
     def __len__(self) -> int:
         return self.hi - self.lo
@@ -198,21 +198,22 @@ class LineTokens(Sequence[Token]):
         if isinstance(i, slice):
             start, stop, step = i.indices(len(self))
             if step == 1:
-                return LineTokens(self.texts, self.offsets, self.lo + start, self.lo + max(start, stop))
+                return LineTokens(self.pieces, self.offsets, self.lo + start, self.lo + max(start, stop))
             return [self[j] for j in range(start, stop, step)]
         if i < 0:
             i += len(self)
         if not 0 <= i < len(self):
             raise IndexError("token index out of range")
-        j = self.lo + i
-        text = self.texts[j]
-        return tuple.__new__(Token, (_KIND.get(text[0], OP), text, self.offsets[2 * j + 1], self.offsets[2 * j + 2]))
+        j = 2 * (self.lo + i) + 1
+        text = self.pieces[j]
+        return tuple.__new__(Token, (_KIND.get(text[0], OP), text, self.offsets[j], self.offsets[j + 1]))
 
     def __iter__(self) -> Iterator[Token]:
-        lo, hi = self.lo, self.hi
-        texts = self.texts[lo:hi]
-        kinds = map(_KIND.get, map(itemgetter(0), texts), repeat(OP))
-        starts, ends = self.offsets[2 * lo + 1 : 2 * hi + 1 : 2], self.offsets[2 * lo + 2 : 2 * hi + 2 : 2]
+        first, stop = 2 * self.lo + 1, 2 * self.hi + 1
+        pieces, offsets = self.pieces, self.offsets
+        texts = islice(pieces, first, stop, 2)
+        kinds = map(_KIND.get, map(itemgetter(0), islice(pieces, first, stop, 2)), repeat(OP))
+        starts, ends = islice(offsets, first, stop, 2), islice(offsets, first + 1, stop + 1, 2)
         return map(tuple.__new__, repeat(Token), zip(kinds, texts, starts, ends, strict=True))
 
     def __eq__(self, other: object) -> bool:

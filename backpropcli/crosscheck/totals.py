@@ -173,7 +173,8 @@ def _judged(st: State, total: Callable[[], Check]) -> Check:
 
 def _chain_totals(st: State, keys: Sequence[int], records: dict[int, Check]) -> Verdicts:
     """d out/d node again for every node not in `records`: the sum over the node's consumers of their
-    gradient times sympy's local partial, in one pass over the gates (in id order, as the consumers)."""
+    gradient times sympy's local partial, in one pass over the gates (from the last back, as the
+    backward pass adds them)."""
     graph, grads = st.graph, st.back.grads
     totals, missing = _resummed(graph, grads, st.sympy_partials)
     # equal numbers pass whatever their kind: only the others are looked at one by one (in C up to there)

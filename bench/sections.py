@@ -362,7 +362,51 @@ def large(plan: Plan) -> dict:
     )
     table(["input", "nodes", "wall", "peak RSS", "per node", "--no-check", "per node", "goals"], rows)
     print("per node: peak RSS above a small run's (checked, and --no-check), over the graph's nodes")
+    print("\nWhere a checked run of each goes: the stages of one run in this process (sympy imported before)")
+    profile = []
+    for name in sizes:
+        spent = _stages(os.path.join(plan.workdir, f"{name}.bp"))
+        figures[name]["stages"] = spent
+        profile.append([name, *(f"{spent[stage]:.2f} s" for stage in STAGES), f"{sum(spent.values()):.2f} s"])
+    table(["input", *STAGES.values(), "in all"], profile)
     return figures
+
+
+# the progress callback's stages, as the profile names them
+STAGES = {
+    "parsing": "parse",
+    "forward and backward": "forward + backward",
+    "cross-check: loading sympy": "cross-check set-up",
+    "cross-check: local partials": "local partials + chain totals",
+    "cross-check: dual numbers": "dual numbers",
+    "floats at 700 digits": "floats' second look",
+    "table": "table (80 columns)",
+}
+
+
+def _stages(path: str) -> dict[str, float]:
+    """Seconds per stage of one checked run and its table, timed at the progress callback's calls."""
+    import time
+
+    import sympy  # noqa: F401  (a whole process imports it at start-up)
+
+    from backpropcli.pipeline import analyze
+
+    with open(path, encoding="ascii") as handle:
+        text = handle.read()
+    spent = dict.fromkeys(STAGES, 0.0)
+    last = ["parsing", time.perf_counter()]
+
+    def progress(stage: str, done: int = 0, total: int = 0) -> None:
+        now = time.perf_counter()
+        spent[last[0]] = spent.get(last[0], 0.0) + now - last[1]
+        last[:] = [stage, now]
+
+    report = analyze(text, path=path, progress=progress)
+    progress("table")
+    report.table(width=80)
+    progress("table")
+    return spent
 
 
 def startup(plan: Plan) -> dict:

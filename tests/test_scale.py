@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import subprocess
 import sys
 import time
+from fractions import Fraction
 
 import pytest
 
@@ -252,3 +254,35 @@ def test_the_summary_ranks_as_a_full_sort_would(monkeypatch, limit):
     if len(named) > limit:
         ids, hidden = chosen_nodes(report, named, limit)
         assert ids == [named[k] for k in sorted(by_node[:limit])] and hidden == len(named) - limit
+
+
+def _brute_force_best(values: list, count: int) -> list[int]:
+    """The oracle: a full sort by (larger size, earlier row), a nan below every number."""
+    key = [(-v if v == v else math.inf, k) for k, v in enumerate(values)]
+    return [k for _, k in sorted(key)[:count]]
+
+
+@pytest.mark.parametrize(
+    "shape",
+    ["equal", "increasing", "decreasing", "few values", "random", "exact and float", "nans", "one large late"],
+)
+@pytest.mark.parametrize("count", [1, 60, 200])
+def test_the_largest_rows_of_a_long_table_are_those_a_full_sort_finds(shape, count):
+    import random
+
+    from backpropcli.render.eval.rows import SAMPLE, _largest
+
+    rng = random.Random(f"{shape}-{count}")
+    n = 4 * SAMPLE + 1000  # long enough for the sampled bar
+    values: list = {
+        "equal": lambda: [1] * n,
+        "increasing": lambda: [k * 0.5 for k in range(n)],
+        "decreasing": lambda: [float(n - k) for k in range(n)],
+        "few values": lambda: [rng.choice([0.25, 1.0, 3.0]) for _ in range(n)],
+        "random": lambda: [rng.random() for _ in range(n)],
+        "exact and float": lambda: [Fraction(rng.randrange(50), 7) if k % 2 else rng.random() * 7 for k in range(n)],
+        "nans": lambda: [math.nan if k % 5 == 0 else rng.random() for k in range(n)],
+        "one large late": lambda: [1.0] * (n - 1) + [2.0],
+    }[shape]()
+    found = _largest(n, count, lambda: iter(values), values.__getitem__)
+    assert found == _brute_force_best(values, count)

@@ -7,9 +7,10 @@ Failures first, then kinks, then the largest gradients; the rest is only counted
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Iterator, Mapping, Sequence, Set
-from itertools import count
-from operator import mul
+import math
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Set
+from itertools import compress, count, islice, repeat
+from operator import eq, gt, mul
 
 from ...autodiff import Edges
 from ...ops import Number, magnitude
@@ -23,7 +24,7 @@ def chosen_rows(report: Report, rows: Edges, limit: int | None) -> tuple[list, i
     grads, back = report.back.grads, report.back
 
     def sizes() -> Iterator[Number]:
-        return map(magnitude, map(mul, map(grads.__getitem__, rows.gates), back.edge_locals(rows)))
+        return map(abs, map(mul, map(grads.__getitem__, rows.gates), back.edge_locals(rows)))  # abs in C
 
     def size(k: int) -> Number:
         return magnitude(grads[rows.gates[k]] * back.local(rows.gates[k], rows.positions[k]))
@@ -37,10 +38,10 @@ def chosen_nodes(report: Report, ids: Sequence[int], limit: int | None) -> tuple
     """Gradient-table rows (node ids) to show, in definition order, and how many were left out."""
     if limit is None or len(ids) <= limit:
         return ids, 0
-    grads = report.back.grads
+    grads: Sequence = report.back.grads
 
     def sizes() -> Iterator[Number]:
-        return map(magnitude, map(grads.__getitem__, ids))
+        return map(abs, map(grads.__getitem__, ids))
 
     records = report.checks.nodes.records if report.checks else {}
     kinks = {node for node, check in records.items() if check.status == "kink"}
@@ -65,13 +66,42 @@ def _best(
     first.sort(key=lambda k: (keys[k] not in failed, keys[k] not in kinks, -size(k), k))
     chosen = first[:limit]
     if len(chosen) < limit:
-        # (size, -position) pairs rank as heapq ranks by a key: the larger size, then the earlier row
-        ranked: Iterator[tuple[Number, int]] = zip(sizes(), count(0, -1))
-        if chosen:
-            taken = set(chosen)
-            ranked = (pair for pair in ranked if -pair[1] not in taken)
-        chosen += [-k for _, k in heapq.nlargest(limit - len(chosen), ranked)]
+        taken = set(chosen)
+        # the best of the rest: as many more as were taken first, and those dropped
+        best = _largest(len(keys), limit, sizes, size)
+        chosen += [k for k in best if k not in taken][: limit - len(chosen)]
     return sorted(chosen)
+
+
+SAMPLE = 4096  # sizes read one by one to set the bar the rest is screened against in C
+SCREENED = 1 << 16  # above this many past the bar, the one selection over everything is cheaper
+
+
+def _largest(n: int, count_: int, sizes: Callable[[], Iterator[Number]], size: Callable[[int], Number]) -> list[int]:
+    """The positions of the `count_` largest of n sizes (ties: the earlier), best first; a nan ranks
+    below every number. A spread-out sample sets a bar that at least `count_` sizes reach; one pass in
+    C keeps the positions above it, and then, where too few are above, the first ones equal to it.
+    Only a handful are ranked in Python: the one selection over every row is the fallback."""
+    count_ = min(count_, n)
+    if n > 4 * SAMPLE:
+        sample = [v for v in map(size, range(0, n, n // SAMPLE)) if v == v]
+        sample.sort(reverse=True)
+        bar = sample[count_ - 1] if len(sample) >= count_ else None
+        if bar is not None:
+            above = list(compress(count(), map(gt, sizes(), repeat(bar))))
+            if len(above) < count_:  # the bar itself is among the best: the first ones at it
+                equal = compress(count(), map(eq, sizes(), repeat(bar)))
+                above += islice(equal, count_ - len(above))
+                return sorted(above, key=lambda k: (-size(k), k))
+            if len(above) <= SCREENED:
+                return _ranked(((size(k), -k) for k in above), count_)
+    return _ranked(zip(sizes(), count(0, -1)), count_)
+
+
+def _ranked(pairs: Iterable[tuple[Number, int]], count_: int) -> list[int]:
+    """(size, -position) pairs rank as heapq ranks by a key: the larger size, then the earlier row;
+    a nan below every number."""
+    return [-k for _, k in heapq.nlargest(count_, ((v if v == v else -math.inf, k) for v, k in pairs))]
 
 
 def remarks(report: Report) -> list[str]:

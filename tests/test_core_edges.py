@@ -996,6 +996,36 @@ def test_the_ledger_lists_the_edges_of_a_gate_of_many_arguments_but_not_those_in
     assert list(ledger(graph, back)) == [(f, 0), (f, 2), (f, 3), (square, 0), (square, 1)]
 
 
+@pytest.mark.parametrize(
+    ("text", "point"),
+    [
+        ("f = (w + x*y) * z", {"w": 5, "x": 3, "y": 2, "z": 4}),
+        # literals on either side, a folded constant, a unary gate, a node used twice
+        ("u = 2 * x\nv = x + 0.5\nf = -(u * v) + tanh(v) * (3 + 4) + x", {"x": 0.25}),
+        # a gate the output does not reach, and an output that is an input's square
+        ("dead = sin(x) + 1\nf = x * x", {"x": 1.5}),
+        ("f = relu(x - 1) * 2 + y / 2", {"x": 1, "y": 3}),
+    ],
+)
+def test_the_ledger_of_one_and_two_argument_gates_is_what_the_backward_pass_visits(text, point):
+    from backpropcli.autodiff import ledger
+    from backpropcli.graph import CONST
+
+    # the oracle: the backward pass's order written out, gate by gate from the last, each argument that
+    # is not a constant in position order, and only gates the output reaches
+    graph, _, back = _pass(text, **point)
+    c = graph.columns
+    expected = [
+        (gate, pos)
+        for gate in range(len(c) - 1, -1, -1)
+        if back.partials[gate] is not None
+        for pos, arg in enumerate(c.args(gate))
+        if c.ops[arg] != CONST
+    ]
+    assert list(ledger(graph, back)) == expected
+    assert any(c.ops[a] == CONST for gate in range(len(c)) for a in c.args(gate)) or "w +" in text
+
+
 def test_a_node_total_through_abs_is_checked_along_a_real_symbol():
     from backpropcli.crosscheck import crosscheck
 

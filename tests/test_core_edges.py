@@ -1555,8 +1555,12 @@ def test_a_constant_slope_is_sympys_integer_in_a_float_program():
     assert edges["check"]["sympy"] == [None] * 4
 
 
-def test_a_wrong_constant_slope_still_fails_with_sympys_integer():
-    graph, values, back = _pass("f = (x + y) * 2.0", x=0.5, y=1.25)
+@pytest.mark.parametrize(
+    ("text", "point"), [("f = (x + y) * 2.0", (0.5, 1.25)), ("f = (x + y) * 2", (1, Fraction(5, 4)))]
+)
+def test_a_wrong_constant_slope_still_fails_with_sympys_integer(text, point):
+    # in floats and exactly alike: sympy's d/db (a + b) is the integer 1, at every gate without evaluating
+    graph, values, back = _pass(text, x=point[0], y=point[1])
     add = graph.nodes[graph.output].args[0]
     partials = list(back.partials)
     partials[add] = (1, 2)  # add that does not distribute

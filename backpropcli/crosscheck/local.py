@@ -121,12 +121,13 @@ def _kind(st: State, t: Template, gates: list[int], records: dict) -> None:
 
 
 def _exacts(st: State, t: Template, gates: list[int], columns: list[list]) -> list[int]:
-    """The compiled template over exact columns in one pass: where it stays exact (+ - * / and
-    integer powers of exact numbers) and equals ours, sympy's number is kept; every other gate is
-    returned, to be judged one by one (a float constant in the template, a division by 0)."""
+    """The compiled template over exact columns in one pass (a constant integer slope needs none):
+    where it stays exact (+ - * / and integer powers of exact numbers) and equals ours, sympy's number
+    is kept; every other gate is returned, to be judged one by one (a float constant in the template,
+    a division by 0)."""
     pos = t.key[2]
     try:
-        theirs = list(map(_compiled(st, t), *columns))
+        theirs = [int(t.d)] * len(gates) if t.d.is_Integer else list(map(_compiled(st, t), *columns))
     except (ArithmeticError, ValueError, TypeError):
         return gates
     kinds = set(map(type, theirs))

@@ -15,6 +15,7 @@ from itertools import groupby
 
 from .errors import BackpropError, InputError, Source
 from .graph import CONST, INPUT, Graph, Node
+from .monomial import worked_out
 from .ops import CONSTANTS, OPS, Number, exact, is_exact
 from .parse.lexer import statement
 from .parse.syntax import Builder, expression
@@ -212,23 +213,32 @@ def _simplified(text: str, value) -> str | None:
 
     if not any(node.args and all(constant(a) for a in node.args) for node in formula.nodes):
         return None
+    fast = worked_out(lambda sp, symbol, rational, real: _built(formula, numbers, value, sp, symbol, rational, real))
+    if fast is not None:
+        return fast
     import sympy
 
+    expr = _built(formula, numbers, value, sympy, sympy.Symbol, sympy.Rational, sympy.Float)
+    if expr.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
+        return None  # log(0) at a constant 0 base: the template as written says more than zoo
+    return str(expr)
+
+
+def _built(formula: Graph, numbers: dict, value, sp, symbol, rational, real):
+    """The formula as an expression of `sp` (sympy, or the monomials that stand in for it)."""
     built: list = []
     for node in formula.nodes:
         if node.op == CONST:
             literal = node.value
             if literal is None:
                 raise ValueError("a constant of a local-gradient formula has no value")
-            built.append(sympy.Rational(literal) if is_exact(literal) else sympy.Float(literal))
+            built.append(rational(literal) if is_exact(literal) else real(literal))
         elif node.op == INPUT:
             key = _key(node)
-            built.append(sympy.Rational(numbers[key]) if key in numbers else sympy.Symbol(value(key)))
+            built.append(rational(numbers[key]) if key in numbers else symbol(value(key)))
         else:
-            built.append(OPS[node.op].sympy(sympy, *(built[a] for a in node.args)))
-    if built[formula.output].has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
-        return None  # log(0) at a constant 0 base: the template as written says more than zoo
-    return str(built[formula.output])
+            built.append(OPS[node.op].sympy(sp, *(built[a] for a in node.args)))
+    return built[formula.output]
 
 
 def _key(node: Node) -> str:

@@ -22,6 +22,7 @@ LAYERS = [
     ["crosscheck"],
     ["claims"],
     ["pipeline"],
+    ["monomial"],
     ["grading", "explain"],
     ["network"],
     ["render"],

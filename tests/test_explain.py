@@ -259,3 +259,49 @@ def test_what_a_gate_does_is_told_in_the_programs_own_names():
     assert cells["1 / (a + b)"] == "div scales: 1/(a + b), -1/(a + b)**2"
     assert cells["exp(-a)"] == "exp scales by exp(-a)"
     assert cells["tanh(b)"] == "tanh scales: 1 - tanh(b)**2"
+
+
+def test_a_template_worked_out_without_sympy_reads_as_sympy_writes_it(monkeypatch):
+    from itertools import product
+
+    from backpropcli import explain
+    from backpropcli.monomial import worked_out
+
+    # every local-gradient template of the op table, with its arguments numbers or names: wherever the
+    # quick route works one out (c*x**k), sympy (the oracle, the route taken without it) writes the same
+    values = ["x", "err", "(a + b)", "2", "3", "0", "1", "-1", "(-2)", "5", "1/2", "(-1/3)", "0.5"]
+    quick_ones = []
+
+    def counted(build):
+        found = worked_out(build)
+        quick_ones.append(found)
+        return found
+
+    for text in explain.FORMULAS:
+        keys = sorted({k for k in "0123" if "{" + k + "}" in text}) + (["out"] if "{out}" in text else [])
+        for chosen in product(values, repeat=len(keys)):
+            value = dict(zip(keys, chosen, strict=True)).__getitem__
+            with monkeypatch.context() as m:
+                m.setattr(explain, "worked_out", counted)
+                quick = explain._simplified(text, value)
+            with monkeypatch.context() as m:
+                m.setattr(explain, "worked_out", lambda build: None)
+                slow = explain._simplified(text, value)
+            assert quick == slow, (text, chosen)
+    assert sum(found is not None for found in quick_ones) > 20
+    # the power rule at a whole exponent is among them: 2*x, 3*x**2, 5*x**4
+    power = "{1}*{0}**({1} - 1)"
+    assert [explain._simplified(power, {"0": "x", "1": n}.__getitem__) for n in "235"] == ["2*x", "3*x**2", "5*x**4"]
+
+
+@pytest.mark.parametrize("name", ["x", "err", "(a + b)", "t1"])
+def test_a_monomial_prints_as_sympy_prints_it(name):
+    from fractions import Fraction
+
+    import sympy
+
+    from backpropcli.monomial import Monomial
+
+    for c in range(-4, 5):
+        for k in range(5):
+            assert Monomial(Fraction(c), name, k).text() == str(sympy.Integer(c) * sympy.Symbol(name) ** k)

@@ -1601,11 +1601,9 @@ def test_progress_counts_every_edge_of_a_kind_once_across_its_chunks(monkeypatch
     heard: list[tuple[str, int, int]] = []
     crosscheck(graph, values, back, progress=lambda stage, done, total: heard.append((stage, done, total)))
     steps = [(done, total) for stage, done, total in heard if stage == "cross-check: local partials"]
-    total = steps[0][1]
-    dones = [done for done, _ in steps]
-    assert dones == sorted(dones) and dones[0] == 0 and max(dones) < total
-    # the five sin edges come in chunks of 2: three steps for that kind
-    assert len(steps) >= 3
+    # by hand: 5 sin edges, then the 4 sums' first and second arguments, 4 each (13 in all), in chunks
+    # of 2: each step says how many edges came before its chunk
+    assert steps == [(done, 13) for done in (0, 2, 4, 5, 7, 9, 11)]
 
 
 def test_pairs_of_ints_and_nones_are_one_tuple_when_sealed_and_floats_never_join_them():
@@ -1617,3 +1615,35 @@ def test_pairs_of_ints_and_nones_are_one_tuple_when_sealed_and_floats_never_join
     sealed = found.sealed(ours)
     assert sealed[0] == (1, None) and sealed[0] is sealed[1] is sealed[2]
     assert sealed[3] == (1.0, None) and type(sealed[3][0]) is float and sealed[3] is not sealed[0]
+
+
+def test_our_own_object_is_kept_for_every_position_and_for_a_zero_of_the_same_sign():
+    # numbers made at run time, so that equal ones are distinct objects: where sympy's is ours bit for
+    # bit (a zero of the same sign too), the column keeps ours, whichever position, through put_all too
+    def fresh(text: str) -> float:
+        return float(text)
+
+    found = Found(4)
+    ours = [fresh("0.1"), fresh("0.0"), fresh("-0.0"), fresh("2.5")]
+    theirs = [fresh("0.1"), fresh("0.0"), fresh("-0.0"), fresh("2.5")]
+    assert all(o is not t and o == t for o, t in zip(ours, theirs, strict=True))
+    found.put_all(0, [0, 1, 2, 3], theirs, ours, [True] * 4)
+    found.put_all(1, [0, 1, 2, 3], theirs, ours, [True] * 4)
+    found.put_all(5, [0, 1, 2, 3], theirs, ours, [True] * 4)
+    for column in (found.first, found.second, [found.more[(g, 5)] for g in range(4)]):
+        assert all(held is mine for held, mine in zip(column, ours, strict=True))
+
+
+def test_sealing_keeps_our_tuple_of_one_and_sympys_tuple_of_three_where_one_differs():
+    one, mine_one = float("0.75"), float("0.75")
+    ours = [(mine_one,), (1.0, 2.0, 3.0), (1, 5), (1, 5.0)]
+    found = Found(len(ours))
+    found.put(0, 0, one, mine_one)  # ours bit for bit
+    found.put_all(0, [1, 2, 3], [1.0, 1, 1], [1.0, 1, 1], [True] * 3)
+    found.put_all(1, [1, 2, 3], [2.0, 1, 1.0], [2.0, 5, 5.0], [True] * 3)  # gates 2 and 3 differ here
+    found.put(1, 2, 3.5, 3.0)  # and gate 1 at its third argument
+    sealed = found.sealed(ours)
+    assert sealed[0] is ours[0]
+    assert sealed[1] == (1.0, 2.0, 3.5)
+    # (1, 1) and (1, 1.0) are equal pairs, but only ints and Nones are shared: the float stays a float
+    assert sealed[2] == (1, 1) and sealed[3] == (1, 1.0) and type(sealed[3][1]) is float

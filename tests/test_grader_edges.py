@@ -988,3 +988,19 @@ def test_an_interval_past_the_float_range_is_compared_without_overflow(claim, ok
     (r,) = _graded(f"x = 0; z = 2**2000\nr = relu(x)\nf = r * z\ndfdx = {claim}\n")
     assert r.interval == (0, 2**2000)
     assert r.ok is ok
+
+
+def test_a_sample_where_the_true_gradient_does_not_exist_is_no_evidence_against_a_claim():
+    # f = dx * ceil(ceil(x)) at x = -2, dx = 0: the claims say what holds wherever the gradient exists
+    # (ceil's slope is 0 off its jumps). A nearby sample can land where ceil(t1) jumps (t1 = ceil(x) is
+    # a whole number everywhere), and there the true gradient is nan: no evidence either way, not a
+    # sign that the claim holds "right here only"
+    from backpropcli import analyze
+
+    program = (
+        "dx = 0; x = -2\nt1 = ceil(x)\nt2 = ceil(t1)\nf = dx * t2\n"
+        "dfddx = t2\ndfdt2 = dx\ndfdt1 = 0 * dfdt2\ndfdx = 0 * dfdt1\n"
+    )
+    report = analyze(program, check=False)
+    assert [(c.claim.name, c.verdict) for c in report.claims if not c.ok] == []
+    assert len(report.claims) == 4

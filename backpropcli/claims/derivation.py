@@ -189,6 +189,8 @@ class Neighbourhood:
         seen = 0
         for sample, earlier in zip(self.samples, self._true_claims, strict=True):
             truth = sample.grads[claim.of][claim.wrt]
+            if truth != truth:  # nan: no true gradient at this sample (a jump, a missing slope)
+                continue  # no evidence either way
             try:
                 mine, scale = evaluate(self.graph, claim, sample.values, earlier)
             except BackpropError:

@@ -173,8 +173,8 @@ class Found:
                 self.put(gate, pos, their, our)
             return
         column = self.first if pos == 0 else self.second
-        for gate, their, our in found:
-            column[gate] = kept(our, their)
+        for gate, their, our in found:  # the same object (a constant slope's 1, mul's other argument) at once
+            column[gate] = our if their is our else kept(our, their)
 
     def sealed(self, ours: Sequence[Sequence[Number] | None]) -> list:
         """Per gate, sympy's partials as a tuple (ours where each is ours), None for a gate the output

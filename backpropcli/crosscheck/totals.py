@@ -211,10 +211,11 @@ def _resummed(graph: Graph, grads: tuple, sympy_partials: list) -> tuple[list, b
     missing = bytearray(len(c))
     backwards = range(len(c) - 1, -1, -1)
     for gate, locs, a, b in zip(backwards, reversed(sympy_partials), reversed(c.arg0), reversed(c.arg1), strict=True):
-        totals[gate] = kept(grads[gate], totals[gate])  # every consumer of the gate came before it
+        total, g = totals[gate], grads[gate]  # every consumer of the gate came before it
+        if type(total) is type(g) and total == g:  # a nonzero number equal to ours is ours, in line
+            totals[gate] = g if total else kept(g, total)
         if locs is None:
             continue
-        g = grads[gate]
         if b >= 0 and locs[0] is not None and locs[1] is not None:  # the common cases written out
             totals[a] = totals[a] + g * locs[0]
             totals[b] = totals[b] + g * locs[1]

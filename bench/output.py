@@ -77,7 +77,8 @@ def output_goal(plan: Plan) -> dict:
         ],
     )
     budget = JSON_GOAL * measure.median(samples["micrograd"])
-    stages = _stages(path, plan.rounds)
+    text = _text(path)
+    stages = _stages(path, text, plan.rounds)
     print(
         f"\nWhere the JSON process goes (stages in this process, median of {plan.rounds}), "
         f"against the budget ({ms(budget)})"
@@ -93,7 +94,7 @@ def output_goal(plan: Plan) -> dict:
             [(b - saved) / m for b, m in zip(samples["json"], samples["micrograd"], strict=True)]
         )
         print(f"prototype: the JSON process with its numbers written by orjson would be {projected:.2f}x micrograd")
-    parsed = compiled.prototype({f"mlp/{n}": _text(path)}, plan.rounds).get(f"mlp/{n}")
+    parsed = compiled.prototype({f"mlp/{n}": text}, plan.rounds).get(f"mlp/{n}")
     with_parse = None
     if parsed is not None:  # both prototypes: the parse compiled too
         saved = parsed["ours"] - parsed["compiled"]
@@ -129,15 +130,13 @@ def _share(samples: list[float], budget: float) -> str:
     return f"{measure.median(samples) / budget:.0%}"
 
 
-def _stages(path: str, rounds: int) -> dict[str, float]:
-    """Parsing, the passes and the JSON document of the file, each timed alone; the floor of the JSON
-    (repr of every float it holds, once) and the prototype (its columns by orjson)."""
+def _stages(path: str, text: str, rounds: int) -> dict[str, float]:
+    """Parsing, the passes and the JSON document of the file (its `text`), each timed alone; the floor
+    of the JSON (repr of every float it holds, once) and the prototype (its columns by orjson)."""
     from backpropcli.pipeline import analyze
     from backpropcli.render.eval import Options
     from backpropcli.render.eval.json import render
 
-    with open(path, encoding="ascii") as handle:
-        text = handle.read()
     report = analyze(text, path=path, check=False)
     graph = report.graph
 

@@ -307,10 +307,10 @@ def large(plan: Plan) -> dict:
     cmd = measure.backprop_command()
     small = min(measure.process_peak([*cmd, "eval", *SMALL_PROGRAM])[1] for _ in range(3))
     bare_small = min(measure.process_peak([*cmd, "eval", *SMALL_PROGRAM, "--no-check"])[1] for _ in range(3))
-    rows, figures = [], {}
+    rows, figures, texts = [], {}, {}
     for name, size in sizes.items():
         path = os.path.join(plan.workdir, f"{name}.bp")
-        text = big.PROGRAMS[name](size // scale)
+        text = texts[name] = big.PROGRAMS[name](size // scale)
         with open(path, "w", encoding="ascii") as handle:
             handle.write(text)
         nodes = len(parse(text).columns)
@@ -364,23 +364,19 @@ def large(plan: Plan) -> dict:
     print("per node: peak RSS above a small run's (checked, and --no-check), over the graph's nodes")
     print("\nWhere a checked run of each goes: the stages of one run in this process (sympy imported before)")
     profile = []
-    for name in sizes:
-        spent = _stages(os.path.join(plan.workdir, f"{name}.bp"))
+    for name, text in texts.items():
+        spent = _stages(text, os.path.join(plan.workdir, f"{name}.bp"))
         figures[name]["stages"] = spent
         profile.append([name, *(f"{spent[stage]:.2f} s" for stage in STAGES), f"{sum(spent.values()):.2f} s"])
     table(["input", *STAGES.values(), "in all"], profile)
-    _compiled_parse(plan, sizes, figures)
+    _compiled_parse(plan, texts, figures)
     return figures
 
 
-def _compiled_parse(plan: Plan, sizes: dict, figures: dict) -> None:
-    """The prototype of a compiled parse on the same files, and what each checked run would take with it."""
+def _compiled_parse(plan: Plan, texts: dict[str, str], figures: dict) -> None:
+    """The prototype of a compiled parse on the same texts, and what each checked run would take with it."""
     import compiled
 
-    texts = {}
-    for name in sizes:
-        with open(os.path.join(plan.workdir, f"{name}.bp"), encoding="ascii") as handle:
-            texts[name] = handle.read()
     print()
     parsed = compiled.prototype(texts, plan.rounds)
     if not parsed:
@@ -407,16 +403,15 @@ STAGES = {
 }
 
 
-def _stages(path: str) -> dict[str, float]:
-    """Seconds per stage of one checked run and its table, timed at the progress callback's calls."""
+def _stages(text: str, path: str) -> dict[str, float]:
+    """Seconds per stage of one checked run of `text` (read from `path`) and its table, timed at the
+    progress callback's calls."""
     import time
 
     import sympy  # noqa: F401  (a whole process imports it at start-up)
 
     from backpropcli.pipeline import analyze
 
-    with open(path, encoding="ascii") as handle:
-        text = handle.read()
     spent = dict.fromkeys(STAGES, 0.0)
     last = ["parsing", time.perf_counter()]
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from ...pipeline import Report
 from ..cells import check_cell, closing_line, number, op_cell, sum_text
 from . import Options
-from .rows import chosen_nodes, chosen_rows, remarks
+from .rows import chosen_nodes, chosen_rows, named, remarks
 
 NODE_TEXT = 200  # an unnamed gate's source text is shown whole up to this length
 
@@ -50,8 +50,7 @@ def render(report: Report, options: Options) -> Iterator[str]:
     head = ["name", "value", f"∂{out}/∂name", "sum over edges"] + (["sympy", "check"] if checked else [])
     yield _row(head)
     yield _row(["---"] * len(head))
-    named = [i for i, node in enumerate(graph.nodes) if node.name is not None]
-    ids, hidden = chosen_nodes(report, named, options.rows)
+    ids, hidden = chosen_nodes(report, named(report), options.rows)
     for i in ids:
         node = graph.nodes[i]
         cells = [f"`{node.name}`", number(values[i], d), number(back.grads[i], d), sum_text(report, i, None)]

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import heapq
 import math
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Set
 from itertools import compress, count, islice, repeat
-from operator import eq, gt, mul
+from operator import eq, gt, is_not, mul
 
 from ...autodiff import Edges
 from ...ops import Number, magnitude
@@ -32,6 +33,13 @@ def chosen_rows(report: Report, rows: Edges, limit: int | None) -> tuple[list, i
     records = report.checks.edges.records if report.checks else {}
     keep = _best(rows, sizes, size, limit, records, set(report.back.kinks))
     return [rows[k] for k in keep], len(rows) - len(keep)
+
+
+def named(report: Report) -> array:
+    """The ids of the named nodes, the gradients table's candidate rows, read from the names column in C
+    (no int object or Node per node)."""
+    names = report.graph.columns.names
+    return array("q", compress(range(len(names)), map(is_not, names, repeat(None))))
 
 
 def chosen_nodes(report: Report, ids: Sequence[int], limit: int | None) -> tuple[Sequence[int], int]:
@@ -77,31 +85,31 @@ SAMPLE = 4096  # sizes read one by one to set the bar the rest is screened again
 SCREENED = 1 << 16  # above this many past the bar, the one selection over everything is cheaper
 
 
-def _largest(n: int, count_: int, sizes: Callable[[], Iterator[Number]], size: Callable[[int], Number]) -> list[int]:
-    """The positions of the `count_` largest of n sizes (ties: the earlier), best first; a nan ranks
-    below every number. A spread-out sample sets a bar that at least `count_` sizes reach; one pass in
+def _largest(n: int, wanted: int, sizes: Callable[[], Iterator[Number]], size: Callable[[int], Number]) -> list[int]:
+    """The positions of the `wanted` largest of n sizes (ties: the earlier), best first; a nan ranks
+    below every number. A spread-out sample sets a bar that at least `wanted` sizes reach; one pass in
     C keeps the positions above it, and then, where too few are above, the first ones equal to it.
     Only a handful are ranked in Python: the one selection over every row is the fallback."""
-    count_ = min(count_, n)
+    wanted = min(wanted, n)
     if n > 4 * SAMPLE:
         sample = [v for v in map(size, range(0, n, n // SAMPLE)) if v == v]
         sample.sort(reverse=True)
-        bar = sample[count_ - 1] if len(sample) >= count_ else None
+        bar = sample[wanted - 1] if len(sample) >= wanted else None
         if bar is not None:
             above = list(compress(count(), map(gt, sizes(), repeat(bar))))
-            if len(above) < count_:  # the bar itself is among the best: the first ones at it
+            if len(above) < wanted:  # the bar itself is among the best: the first ones at it
                 equal = compress(count(), map(eq, sizes(), repeat(bar)))
-                above += islice(equal, count_ - len(above))
+                above += islice(equal, wanted - len(above))
                 return sorted(above, key=lambda k: (-size(k), k))
             if len(above) <= SCREENED:
-                return _ranked(((size(k), -k) for k in above), count_)
-    return _ranked(zip(sizes(), count(0, -1)), count_)
+                return _ranked(((size(k), -k) for k in above), wanted)
+    return _ranked(zip(sizes(), count(0, -1)), wanted)
 
 
-def _ranked(pairs: Iterable[tuple[Number, int]], count_: int) -> list[int]:
+def _ranked(pairs: Iterable[tuple[Number, int]], wanted: int) -> list[int]:
     """(size, -position) pairs rank as heapq ranks by a key: the larger size, then the earlier row;
     a nan below every number."""
-    return [-k for _, k in heapq.nlargest(count_, ((v if v == v else -math.inf, k) for v, k in pairs))]
+    return [-k for _, k in heapq.nlargest(wanted, ((v if v == v else -math.inf, k) for v, k in pairs))]
 
 
 def remarks(report: Report) -> list[str]:

@@ -7,10 +7,6 @@ footnotes; a terminal too narrow for the ledger gets it as two tables, the gates
 
 from __future__ import annotations
 
-from array import array
-from itertools import compress, repeat
-from operator import is_not
-
 from rich.cells import cell_len
 from rich.text import Text
 
@@ -19,7 +15,7 @@ from ...pipeline import Report
 from ..cells import check_cell, closing_line, number, pattern_cell, sum_text
 from ..fit import Column, Drawn, Footnotes, line, name_limit, table
 from . import Options
-from .rows import chosen_nodes, chosen_rows, remarks
+from .rows import chosen_nodes, chosen_rows, named, remarks
 
 FORMULA_CELL = 30  # a formula longer than this goes below the table, not in a cell
 GATES_LISTED = 6  # gates named on a legend line before the rest are counted
@@ -144,9 +140,7 @@ def _gradients(report: Report, options: Options, width: int, notes: Footnotes) -
     g = options.glyphs
     d, out = g.partial, notes.short(report.output)
     graph, back = report.graph, report.back
-    names = graph.columns.names
-    named = array("q", compress(range(len(names)), map(is_not, names, repeat(None))))  # no int object per node
-    shown, hidden = chosen_nodes(report, named, options.rows)
+    shown, hidden = chosen_nodes(report, named(report), options.rows)
     checks = report.checks
     rows, formulas = [], []
     uses = graph.consumers_of(shown)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import mpmath
 import pytest
@@ -157,3 +158,15 @@ def test_digits_sets_eval_and_explain_precision(cli):
     assert "= 0.333333333333" in cli("explain", "x/3", "x=1.0", "--digits", "12").out
     assert cli("eval", "x/3", "x=1.0", "--digits", "0").code == 2
     assert cli("explain", "x/3", "x=1.0", "--digits", "18").code == 2
+
+
+def test_a_value_sympy_cannot_compare_is_no_real_number_not_an_internal_error():
+    # atan2(0, 0) is 0.0 in floats (math.atan2) and nan in sympy; cbrt's sympy expression then compares
+    # that nan with 0, which sympy refuses (TypeError). The second look at 700 digits takes it as no real
+    # number there, as it takes nan itself, and compares the rest
+    from backpropcli import analyze
+
+    report = analyze("x = 0\nt1 = atan2(x, x)\nt2 = cbrt(t1)\n")
+    assert report.values[report.graph.ids["t1"]] == math.atan2(0.0, 0.0) == 0.0
+    assert report.floats.status == "pass"
+    assert math.isnan(report.gradient("x"))  # cbrt has no slope at 0

@@ -103,7 +103,10 @@ class _Precise:
             if node.op in (INPUT, CONST):
                 out.append(sp.Float(value, DIGITS) if type(value) is float else sp.Rational(str(value)))
             else:
-                out.append(OPS[node.op].sympy(sp, *[out[a] for a in node.args]).evalf(DIGITS))
+                try:
+                    out.append(OPS[node.op].sympy(sp, *[out[a] for a in node.args]).evalf(DIGITS))
+                except TypeError:  # a comparison with nan (cbrt of sympy's atan2(0, 0)): no real number
+                    out.append(sp.nan)
         return out
 
     def backward(self) -> list:
@@ -135,7 +138,10 @@ class _Precise:
             syms = tuple(self.sp.Dummy(f"a{k}", real=True) for k in range(len(node.args)))
             self.templates[key] = (syms, self.sp.diff(OPS[node.op].sympy(self.sp, *syms), syms[pos]))
         syms, d = self.templates[key]
-        value = d.xreplace(dict(zip(syms, [self.exact[a] for a in node.args], strict=True))).evalf(DIGITS)
+        try:
+            value = d.xreplace(dict(zip(syms, [self.exact[a] for a in node.args], strict=True))).evalf(DIGITS)
+        except TypeError:  # a comparison with nan: no real number
+            return None
         return value if value.is_real and value.is_finite else None
 
     @staticmethod

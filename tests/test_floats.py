@@ -163,10 +163,10 @@ def test_digits_sets_eval_and_explain_precision(cli):
 def test_a_value_sympy_cannot_compare_is_no_real_number_not_an_internal_error():
     # atan2(0, 0) is 0.0 in floats (math.atan2) and nan in sympy; cbrt's sympy expression then compares
     # that nan with 0, which sympy refuses (TypeError). The second look at 700 digits takes it as no real
-    # number there, as it takes nan itself, and compares the rest
+    # number there, as it takes nan itself, and goes on to the nodes built from it
     from backpropcli import analyze
 
-    report = analyze("x = 0\nt1 = atan2(x, x)\nt2 = cbrt(t1)\n")
+    report = analyze("x = 0\nt1 = atan2(x, x)\nt2 = cbrt(t1)\nt3 = t2 * 2 + exp(t2)\n")
     assert report.values[report.graph.ids["t1"]] == math.atan2(0.0, 0.0) == 0.0
     assert report.floats.status == "pass"
     assert math.isnan(report.gradient("x"))  # cbrt has no slope at 0

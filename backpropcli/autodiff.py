@@ -15,7 +15,7 @@ from operator import getitem
 
 from .errors import EvalError, InputError
 from .graph import CONST, MORE_ARGS, NO_ARG, Columns, Graph
-from .ops import OPS, Jump, Number, brief, exact, failure
+from .ops import EXACT_BOUND, OPS, Jump, Number, brief, exact, failure
 
 
 @dataclass(frozen=True)
@@ -107,6 +107,7 @@ def _sweep(c: Columns, values: list, grads: list, partials: list, kinks: list) -
     rules = {name: op.partials for name, op in OPS.items()}
     kink_rules = {name: op.kink for name, op in OPS.items() if op.kink is not None}
     more = c.more
+    bound = EXACT_BOUND  # an int sum within it stays exact: the bound checked in line, not by exact()
     i = len(values) - 1
     try:
         for i, op, a, b in _reversed(c):
@@ -118,22 +119,22 @@ def _sweep(c: Columns, values: list, grads: list, partials: list, kinks: list) -
                 locs = partials[i] = rules[op]((values[a], values[b]), values[i])
                 d = grads[a]
                 d = g * locs[0] if d is None else d + g * locs[0]
-                grads[a] = d if type(d) is float else exact(d)
+                grads[a] = d if type(d) is float or (type(d) is int and -bound < d < bound) else exact(d)
                 d = grads[b]
                 d = g * locs[1] if d is None else d + g * locs[1]
-                grads[b] = d if type(d) is float else exact(d)
+                grads[b] = d if type(d) is float or (type(d) is int and -bound < d < bound) else exact(d)
             elif b == NO_ARG and a >= 0:
                 locs = partials[i] = rules[op]((values[a],), values[i])
                 d = grads[a]
                 d = g * locs[0] if d is None else d + g * locs[0]
-                grads[a] = d if type(d) is float else exact(d)
+                grads[a] = d if type(d) is float or (type(d) is int and -bound < d < bound) else exact(d)
             elif b == MORE_ARGS:
                 args = more[i]
                 locs = partials[i] = rules[op](tuple([values[x] for x in args]), values[i])
                 for x, local in zip(args, locs, strict=True):
                     d = grads[x]
                     d = g * local if d is None else d + g * local
-                    grads[x] = d if type(d) is float else exact(d)
+                    grads[x] = d if type(d) is float or (type(d) is int and -bound < d < bound) else exact(d)
             elif op == CONST:
                 grads[i] = 0
             if op in kink_rules:
@@ -279,27 +280,55 @@ def tangent(graph: Graph, partials: list, seed: int) -> tuple[float | None, floa
 
     The value is None when a gate on the way lacks the partial it needs.
     """
-    args, out = graph.columns.args, graph.output
+    c, out = graph.columns, graph.output
     dot: list = [None] * (out + 1)  # None: the node does not depend on the seed
     scale = [0.0] * (out + 1)
     if seed > out:
         return 0.0, 0.0
     dot[seed] = scale[seed] = 1.0
+    arg0, arg1 = c.arg0, c.arg1
     for i in range(seed + 1, out + 1):
         locs = partials[i]
         if locs is None:  # a leaf, or a gate that does not reach the output
             continue
-        total, size = None, 0.0
-        for a, local in zip(args(i), locs, strict=True):
-            d = dot[a]
+        a, b = arg0[i], arg1[i]
+        if b >= 0:  # the common arities written out, as in the backward pass
+            d, other = dot[a], dot[b]
+            if d is not None and other is not None:  # both arguments on the seed's paths
+                first, second = locs[0], locs[1]
+                if first is None or second is None:
+                    return None, 0.0
+                first, second = float(first), float(second)
+                dot[i], scale[i] = first * d + second * other, abs(first) * scale[a] + abs(second) * scale[b]
+                continue
+            if d is None:
+                if other is None:
+                    continue
+                d, local, a = other, locs[1], b  # only the second argument is
+            else:
+                local = locs[0]
+        elif b == NO_ARG:
+            d = dot[a] if a >= 0 else None
             if d is None:
                 continue
-            if local is None:
-                return None, 0.0
-            local = float(local)
-            total = local * d if total is None else total + local * d
-            size += abs(local) * scale[a]
-        dot[i], scale[i] = total, size
+            local = locs[0]
+        else:
+            total, size = None, 0.0
+            for a, local in zip(c.more[i], locs, strict=True):
+                d = dot[a]
+                if d is None:
+                    continue
+                if local is None:
+                    return None, 0.0
+                local = float(local)
+                total = local * d if total is None else total + local * d
+                size += abs(local) * scale[a]
+            dot[i], scale[i] = total, size
+            continue
+        if local is None:  # one argument on the seed's paths, through this partial
+            return None, 0.0
+        local = float(local)
+        dot[i], scale[i] = local * d, abs(local) * scale[a]
     return (0.0 if dot[out] is None else dot[out]), scale[out]
 
 

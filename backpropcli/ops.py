@@ -65,7 +65,7 @@ def _bits(v: int | Fraction) -> int:
 # |v| < this bound is at most MAX_EXACT_BITS bits: one comparison of two ints, instead of asking an
 # int its bit length in a function of its own at every exact result (a sum of a million small
 # integers never comes near it, so its guard costs a comparison per step).
-_EXACT_BOUND = 1 << MAX_EXACT_BITS
+EXACT_BOUND = 1 << MAX_EXACT_BITS
 
 
 def exact(v: Number) -> Number:
@@ -74,11 +74,11 @@ def exact(v: Number) -> Number:
     if t is float:
         return v
     if t is int:
-        return v if -_EXACT_BOUND < v < _EXACT_BOUND else float(v)
+        return v if -EXACT_BOUND < v < EXACT_BOUND else float(v)
     rational = cast("int | Fraction", v)  # not a float: a Fraction (or an int subclass such as bool)
     if rational.denominator == 1:
         whole = rational.numerator
-        return whole if -_EXACT_BOUND < whole < _EXACT_BOUND else float(whole)
+        return whole if -EXACT_BOUND < whole < EXACT_BOUND else float(whole)
     return float(rational) if _bits(rational) > MAX_EXACT_BITS else rational
 
 
@@ -99,7 +99,7 @@ def _add(a, b):
     if t is float:
         if v - v == 0:
             return v
-    elif t is int and -_EXACT_BOUND < v < _EXACT_BOUND:
+    elif t is int and -EXACT_BOUND < v < EXACT_BOUND:
         return v
     return _result(v)
 
@@ -110,7 +110,7 @@ def _sub(a, b):
     if t is float:
         if v - v == 0:
             return v
-    elif t is int and -_EXACT_BOUND < v < _EXACT_BOUND:
+    elif t is int and -EXACT_BOUND < v < EXACT_BOUND:
         return v
     return _result(v)
 
@@ -121,7 +121,7 @@ def _mul(a, b):
     if t is float:
         if v - v == 0:
             return v
-    elif t is int and -_EXACT_BOUND < v < _EXACT_BOUND:
+    elif t is int and -EXACT_BOUND < v < EXACT_BOUND:
         return v
     return _result(v)
 

@@ -51,6 +51,38 @@ def test_forward_mode_without_a_partial_on_the_way_has_no_value():
     assert tangent(graph, partials, graph.ids["y"]) == pytest.approx((math.sin(1.0), math.sin(1.0)))
 
 
+def test_forward_mode_needs_a_partial_only_where_the_seed_reaches_its_argument():
+    # f = x*y at x = 2, y = -3: df/dx = y along the first argument, df/dy = x along the second
+    graph, _, back = _pass("f = x*y", x=2.0, y=-3.0)
+    x, y, out = graph.ids["x"], graph.ids["y"], graph.output
+    partials = list(back.partials)
+    partials[out] = (-3.0, None)  # the partial along y unknown: x's path does not cross it
+    assert tangent(graph, partials, x) == (-3.0, 3.0)
+    assert tangent(graph, partials, y) == (None, 0.0)
+    partials[out] = (None, 2.0)
+    assert tangent(graph, partials, x) == (None, 0.0)
+    assert tangent(graph, partials, y) == (2.0, 2.0)
+    # f = x*x at x = 3: both arguments on the seed's paths, 3 + 3 over two paths of size 3
+    graph, _, back = _pass("f = x*x", x=3.0)
+    partials = list(back.partials)
+    assert tangent(graph, partials, graph.ids["x"]) == (6.0, 6.0)
+    partials[graph.output] = (3.0, None)
+    assert tangent(graph, partials, graph.ids["x"]) == (None, 0.0)
+    # one argument: sin(x) without its partial
+    graph, _, back = _pass("f = sin(x)", x=1.0)
+    partials = list(back.partials)
+    partials[graph.output] = (None,)
+    assert tangent(graph, partials, graph.ids["x"]) == (None, 0.0)
+    # three arguments: max(x, y, z) at (1, 2, 5) routes to z; x's slope is 0 over a path of size 0
+    graph, _, back = _pass("f = max(x, y, z)", x=1.0, y=2.0, z=5.0)
+    partials = list(back.partials)
+    assert tangent(graph, partials, graph.ids["z"]) == (1.0, 1.0)
+    assert tangent(graph, partials, graph.ids["x"]) == (0.0, 0.0)
+    partials[graph.output] = (0.0, 0.0, None)  # z's partial unknown: x's path does not cross it
+    assert tangent(graph, partials, graph.ids["x"]) == (0.0, 0.0)
+    assert tangent(graph, partials, graph.ids["z"]) == (None, 0.0)
+
+
 def test_forward_mode_from_the_output_itself_and_from_past_it():
     # f = x: the output is its own seed, d f/d f = 1 over one path of size 1
     graph, _, back = _pass("f = x", x=5.0)

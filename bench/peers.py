@@ -25,15 +25,17 @@ from backpropcli.parse.syntax import Builder
 def build_ours(prog: list[tuple]) -> Graph:
     """The Graph of the program, built node by node through the parser's Builder."""
     b = Builder(Source(""))
-    leaf, const, gate = b.leaf, b.const, b.gate
+    leaf, const, binary, unary = b.leaf, b.const, b.binary, b.unary
     ids: dict[str, int] = {}
     for stmt in prog:
         if len(stmt) == 2:
             ids[stmt[0]] = leaf(INPUT, stmt[0], stmt[1], 0, 0)
             continue
         name, op, a, c = stmt  # one statement `name = a op c`: the gate carries its name, as the parser's are
-        args = (ids[a],) if c is None else (ids[a], ids[c] if type(c) is str else const(c, 0, 0))
-        ids[name] = gate(OPS[op], args, 0, 0, name)
+        if c is None:
+            ids[name] = unary(OPS[op], ids[a], 0, 0, name)
+        else:
+            ids[name] = binary(OPS[op], ids[a], ids[c] if type(c) is str else const(c, 0, 0), 0, 0, name)
     return b.graph(len(b.nodes) - 1)
 
 

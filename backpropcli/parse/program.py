@@ -118,7 +118,7 @@ class _Program:
             c = defined.get(right)
             if c is None:
                 c = self.operand(right, at(7))
-            root = b.gate(BINARY[sym], (a, c), at(5), m.end(7), target)
+            root = b.binary(BINARY[sym], a, c, at(5), m.end(7), target)
         elif fn is not None:
             op = _UNARY_CALLS.get(fn)
             if op is None:
@@ -126,7 +126,7 @@ class _Program:
             a = defined.get(fn_arg)
             if a is None:
                 a = self.operand(fn_arg, at(3))
-            root = b.gate(op, (a,), at(2), m.end(4), target)
+            root = b.unary(op, a, at(2), m.end(4), target)
         elif negated is not None or not (left[0].isalpha() or left[0] == "_"):
             try:
                 value = number(negated or left)

@@ -56,36 +56,52 @@ class Builder:
 
     def gate(self, op: Op, args: tuple[int, ...], start: int, end: int, name: str | None = None) -> int:
         """A new gate (carrying `name` if given), or a constant when every argument is one."""
-        ops = self.ops
-        if len(args) == 2:  # the parser's hot path, written out
-            a, b = args
-            if ops[a] is not CONST or ops[b] is not CONST:
-                count = len(ops)
-                if count >= MAX_NODES:
-                    raise LimitError(f"the graph exceeds the limit of {MAX_NODES:,} nodes", self.source.locate(start))
-                self._op(op.name)
-                self._a0(a)
-                self._a1(b)
-                self._name(name)
-                self._value(None)
-                self._start(start)
-                self._end(end)
-                return count
-        elif len(args) == 1:
-            if ops[args[0]] is not CONST:
-                count = len(ops)
-                if count >= MAX_NODES:
-                    raise LimitError(f"the graph exceeds the limit of {MAX_NODES:,} nodes", self.source.locate(start))
-                self._op(op.name)
-                self._a0(args[0])
-                self._a1(NO_ARG)
-                self._name(name)
-                self._value(None)
-                self._start(start)
-                self._end(end)
-                return count
-        elif any(ops[a] is not CONST for a in args):
+        if len(args) == 2:
+            return self.binary(op, args[0], args[1], start, end, name)
+        if len(args) == 1:
+            return self.unary(op, args[0], start, end, name)
+        if any(self.ops[a] is not CONST for a in args):
             return self._append(op.name, args, start, end, name)
+        return self._folded(op, args, start, end)
+
+    # binary() and unary() are the parser's hot path: one call per gate, the appends written out
+    def binary(self, op: Op, a: int, b: int, start: int, end: int, name: str | None = None) -> int:
+        """gate() of two arguments, taken without a tuple of them."""
+        ops = self.ops
+        if ops[a] is CONST and ops[b] is CONST:
+            return self._folded(op, (a, b), start, end)
+        count = len(ops)
+        if count >= MAX_NODES:
+            raise LimitError(f"the graph exceeds the limit of {MAX_NODES:,} nodes", self.source.locate(start))
+        self._op(op.name)
+        self._a0(a)
+        self._a1(b)
+        self._name(name)
+        self._value(None)
+        self._start(start)
+        self._end(end)
+        return count
+
+    def unary(self, op: Op, a: int, start: int, end: int, name: str | None = None) -> int:
+        """gate() of one argument."""
+        ops = self.ops
+        if ops[a] is CONST:
+            return self._folded(op, (a,), start, end)
+        count = len(ops)
+        if count >= MAX_NODES:
+            raise LimitError(f"the graph exceeds the limit of {MAX_NODES:,} nodes", self.source.locate(start))
+        self._op(op.name)
+        self._a0(a)
+        self._a1(NO_ARG)
+        self._name(name)
+        self._value(None)
+        self._start(start)
+        self._end(end)
+        return count
+
+    def _folded(self, op: Op, args: tuple[int, ...], start: int, end: int) -> int:
+        """The constant a gate of constants computes, in place of the literals it was made from."""
+        ops = self.ops
         values = tuple(self.given[a] for a in args)
         try:
             value = op.forward(*values)
@@ -159,7 +175,7 @@ def expression(
     expect = True
     depth = 0
     n = len(toks)
-    gate, push, pop = b.gate, values.append, values.pop
+    binary, unary, push, pop = b.binary, b.unary, values.append, values.pop
     known = _NOTHING if known is None else known
     skip = False
     pairs = cast("Iterator[tuple[Token, Token | None]]", pairwise(chain(toks, (None,))))
@@ -205,10 +221,10 @@ def expression(
                 if top[0] == _BIN:
                     right = pop()
                     left = pop()
-                    push((gate(top[1], (left[0], right[0]), left[1], right[2]), left[1], right[2]))
+                    push((binary(top[1], left[0], right[0], left[1], right[2]), left[1], right[2]))
                 else:
                     arg = pop()
-                    push((gate(top[1], (arg[0],), top[2], arg[2]), top[2], arg[2]))
+                    push((unary(top[1], arg[0], top[2], arg[2]), top[2], arg[2]))
             stack.append((_BIN, op, start, prec))
             expect = True
         elif text == ")":
@@ -217,10 +233,10 @@ def expression(
                 if top[0] == _BIN:
                     right = pop()
                     left = pop()
-                    push((gate(top[1], (left[0], right[0]), left[1], right[2]), left[1], right[2]))
+                    push((binary(top[1], left[0], right[0], left[1], right[2]), left[1], right[2]))
                 else:
                     arg = pop()
-                    push((gate(top[1], (arg[0],), top[2], arg[2]), top[2], arg[2]))
+                    push((unary(top[1], arg[0], top[2], arg[2]), top[2], arg[2]))
             if stack and stack[-1][0] == _PAREN:  # the parenthesised operand's span takes in its parentheses
                 values[-1] = (values[-1][0], stack.pop()[2], end)
             else:
@@ -243,7 +259,7 @@ def expression(
         entry = stack.pop()
         if entry[0] == _UN:  # a run of prefix signs (---x) ends here: one gate each
             arg = pop()
-            push((gate(entry[1], (arg[0],), entry[2], arg[2]), entry[2], arg[2]))
+            push((unary(entry[1], arg[0], entry[2], arg[2]), entry[2], arg[2]))
             continue
         if entry[0] > _UN:
             raise InputError("'(' is never closed", b.source.locate(_opening(b, entry)))
@@ -261,10 +277,10 @@ def _reduce(b: Builder, entry: tuple, values: list[tuple[int, int, int]]) -> Non
     if kind == _BIN:
         right = values.pop()
         left = values.pop()
-        values.append((b.gate(op, (left[0], right[0]), left[1], right[2]), left[1], right[2]))
+        values.append((b.binary(op, left[0], right[0], left[1], right[2]), left[1], right[2]))
     else:
         arg = values.pop()
-        values.append((b.gate(op, (arg[0],), start, arg[2]), start, arg[2]))
+        values.append((b.unary(op, arg[0], start, arg[2]), start, arg[2]))
 
 
 def _close(b: Builder, stack: list[tuple], values: list[tuple[int, int, int]], tok: Token) -> None:

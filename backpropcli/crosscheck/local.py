@@ -62,7 +62,7 @@ def _kinds(st: State) -> dict[tuple[str, int, int], Sequence[int]]:
     # gate ids in arrays, not lists: no int object per gate held while the kinds are checked
     live = array("q", compress(range(len(partials)), map(is_not, partials, repeat(None))))
     ops = list(map(c.ops.__getitem__, live))
-    is_const = [op == CONST for op in c.ops]
+    varies_at = list(map(CONST.__ne__, c.ops))  # per node: not a constant (in C)
     kinds: dict[tuple[str, int, int], Sequence[int]] = {}
     for op in dict.fromkeys(ops):  # in order of first use; one pass in C per op
         gates = array("q", compress(live, map(op.__eq__, ops)))
@@ -71,7 +71,7 @@ def _kinds(st: State) -> dict[tuple[str, int, int], Sequence[int]]:
         for arity, group in by_arity.items():
             for pos in range(arity):
                 # an edge into a constant carries nothing
-                varies = [not is_const[a] for a in _argument(c, group, arity, pos)]
+                varies = list(map(varies_at.__getitem__, _argument(c, group, arity, pos)))
                 kind = group if all(varies) else array("q", compress(group, varies))
                 if kind:
                     kinds[(op, arity, pos)] = kind
@@ -106,8 +106,9 @@ def _kind(st: State, t: Template, gates: list[int], records: dict) -> None:
         exact = list(map(and_, exact, map(is_not, map(type, column), repeat(float))))
     kink = [(gate, pos) in st.kinks for gate in gates] if st.kinks else [False] * len(gates)
     single = list(compress(gates, kink))
+    kinked = bool(single)
     for bulk, mask in ((_exacts, exact), (_floats, list(map(not_, exact)))):
-        keep = [m and not k for m, k in zip(mask, kink, strict=True)]
+        keep = list(map(and_, mask, map(not_, kink))) if kinked else mask
         these = list(compress(gates, keep))
         if these:
             single += bulk(st, t, these, [list(compress(column, keep)) for column in columns])

@@ -173,8 +173,16 @@ class Found:
                 self.put(gate, pos, their, our)
             return
         column = self.first if pos == 0 else self.second
-        for gate, their, our in found:  # the same object (a constant slope's 1, mul's other argument) at once
-            column[gate] = our if their is our else kept(our, their)
+        # kept()'s test written out, as this loop runs per edge: the same object (a constant slope's 1,
+        # mul's other argument) is ours; another type or another number (nan too) is theirs; an equal
+        # nonzero number is ours; only an equal zero asks for its sign
+        for gate, their, our in found:
+            if their is our:
+                column[gate] = our
+            elif type(their) is not type(our) or their != our:
+                column[gate] = their
+            else:
+                column[gate] = our if our else kept(our, their)
 
     def sealed(self, ours: Sequence[Sequence[Number] | None]) -> list:
         """Per gate, sympy's partials as a tuple (ours where each is ours), None for a gate the output

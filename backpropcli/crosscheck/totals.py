@@ -213,17 +213,29 @@ def _resummed(graph: Graph, grads: tuple, sympy_partials: list) -> tuple[list, b
     for gate, locs, a, b in zip(backwards, reversed(sympy_partials), reversed(c.arg0), reversed(c.arg1), strict=True):
         total, g = totals[gate], grads[gate]  # every consumer of the gate came before it
         if type(total) is type(g) and total == g:  # a nonzero number equal to ours is ours, in line
-            totals[gate] = g if total else kept(g, total)
+            totals[gate] = g if total or type(g) is not float else kept(g, total)  # a zero with a sign: a float
         if locs is None:
             continue
-        if b >= 0 and locs[0] is not None and locs[1] is not None:  # the common cases written out
-            totals[a] = totals[a] + g * locs[0]
-            totals[b] = totals[b] + g * locs[1]
+        if b >= 0:  # the common arities written out (a constant argument's partial is not checked: None)
+            local = locs[0]
+            if local is None:
+                missing[a] = 1
+            else:
+                totals[a] = totals[a] + g * local
+            local = locs[1]
+            if local is None:
+                missing[b] = 1
+            else:
+                totals[b] = totals[b] + g * local
             continue
-        if b == NO_ARG and a >= 0 and locs[0] is not None:
-            totals[a] = totals[a] + g * locs[0]
+        if b == NO_ARG:
+            local = locs[0]
+            if local is None:
+                missing[a] = 1
+            else:
+                totals[a] = totals[a] + g * local
             continue
-        for a, local in zip(c.args(gate), locs, strict=True):
+        for a, local in zip(c.more[gate], locs, strict=True):
             if local is None:
                 missing[a] = 1
             else:

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import math
 from array import array
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from operator import getitem
 
 from .errors import EvalError, InputError
 from .graph import CONST, MORE_ARGS, NO_ARG, Columns, Graph
-from .ops import EXACT_BOUND, OPS, Jump, Number, brief, exact, failure
+from .ops import EXACT_BOUND, OPS, Constant, Jump, Number, brief, exact, failure
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,10 @@ def _reversed(c: Columns, top: int | None = None) -> Iterator[tuple[int, str, in
 
 def _sweep(c: Columns, values: list, grads: list, partials: list, kinks: list) -> None:
     """The reversed loop itself, with the two common arities written out: it is the hot path."""
-    rules = {name: op.partials for name, op in OPS.items()}
+    # a constant rule is its slopes, taken without a call (a sum of 10^6 terms makes no tuple per gate)
+    rules: dict[str, Callable[[tuple, Number], tuple] | tuple] = {
+        name: op.partials.slopes if type(op.partials) is Constant else op.partials for name, op in OPS.items()
+    }
     kink_rules = {name: op.kink for name, op in OPS.items() if op.kink is not None}
     more = c.more
     bound = EXACT_BOUND  # an int sum within it stays exact: the bound checked in line, not by exact()
@@ -116,7 +119,8 @@ def _sweep(c: Columns, values: list, grads: list, partials: list, kinks: list) -
                 grads[i] = 0
                 continue
             if b >= 0:
-                locs = partials[i] = rules[op]((values[a], values[b]), values[i])
+                rule = rules[op]
+                locs = partials[i] = rule if isinstance(rule, tuple) else rule((values[a], values[b]), values[i])
                 d = grads[a]
                 d = g * locs[0] if d is None else d + g * locs[0]
                 grads[a] = d if type(d) is float or (type(d) is int and -bound < d < bound) else exact(d)
@@ -124,13 +128,17 @@ def _sweep(c: Columns, values: list, grads: list, partials: list, kinks: list) -
                 d = g * locs[1] if d is None else d + g * locs[1]
                 grads[b] = d if type(d) is float or (type(d) is int and -bound < d < bound) else exact(d)
             elif b == NO_ARG and a >= 0:
-                locs = partials[i] = rules[op]((values[a],), values[i])
+                rule = rules[op]
+                locs = partials[i] = rule if isinstance(rule, tuple) else rule((values[a],), values[i])
                 d = grads[a]
                 d = g * locs[0] if d is None else d + g * locs[0]
                 grads[a] = d if type(d) is float or (type(d) is int and -bound < d < bound) else exact(d)
             elif b == MORE_ARGS:
                 args = more[i]
-                locs = partials[i] = rules[op](tuple([values[x] for x in args]), values[i])
+                rule = rules[op]
+                locs = partials[i] = (
+                    rule if isinstance(rule, tuple) else rule(tuple([values[x] for x in args]), values[i])
+                )
                 for x, local in zip(args, locs, strict=True):
                     d = grads[x]
                     d = g * local if d is None else d + g * local

@@ -47,6 +47,19 @@ class Op:
     kink: Callable[[tuple, Number], tuple] | None = None  # per argument: is the partial at a kink?
 
 
+class Constant:
+    """A partials rule whose slopes are the same at every point (add's 1 and 1): called as any rule is,
+    and its `slopes` taken as they are where the backward pass has no call to spare."""
+
+    __slots__ = ("slopes",)
+
+    def __init__(self, *slopes: int) -> None:
+        self.slopes = slopes
+
+    def __call__(self, args: tuple, out: Number) -> tuple[int, ...]:
+        return self.slopes
+
+
 class Jump(ValueError):
     """A partial asked for where its op jumps (sign at 0, floor at 2): there is no derivative and no
     subgradient. The message says where, for the error at the gate."""
@@ -319,7 +332,7 @@ OPS: dict[str, Op] = {
             "add",
             (2, 2),
             _add,
-            lambda a, out: (1, 1),
+            Constant(1, 1),
             lambda sp, a, b: a + b,
             "distributes",
             ("1", "1"),
@@ -330,7 +343,7 @@ OPS: dict[str, Op] = {
             "sub",
             (2, 2),
             _sub,
-            lambda a, out: (1, -1),
+            Constant(1, -1),
             lambda sp, a, b: a - b,
             "distributes, negates {1}",
             ("1", "-1"),
@@ -363,7 +376,7 @@ OPS: dict[str, Op] = {
             "pos",
             (1, 1),
             lambda a: a,
-            lambda a, out: (1,),
+            Constant(1),
             lambda sp, a: a,
             "passes",
             ("1",),
@@ -374,7 +387,7 @@ OPS: dict[str, Op] = {
             "neg",
             (1, 1),
             lambda a: -a,
-            lambda a, out: (-1,),
+            Constant(-1),
             lambda sp, a: -a,
             "negates",
             ("-1",),

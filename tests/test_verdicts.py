@@ -57,6 +57,14 @@ def test_crosscheck_fail_on_a_wrong_local_partial(cli, monkeypatch):
     assert statuses(checks) == ["fail"] * 10 + ["pass"] * 3  # the add gate's two edges, and f itself
 
 
+def test_crosscheck_fail_on_a_wrong_rule_in_place_of_a_constant_one(cli, monkeypatch):
+    # add's slopes are read without a call; a rule put in its place is called: df/dy = 2 where it is 1
+    monkeypatch.setitem(OPS, "add", dataclasses.replace(OPS["add"], partials=lambda a, out: (1, 2)))
+    code, counts, checks = crosschecked(cli, "x + y", "x=3", "y=2")
+    assert (code, counts) == (1, (3, 2, 0))  # y's edge and y's gradient fail, against sympy's 1
+    assert [c["sympy"] for c in checks if c["status"] == "fail"] == ["1", "1"]
+
+
 def test_crosscheck_skip_with_its_reason(cli):
     # relu(x) - relu(-x) is x: its slope at 0 is 1, the subgradient convention gives 0; neither is wrong
     code, counts, checks = crosschecked(cli, "relu(x) - relu(-x)", "x=0")

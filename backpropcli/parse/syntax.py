@@ -257,9 +257,13 @@ def expression(
         )
     while stack:
         entry = stack.pop()
-        if entry[0] == _UN:  # a run of prefix signs (---x) ends here: one gate each
-            arg = pop()
-            push((unary(entry[1], arg[0], entry[2], arg[2]), entry[2], arg[2]))
+        if entry[0] == _UN:  # a run of prefix signs (---x) ends here: one gate each, innermost first
+            node, _, end = pop()
+            node = unary(entry[1], node, entry[2], end)
+            while stack and stack[-1][0] == _UN:
+                entry = stack.pop()
+                node = unary(entry[1], node, entry[2], end)
+            push((node, entry[2], end))
             continue
         if entry[0] > _UN:
             raise InputError("'(' is never closed", b.source.locate(_opening(b, entry)))

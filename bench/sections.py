@@ -128,6 +128,7 @@ def engine(plan: Plan) -> dict:
                     "micrograd": lambda prog=prog: measure.timed(lambda: micrograd_once(prog)),
                     "micrograd-gc-off": lambda prog=prog: measure.timed(lambda: micrograd_once(prog), gc_off=True),
                     "tape": lambda prog=prog: measure.timed(lambda: tape.run(prog), gc_off=True),
+                    "tape, op rules": lambda prog=prog: measure.timed(lambda: tape.run_rules(prog), gc_off=True),
                 },
                 plan.rounds,
             )
@@ -144,6 +145,8 @@ def engine(plan: Plan) -> dict:
                 ]
             )
             to_tape = measure.paired_ratio(samples, "ours", "tape")
+            to_rules = measure.paired_ratio(samples, "ours", "tape, op rules")
+            rules_to_tape = measure.paired_ratio(samples, "tape, op rules", "tape")
             tape_ratio = measure.paired_ratio(samples, "micrograd", "tape")
             goal = ""
             if n == plan.largest:
@@ -159,6 +162,8 @@ def engine(plan: Plan) -> dict:
                 "ratio_passes_only": ratio_passes,
                 "ceiling": ceiling,
                 "ours_over_tape": to_tape,
+                "ours_over_tape_with_rules": to_rules,
+                "tape_with_rules_over_tape": rules_to_tape,
                 "micrograd_over_tape": tape_ratio,
                 "max_rel_diff": agreement,
                 **{k: measure.median(v) for k, v in samples.items()},
@@ -176,6 +181,8 @@ def engine(plan: Plan) -> dict:
                     f"{ceiling:.1f}x",
                     ms(measure.median(samples["tape"])),
                     f"{to_tape:.2f}x",
+                    f"{rules_to_tape:.2f}x",
+                    f"{to_rules:.2f}x",
                     f"{tape_ratio:.1f}x",
                     f"{agreement:.0e}",
                     goal,
@@ -195,6 +202,8 @@ def engine(plan: Plan) -> dict:
             "ceiling",
             "tape",
             "ours/tape",
+            "rules/tape",
+            "ours/rules",
             "micrograd/tape",
             "grad diff",
             "goal",
@@ -206,8 +215,10 @@ def engine(plan: Plan) -> dict:
         "with micrograd's cyclic collector off; fwd+bwd = our two passes alone, and micrograd / that; "
         "ceiling = micrograd / (the bench's bare walk over the op list, building nothing, + our two passes): "
         "the most any build from this list could reach with the passes as they are; tape = bench/tape.py, "
-        "the flat-list yardstick (build, forward, backward; floats only, no checks): ours / tape, and micrograd / "
-        "tape, the most any engine held to 1.5x of the tape could be asked to beat micrograd by"
+        "the flat-list yardstick (build, forward, backward; floats only, no checks): ours / tape; rules = the same "
+        "tape calling the op table's forward and partials rules per gate (what one rule per op costs): rules / "
+        "tape, and ours / rules, what our build and passes keep beyond it; micrograd / tape, the most any engine "
+        "held to 1.5x of the tape could be asked to beat micrograd by"
     )
     return figures
 

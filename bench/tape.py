@@ -6,11 +6,18 @@ same loop reversed, accumulating into a list of gradients. It keeps nothing the 
 exact numbers, no overflow checks, no local gradients per edge, no names or positions, no errors.
 What it costs is the floor a pure-Python engine can reach on these workloads; ours is measured
 against it in the same run.
+
+`run_rules` is the same tape with the op table's own rules in place of the inline arithmetic (a call
+of the op's forward rule per gate, and of its partials rule with a tuple of arguments): the floor
+of an engine that keeps one rule per op, as ours does. What ours costs beyond it is the build and
+what the passes keep (names, positions, the partials of every gate, exact numbers and their guards).
 """
 
 from __future__ import annotations
 
 import math
+
+from backpropcli.ops import OPS
 
 LEAF, ADD, SUB, MUL, POW, TANH = range(6)
 CODES = {"add": ADD, "sub": SUB, "mul": MUL, "pow": POW, "tanh": TANH}
@@ -95,4 +102,44 @@ def backward(ops: list[int], first: list[int], second: list[int], values: list) 
         elif op == POW:
             b = second[i]
             grads[a] += g * values[b] * values[a] ** (values[b] - 1)
+    return grads
+
+
+ROWS = [None] * len(CODES) + [None]
+for _name, _code in CODES.items():
+    ROWS[_code] = OPS[_name]
+
+
+def run_rules(prog: list[tuple]) -> tuple[list[float], list[float]]:
+    """Build, forward, backward as run() does, with the op table's rules called per gate."""
+    ops, first, second, values = build(prog)
+    forward_rules(ops, first, second, values)
+    return values, backward_rules(ops, first, second, values)
+
+
+def forward_rules(ops: list[int], first: list[int], second: list[int], values: list) -> None:
+    rules = [None if row is None else row.forward for row in ROWS]
+    for i, op, a, b in zip(range(len(ops)), ops, first, second, strict=True):
+        if op == LEAF:
+            continue
+        values[i] = rules[op](values[a], values[b]) if b >= 0 else rules[op](values[a])
+
+
+def backward_rules(ops: list[int], first: list[int], second: list[int], values: list) -> list[float]:
+    rules = [None if row is None else row.partials for row in ROWS]
+    n = len(ops)
+    grads = [0.0] * n
+    grads[n - 1] = 1.0
+    for i in range(n - 1, -1, -1):
+        op = ops[i]
+        if op == LEAF:
+            continue
+        g = grads[i]
+        a, b = first[i], second[i]
+        if b >= 0:
+            locs = rules[op]((values[a], values[b]), values[i])
+            grads[a] += g * locs[0]
+            grads[b] += g * locs[1]
+        else:
+            grads[a] += g * rules[op]((values[a],), values[i])[0]
     return grads

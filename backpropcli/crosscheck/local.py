@@ -62,17 +62,21 @@ def _kinds(st: State) -> dict[tuple[str, int, int], Sequence[int]]:
     # gate ids in arrays, not lists: no int object per gate held while the kinds are checked
     live = array("q", compress(range(len(partials)), map(is_not, partials, repeat(None))))
     ops = list(map(c.ops.__getitem__, live))
-    varies_at = list(map(CONST.__ne__, c.ops))  # per node: not a constant (in C)
+    used = dict.fromkeys(ops)  # in order of first use
+    # per node: not a constant (in C); without constants in the graph every edge varies
+    varies_at = list(map(CONST.__ne__, c.ops)) if CONST in c.ops else None
     kinds: dict[tuple[str, int, int], Sequence[int]] = {}
-    for op in dict.fromkeys(ops):  # in order of first use; one pass in C per op
-        gates = array("q", compress(live, map(op.__eq__, ops)))
+    for op in used:
+        gates = live if len(used) == 1 else array("q", compress(live, map(op.__eq__, ops)))  # a pass in C per op
         least, most = OPS[op].arity
         by_arity: Mapping[int, Sequence[int]] = {least: gates} if least == most else _by_arity(c, gates)
         for arity, group in by_arity.items():
             for pos in range(arity):
-                # an edge into a constant carries nothing
-                varies = list(map(varies_at.__getitem__, _argument(c, group, arity, pos)))
-                kind = group if all(varies) else array("q", compress(group, varies))
+                if varies_at is None:
+                    kind = group
+                else:  # an edge into a constant carries nothing
+                    varies = list(map(varies_at.__getitem__, _argument(c, group, arity, pos)))
+                    kind = group if all(varies) else array("q", compress(group, varies))
                 if kind:
                     kinds[(op, arity, pos)] = kind
     return kinds

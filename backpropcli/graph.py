@@ -264,7 +264,8 @@ class Graph:
 
     @cached_property
     def inputs(self) -> tuple[int, ...]:
-        return tuple(i for i, op in enumerate(self.columns.ops) if op == INPUT)
+        ops = self.columns.ops
+        return tuple(compress(range(len(ops)), map(INPUT.__eq__, ops)))  # in C
 
     @cached_property
     def ids(self) -> dict[str, int]:

@@ -271,9 +271,10 @@ def _assigned(text: str, name: str) -> bool:
 
 def unbound(graph: Graph, bindings) -> None:
     """An input read but never assigned nor bound: an error at its first use, with a name it may mean."""
+    given, names = graph.columns.given, graph.columns.names
     for i in graph.inputs:
-        node = graph.nodes[i]
-        if node.value is None and node.name not in bindings:
+        if given[i] is None and names[i] not in bindings:  # read from the columns: no Node per input
+            node = graph.nodes[i]
             others = [n for n in graph.ids if n != node.name]
             hint = suggest(node.name, others)
             raise InputError(

@@ -83,6 +83,15 @@ def test_forward_mode_needs_a_partial_only_where_the_seed_reaches_its_argument()
     assert tangent(graph, partials, graph.ids["z"]) == (None, 0.0)
 
 
+def test_forward_mode_adds_every_argument_of_a_gate_of_many_on_the_seeds_paths():
+    # t = 3x feeds a max of three twice; with the max's partials set to 2, 3 and 0 by hand, d f/d x of
+    # f = 2 * max(t, t, y) is 2 * (2 * 3 + 3 * 3) = 30, over paths of the same size
+    graph, _, back = _pass("t = x*3\nf = max(t, t, y) * 2", x=1.0, y=0.0)
+    partials = list(back.partials)
+    partials[graph.nodes[graph.output].args[0]] = (2.0, 3.0, 0.0)
+    assert tangent(graph, partials, graph.ids["x"]) == (30.0, 30.0)
+
+
 def test_forward_mode_from_the_output_itself_and_from_past_it():
     # f = x: the output is its own seed, d f/d f = 1 over one path of size 1
     graph, _, back = _pass("f = x", x=5.0)
@@ -751,6 +760,31 @@ def test_an_exact_value_one_bit_past_the_limit_overflows_at_its_gate(text, op):
     )
 
 
+@pytest.mark.parametrize("sign", [1, -1])
+@pytest.mark.parametrize(
+    ("text", "gate"),
+    [
+        # x's gradient is y + z = 2**4096 (or -2**4096), added last at the gate named, through each of
+        # the backward pass's branches: a gate's first argument, its second, one argument, many
+        ("f = x*y + x*z", "mul(1/2, "),
+        ("f = y*x + z*x", "mul("),
+        ("f = y*relu(x) + x*z", "relu(1/2)"),
+        ("f = y*max(x, u, v) + x*z", "max(1/2, 0, 0)"),
+    ],
+)
+def test_an_exact_gradient_one_bit_past_the_limit_has_no_float_and_stops_at_its_gate(text, gate, sign):
+    from backpropcli.errors import EvalError
+
+    graph = parse(text)
+    # every value stays within 4096 bits: f = 2**4095 at x = 1/2, y = z = 2**4095
+    point = {"x": Fraction(1, 2), "y": sign * 2**4095, "z": sign * 2**4095, "u": 0, "v": 0}
+    values = forward(graph, {name: v for name, v in point.items() if name in graph.ids})
+    assert values[graph.output] == sign * 2**4095
+    with pytest.raises(EvalError) as caught:
+        backward(graph, values)
+    assert caught.value.message.startswith(gate) and caught.value.message.endswith("too large for a float")
+
+
 @pytest.mark.parametrize(
     ("text", "shown"),
     [
@@ -1379,6 +1413,36 @@ def test_chain_totals_skip_a_node_behind_an_unchecked_partial_even_where_the_sum
 
 
 @pytest.mark.parametrize(
+    ("text", "point", "gate", "pos"),
+    [
+        # the partial along x is missing at a product's second argument, at sin's one argument and at
+        # a max of three; the gradient reaching that gate is 0, so x's sums agree either way
+        ("f = sin(y*x) + z", {"x": 0.5, "y": 0.0, "z": 1.0}, "product", 1),
+        ("f = sin(x)*y + z", {"x": 0.5, "y": 0.0, "z": 1.0}, "sin", 0),
+        ("f = max(x, y, w)*q + z", {"x": 3.0, "y": 1.0, "w": 2.0, "q": 0.0, "z": 1.0}, "max", 0),
+    ],
+)
+def test_chain_totals_skip_a_node_behind_an_unchecked_partial_at_any_argument(text, point, gate, pos):
+    from backpropcli.crosscheck import Check
+
+    def unchecked(graph, partials):
+        # the gate is the first argument of the first argument of the output's sum
+        inner = graph.nodes[graph.nodes[graph.output].args[0]].args[0]
+        assert graph.nodes[inner].op == {"product": "mul"}.get(gate, gate)
+        partials[inner][pos] = None
+
+    graph, nodes = _chain(text, point, unchecked)
+    assert nodes[graph.ids["x"]] == Check("skip", how="chain", note="a local partial it depends on was not checked")
+    assert nodes[graph.ids["z"]].status == "pass"
+
+
+def test_chain_totals_add_each_argument_of_a_gate_of_many():
+    # f = max(x, y, w) + z at x = 3: max routes its gradient to x (1) and none to y and w, by hand
+    graph, nodes = _chain("f = max(x, y, w) + z", {"x": 3.0, "y": 1.0, "w": 2.0, "z": 1.0}, lambda g, p: None)
+    assert [nodes[graph.ids[name]].status for name in "xywz"] == ["pass"] * 4
+
+
+@pytest.mark.parametrize(
     ("off", "tol", "status"), [(1e-10, 1e-9, "pass"), (1e-10, 1e-12, "fail"), (1e-6, 1e-9, "fail")]
 )
 def test_chain_totals_are_held_to_the_tolerance_asked_for(off, tol, status):
@@ -1664,6 +1728,13 @@ def test_our_own_object_is_kept_for_every_position_and_for_a_zero_of_the_same_si
     found.put_all(5, [0, 1, 2, 3], theirs, ours, [True] * 4)
     for column in (found.first, found.second, [found.more[(g, 5)] for g in range(4)]):
         assert all(held is mine for held, mine in zip(column, ours, strict=True))
+
+
+def test_a_zero_of_the_other_sign_is_kept_as_sympys():
+    ours, theirs = float("0.0"), float("-0.0")
+    found = Found(1)
+    found.put_all(0, [0], [theirs], [ours], [True])
+    assert found.first[0] is theirs and math.copysign(1, found.first[0]) == -1
 
 
 def test_sealing_keeps_our_tuple_of_one_and_sympys_tuple_of_three_where_one_differs():

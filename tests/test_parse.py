@@ -129,9 +129,18 @@ def test_long_unary_chains_and_sums_need_no_recursion():
     assert len(terms.nodes) == 50_000
 
 
-def test_node_limit(monkeypatch):
+@pytest.mark.parametrize(
+    "text",
+    [
+        "f = " + " + ".join(["x"] * 200),  # two-argument gates of one long line
+        "f = " + "-" * 200 + "x",  # one-argument gates of one long line
+        "t0 = x\n" + "".join(f"t{k} = t{k - 1} * 2\n" for k in range(1, 200)),  # one gate per line
+        "t0 = x\n" + "".join(f"t{k} = sin(t{k - 1})\n" for k in range(1, 200)),
+    ],
+)
+def test_node_limit(monkeypatch, text):
     monkeypatch.setattr(backpropcli.parse.syntax, "MAX_NODES", 100)
-    err = error("f = " + " + ".join(["x"] * 200))
+    err = error(text)
     assert isinstance(err, LimitError) and "exceeds the limit of 100 nodes" in err.message
 
 

@@ -364,6 +364,22 @@ def _check_finite(graph: Graph, values: list[Number], grads: list, partials: lis
     raise EvalError("a gradient overflows a float")
 
 
+# an exact gradient past MAX_EXACT_BITS becomes a float, and one past the float range has none
+_SUM_TOO_LARGE = "the gradient it passes to its argument is too large for a float"
+
+
+def _slope_overflows(graph: Graph, i: int, values: list[Number]) -> bool:
+    """Whether the gate's own rule overflows here (raises, or gives an infinite slope). Where it does
+    not, the overflow the backward pass met at the gate was in the sum it adds its gradient to (an
+    exact gradient past the float range)."""
+    node = graph.nodes[i]
+    try:
+        locs = OPS[node.op].partials(tuple(values[a] for a in node.args), values[i])
+    except OverflowError:
+        return True
+    return not all(type(local) is not float or math.isfinite(local) for local in locs)
+
+
 def _missing(graph: Graph, point: Mapping[str, Number]) -> InputError:
     c = graph.columns
     names: list[str] = []
@@ -386,7 +402,7 @@ def _no_slope(graph: Graph, i: int, values: list[Number], too_large: bool = Fals
     node = graph.nodes[i]
     args = ", ".join(brief(values[a]) for a in node.args)
     why = (
-        "a local derivative is too large for a float"
+        ("a local derivative is too large for a float" if _slope_overflows(graph, i, values) else _SUM_TOO_LARGE)
         if too_large
         else f"has no derivative here: {jump}, so the gradient does not exist"
         if jump

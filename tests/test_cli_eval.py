@@ -197,6 +197,17 @@ def test_a_slope_too_large_for_a_float_is_told_apart_from_no_slope(cli, expr, bi
     assert out.code == 2 and out.err.splitlines()[0].endswith(says), out.err
 
 
+@pytest.mark.parametrize("command", ["eval", "check", "explain", "graph"])
+def test_an_exact_gradient_past_the_float_range_stops_at_its_gate_in_every_command(cli, tmp_path, command):
+    # x's gradient is y + z = 2**4096: past the exact limit and with no float, though every value fits
+    path = tmp_path / "big.bp"
+    path.write_text("x = 1/2\ny = 2**2048 * 2**2047\nz = 2**2048 * 2**2047\nf = x*y + x*z\n")
+    out = cli(command, "-f", str(path)) if command != "check" else cli(command, str(path))
+    first = out.err.splitlines()[0]
+    assert out.code == 2 and first.startswith(f"error: {path}:4:5: mul(1/2, "), out.err
+    assert first.endswith("): the gradient it passes to its argument is too large for a float"), out.err
+
+
 @pytest.mark.parametrize(
     "args", [("-f", "-", "-f", "-"), ("-f", "-", "-"), ("-f", "-", str(SAMPLES / "fanout.bp"), "-"), ("-", "-")]
 )

@@ -773,6 +773,7 @@ def test_an_exact_value_one_bit_past_the_limit_overflows_at_its_gate(text, op):
     ],
 )
 def test_an_exact_gradient_one_bit_past_the_limit_has_no_float_and_stops_at_its_gate(text, gate, sign):
+    from backpropcli import analyze
     from backpropcli.errors import EvalError
 
     graph = parse(text)
@@ -782,7 +783,13 @@ def test_an_exact_gradient_one_bit_past_the_limit_has_no_float_and_stops_at_its_
     assert values[graph.output] == sign * 2**4095
     with pytest.raises(EvalError) as caught:
         backward(graph, values)
-    assert caught.value.message.startswith(gate) and caught.value.message.endswith("too large for a float")
+    message = caught.value.message
+    assert message.startswith(gate)
+    assert message.endswith("): the gradient it passes to its argument is too large for a float")
+    # the run as a whole stops there too (the pass that leaves out missing slopes meets the same sum)
+    with pytest.raises(EvalError) as caught:
+        analyze(text, {name: v for name, v in point.items() if name in graph.ids}, check=False)
+    assert caught.value.message == message
 
 
 @pytest.mark.parametrize(

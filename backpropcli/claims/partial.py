@@ -79,5 +79,8 @@ def _partial(graph: Graph, values: list[Number]) -> Backward:
         partials[i] = tuple(0 if nodes[a].op == CONST else local for a, local in zip(node.args, locs, strict=True))
         if op.kink is not None:
             kinks.extend((i, pos) for pos, flag in enumerate(op.kink(args, values[i])) if flag)
-    grads = accumulate(graph, partials)
+    try:
+        grads = accumulate(graph, partials)
+    except OverflowError:  # an exact gradient past the float range: the backward pass's error stands
+        raise _TooLarge from None
     return Backward(tuple(grads), tuple(partials), tuple(kinks))

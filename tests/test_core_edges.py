@@ -181,6 +181,23 @@ def test_an_infinite_local_derivative_is_named_at_its_gate(text):
     assert caught.value.message == "log2(1e-310): a local derivative is too large for a float"
 
 
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        # the rule itself raises: d/dx 1/x = -1/x**2 = -1e400 at x = 1e-200; d/dy 10**y = 10**308 log 10
+        ("x = 1e-200\nf = 1/x", "div(1, 1e-200)"),
+        ("x = 10.0; y = 308\nf = x**y", "pow(10.0, 308)"),
+    ],
+)
+def test_a_rule_that_overflows_is_told_as_a_local_derivative_too_large(text, says):
+    from backpropcli.errors import EvalError
+
+    graph = parse(text)
+    with pytest.raises(EvalError) as caught:
+        backward(graph, forward(graph, {}))
+    assert caught.value.message == f"{says}: a local derivative is too large for a float"
+
+
 def test_a_gradient_that_overflows_is_named_at_its_node():
     from backpropcli.errors import EvalError
 

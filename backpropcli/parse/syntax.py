@@ -41,7 +41,7 @@ class Builder:
     def leaf(self, op: str, name: str | None, value: Number | None, start: int, end: int) -> int:
         count = len(self.ops)
         if count >= MAX_NODES:
-            raise LimitError(f"the graph exceeds the limit of {MAX_NODES:,} nodes", self.source.locate(start))
+            raise self._too_many(start)
         self._op(op)
         self._a0(NO_ARG)
         self._a1(NO_ARG)
@@ -72,7 +72,7 @@ class Builder:
             return self._folded(op, (a, b), start, end)
         count = len(ops)
         if count >= MAX_NODES:
-            raise LimitError(f"the graph exceeds the limit of {MAX_NODES:,} nodes", self.source.locate(start))
+            raise self._too_many(start)
         self._op(op.name)
         self._a0(a)
         self._a1(b)
@@ -89,7 +89,7 @@ class Builder:
             return self._folded(op, (a,), start, end)
         count = len(ops)
         if count >= MAX_NODES:
-            raise LimitError(f"the graph exceeds the limit of {MAX_NODES:,} nodes", self.source.locate(start))
+            raise self._too_many(start)
         self._op(op.name)
         self._a0(a)
         self._a1(NO_ARG)
@@ -115,19 +115,13 @@ class Builder:
         return self.const(value, start, end)
 
     def _append(self, op: str, args: tuple[int, ...], start: int, end: int, name: str | None = None) -> int:
-        count = len(self.ops)
-        if count >= MAX_NODES:
-            raise LimitError(f"the graph exceeds the limit of {MAX_NODES:,} nodes", self.source.locate(start))
-        if len(args) == 2:
-            self._op(op)
-            self._a0(args[0])
-            self._a1(args[1])
-            self._name(name)
-            self._value(None)
-            self._start(start)
-            self._end(end)
-            return count
+        """A gate of one argument or of more than two (binary() makes those of two)."""
+        if len(self.ops) >= MAX_NODES:
+            raise self._too_many(start)
         return self.columns.append(op, args, name, None, start, end)
+
+    def _too_many(self, start: int) -> LimitError:
+        return LimitError(f"the graph exceeds the limit of {MAX_NODES:,} nodes", self.source.locate(start))
 
     def named(self, root: int, name: str) -> int:
         """Give the statement's value its name; a bare reference to a named node gets a copy gate."""

@@ -3,6 +3,8 @@ the number grammar. Messages for bad input are in test_hostile.py."""
 
 from __future__ import annotations
 
+from unittest.mock import patch
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -129,10 +131,81 @@ def test_long_unary_chains_and_sums_need_no_recursion():
     assert len(terms.nodes) == 50_000
 
 
+def columns(graph) -> tuple:
+    c = graph.columns
+    return (c.ops, list(c.arg0), list(c.arg1), c.names, c.given, list(c.starts), list(c.ends))
+
+
+def test_a_flat_line_by_hand():
+    # "x = 3" is offsets 0-5; line 2: f at 6, x 10-11, x 14-15, 2 18-19, x 22-23
+    assert columns(parse("x = 3\nf = x + x - 2 + x\n")) == (
+        ["input", "add", "const", "sub", "add"],
+        [-1, 0, -1, 1, 3],
+        [-1, 0, -1, 2, 0],
+        ["x", None, None, None, "f"],
+        [3, None, 2, None, None],
+        [0, 10, 18, 10, 10],  # each gate spans from the line's first operand to its own right operand
+        [1, 15, 19, 19, 23],
+    )
+    # every operand a defined name: the run of gates is made in one go, the same columns
+    assert columns(parse("x = 3\nf = x * x / x\n")) == (
+        ["input", "mul", "div"],
+        [-1, 0, 1],
+        [-1, 0, 0],
+        ["x", None, "f"],
+        [3, None, None],
+        [0, 10, 10],
+        [1, 15, 19],
+    )
+
+
+def test_a_flat_line_is_taken_in_one_loop(monkeypatch):
+    """The one-loop path does take such lines (the property below holds either way): over defined
+    names the gates are made without a call each; otherwise one call per gate, and no stacks."""
+    monkeypatch.setattr(backpropcli.parse.syntax.Builder, "binary", None)  # a call per gate would fail
+    assert columns(parse("x = 3\nf = x - x + x\n"))[0] == ["input", "sub", "add"]
+    monkeypatch.undo()
+    monkeypatch.setattr(backpropcli.parse.syntax, "_reduce", None)  # so would the stacks
+    assert columns(parse("f = x * 2 / y % 3\n"))[0] == ["input", "const", "mul", "input", "div", "const", "mod"]
+
+
+FLAT_OPERANDS = ("a", "b", "u", "v", "2", "3", "0.5", "0", "007", "1e999", "pi", "e", "sin", "-a", "(b)", "f")
+
+
+def _built(text: str):
+    try:
+        return columns(parse(text))
+    except BackpropError as exc:
+        return exc.render()  # the message, where and the caret
+
+
+# the symbols of one line: one precedence (taken in one loop) or all of them (mostly the stacks)
+PALETTES = (("+", "-"), ("*", "/", "%"), ("**", "^"), tuple(sorted(BINARY)))
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(st.sampled_from(FLAT_OPERANDS), min_size=1, max_size=9),
+    st.sampled_from(PALETTES).flatmap(lambda palette: st.lists(st.sampled_from(palette), min_size=8, max_size=8)),
+    st.booleans(),
+)
+def test_a_flat_line_builds_what_the_stacks_build(operands, symbols, defined):
+    """A line of operands and infix operators of one precedence is made in one loop (or in one go where
+    every operand is defined); the oracle is the general path with its stacks, forced for the same text:
+    the same columns, or the same error at the same place."""
+    head = "a = 1.5\nb = -2\n" if defined else ""
+    text = head + "f = " + " ".join(p for w, s in zip(operands, [*symbols, ""], strict=False) for p in (w, s)).strip()
+    fast = _built(text)
+    with patch.object(backpropcli.parse.syntax, "_flat", lambda *args: None):
+        stacks = _built(text)
+    assert fast == stacks
+
+
 @pytest.mark.parametrize(
     "text",
     [
         "f = " + " + ".join(["x"] * 200),  # two-argument gates of one long line
+        "x = 1\nf = " + " + ".join(["x"] * 200),  # a run of gates over defined names, made at once
         "f = " + "-" * 200 + "x",  # one-argument gates of one long line
         "t0 = x\n" + "".join(f"t{k} = t{k - 1} * 2\n" for k in range(1, 200)),  # one gate per line
         "t0 = x\n" + "".join(f"t{k} = sin(t{k - 1})\n" for k in range(1, 200)),

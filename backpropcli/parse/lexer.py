@@ -108,6 +108,11 @@ class Statement(NamedTuple):
     comment: str  # the trailing comment on the statement's last line, if any
 
 
+def token_kind(text: str) -> str:
+    """NAME, NUM or OP: what a token is, told by its first character."""
+    return _KIND.get(text[0], OP)
+
+
 def foreign(text: str, prev: Token | None = None, after: str = "") -> str:
     """Name a character that is not part of the language; `prev` is a token touching it, `after` what follows."""
     if text in "'\"" and prev is not None and prev.text.lower() in _PREFIXES:

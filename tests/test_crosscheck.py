@@ -297,3 +297,16 @@ def test_a_derivative_sympy_cannot_evaluate_is_skipped_not_a_crash():
     check = report.checks.nodes[y]
     assert check.status == "skip" and "cannot evaluate" in check.note
     assert report.checks.counts()[1] == 0
+
+
+def test_a_constant_slope_not_the_rules_own_is_checked_edge_by_edge():
+    """The edges of a constant rule are told once only where every gate holds the rule's own slopes;
+    a gate holding other numbers (here (1, 2) for an add) is checked as any other."""
+    graph, back, _ = checked("(x + y) * x", x=3, y=2)
+    wrong = list(back.partials)
+    add = graph.nodes[graph.output].args[0]
+    wrong[add] = (1, 2)
+    bad = dataclasses.replace(back, partials=tuple(wrong))
+    checks = crosscheck(graph, forward(graph, {"x": 3, "y": 2}), bad)
+    failed = [(key, c.expected) for key, c in checks.edges.items() if c.status == "fail"]
+    assert failed == [((add, 1), "1")]

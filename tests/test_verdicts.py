@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from backpropcli.ops import OPS
+from backpropcli.ops import OPS, Constant
 
 SAMPLES = Path(__file__).parent.parent / "samples"
 BUDGET_NOTE = "the cross-check's time budget of 1e-09s ran out"
@@ -63,6 +63,15 @@ def test_crosscheck_fail_on_a_wrong_rule_in_place_of_a_constant_one(cli, monkeyp
     code, counts, checks = crosschecked(cli, "x + y", "x=3", "y=2")
     assert (code, counts) == (1, (3, 2, 0))  # y's edge and y's gradient fail, against sympy's 1
     assert [c["sympy"] for c in checks if c["status"] == "fail"] == ["1", "1"]
+
+
+def test_crosscheck_fail_on_a_wrong_constant_rule(cli, monkeypatch):
+    # a constant rule is told once for all its gates only where its slope is sympy's: 2 is not
+    monkeypatch.setitem(OPS, "add", dataclasses.replace(OPS["add"], partials=Constant(1, 2)))
+    code, counts, checks = crosschecked(cli, "(x + y) * (y + x)", "x=3", "y=2")
+    assert (code, counts[1]) == (1, 4)  # two edges, and x's and y's totals, which take them in
+    edges = checks[:6]  # the mul's two edges, then each add's two
+    assert [c["sympy"] for c in edges if c["status"] == "fail"] == ["1", "1"]  # the second edge of each add
 
 
 def test_crosscheck_skip_with_its_reason(cli):

@@ -17,10 +17,10 @@ from collections.abc import Callable, Mapping, Sequence
 from fractions import Fraction
 from functools import partial
 from itertools import compress, repeat
-from operator import and_, eq, getitem, is_not, not_
+from operator import and_, eq, getitem, is_, is_not, not_
 
 from ..graph import CONST, Columns
-from ..ops import OPS, Number, is_exact, show
+from ..ops import OPS, Constant, Number, is_exact, show
 from .state import SUBNORMAL_SCALE, Check, OutOfTime, State, Template, Verdicts, agree, engine_number, one_sided, within
 
 
@@ -102,6 +102,8 @@ def _kind(st: State, t: Template, gates: list[int], records: dict) -> None:
     ones through it in exact arithmetic, in bulk too; kinks, and every edge that does not agree at
     once, one by one."""
     _, arity, pos = t.key
+    if _constant(st, t, gates):
+        return
     c, values = st.graph.columns, st.values
     columns = [list(map(values.__getitem__, _argument(c, gates, arity, j))) for j in range(arity)]
     # gates whose value and arguments are all exact are taken exactly
@@ -123,6 +125,25 @@ def _kind(st: State, t: Template, gates: list[int], records: dict) -> None:
             check = st.out_of_time()
         if check.status != "pass":
             records[(gate, pos)] = check
+
+
+def _constant(st: State, t: Template, gates: list[int]) -> bool:
+    """A kind whose rule is a constant slope (add's 1, sub's -1), where sympy's derivative is that very
+    integer and every gate holds the rule's own slopes: each edge passes with our number, told once for
+    the kind instead of per edge. False leaves the kind to the general way (a swapped rule, another slope)."""
+    op, arity, pos = t.key
+    rule = OPS[op].partials
+    if type(rule) is not Constant or arity > 2 or OPS[op].kink is not None or not t.d.is_Integer:
+        return False
+    slopes = rule.slopes
+    slope = slopes[pos]
+    if type(slope) is not int or slope != int(t.d):
+        return False
+    partials: Sequence = st.back.partials
+    if not all(map(is_, map(partials.__getitem__, gates), repeat(slopes))):
+        return False
+    st.found.put_one(pos, gates, slope)
+    return True
 
 
 def _exacts(st: State, t: Template, gates: list[int], columns: list[list]) -> list[int]:

@@ -165,6 +165,12 @@ class Found:
         else:
             self.more[(gate, pos)] = value
 
+    def put_one(self, pos: int, gates: Iterable[int], value: Number) -> None:
+        """put() of one value, ours, at every gate of the first or second argument (a constant slope)."""
+        column = self.first if pos == 0 else self.second
+        for gate in gates:
+            column[gate] = value
+
     def put_all(self, pos: int, gates: list[int], theirs: list, ours: list, keep: Iterable[bool]) -> None:
         """put() for the gates of one argument position that `keep` says."""
         found = compress(zip(gates, theirs, ours, strict=True), keep)

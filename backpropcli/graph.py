@@ -282,22 +282,27 @@ class Graph:
         """For each node, the (gate, argument position) pairs that read it, in id order."""
         return Consumers(self.columns)
 
-    def consumers_of(self, ids: Iterable[int]) -> dict[int, tuple[tuple[int, int], ...]]:
+    def consumers_of(self, ids: Iterable[int], first: int | None = None) -> dict[int, tuple[tuple[int, int], ...]]:
         """The consumers of a few nodes (a table's rows), by one scan of the argument columns in C:
-        a table of 60 rows over 10^6 gates need not link every edge of the graph."""
+        a table of 60 rows over 10^6 gates need not link every edge of the graph. With `first`, only
+        each node's first that many, which is all a cell that shows a few needs (an input read by
+        10^6 gates makes no list of them)."""
         wanted = set(ids)
         if "consumers" in self.__dict__:  # already linked
-            return {i: self.consumers[i] for i in wanted}
+            return {i: self.consumers[i][:first] for i in wanted}
         c = self.columns
         uses: dict[int, list[tuple[int, int]]] = {i: [] for i in wanted}
+        cap = len(c.ops) if first is None else first
         for pos, column in enumerate((c.arg0, c.arg1)):
             for gate in compress(range(len(column)), map(wanted.__contains__, column)):
-                uses[column[gate]].append((gate, pos))
+                found = uses[column[gate]]
+                if len(found) < cap:  # a column's gates come in order: its first ones are the first
+                    found.append((gate, pos))
         for gate, args in c.more.items():
             for pos, a in enumerate(args):
                 if a in wanted:
                     uses[a].append((gate, pos))
-        return {i: tuple(sorted(edges)) for i, edges in uses.items()}
+        return {i: tuple(sorted(edges)[:first]) for i, edges in uses.items()}
 
     def text(self, node_id: int, limit: int = 32) -> str:
         """What the user wrote for a node: its name, or its source text squeezed onto one line."""

@@ -222,3 +222,13 @@ def test_an_exact_number_of_twenty_digits_and_a_long_float_are_shown_whole(cli, 
     assert re.search(rf"^\[1\] {x * y}$", result.out, re.M)
     floats = at_width(cli, monkeypatch, 80, "eval", "x * 3", "x=0.1", "--digits", "17").out
     assert "0.30000000000000004" in floats  # a float keeps every digit asked for
+
+
+def test_a_sum_over_edges_reads_past_consumers_that_reach_no_output(cli, monkeypatch, tmp_path):
+    """The cell reads a node's first 9 consumers only; when those reach no output (d1..d9 here), it
+    reads on: x's gradient is 5 + 1 = 6 by hand, from the two edges into f."""
+    program = tmp_path / "dead.bp"
+    dead = "".join(f"d{k} = x * 3\n" for k in range(1, 10))
+    program.write_text(f"x = 2\n{dead}f = x * 5 + x\n", encoding="utf-8")
+    table = at_width(cli, monkeypatch, 120, "eval", "-f", str(program)).out
+    assert re.search(r"^ *x +input +2 +6 +5 \+ 1 = 6 ", table, re.M), table

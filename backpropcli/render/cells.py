@@ -127,8 +127,12 @@ def contributions(report: Report, node: int, uses: Sequence[tuple[int, int]] | N
 
 def sum_text(report: Report, node: int, limit: int | None = 8, uses: Sequence[tuple[int, int]] | None = None) -> str:
     """'3 + 3 + 1 = 7' where a node fans out to several gates; empty otherwise. Past `limit` terms
-    the rest is '...' (None: every term, as notes carry them)."""
+    the rest is '...' (None: every term, as notes carry them). `uses` may be the node's first
+    limit + 1 consumers only (Graph.consumers_of's `first`): all the cell shows."""
     parts = contributions(report, node, uses)
+    if uses is not None and limit is not None and len(uses) == limit + 1 and len(parts) <= limit:
+        # some of those reach no output: the cell needs the node's other consumers too
+        parts = contributions(report, node, report.graph.consumers_of([node])[node])
     if node == report.graph.output:
         parts = [1, *parts]
     if len(parts) < 2:

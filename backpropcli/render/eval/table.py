@@ -20,6 +20,7 @@ from .rows import chosen_nodes, chosen_rows, named, remarks
 FORMULA_CELL = 30  # a formula longer than this goes below the table, not in a cell
 GATES_LISTED = 6  # gates named on a legend line before the rest are counted
 NODE_TEXT = 200  # an unnamed gate's source text is given whole in a footnote up to this length
+SUM_TERMS = 8  # terms of a fan-out's sum shown in its cell before '...'
 
 
 class View:
@@ -143,13 +144,13 @@ def _gradients(report: Report, options: Options, width: int, notes: Footnotes) -
     shown, hidden = chosen_nodes(report, named(report), options.rows)
     checks = report.checks
     rows, formulas = [], []
-    uses = graph.consumers_of(shown)
+    uses = graph.consumers_of(shown, first=SUM_TERMS + 1)
     for i in shown:
         node = graph.nodes[i]
         kind = "input" if not node.args else ("output" if i == graph.output else "intermediate")
         name = notes.short(node.name)
         value, grad = (_number(notes, v, options.digits) for v in (report.values[i], back.grads[i]))
-        rows.append([name, kind, value, grad, sum_text(report, i, uses=uses[i])])
+        rows.append([name, kind, value, grad, sum_text(report, i, SUM_TERMS, uses[i])])
         if checks is not None and checks.formulas.get(i):
             formulas.append((len(rows) - 1, name, notes.within(checks.formulas[i])))
     columns = [Column("name"), Column("kind"), Column("value", True), Column(f"{d}{out}/{d}name", True)]

@@ -19,11 +19,18 @@ import time
 
 sys.path.insert(1, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # the checkout, not an install
 import drawing  # bench/ is on sys.path as the script's own folder
+import floor
 import output  # the output and check goals
 import sections
 import verify
 
-SECTIONS = {**sections.SECTIONS, **output.SECTIONS, "drawing": drawing.section, "verify": verify.section}
+SECTIONS = {
+    **sections.SECTIONS,
+    **output.SECTIONS,
+    "drawing": drawing.section,
+    "verify": verify.section,
+    "floor": floor.section,
+}
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)

@@ -7,6 +7,11 @@ exact numbers, no overflow checks, no local gradients per edge, no names or posi
 What it costs is the floor a pure-Python engine can reach on these workloads; ours is measured
 against it in the same run.
 
+`run_kept` is the same tape keeping what a run of the tool keeps, and nothing more: seven columns
+per node (op, two arguments, name, given value, span start and end), and every gate's local
+partials (a shared tuple where they are constants), for the ledger and the checks. What it costs
+over the tape is the least that keeping them costs in pure Python.
+
 `run_rules` is the same tape with the op table's own rules in place of the inline arithmetic (a call
 of the op's forward rule per gate, and of its partials rule with a tuple of arguments): the floor
 of an engine that keeps one rule per op, as ours does. What ours costs beyond it is the build and
@@ -143,3 +148,96 @@ def backward_rules(ops: list[int], first: list[int], second: list[int], values: 
         else:
             grads[a] += g * rules[op]((values[a],), values[i])[0]
     return grads
+
+
+def run_kept(prog: list[tuple]) -> tuple[list, list, list]:
+    """Build, forward, backward as run() does, keeping the tool's columns and every gate's partials."""
+    columns = build_kept(prog)
+    ops, first, second, values = columns[0], columns[1], columns[2], columns[4]
+    forward(ops, first, second, values)
+    grads, partials = backward_kept(ops, first, second, values)
+    return values, grads, partials
+
+
+def build_kept(prog: list[tuple]) -> tuple[list, list, list, list, list, list, list]:
+    """The seven columns, filled per statement in program order; a span is a statement's index here
+    (an op list has no text), which costs what a span from the text costs to keep."""
+    ops: list[int] = []
+    first: list[int] = []
+    second: list[int] = []
+    names: list = []
+    values: list = []
+    starts: list[int] = []
+    ends: list[int] = []
+    ids: dict[str, int] = {}
+    codes = CODES
+    for at, stmt in enumerate(prog):
+        if len(stmt) == 2:
+            ids[stmt[0]] = len(ops)
+            ops.append(LEAF)
+            first.append(-1)
+            second.append(-1)
+            names.append(stmt[0])
+            values.append(stmt[1])
+            starts.append(at)
+            ends.append(at + 1)
+            continue
+        name, op, a, c = stmt
+        if c is not None and type(c) is not str:
+            ops.append(LEAF)
+            first.append(-1)
+            second.append(-1)
+            names.append(None)
+            values.append(c)
+            starts.append(at)
+            ends.append(at + 1)
+            c = len(ops) - 1
+        elif c is not None:
+            c = ids[c]
+        ids[name] = len(ops)
+        ops.append(codes[op])
+        first.append(ids[a])
+        second.append(-1 if c is None else c)
+        names.append(name)
+        values.append(None)
+        starts.append(at)
+        ends.append(at + 1)
+    return ops, first, second, names, values, starts, ends
+
+
+def backward_kept(ops: list[int], first: list[int], second: list[int], values: list) -> tuple[list, list]:
+    n = len(ops)
+    grads = [0.0] * n
+    grads[n - 1] = 1.0
+    partials: list = [None] * n
+    plus, minus = (1, 1), (1, -1)
+    for i in range(n - 1, -1, -1):
+        op = ops[i]
+        if op == LEAF:
+            continue
+        g = grads[i]
+        a = first[i]
+        if op == ADD:
+            partials[i] = plus
+            grads[a] += g
+            grads[second[i]] += g
+        elif op == MUL:
+            b = second[i]
+            partials[i] = locs = (values[b], values[a])
+            grads[a] += g * locs[0]
+            grads[b] += g * locs[1]
+        elif op == TANH:
+            t = values[i]
+            partials[i] = locs = (1 - t * t,)
+            grads[a] += g * locs[0]
+        elif op == SUB:
+            partials[i] = minus
+            grads[a] += g
+            grads[second[i]] -= g
+        elif op == POW:
+            b = second[i]
+            x, y = values[a], values[b]
+            partials[i] = locs = (y * x ** (y - 1), values[i] * math.log(x) if x > 0 else math.nan)
+            grads[a] += g * locs[0]
+            grads[b] += g * locs[1]
+    return grads, partials

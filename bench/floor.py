@@ -1,0 +1,412 @@
+"""The floor: the least a pure-Python program of the tool's shape can do for one run, as a process.
+
+    python bench/floor.py FILE [--no-check] [--format table|json] [--stages]
+
+It reads the bench's programs (one-line statements `t = a op b`, `t = fn(a)`, `t = number`, as the
+chain and the MLP are written, and one line `f = x + x + ... + x`, as the sum is) and keeps what a
+run of backprop keeps: every node's op, arguments, name and span; the values and gradients; every
+gate's local partials. Checked, it turns sympy's derivative of each op kind into a function once
+(lambdify, from the op table's own templates), evaluates it at every edge of that kind and compares
+it with ours, sums the gradients a second time from those partials and compares them, and then
+prints the 60 largest edges and the inputs' gradients, or the numbers as one JSON document.
+
+Each stage is written in the cheapest form we know: one regex pass over the text (a split for the
+sum), the passes' loops written out per op, maps in C where a stage is a map. It has no error
+messages, no exact numbers, no kinks, no claim lines, no layout, and it reads only these shapes: a
+lower bound for the tool, not a tool. Where this floor misses a goal, the goal is beyond any
+pure-Python program that keeps what backprop keeps, as far as the fastest forms we know go.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import re
+import sys
+import time
+from array import array
+from bisect import bisect_right
+from functools import partial
+from itertools import accumulate, compress, count, repeat
+from operator import eq, ge, getitem, is_not, mul, not_, or_
+
+import tape  # the passes are the kept tape's: bench/ is on sys.path as the script's own folder
+from tape import ADD, LEAF, MUL, POW, SUB, TANH
+
+CODES = {"+": ADD, "-": SUB, "*": MUL, "**": POW, "tanh": TANH}
+NAMES = {ADD: "add", SUB: "sub", MUL: "mul", POW: "pow", TANH: "tanh"}
+ROWS = 60
+
+# one statement per line: a call of one argument, two operands and an operator, or a number
+LINE = re.compile(
+    r"^([A-Za-z_]\w*) = (?:(tanh)\(([A-Za-z_]\w*)\)|([\w.]+) (\*\*|[-+*]) ([\w.]+)|(-?[\d.]+))$", re.M | re.ASCII
+)
+SUM = re.compile(r"^([A-Za-z_]\w*) = ([A-Za-z_]\w*(?: \+ [A-Za-z_]\w*)+)$", re.M | re.ASCII)
+
+
+class Program:
+    """The columns: op code, arguments, name, given value, span; one list or array per field."""
+
+    def __init__(self) -> None:
+        self.ops: list[int] = []
+        self.arg0 = array("i")
+        self.arg1 = array("i")
+        self.names: list[str | None] = []
+        self.given: list[float | None] = []
+        self.starts = array("i")
+        self.ends = array("i")
+        self.defined: dict[str, int] = {}
+
+
+def parse(text: str) -> Program:
+    p = Program()
+    ops, a0, a1, names, given = p.ops.append, p.arg0.append, p.arg1.append, p.names.append, p.given.append
+    st, en, defined = p.starts.append, p.ends.append, p.defined
+
+    def operand(word: str, start: int) -> int:
+        i = defined.get(word)
+        if i is not None:
+            return i
+        i = len(p.ops)
+        ops(LEAF)
+        a0(-1)
+        a1(-1)
+        names(None)
+        given(float(word))
+        st(start)
+        en(start + len(word))
+        return i
+
+    at = 0
+    for m in LINE.finditer(text):
+        if m.start() != at:  # a line of another shape: the sum's
+            _flat_sum(p, text, at, m.start())
+        at = m.end() + 1
+        target, fn, arg, left, sym, right, number = m.groups()
+        if number is not None:
+            defined[target] = len(p.ops)
+            ops(LEAF)
+            a0(-1)
+            a1(-1)
+            names(target)
+            given(float(number))
+            st(m.start(7))
+            en(m.end(7))
+            continue
+        if fn is not None:
+            x, y, op, start, end = defined[arg], -1, TANH, m.start(2), m.end(3) + 1
+        else:
+            x, y, op = operand(left, m.start(4)), operand(right, m.start(6)), CODES[sym]
+            start, end = m.start(4), m.end(6)
+        defined[target] = len(p.ops)
+        ops(op)
+        a0(x)
+        a1(y)
+        names(target)
+        given(None)
+        st(start)
+        en(end)
+    if at < len(text):
+        _flat_sum(p, text, at, len(text))
+    return p
+
+
+def _flat_sum(p: Program, text: str, start: int, end: int) -> None:
+    """`f = a + b + ...`: the gates of a left-to-right sum, their spans from the terms' offsets."""
+    m = SUM.search(text, start, end)
+    if m is None:
+        raise SystemExit(f"floor.py reads only the bench's shapes; not this line: {text[start : start + 60]!r}")
+    terms = m.group(2).split(" + ")
+    ids = list(map(p.defined.__getitem__, terms))
+    first = m.start(2)
+    ends = list(accumulate(map(len, terms), lambda at, n: at + 3 + n, initial=first - 3))[1:]
+    n = len(terms) - 1
+    base = len(p.ops)
+    p.ops.extend(repeat(ADD, n))
+    p.arg0.append(ids[0])
+    p.arg0.extend(range(base, base + n - 1))
+    p.arg1.extend(ids[1:])
+    p.names.extend(repeat(None, n - 1))
+    p.names.append(m.group(1))
+    p.given.extend(repeat(None, n))
+    p.starts.extend(repeat(first, n))
+    p.ends.extend(ends[1:])
+    p.defined[m.group(1)] = base + n - 1
+
+
+def forward(p: Program) -> list:
+    values = list(p.given)
+    tape.forward(p.ops, p.arg0, p.arg1, values)
+    return values
+
+
+def backward(p: Program, values: list) -> tuple[list, list]:
+    """Gradients, and each gate's local partials (a shared tuple where they are constants)."""
+    return tape.backward_kept(p.ops, p.arg0, p.arg1, values)
+
+
+def varying(p: Program) -> list[bool]:
+    """Per node: a gate or a named input, which carries a gradient; a literal does not."""
+    return list(map(bool, map(or_, p.ops, map(is_not, p.names, repeat(None)))))
+
+
+def local_checks(p: Program, values: list, partials: list, varies: list[bool], tol: float = 1e-9) -> int:
+    """Every edge's local partial against sympy's derivative of its op, kind by kind: the number that
+    disagree. An edge into a constant carries nothing and is left out, as the tool leaves it out."""
+    import sympy as sp
+
+    from backpropcli.ops import OPS
+
+    close = _close(tol)
+    bad = 0
+    for code in set(p.ops) - {LEAF}:
+        name = NAMES[code]
+        gates = list(compress(count(), map(eq, p.ops, repeat(code))))
+        arity = 1 if code == TANH else 2
+        syms = sp.symbols(f"a0:{arity}", real=True)
+        expr = OPS[name].sympy(sp, *syms)
+        args = [list(map(c.__getitem__, gates)) for c in (p.arg0, p.arg1)[:arity]]
+        for pos in range(arity):
+            keep = list(map(varies.__getitem__, args[pos]))
+            edges = gates if all(keep) else list(compress(gates, keep))
+            columns = [list(map(values.__getitem__, compress(a, keep))) for a in args]
+            d = sp.diff(expr, syms[pos])
+            fn = sp.lambdify(syms, d, "math")
+            theirs = [int(d)] * len(edges) if d.is_Integer else list(map(float, map(fn, *columns)))
+            ours = list(map(getitem, map(partials.__getitem__, edges), repeat(pos)))
+            same = list(map(eq, ours, theirs))  # most agree to the bit: only the others are compared closely
+            bad += sum(not close(ours[k], theirs[k]) for k in compress(count(), map(not_, same)))
+    return bad
+
+
+def _close(tol: float):
+    return partial(math.isclose, rel_tol=tol, abs_tol=tol)  # called in C by map
+
+
+def totals(p: Program, partials: list) -> list:
+    """The gradients summed a second time, from the checked partials."""
+    n = len(partials)
+    grads = [0.0] * n
+    grads[n - 1] = 1.0
+    first, second = p.arg0, p.arg1
+    for i in range(n - 1, -1, -1):
+        locs = partials[i]
+        if locs is None:
+            continue
+        g = grads[i]
+        grads[first[i]] += g * locs[0]
+        if len(locs) == 2:
+            grads[second[i]] += g * locs[1]
+    return grads
+
+
+def largest(sizes: list, count_: int = ROWS) -> list[int]:
+    """The positions of the `count_` largest sizes, best first: a bar set on a sample, one pass in C."""
+    if not sizes:
+        return []
+    sample = sorted(sizes[:: max(1, len(sizes) // 4096)], reverse=True)
+    bar = sample[min(count_, len(sample)) - 1]
+    above = list(compress(count(), map(ge, sizes, repeat(bar))))
+    return sorted(above, key=lambda k: -sizes[k])[:count_]
+
+
+def ledger(p: Program, partials: list, varies: list[bool]) -> tuple[list[int], list[int]]:
+    """The edges that carry a gradient, (gate, position), from the last gate back, as two lists."""
+    gates, positions = [], []
+    for gate in range(len(partials) - 1, -1, -1):
+        if partials[gate] is None:
+            continue
+        if varies[p.arg0[gate]]:
+            gates.append(gate)
+            positions.append(0)
+        b = p.arg1[gate]
+        if b >= 0 and varies[b]:
+            gates.append(gate)
+            positions.append(1)
+    return gates, positions
+
+
+def table(p: Program, values: list, grads: list, partials: list, out) -> None:
+    """The 60 largest edges (by downstream gradient) and the 60 largest inputs' gradients, a line each."""
+    gates, positions = ledger(p, partials, varying(p))
+    local = list(map(getitem, map(partials.__getitem__, gates), positions))
+    down = list(map(mul, map(grads.__getitem__, gates), local))
+    for k in sorted(largest(list(map(abs, down)))):
+        gate, pos = gates[k], positions[k]
+        arg = (p.arg0, p.arg1)[pos][gate]
+        out.write(f"{p.names[gate] or gate} {NAMES[p.ops[gate]]} {values[gate]!r} {grads[gate]!r} ")
+        out.write(f"{p.names[arg] or arg} {local[k]!r} {down[k]!r}\n")
+    inputs = [i for i in p.defined.values() if p.ops[i] == LEAF]
+    for k in sorted(largest([abs(grads[i]) for i in inputs])):
+        i = inputs[k]
+        out.write(f"{p.names[i]} {values[i]!r} {grads[i]!r}\n")
+
+
+def document(p: Program, text: str, values: list, grads: list, partials: list, out) -> None:
+    """The numbers of a run as one JSON document of columns, encoded in C: what eval's version 2
+    document holds (the inputs' gradients; each node's name, op, arguments, value, gradient, line and
+    column; each edge's gate, position, input, local and downstream gradient)."""
+    gates, positions = ledger(p, partials, varying(p))
+    local = list(map(getitem, map(partials.__getitem__, gates), positions))
+    lines = [0, *(m.end() for m in re.finditer("\n", text))]
+    line = list(map(partial(bisect_right, lines), p.starts))
+    col = [start - lines[k - 1] + 1 for start, k in zip(p.starts, line, strict=True)]
+    args = [[] if a < 0 else [a] if b < 0 else [a, b] for a, b in zip(p.arg0, p.arg1, strict=True)]
+    inputs = [i for i in p.defined.values() if p.ops[i] == LEAF]
+    document = {
+        "gradients": {p.names[i]: grads[i] for i in inputs},
+        "nodes": {
+            "name": p.names,
+            "op": [NAMES.get(op, "input") for op in p.ops],
+            "args": args,
+            "value": values,
+            "grad": grads,
+            "line": line,
+            "col": col,
+        },
+        "edges": {
+            "gate": gates,
+            "position": positions,
+            "input": list(map(getitem, map((p.arg0, p.arg1).__getitem__, positions), gates)),
+            "local": local,
+            "downstream": list(map(mul, map(grads.__getitem__, gates), local)),
+        },
+    }
+    out.write(json.dumps(document))
+
+
+def section(plan) -> dict:
+    """The floor beside ours and the goals it bears on: goal 1 (the MLP's --no-check process, table and
+    JSON, against micrograd's) and goal 3 (the checked sum and chain, table, against 5 s). Whole
+    processes taking turns; medians over rounds, ratios paired within a round."""
+    import os
+
+    import big
+    import measure
+    from sections import table
+
+    here = os.path.abspath(__file__)
+    cmd = measure.backprop_command()
+    floor = [sys.executable, here]
+    figures: dict = {}
+    mlp = plan.file("mlp", plan.largest)
+    peer = [sys.executable, os.path.join(os.path.dirname(here), "peers.py"), "micrograd", "mlp", str(plan.largest)]
+    print(
+        f"The floor (bench/floor.py): a pure-Python program of the tool's shape in its cheapest known form, "
+        f"beside ours, whole processes, interleaved, median of {plan.rounds}"
+    )
+    samples = measure.interleaved(
+        {
+            "micrograd": peer,
+            "floor table": [*floor, mlp, "--no-check"],
+            "floor json": [*floor, mlp, "--no-check", "--format", "json"],
+            "ours table": [*cmd, "eval", "-f", mlp, "--no-check"],
+            "ours json": [*cmd, "eval", "-f", mlp, "--no-check", "--format", "json"],
+        },
+        plan.rounds,
+    )
+    rows = []
+    for fmt, goal in (("table", 0.3), ("json", 0.4)):
+        floor_ratio = measure.paired_ratio(samples, f"floor {fmt}", "micrograd")
+        ours_ratio = measure.paired_ratio(samples, f"ours {fmt}", "micrograd")
+        figures[f"mlp {fmt}"] = {"floor": floor_ratio, "ours": ours_ratio, "goal": goal}
+        rows.append(
+            [
+                f"1: mlp/{plan.largest}, --no-check, {fmt}",
+                f"{floor_ratio:.2f}x micrograd",
+                f"{ours_ratio:.2f}x",
+                f"<= {goal}x",
+                _reach(floor_ratio <= goal),
+            ]
+        )
+    scale = 10 if plan.quick else 1
+    sizes = {"sum": 1_000_000, "chain": 1_000_000}
+    for name, size in sizes.items():
+        path = os.path.join(plan.workdir, f"floor-{name}.bp")
+        with open(path, "w", encoding="ascii") as handle:
+            handle.write(big.PROGRAMS[name](size // scale))
+        runs = measure.interleaved({"floor": [*floor, path], "ours": [*cmd, "eval", "-f", path]}, plan.rounds)
+        seconds = {k: measure.median(v) for k, v in runs.items()}
+        figures[name] = {**seconds, "stages": _stages(floor, path)}
+        rows.append(
+            [
+                f"3: {name}, checked, table",
+                f"{seconds['floor']:.2f} s",
+                f"{seconds['ours']:.2f} s",
+                "<= 5 s",
+                _reach(seconds["floor"] <= 5),
+            ]
+        )
+    table(["goal: input", "the floor", "ours", "goal", "a pure-Python program"], rows)
+    print("where the floor's checked runs go (stages in its process, one run):")
+    heads = list(figures["chain"]["stages"])
+    stages = [[name, *(f"{figures[name]['stages'].get(k, 0):.2f} s" for k in heads)] for name in sizes]
+    table(["input", *heads], stages)
+    return figures
+
+
+def _reach(met: bool) -> str:
+    return "can meet it (the floor does)" if met else "cannot, as far as known (the floor misses it)"
+
+
+def _stages(floor: list[str], path: str) -> dict[str, float]:
+    """The floor's own stage times for one checked run of `path`, as it prints them with --stages."""
+    import subprocess
+
+    done = subprocess.run([*floor, path, "--stages"], capture_output=True, text=True, check=True)
+    words = done.stderr.split()
+    spent, name = {}, []
+    for word in words:
+        try:
+            spent[" ".join(name)] = float(word)
+            name = []
+        except ValueError:
+            name.append(word)
+    return spent
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("file")
+    parser.add_argument("--no-check", action="store_true")
+    parser.add_argument("--format", choices=("table", "json"), default="table")
+    parser.add_argument("--stages", action="store_true", help="print each stage's seconds to stderr")
+    args = parser.parse_args()
+    spent: dict[str, float] = {}
+    last = time.perf_counter()
+
+    def stage(name: str) -> None:
+        nonlocal last
+        now = time.perf_counter()
+        spent[name] = now - last
+        last = now
+
+    with open(args.file, encoding="utf-8") as handle:
+        text = handle.read()
+    p = parse(text)
+    stage("parse")
+    values = forward(p)
+    grads, partials = backward(p, values)
+    stage("forward + backward")
+    if not args.no_check:
+        varies = varying(p)
+        bad = local_checks(p, values, partials, varies)
+        stage("local partials")
+        again = totals(p, partials)
+        bad += sum(varies) - sum(map(_close(1e-9), compress(again, varies), compress(grads, varies)))
+        stage("totals")
+        if bad:
+            raise SystemExit(f"floor.py: {bad} checks disagree")
+    if args.format == "json":
+        document(p, text, values, grads, partials, sys.stdout)
+    else:
+        table(p, values, grads, partials, sys.stdout)
+    sys.stdout.flush()
+    stage(args.format)
+    if args.stages:
+        print(" ".join(f"{k} {v:.2f}" for k, v in spent.items()), file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -310,3 +310,26 @@ def test_a_constant_slope_not_the_rules_own_is_checked_edge_by_edge():
     checks = crosscheck(graph, forward(graph, {"x": 3, "y": 2}), bad)
     failed = [(key, c.expected) for key, c in checks.edges.items() if c.status == "fail"]
     assert failed == [((add, 1), "1")]
+
+
+def test_every_edge_of_a_constant_slope_carries_sympys_number_at_its_own_position():
+    """add's and sub's edges are told once per kind: each still has sympy's number at its position, by
+    hand d/da (a + b) = d/db (a + b) = 1, d/da (a - b) = 1, d/db (a - b) = -1, and x*y's y and x."""
+    graph, back, checks = checked("(w + x*y)*z - w", w=5, x=3, y=2, z=4)
+    found = [(graph.nodes[gate].op, pos, checks.edges[(gate, pos)].expected) for gate, pos in ledger(graph, back)]
+    assert found == [
+        ("sub", 0, "1"),
+        ("sub", 1, "-1"),
+        ("mul", 0, "4"),  # (w + x*y)*z: d/d(w + x*y) = z
+        ("mul", 1, "11"),  # d/dz = w + x*y
+        ("add", 0, "1"),
+        ("add", 1, "1"),
+        ("mul", 0, "2"),  # x*y: d/dx = y
+        ("mul", 1, "3"),
+    ]
+
+
+def test_an_op_whose_rule_is_not_constant_but_whose_slope_is_an_integer_is_checked_as_any_other():
+    """sign's derivative is sympy's integer 0, yet its rule is no constant one: it takes the general way."""
+    _, _, checks = checked("sign(x) * x + floor(x)", x=1.5)
+    assert checks.counts() == (11, 0, 0)  # 6 edges (sign 1, mul 2, floor 1, add 2) and 5 node totals

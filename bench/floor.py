@@ -91,8 +91,8 @@ def parse(text: str) -> Program:
             a1(-1)
             names(target)
             given(float(number))
-            st(m.start(7))
-            en(m.end(7))
+            st(m.start(1))  # an input spans its name, as the tool's do
+            en(m.end(1))
             continue
         if fn is not None:
             x, y, op, start, end = defined[arg], -1, TANH, m.start(2), m.end(3) + 1
@@ -258,7 +258,9 @@ def document(p: Program, text: str, values: list, grads: list, partials: list, o
         "gradients": {p.names[i]: grads[i] for i in inputs},
         "nodes": {
             "name": p.names,
-            "op": [NAMES.get(op, "input") for op in p.ops],
+            "op": [
+                NAMES.get(op) or ("const" if name is None else "input") for op, name in zip(p.ops, p.names, strict=True)
+            ],
             "args": args,
             "value": values,
             "grad": grads,

@@ -132,9 +132,19 @@ def test_node_view_has_the_fields_of_node():
     assert isinstance(node, Node) and node.op == "mul" and node.args == (0, 1) and node.name == "f"
 
 
+@pytest.mark.parametrize(
+    "line", ["f = a + b * (c - 1)", "  t = tanh(x0)*w + 0.001", "g=2.5e-3**-x", "f = " + " + ".join(["a"] * 31)]
+)
+def test_a_short_line_is_the_scans_list_of_tokens(line):
+    """A plain line of up to 64 tokens is tokenized at once: the very Tokens the scan makes, as a list."""
+    source = Source(line + "\n")
+    fast, scanned = statement(source, 0)[0].tokens, _scan(source, 0)[0].tokens
+    assert isinstance(fast, list) and fast == scanned
+
+
 def test_line_tokens_index_and_slice_as_a_list_does():
-    """The one-line path's token sequence reads like the scan's list: by index, from the end, in slices."""
-    source = Source("f = a + b * (c - 1)\n")
+    """A longer line's token sequence reads like the scan's list: by index, from the end, in slices."""
+    source = Source("f = " + " + ".join(["a"] * 40) + " + b * (c - 1)\n")
     fast, scanned = statement(source, 0)[0].tokens, _scan(source, 0)[0].tokens
     assert not isinstance(fast, list)
     assert len(fast) == len(scanned)

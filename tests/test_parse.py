@@ -160,16 +160,21 @@ def test_a_flat_line_by_hand():
 
 
 def test_a_flat_line_is_taken_in_one_loop(monkeypatch):
-    """The one-loop path does take such lines (the property below holds either way): over defined
-    names the gates are made without a call each; otherwise one call per gate, and no stacks."""
+    """The one-loop path does take such lines of more than 64 tokens (the property below holds
+    either way): over defined names the gates are made without a call each; otherwise one call per
+    gate, and no stacks. A shorter line is read by the stacks, whose cost is small there."""
     monkeypatch.setattr(backpropcli.parse.syntax.Builder, "binary", None)  # a call per gate would fail
-    assert columns(parse("x = 3\nf = x - x + x\n"))[0] == ["input", "sub", "add"]
+    ops = columns(parse("x = 3\nf = " + " - ".join(["x"] * 40) + " + x\n"))[0]
+    assert ops == ["input"] + ["sub"] * 39 + ["add"]
     monkeypatch.undo()
     monkeypatch.setattr(backpropcli.parse.syntax, "_reduce", None)  # so would the stacks
-    assert columns(parse("f = x * 2 / y % 3\n"))[0] == ["input", "const", "mul", "input", "div", "const", "mod"]
+    ops = columns(parse("f = " + " * ".join(["x", "2"] * 20) + " / y % 3\n"))[0]
+    assert (ops.count("mul"), ops.count("const"), ops[-4:]) == (39, 21, ["input", "div", "const", "mod"])
 
 
-FLAT_OPERANDS = ("a", "b", "u", "v", "2", "3", "0.5", "0", "007", "1e999", "pi", "e", "sin", "-a", "(b)", "f")
+# plain operands (names defined or not, numbers, pi and e); a spoiler sends the line elsewhere or to an error
+PLAIN = ("a", "b", "u", "v", "2", "3", "0.5", "0", "007", "pi", "e")
+SPOILERS = ("1e999", "sin", "-a", "(b)", "f", "a(", "2 2")
 
 
 def _built(text: str):
@@ -183,18 +188,24 @@ def _built(text: str):
 PALETTES = (("+", "-"), ("*", "/", "%"), ("**", "^"), tuple(sorted(BINARY)))
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(
-    st.lists(st.sampled_from(FLAT_OPERANDS), min_size=1, max_size=9),
-    st.sampled_from(PALETTES).flatmap(lambda palette: st.lists(st.sampled_from(palette), min_size=8, max_size=8)),
+    st.sampled_from([("a", "b"), PLAIN]).flatmap(
+        lambda pool: st.lists(st.sampled_from(pool), min_size=33, max_size=41)
+    ),
+    st.sampled_from(PALETTES).flatmap(lambda palette: st.lists(st.sampled_from(palette), min_size=40, max_size=40)),
+    st.one_of(st.none(), st.tuples(st.integers(0, 32), st.sampled_from(SPOILERS))),
     st.booleans(),
 )
-def test_a_flat_line_builds_what_the_stacks_build(operands, symbols, defined):
-    """A line of operands and infix operators of one precedence is made in one loop (or in one go where
-    every operand is defined); the oracle is the general path with its stacks, forced for the same text:
-    the same columns, or the same error at the same place."""
+def test_a_flat_line_builds_what_the_stacks_build(operands, symbols, spoiler, defined):
+    """A line of more than 64 tokens, operands joined by infix operators of one precedence, is made in
+    one loop (in one go where every operand is a defined name); the oracle is the general path with its
+    stacks, forced for the same text: the same columns, or the same error at the same place."""
+    if spoiler is not None:
+        operands[spoiler[0]] = spoiler[1]
     head = "a = 1.5\nb = -2\n" if defined else ""
-    text = head + "f = " + " ".join(p for w, s in zip(operands, [*symbols, ""], strict=False) for p in (w, s)).strip()
+    joined = [*symbols[: len(operands) - 1], ""]  # an operator between each two operands, none after the last
+    text = head + "f = " + " ".join(p for w, s in zip(operands, joined, strict=True) for p in (w, s)).strip()
     fast = _built(text)
     with patch.object(backpropcli.parse.syntax, "_flat", lambda *args: None):
         stacks = _built(text)

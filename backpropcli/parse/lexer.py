@@ -175,8 +175,18 @@ def _one_line(text: str, pos: int) -> tuple[Statement, int] | None:
         kind = _KIND.get(word[0], OP)
         if (word in RESERVED) if kind is NAME else (kind is not NUM and (word not in OPERATORS or word == ";")):
             return None
+    after = min(end + 1, len(text))
+    if len(pieces) <= SHORT_LINE:  # the Tokens themselves: read by index and in turn in C
+        offsets = list(accumulate(map(len, pieces), initial=pos))
+        texts = pieces[1::2]
+        kinds = map(_KIND.get, map(itemgetter(0), texts), repeat(OP))
+        tokens = list(map(tuple.__new__, repeat(Token), zip(kinds, texts, offsets[1:-1:2], offsets[2::2], strict=True)))
+        return Statement(tokens, ""), after
     offsets = array("i" if end < 2**31 else "q", accumulate(map(len, pieces), initial=pos))
-    return Statement(LineTokens(pieces, offsets, 0, len(pieces) // 2), ""), min(end + 1, len(text))
+    return Statement(LineTokens(pieces, offsets, 0, len(pieces) // 2), ""), after
+
+
+SHORT_LINE = 129  # pieces (64 tokens and the blanks around them) up to which a line's Tokens are made at once
 
 
 class LineTokens(Sequence[Token]):

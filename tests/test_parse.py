@@ -3,12 +3,14 @@ the number grammar. Messages for bad input are in test_hostile.py."""
 
 from __future__ import annotations
 
+import re
 from unittest.mock import patch
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import backpropcli.parse.lexer
 import backpropcli.parse.program
 import backpropcli.parse.syntax
 from backpropcli.errors import BackpropError, InputError, LimitError, Source
@@ -303,3 +305,39 @@ def test_line_cols_of_many_offsets_equal_line_col_of_each(text, offsets):
     source = Source(text)
     offsets = [min(o, len(text)) for o in offsets]
     assert list(source.line_cols(offsets)) == [source.line_col(o) for o in offsets]
+
+
+TWO_OPERANDS = ("a", "b", "u", "2", "0.5", "0", "007", "1e999", "pi", "sin", "if", "t")
+HEADS = ("", "a = 1.5\nb = -2\n", "a = 1.5\nb = -2\nf = a * b\n")
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(st.sampled_from(TWO_OPERANDS), min_size=3, max_size=3),
+    st.lists(st.sampled_from(sorted(BINARY)), min_size=2, max_size=2),
+    st.sampled_from(("t", "f", "a", "dfda", "da", "sin", "if")),
+    st.sampled_from(HEADS),
+    st.sampled_from(("", "  # a note", "; g = t", "\nz = t * 2")),
+)
+def test_a_line_of_two_operators_builds_what_the_stacks_build(operands, symbols, target, head, tail):
+    """`t = a op b op c` is read from one regex match; the oracle is the precedence loop, forced for
+    the same text: the same columns (the grouping, the spans, the names), or the same error at the
+    same place. Claim-like targets, names taken, functions and keywords go the long way."""
+    x, y, z = operands
+    text = f"{head}{target} = {x} {symbols[0]} {y} {symbols[1]} {z}{tail}\n"
+    fast = _built(text)
+    with patch.object(backpropcli.parse.lexer, "TWO_OPS", re.compile(r"(?!)")):
+        stacks = _built(text)
+    assert fast == stacks
+
+
+def test_a_line_of_two_operators_by_hand():
+    # "w = 3" is 0-5; line 2: t at 6, a 10, 2 14, w 18 (all one character): a * 2 first, then + w;
+    # then a + 2 * w: 2 * w first (it binds tighter), then a + it
+    c = columns(parse("w = 3\nt = a * 2 + w\n"))
+    assert c[:3] == (["input", "input", "const", "mul", "add"], [-1, -1, -1, 1, 3], [-1, -1, -1, 2, 0])
+    assert (c[5][3:], c[6][3:]) == ([10, 10], [15, 19])
+    c = columns(parse("w = 3\nt = a + 2 * w\n"))
+    assert c[:3] == (["input", "input", "const", "mul", "add"], [-1, -1, -1, 2, 1], [-1, -1, -1, 0, 3])
+    assert (c[5][3:], c[6][3:]) == ([14, 10], [19, 19])
+    assert c[3][-1] == "t"

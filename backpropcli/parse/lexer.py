@@ -50,6 +50,13 @@ SIMPLE = re.compile(
     r"[ \t]*+(?:;|(#[^\r\n]*+)?(?:\r\n|\r|\n|\Z))",
     re.ASCII,
 )
+# The commonest line of two operators, `t = a op b op c`: groups 1 target, 2 and 3 the first operand and
+# operator, 4 and 5 the second, 6 the third operand, 7 comment
+TWO_OPS = re.compile(
+    rf"[ \t]*+({_NAME})[ \t]*+=[ \t]*+({_OPERAND})[ \t]*+({_SYMBOL})[ \t]*+({_OPERAND})[ \t]*+({_SYMBOL})"
+    rf"[ \t]*+({_OPERAND})[ \t]*+(?:;|(#[^\r\n]*+)?(?:\r\n|\r|\n|\Z))",
+    re.ASCII,
+)
 # The one-line tokenizer: split at each token; any character that is not a blank is a token, so the
 # pieces between tokens are blanks (or empty)
 _SPLIT = re.compile(r"((?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[A-Za-z_][A-Za-z0-9_]*|\*\*|[^ \t\f])", re.ASCII)
@@ -134,15 +141,15 @@ def foreign(text: str, prev: Token | None = None, after: str = "") -> str:
 def statements(source: Source) -> Iterator[Statement | re.Match]:
     """Split the text into statements, tracking parentheses so a statement can span lines.
 
-    A one-line statement of the commonest shapes (`t = a op b`, `t = fn(a)`, `t = a`) comes out
-    as one regex match, which the parser reads without making tokens: generated programs are
-    almost all such lines, and per-token work would dominate their cost.
+    A one-line statement of the commonest shapes (`t = a op b`, `t = fn(a)`, `t = a`, and
+    `t = a op b op c`) comes out as one regex match, which the parser reads without making tokens:
+    generated programs are almost all such lines, and per-token work would dominate their cost.
     """
     text = source.text
-    simple = SIMPLE.match
+    simple, two = SIMPLE.match, TWO_OPS.match
     pos, end = 0, len(text)
     while pos < end:
-        m = simple(text, pos)
+        m = simple(text, pos) or two(text, pos)
         if m is not None:
             yield m
             pos = m.end()
@@ -177,10 +184,10 @@ def _one_line(text: str, pos: int) -> tuple[Statement, int] | None:
             return None
     after = min(end + 1, len(text))
     if len(pieces) <= SHORT_LINE:  # the Tokens themselves: read by index and in turn in C
-        offsets = list(accumulate(map(len, pieces), initial=pos))
+        at = list(accumulate(map(len, pieces), initial=pos))
         texts = pieces[1::2]
         kinds = map(_KIND.get, map(itemgetter(0), texts), repeat(OP))
-        tokens = list(map(tuple.__new__, repeat(Token), zip(kinds, texts, offsets[1:-1:2], offsets[2::2], strict=True)))
+        tokens = list(map(tuple.__new__, repeat(Token), zip(kinds, texts, at[1:-1:2], at[2::2], strict=True)))
         return Statement(tokens, ""), after
     offsets = array("i" if end < 2**31 else "q", accumulate(map(len, pieces), initial=pos))
     return Statement(LineTokens(pieces, offsets, 0, len(pieces) // 2), ""), after

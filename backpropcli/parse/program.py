@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import cast
 
 from ..errors import InputError, LimitError, Source
 from ..graph import CONST, INPUT, Graph
 from ..ops import BINARY, CONSTANTS, FUNCTIONS, accepts
 from .claimlines import DIRECTIVE, ClaimLines, adds, claimlike, directive, not_accumulable, suggest
-from .lexer import NAME, RESERVED, Statement, Token, number, statement, statements
+from .lexer import NAME, RESERVED, SIMPLE, Statement, Token, number, statement, statements
 from .syntax import Builder, check_name, expression
 
 MAX_INPUT_CHARS = 64 * 1024 * 1024
@@ -63,14 +64,14 @@ class _Program:
         self.claim_at = self.claims.at  # claim name -> offset: the one-line path asks of every target
 
     def run(self) -> Graph:
-        simple = self.simple
+        simple, two_ops = self.simple, self.two_ops
         for found in statements(self.source):
             if self.bare is not None:
                 raise self.error("a bare expression must be the last statement (or give it a name: f = ...)", self.bare)
             if isinstance(found, Statement):
                 stmt = found
             else:
-                if simple(found):
+                if simple(found) if found.re is SIMPLE else two_ops(found):
                     continue
                 scanned = statement(self.source, found.start())[0]
                 if scanned is None:  # a match starts a statement: the scan finds it
@@ -139,6 +140,51 @@ class _Program:
         else:
             root = self.operand(left, at(5))
         if b.names[root] == target:  # the gate carries the statement's name
+            self.last = defined[target] = root
+            self.def_at[target] = at(1)
+        else:
+            self.define(target, at(1), root)
+        return True
+
+    def two_ops(self, m: re.Match) -> bool:
+        """`t = a op b op c` read straight from its regex match, as simple() reads one operator; False
+        sends it the long way. The two gates are made as the precedence loop makes them: the first
+        pair first where the first operator binds at least as tightly (and the second groups to the
+        left), else the last pair first, every operand read before; spans and errors the same."""
+        target, left, first, middle, second, right, _ = cast("tuple[str, ...]", m.groups())  # all but 7 match
+        special = _SPECIAL
+        defined = self.defined
+        if (
+            target in defined
+            or target in special
+            or (target[0] == "d" and claimlike(target, self.output is not None))
+            or target in self.claim_at
+            or left in special
+            or middle in special
+            or right in special
+            or target in (left, middle, right)
+        ):
+            return False
+        at, end, b = m.start, m.end, self.b
+        one, two = BINARY[first], BINARY[second]
+        a = defined.get(left)
+        if a is None:
+            a = self.operand(left, at(2))
+        c = defined.get(middle)
+        if c is None:
+            c = self.operand(middle, at(4))
+        if one.precedence > two.precedence or (one.precedence == two.precedence and not two.right_assoc):
+            pair = b.binary(one, a, c, at(2), end(4))
+            d = defined.get(right)
+            if d is None:
+                d = self.operand(right, at(6))
+            root = b.binary(two, pair, d, at(2), end(6), target)
+        else:
+            d = defined.get(right)
+            if d is None:
+                d = self.operand(right, at(6))
+            root = b.binary(one, a, b.binary(two, c, d, at(4), end(6)), at(2), end(6), target)
+        if b.names[root] is target:  # the gate carries the statement's name
             self.last = defined[target] = root
             self.def_at[target] = at(1)
         else:

@@ -341,3 +341,41 @@ def test_a_line_of_two_operators_by_hand():
     assert c[:3] == (["input", "input", "const", "mul", "add"], [-1, -1, -1, 2, 1], [-1, -1, -1, 0, 3])
     assert (c[5][3:], c[6][3:]) == ([14, 10], [19, 19])
     assert c[3][-1] == "t"
+
+
+CALLS = ("tanh", "sin", "exp", "log", "max", "sign", "foo", "sqrt")
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(st.sampled_from(TWO_OPERANDS), min_size=2, max_size=2),
+    st.sampled_from(sorted(BINARY)),
+    st.sampled_from(CALLS),
+    st.booleans(),
+    st.sampled_from(("t", "f", "a", "dfda", "da", "sin", "if")),
+    st.sampled_from(HEADS),
+    st.sampled_from(("", "  # a note", "; g = t", "\nz = t * 2")),
+)
+def test_a_call_beside_an_operator_builds_what_the_stacks_build(operands, symbol, fn, call_first, target, head, tail):
+    """`t = fn(a) op b` and `t = a op fn(b)` are read from one regex match; the oracle is the
+    precedence loop, forced for the same text: the same columns, or the same error at the same place.
+    A function of no single argument (max of one is fine; foo is none), a name taken and the rest go
+    the long way."""
+    x, y = operands
+    rhs = f"{fn}({x}) {symbol} {y}" if call_first else f"{x} {symbol} {fn}( {y} )"
+    text = f"{head}{target} = {rhs}{tail}\n"
+    fast = _built(text)
+    with patch.object(backpropcli.parse.lexer, "CALL_OP", re.compile(r"(?!)")):
+        stacks = _built(text)
+    assert fast == stacks
+
+
+def test_a_call_beside_an_operator_by_hand():
+    # "w = 3" is 0-5; line 2: t at 6, tanh 10-14, a 15, ) 16-17, w 20: the call's gate spans tanh(a)
+    c = columns(parse("w = 3\nt = tanh(a) * w\n"))
+    assert c[:3] == (["input", "input", "tanh", "mul"], [-1, -1, 1, 2], [-1, -1, -1, 0])
+    assert (c[5][2:], c[6][2:]) == ([10, 10], [17, 21])
+    # w * tanh(a): the operand first (w, known), then a, then the call, then the product
+    c = columns(parse("w = 3\nt = w * tanh(a)\n"))
+    assert c[:3] == (["input", "input", "tanh", "mul"], [-1, -1, 1, 0], [-1, -1, -1, 2])
+    assert (c[5][2:], c[6][2:]) == ([14, 10], [21, 21])

@@ -57,6 +57,16 @@ TWO_OPS = re.compile(
     rf"[ \t]*+({_OPERAND})[ \t]*+(?:;|(#[^\r\n]*+)?(?:\r\n|\r|\n|\Z))",
     re.ASCII,
 )
+# A call of one argument beside one operator, `t = fn(a) op b` or `t = a op fn(b)`: groups 1 target;
+# 2 function, 3 its argument, 4 its ')', 5 operator, 6 operand; or 7 operand, 8 operator, 9 function,
+# 10 its argument, 11 its ')'; 12 comment
+CALL_OP = re.compile(
+    rf"[ \t]*+({_NAME})[ \t]*+=[ \t]*+"
+    rf"(?:({_NAME})\([ \t]*+({_OPERAND})[ \t]*+(\))[ \t]*+({_SYMBOL})[ \t]*+({_OPERAND})"
+    rf"|({_OPERAND})[ \t]*+({_SYMBOL})[ \t]*+({_NAME})\([ \t]*+({_OPERAND})[ \t]*+(\)))"
+    r"[ \t]*+(?:;|(#[^\r\n]*+)?(?:\r\n|\r|\n|\Z))",
+    re.ASCII,
+)
 # The one-line tokenizer: split at each token; any character that is not a blank is a token, so the
 # pieces between tokens are blanks (or empty)
 _SPLIT = re.compile(r"((?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[A-Za-z_][A-Za-z0-9_]*|\*\*|[^ \t\f])", re.ASCII)
@@ -141,15 +151,15 @@ def foreign(text: str, prev: Token | None = None, after: str = "") -> str:
 def statements(source: Source) -> Iterator[Statement | re.Match]:
     """Split the text into statements, tracking parentheses so a statement can span lines.
 
-    A one-line statement of the commonest shapes (`t = a op b`, `t = fn(a)`, `t = a`, and
-    `t = a op b op c`) comes out as one regex match, which the parser reads without making tokens:
+    A one-line statement of the commonest shapes (`t = a op b`, `t = fn(a)`, `t = a`,
+    `t = a op b op c` and `t = fn(a) op b`) comes out as one regex match, which the parser reads without making tokens:
     generated programs are almost all such lines, and per-token work would dominate their cost.
     """
     text = source.text
-    simple, two = SIMPLE.match, TWO_OPS.match
+    simple, two, call = SIMPLE.match, TWO_OPS.match, CALL_OP.match
     pos, end = 0, len(text)
     while pos < end:
-        m = simple(text, pos) or two(text, pos)
+        m = simple(text, pos) or two(text, pos) or call(text, pos)
         if m is not None:
             yield m
             pos = m.end()

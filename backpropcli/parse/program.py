@@ -14,7 +14,7 @@ from ..errors import InputError, LimitError, Source
 from ..graph import CONST, INPUT, Graph
 from ..ops import BINARY, CONSTANTS, FUNCTIONS, accepts
 from .claimlines import DIRECTIVE, ClaimLines, adds, claimlike, directive, not_accumulable, suggest
-from .lexer import NAME, RESERVED, SIMPLE, Statement, Token, number, statement, statements
+from .lexer import NAME, RESERVED, SIMPLE, TWO_OPS, Statement, Token, number, statement, statements
 from .syntax import Builder, check_name, expression
 
 MAX_INPUT_CHARS = 64 * 1024 * 1024
@@ -64,14 +64,15 @@ class _Program:
         self.claim_at = self.claims.at  # claim name -> offset: the one-line path asks of every target
 
     def run(self) -> Graph:
-        simple, two_ops = self.simple, self.two_ops
+        simple, two_ops, call_op = self.simple, self.two_ops, self.call_op
         for found in statements(self.source):
             if self.bare is not None:
                 raise self.error("a bare expression must be the last statement (or give it a name: f = ...)", self.bare)
             if isinstance(found, Statement):
                 stmt = found
             else:
-                if simple(found) if found.re is SIMPLE else two_ops(found):
+                shape = found.re  # told by identity: a Pattern's hash reads its whole compiled code
+                if simple(found) if shape is SIMPLE else two_ops(found) if shape is TWO_OPS else call_op(found):
                     continue
                 scanned = statement(self.source, found.start())[0]
                 if scanned is None:  # a match starts a statement: the scan finds it
@@ -184,6 +185,58 @@ class _Program:
             if d is None:
                 d = self.operand(right, at(6))
             root = b.binary(one, a, b.binary(two, c, d, at(4), end(6)), at(2), end(6), target)
+        if b.names[root] is target:  # the gate carries the statement's name
+            self.last = defined[target] = root
+            self.def_at[target] = at(1)
+        else:
+            self.define(target, at(1), root)
+        return True
+
+    def call_op(self, m: re.Match) -> bool:
+        """`t = fn(a) op b` or `t = a op fn(b)` read straight from its regex match, as simple() reads
+        one operator; False sends it the long way. The call's gate is made when its ')' is read, as
+        the precedence loop makes it: after its argument, before the operand that follows."""
+        groups = cast("tuple[str, ...]", m.groups())
+        target = groups[0]
+        first = groups[1] is not None  # the call comes first
+        if first:
+            fn, arg, sym, other = groups[1], groups[2], groups[4], groups[5]
+        else:
+            fn, arg, sym, other = groups[8], groups[9], groups[7], groups[6]
+        special = _SPECIAL
+        defined = self.defined
+        if (
+            target in defined
+            or target in special
+            or (target[0] == "d" and claimlike(target, self.output is not None))
+            or target in self.claim_at
+            or arg in special
+            or other in special
+            or target in (arg, other)
+        ):
+            return False
+        call = _UNARY_CALLS.get(fn)
+        if call is None:
+            return False
+        at, end, b = m.start, m.end, self.b
+        op = BINARY[sym]
+        if first:
+            a = defined.get(arg)
+            if a is None:
+                a = self.operand(arg, at(3))
+            g = b.unary(call, a, at(2), end(4))
+            c = defined.get(other)
+            if c is None:
+                c = self.operand(other, at(6))
+            root = b.binary(op, g, c, at(2), end(6), target)
+        else:
+            c = defined.get(other)
+            if c is None:
+                c = self.operand(other, at(7))
+            a = defined.get(arg)
+            if a is None:
+                a = self.operand(arg, at(10))
+            root = b.binary(op, c, b.unary(call, a, at(9), end(11)), at(7), end(11), target)
         if b.names[root] is target:  # the gate carries the statement's name
             self.last = defined[target] = root
             self.def_at[target] = at(1)

@@ -100,7 +100,7 @@ class _Program:
         target, fn, fn_arg, _, left, sym, right, negated, _ = m.groups()
         special = _SPECIAL
         defined = self.defined
-        if (
+        if (  # plain() and bind() below, written out: this path runs once per line of 10^6
             target in defined
             or target in special
             or (target[0] == "d" and claimlike(target, self.output is not None))
@@ -147,25 +147,35 @@ class _Program:
             self.define(target, at(1), root)
         return True
 
+    def plain(self, target: str, *operands: str | None) -> bool:
+        """Whether a line read from one match may be taken there: its target new and no claim, no
+        special name anywhere (a function, a keyword); else the long way gives the graph or the error."""
+        return not (
+            target in self.defined
+            or target in _SPECIAL
+            or (target[0] == "d" and claimlike(target, self.output is not None))
+            or target in self.claim_at
+            or target in operands
+            or not _SPECIAL.isdisjoint(operands)
+        )
+
+    def bind(self, target: str, start: int, root: int) -> None:
+        """The statement's name for its value: the gate made with it carries it already."""
+        if self.b.names[root] is target:
+            self.last = self.defined[target] = root
+            self.def_at[target] = start
+        else:
+            self.define(target, start, root)
+
     def two_ops(self, m: re.Match) -> bool:
         """`t = a op b op c` read straight from its regex match, as simple() reads one operator; False
         sends it the long way. The two gates are made as the precedence loop makes them: the first
         pair first where the first operator binds at least as tightly (and the second groups to the
         left), else the last pair first, every operand read before; spans and errors the same."""
         target, left, first, middle, second, right, _ = cast("tuple[str, ...]", m.groups())  # all but 7 match
-        special = _SPECIAL
-        defined = self.defined
-        if (
-            target in defined
-            or target in special
-            or (target[0] == "d" and claimlike(target, self.output is not None))
-            or target in self.claim_at
-            or left in special
-            or middle in special
-            or right in special
-            or target in (left, middle, right)
-        ):
+        if not self.plain(target, left, middle, right):
             return False
+        defined = self.defined
         at, end, b = m.start, m.end, self.b
         one, two = BINARY[first], BINARY[second]
         a = defined.get(left)
@@ -185,11 +195,7 @@ class _Program:
             if d is None:
                 d = self.operand(right, at(6))
             root = b.binary(one, a, b.binary(two, c, d, at(4), end(6)), at(2), end(6), target)
-        if b.names[root] is target:  # the gate carries the statement's name
-            self.last = defined[target] = root
-            self.def_at[target] = at(1)
-        else:
-            self.define(target, at(1), root)
+        self.bind(target, at(1), root)
         return True
 
     def call_op(self, m: re.Match) -> bool:
@@ -203,21 +209,10 @@ class _Program:
             fn, arg, sym, other = groups[1], groups[2], groups[4], groups[5]
         else:
             fn, arg, sym, other = groups[8], groups[9], groups[7], groups[6]
-        special = _SPECIAL
-        defined = self.defined
-        if (
-            target in defined
-            or target in special
-            or (target[0] == "d" and claimlike(target, self.output is not None))
-            or target in self.claim_at
-            or arg in special
-            or other in special
-            or target in (arg, other)
-        ):
-            return False
         call = _UNARY_CALLS.get(fn)
-        if call is None:
+        if call is None or not self.plain(target, arg, other):
             return False
+        defined = self.defined
         at, end, b = m.start, m.end, self.b
         op = BINARY[sym]
         if first:
@@ -237,11 +232,7 @@ class _Program:
             if a is None:
                 a = self.operand(arg, at(10))
             root = b.binary(op, c, b.unary(call, a, at(9), end(11)), at(7), end(11), target)
-        if b.names[root] is target:  # the gate carries the statement's name
-            self.last = defined[target] = root
-            self.def_at[target] = at(1)
-        else:
-            self.define(target, at(1), root)
+        self.bind(target, at(1), root)
         return True
 
     def operand(self, text: str, start: int) -> int:

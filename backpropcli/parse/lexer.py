@@ -152,8 +152,9 @@ def statements(source: Source) -> Iterator[Statement | re.Match]:
     """Split the text into statements, tracking parentheses so a statement can span lines.
 
     A one-line statement of the commonest shapes (`t = a op b`, `t = fn(a)`, `t = a`,
-    `t = a op b op c` and `t = fn(a) op b`) comes out as one regex match, which the parser reads without making tokens:
-    generated programs are almost all such lines, and per-token work would dominate their cost.
+    `t = a op b op c`, `t = fn(a) op b`) comes out as one regex match, which the parser reads
+    without making tokens: generated programs are almost all such lines, and per-token work would
+    dominate their cost.
     """
     text = source.text
     simple, two, call = SIMPLE.match, TWO_OPS.match, CALL_OP.match

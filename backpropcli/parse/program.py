@@ -175,25 +175,14 @@ class _Program:
         target, left, first, middle, second, right, _ = cast("tuple[str, ...]", m.groups())  # all but 7 match
         if not self.plain(target, left, middle, right):
             return False
-        defined = self.defined
-        at, end, b = m.start, m.end, self.b
+        at, end, b, operand = m.start, m.end, self.b, self.operand
         one, two = BINARY[first], BINARY[second]
-        a = defined.get(left)
-        if a is None:
-            a = self.operand(left, at(2))
-        c = defined.get(middle)
-        if c is None:
-            c = self.operand(middle, at(4))
+        a, c = operand(left, at(2)), operand(middle, at(4))
         if one.precedence > two.precedence or (one.precedence == two.precedence and not two.right_assoc):
             pair = b.binary(one, a, c, at(2), end(4))
-            d = defined.get(right)
-            if d is None:
-                d = self.operand(right, at(6))
-            root = b.binary(two, pair, d, at(2), end(6), target)
+            root = b.binary(two, pair, operand(right, at(6)), at(2), end(6), target)
         else:
-            d = defined.get(right)
-            if d is None:
-                d = self.operand(right, at(6))
+            d = operand(right, at(6))
             root = b.binary(one, a, b.binary(two, c, d, at(4), end(6)), at(2), end(6), target)
         self.bind(target, at(1), root)
         return True
@@ -212,26 +201,14 @@ class _Program:
         call = _UNARY_CALLS.get(fn)
         if call is None or not self.plain(target, arg, other):
             return False
-        defined = self.defined
-        at, end, b = m.start, m.end, self.b
+        at, end, b, operand = m.start, m.end, self.b, self.operand
         op = BINARY[sym]
         if first:
-            a = defined.get(arg)
-            if a is None:
-                a = self.operand(arg, at(3))
-            g = b.unary(call, a, at(2), end(4))
-            c = defined.get(other)
-            if c is None:
-                c = self.operand(other, at(6))
-            root = b.binary(op, g, c, at(2), end(6), target)
+            g = b.unary(call, operand(arg, at(3)), at(2), end(4))
+            root = b.binary(op, g, operand(other, at(6)), at(2), end(6), target)
         else:
-            c = defined.get(other)
-            if c is None:
-                c = self.operand(other, at(7))
-            a = defined.get(arg)
-            if a is None:
-                a = self.operand(arg, at(10))
-            root = b.binary(op, c, b.unary(call, a, at(9), end(11)), at(7), end(11), target)
+            c = operand(other, at(7))
+            root = b.binary(op, c, b.unary(call, operand(arg, at(10)), at(9), end(11)), at(7), end(11), target)
         self.bind(target, at(1), root)
         return True
 

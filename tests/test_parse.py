@@ -186,6 +186,15 @@ def _built(text: str):
         return exc.render()  # the message, where and the caret
 
 
+def _as_the_stacks_build(text: str, module, path: str, off) -> None:
+    """The oracle of a fast path: the same text built with the path turned off (`module.path` set to
+    `off`), through the precedence loop and its stacks, gives the same columns or the same error."""
+    fast = _built(text)
+    with patch.object(module, path, off):
+        stacks = _built(text)
+    assert fast == stacks
+
+
 # the symbols of one line: one precedence (taken in one loop) or all of them (mostly the stacks)
 PALETTES = (("+", "-"), ("*", "/", "%"), ("**", "^"), tuple(sorted(BINARY)))
 
@@ -208,10 +217,7 @@ def test_a_flat_line_builds_what_the_stacks_build(operands, symbols, spoiler, de
     head = "a = 1.5\nb = -2\n" if defined else ""
     joined = [*symbols[: len(operands) - 1], ""]  # an operator between each two operands, none after the last
     text = head + "f = " + " ".join(p for w, s in zip(operands, joined, strict=True) for p in (w, s)).strip()
-    fast = _built(text)
-    with patch.object(backpropcli.parse.syntax, "_flat", lambda *args: None):
-        stacks = _built(text)
-    assert fast == stacks
+    _as_the_stacks_build(text, backpropcli.parse.syntax, "_flat", lambda *args: None)
 
 
 @pytest.mark.parametrize(
@@ -325,10 +331,7 @@ def test_a_line_of_two_operators_builds_what_the_stacks_build(operands, symbols,
     same place. Claim-like targets, names taken, functions and keywords go the long way."""
     x, y, z = operands
     text = f"{head}{target} = {x} {symbols[0]} {y} {symbols[1]} {z}{tail}\n"
-    fast = _built(text)
-    with patch.object(backpropcli.parse.lexer, "TWO_OPS", re.compile(r"(?!)")):
-        stacks = _built(text)
-    assert fast == stacks
+    _as_the_stacks_build(text, backpropcli.parse.lexer, "TWO_OPS", re.compile(r"(?!)"))
 
 
 def test_a_line_of_two_operators_by_hand():
@@ -364,10 +367,7 @@ def test_a_call_beside_an_operator_builds_what_the_stacks_build(operands, symbol
     x, y = operands
     rhs = f"{fn}({x}) {symbol} {y}" if call_first else f"{x} {symbol} {fn}( {y} )"
     text = f"{head}{target} = {rhs}{tail}\n"
-    fast = _built(text)
-    with patch.object(backpropcli.parse.lexer, "CALL_OP", re.compile(r"(?!)")):
-        stacks = _built(text)
-    assert fast == stacks
+    _as_the_stacks_build(text, backpropcli.parse.lexer, "CALL_OP", re.compile(r"(?!)"))
 
 
 def test_a_call_beside_an_operator_by_hand():

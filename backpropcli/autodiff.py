@@ -11,6 +11,7 @@ import math
 from array import array
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import compress
 from operator import getitem
 
 from .errors import EvalError, InputError
@@ -48,20 +49,24 @@ def forward(graph: Graph, point: Mapping[str, Number]) -> list[Number]:
             values[i] = point[name]
         elif values[i] is None:
             raise _missing(graph, point)
-    fwd = {name: op.forward for name, op in OPS.items()}  # read per call: a test may swap a row
+    # read per call (a test may swap a row); a kernel's results are checked here, as its forward does
+    fwd = {name: op.forward if op.kernel is None else op.kernel for name, op in OPS.items()}
     more = c.more
     i = 0
     try:
         for i, op, a, b in zip(range(len(values)), c.ops, c.arg0, c.arg1, strict=True):
             if b >= 0:
-                values[i] = fwd[op](values[a], values[b])
+                v = fwd[op](values[a], values[b])
             elif a >= 0:
-                values[i] = fwd[op](values[a]) if b == NO_ARG else fwd[op](*[values[x] for x in more[i]])
+                v = fwd[op](values[a]) if b == NO_ARG else fwd[op](*[values[x] for x in more[i]])
+            else:
+                continue
+            values[i] = v if type(v) is float else exact(v)  # an inf or nan is found below, at its gate
     except (ArithmeticError, ValueError) as exc:
-        raise _failed(graph, i, values, exc) from None
+        bad = _first_overflow(values, i)  # the inf this gate could not take came from there
+        raise _failed(graph, i, values, exc) if bad is None else _failed(graph, bad, values, OverflowError()) from None
     if not _all_finite(values):
-        i = next(i for i, v in enumerate(values) if type(v) is float and not math.isfinite(v))
-        raise _failed(graph, i, values, OverflowError())
+        raise _failed(graph, _first_overflow(values, len(values)), values, OverflowError())
     return values
 
 
@@ -75,14 +80,13 @@ def backward(graph: Graph, values: list[Number]) -> Backward:
     grads: list = [None] * len(values)
     grads[graph.output] = 1
     partials: list = [None] * len(values)
-    kinks: list[tuple[int, int]] = []
     try:
-        _sweep(graph.columns, values, grads, partials, kinks)
+        _sweep(graph.columns, values, grads, partials)
     except _Failed as failed:
         raise _no_slope(graph, failed.args[0], values, *failed.args[1:]) from None
     if not _all_finite(grads):
         _check_finite(graph, values, grads, partials)
-    return Backward(tuple(grads), tuple(partials), tuple(kinks))
+    return Backward(tuple(grads), tuple(partials), _kinks(graph.columns, values, partials))
 
 
 class _Failed(Exception):
@@ -102,13 +106,12 @@ def _reversed(c: Columns, top: int | None = None) -> Iterator[tuple[int, str, in
     )
 
 
-def _sweep(c: Columns, values: list, grads: list, partials: list, kinks: list) -> None:
+def _sweep(c: Columns, values: list, grads: list, partials: list) -> None:
     """The reversed loop itself, with the two common arities written out: it is the hot path."""
     # a constant rule is its slopes, taken without a call (a sum of 10^6 terms makes no tuple per gate)
     rules: dict[str, Callable[[tuple, Number], tuple] | tuple] = {
         name: op.partials.slopes if type(op.partials) is Constant else op.partials for name, op in OPS.items()
     }
-    kink_rules = {name: op.kink for name, op in OPS.items() if op.kink is not None}
     more = c.more
     bound = EXACT_BOUND  # an int sum within it stays exact: the bound checked in line, not by exact()
     i = len(values) - 1
@@ -145,15 +148,27 @@ def _sweep(c: Columns, values: list, grads: list, partials: list, kinks: list) -
                     grads[x] = d if type(d) is float or (type(d) is int and -bound < d < bound) else exact(d)
             elif op == CONST:
                 grads[i] = 0
-            if op in kink_rules:
-                flags = kink_rules[op](tuple([values[x] for x in c.args(i)]), values[i])
-                kinks.extend((i, pos) for pos, flag in enumerate(flags) if flag)
     except OverflowError:
         raise _Failed(i, True) from None  # a slope too large for a float
     except Jump as jump:
         raise _Failed(i, False, str(jump)) from None  # the op jumps here: its rule says where
     except (ArithmeticError, ValueError):
         raise _Failed(i, False) from None  # no slope at all (log 0, sqrt at 0, a division by 0)
+
+
+def _kinks(c: Columns, values: list, partials: list) -> tuple[tuple[int, int], ...]:
+    """The edges at a kink, gates from the output back: only the gates of an op with a kink rule that
+    reach the output are asked, found in C (a graph of add, mul and tanh asks none)."""
+    kink_rules = {name: op.kink for name, op in OPS.items() if op.kink is not None}
+    ops = c.ops
+    if frozenset(kink_rules).isdisjoint(ops):
+        return ()
+    kinks: list[tuple[int, int]] = []
+    for i in reversed(list(compress(range(len(ops)), map(kink_rules.__contains__, ops)))):
+        if partials[i] is not None:
+            flags = kink_rules[ops[i]](tuple([values[x] for x in c.args(i)]), values[i])
+            kinks.extend((i, pos) for pos, flag in enumerate(flags) if flag)
+    return tuple(kinks)
 
 
 class Edges(Sequence[tuple[int, int]]):
@@ -346,6 +361,11 @@ def _all_finite(numbers: list[Number]) -> bool:
         return all(map(math.isfinite, numbers))
     except OverflowError:
         return all(type(v) is not float or math.isfinite(v) for v in numbers)
+
+
+def _first_overflow(values: list[Number], stop: int):
+    """The first node before `stop` whose value is an inf or a nan: the gate whose result overflowed."""
+    return next((k for k in range(stop) if type(values[k]) is float and not math.isfinite(values[k])), None)
 
 
 def _check_finite(graph: Graph, values: list[Number], grads: list, partials: list) -> None:

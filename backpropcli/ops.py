@@ -7,6 +7,7 @@ and the kink rule all live here, so adding an op is adding a row. No other modul
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
@@ -45,6 +46,9 @@ class Op:
     precedence: int = 0
     right_assoc: bool = False
     kink: Callable[[tuple, Number], tuple] | None = None  # per argument: is the partial at a kink?
+    # forward's arithmetic alone, in C, where forward is it guarded by _result (add's operator.add):
+    # the forward pass calls it and checks each result itself, without a Python call per gate
+    kernel: Callable[..., Number] | None = None
 
 
 class Constant:
@@ -105,7 +109,8 @@ def _result(v: Number) -> Number:
     return exact(v)
 
 
-# The three commonest gates check a float or int result in line: the forward pass's hot path.
+# add, sub and mul: _result(a + b) with a float or an int result checked in line, for the rules that
+# call them per gate (the forward pass calls their kernels, operator.add and the rest, and checks).
 def _add(a, b):
     v = a + b
     t = type(v)
@@ -338,6 +343,7 @@ OPS: dict[str, Op] = {
             ("1", "1"),
             symbols=("+",),
             precedence=1,
+            kernel=operator.add,
         ),
         Op(
             "sub",
@@ -349,6 +355,7 @@ OPS: dict[str, Op] = {
             ("1", "-1"),
             symbols=("-",),
             precedence=1,
+            kernel=operator.sub,
         ),
         Op(
             "mul",
@@ -360,6 +367,7 @@ OPS: dict[str, Op] = {
             ("{1}", "{0}"),
             symbols=("*",),
             precedence=2,
+            kernel=operator.mul,
         ),
         Op(
             "div",

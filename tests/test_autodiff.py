@@ -78,6 +78,18 @@ def test_relu_at_zero_uses_zero_and_marks_a_kink():
     assert list(kinked(graph, back)) == [True, False]
 
 
+def test_only_kinks_on_the_outputs_paths_are_marked_from_the_output_back():
+    # relu(x) at 0 is a kink only where the output reads it: `unused` is a gate of its own, and abs
+    # and relu sit among gates that have no kink rule
+    text = "unused = abs(y) * 2\na = relu(x) + y\nb = abs(y) * a\nf = b - x"
+    graph, _, back, _ = grads(text, x=0, y=0)
+    a, b, unused = (graph.ids[name] for name in ("a", "b", "unused"))
+    relu, abs_b, abs_unused = graph.columns.arg0[a], graph.columns.arg0[b], graph.columns.arg0[unused]
+    assert [graph.columns.ops[i] for i in (relu, abs_b, abs_unused)] == ["relu", "abs", "abs"]
+    assert back.partials[abs_unused] is None
+    assert back.kinks == ((abs_b, 0), (relu, 0))
+
+
 def test_max_tie_splits_evenly():
     *_, g = grads("max(x, y)", x=2, y=2)
     assert g == {"x": Fraction(1, 2), "y": Fraction(1, 2)}

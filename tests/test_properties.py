@@ -22,7 +22,8 @@ from hypothesis import strategies as st
 
 from backpropcli.autodiff import forward
 from backpropcli.errors import EvalError
-from backpropcli.ops import OPS, Jump, Number, Op
+from backpropcli.ops import OPS, Jump, Number, Op, failure
+from backpropcli.parse import parse
 from backpropcli.pipeline import analyze
 
 LONG = os.environ.get("BACKPROP_LONG_PROPERTIES") == "1"
@@ -339,6 +340,59 @@ def test_a_program_and_its_inlined_expression_agree(program):
             assert a != a and b != b, (v, a, b)
             continue
         assert math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12 * max(1.0, size[v])), (v, a, b)
+
+
+# Values at the edges of the exact and float ranges, beside the ordinary ones: sums, differences and
+# products of these overflow a float or pass the exact limit.
+EDGES = st.one_of(
+    VALUES,
+    st.sampled_from([1e308, -1e308, 1e200, 5e-324, 2**4095, -(2**4095), 2**2048 + 1, Fraction(2**4000, 3)]),
+)
+
+
+def by_rows(graph, point: dict[str, Number]) -> list[Number] | tuple[int, str]:
+    """Every node's value from its row's own forward rule, called gate by gate; or the first gate
+    whose rule raises or gives an inf or a nan, with the error's words."""
+    values: list = [
+        point.get(name, given) for name, given in zip(graph.columns.names, graph.columns.given, strict=True)
+    ]
+    for i, node in enumerate(graph.nodes):
+        if not node.args:
+            continue
+        args = tuple(values[a] for a in node.args)
+        try:
+            v = OPS[node.op].forward(*args)
+            if type(v) is float and not math.isfinite(v):
+                raise OverflowError
+        except (ArithmeticError, ValueError) as exc:
+            return i, failure(OPS[node.op], args, exc)
+        values[i] = v
+    return values
+
+
+@examples(ci=150, long=20_000)
+@given(programs(max_gates=6, values=EDGES))
+@example(([("add", (0, 0), 0), ("sin", (3,), 0)], {"x": 1e308, "y": 0, "z": 0}))
+@example(([("mul", (0, 0), 0), ("mul", (3, 3), 0)], {"x": 2**2048 + 1, "y": 0, "z": 0}))
+def test_the_forward_pass_gives_each_gate_its_rows_value_or_the_first_gates_error(program):
+    # the forward pass checks results itself where a row has a kernel (add's operator.add): the
+    # rows' own forward rules, which check each result, are the oracle
+    gates, point = program
+    graph = parse(program_text(gates))
+    expected = by_rows(graph, point)
+    try:
+        values = forward(graph, point)
+    except EvalError as caught:
+        assert type(expected) is tuple, caught.message
+        gate, message = expected
+        assert (caught.message, caught.where) == (
+            message,
+            graph.source.locate(graph.columns.starts[gate], graph.columns.ends[gate]),
+        )
+        return
+    assert type(expected) is list
+    assert values == expected
+    assert list(map(type, values)) == list(map(type, expected))
 
 
 def program_with_inputs(gates: list[tuple], point: dict[str, Number]) -> str:

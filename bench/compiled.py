@@ -62,16 +62,24 @@ class ColumnsStruct(ctypes.Structure):
     )
 
 
-def build() -> ctypes.CDLL | None:
-    """Compile the parser into a temporary directory and load it; None (said once) without a working cc."""
+def load(source: str) -> ctypes.CDLL | None:
+    """Compile a prototype's C file into a temporary directory and load it; None (said once) without
+    a working cc."""
     cc = shutil.which("cc")
-    with tempfile.TemporaryDirectory(prefix="backprop-cparse-") as folder:
-        library = os.path.join(folder, "compiled_parse.so")
-        command = [cc or "cc", "-O2", "-std=c99", "-shared", "-fPIC", SOURCE, "-o", library, "-lm"]
+    with tempfile.TemporaryDirectory(prefix="backprop-compiled-") as folder:
+        library = os.path.join(folder, "prototype.so")
+        command = [cc or "cc", "-O2", "-std=c99", "-shared", "-fPIC", source, "-o", library, "-lm"]
         if cc is None or subprocess.run(command, capture_output=True, check=False).returncode != 0:
             print("no C compiler: no prototype")
             return None
-        lib = ctypes.CDLL(library)  # mapped: the file may go with its folder
+        return ctypes.CDLL(library)  # mapped: the file may go with its folder
+
+
+def build() -> ctypes.CDLL | None:
+    """The compiled parser, its function's signature declared."""
+    lib = load(SOURCE)
+    if lib is None:
+        return None
     lib.parse.restype = ctypes.c_int
     lib.parse.argtypes = (
         ctypes.c_char_p,

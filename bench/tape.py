@@ -16,6 +16,10 @@ over the tape is the least that keeping them costs in pure Python.
 of the op's forward rule per gate, and of its partials rule with a tuple of arguments): the floor
 of an engine that keeps one rule per op, as ours does. What ours costs beyond it is the build and
 what the passes keep (names, positions, the partials of every gate, exact numbers and their guards).
+
+`run_kept_rules` is both: the seven columns and every gate's partials, from the op table's rules.
+It is the least an engine of the tool's design costs (one row per op holds its rules, and the
+passes call them), before exact numbers, their guards, kinks and errors.
 """
 
 from __future__ import annotations
@@ -240,4 +244,35 @@ def backward_kept(ops: list[int], first: list[int], second: list[int], values: l
             partials[i] = locs = (y * x ** (y - 1), values[i] * math.log(x) if x > 0 else math.nan)
             grads[a] += g * locs[0]
             grads[b] += g * locs[1]
+    return grads, partials
+
+
+def run_kept_rules(prog: list[tuple]) -> tuple[list, list, list]:
+    """run_kept with the op table's rules called per gate, as run_rules calls them."""
+    columns = build_kept(prog)
+    ops, first, second, values = columns[0], columns[1], columns[2], columns[4]
+    forward_rules(ops, first, second, values)
+    grads, partials = backward_kept_rules(ops, first, second, values)
+    return values, grads, partials
+
+
+def backward_kept_rules(ops: list[int], first: list[int], second: list[int], values: list) -> tuple[list, list]:
+    rules = [None if row is None else row.partials for row in ROWS]
+    n = len(ops)
+    grads = [0.0] * n
+    grads[n - 1] = 1.0
+    partials: list = [None] * n
+    for i in range(n - 1, -1, -1):
+        op = ops[i]
+        if op == LEAF:
+            continue
+        g = grads[i]
+        a, b = first[i], second[i]
+        if b >= 0:
+            partials[i] = locs = rules[op]((values[a], values[b]), values[i])
+            grads[a] += g * locs[0]
+            grads[b] += g * locs[1]
+        else:
+            partials[i] = locs = rules[op]((values[a],), values[i])
+            grads[a] += g * locs[0]
     return grads, partials

@@ -1,0 +1,304 @@
+"""A measured prototype, not a dependency: how fast the engine runs with its two passes compiled.
+
+compiled_passes.c runs forward and backward over the columns our Builder makes, for the ops the
+bench's programs use, with the op table's rules. This builds it with cc, checks on every workload
+that it gives the same values, gradients and local partials as ours, and times, in the same rounds,
+ours, ours with the passes compiled (the same pure-Python build, its columns encoded for C), the
+compiled passes alone, the flat-list tape (bench/tape.py) and micrograd. The tool itself stays
+pure Python.
+
+    python bench/compiled_passes.py           # the four workloads at N = 10^5, 3 rounds
+    python bench/compiled_passes.py --quick   # N = 10^4, 1 round
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import math
+import os
+import sys
+from array import array
+from functools import cache
+from typing import NamedTuple
+
+sys.path.insert(1, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # the checkout, not an install
+import compiled  # bench/ is on sys.path as the script's own folder
+import gen
+import measure
+import peers
+import tape
+from sections import micrograd_once, ours_once
+
+from backpropcli.autodiff import Backward, backward, forward
+from backpropcli.graph import CONST, INPUT, Graph
+
+SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "compiled_passes.c")
+KINDS = (INPUT, CONST, "add", "sub", "mul", "pow", "tanh")  # in the order of compiled_passes.c's op enum
+CODES = {name: code for code, name in enumerate(KINDS)}  # op name -> the C passes' op code
+UNSET = {None: math.nan}  # a node's value before forward: NaN, so a leaf without one stops forward there
+MALFORMED = -(2**31)
+TOLERANCE = 1e-12  # relative, between our numbers and the compiled passes'
+GOALS = (8.0, 1.5)  # micrograd / ours at least, ours / tape at most
+Int32, Double = ctypes.c_int32, ctypes.c_double
+
+
+class Outside(ValueError):
+    """A graph the compiled passes do not take: an op outside KINDS, or a gate of more than two arguments."""
+
+
+class Stopped(ArithmeticError):
+    """The compiled passes stopped at a node: a value, a gradient or a local partial that is not finite."""
+
+
+class Encoded(NamedTuple):
+    """A graph's columns as the compiled passes read them."""
+
+    count: int
+    ops: array  # 'i', the C op codes
+    arg0: array  # 'i', the graph's own column
+    arg1: array
+    output: int
+    values: array  # 'd', the leaves' values (gates' filled by forward)
+
+
+class Passes(NamedTuple):
+    """What the compiled passes leave: every node's value and gradient, the local partials of every gate
+    the output reaches (NaN elsewhere, and p1 for one-argument gates), and whether the output reaches it."""
+
+    values: array
+    grads: array
+    p0: array
+    p1: array
+    reached: bytearray
+
+
+def build() -> ctypes.CDLL | None:
+    """The compiled passes, their function's signature declared."""
+    lib = compiled.load(SOURCE)
+    if lib is None:
+        return None
+    lib.passes.restype = ctypes.c_int
+    ints, doubles, flags = ctypes.POINTER(Int32), ctypes.POINTER(Double), ctypes.POINTER(ctypes.c_ubyte)
+    lib.passes.argtypes = (Int32, ints, ints, ints, Int32, doubles, doubles, doubles, doubles, flags)
+    return lib
+
+
+@cache
+def library() -> ctypes.CDLL | None:
+    return build()
+
+
+def encode(graph: Graph) -> Encoded:
+    """The graph's columns for the compiled passes: op codes looked up per node, the argument columns
+    as they are (their buffers are passed, not copied), the leaves' values as floats."""
+    c = graph.columns
+    if c.more:
+        raise Outside(f"gate {min(c.more)} has more than two arguments")
+    if c.arg0.itemsize != 4:
+        raise Outside(f"the argument columns hold {c.arg0.itemsize}-byte ints, not int32")
+    try:
+        ops = array("i", map(CODES.__getitem__, c.ops))
+    except KeyError as unknown:
+        raise Outside(f"op {unknown.args[0]!r} is not one of {', '.join(KINDS)}") from None
+    return Encoded(len(ops), ops, c.arg0, c.arg1, graph.output, array("d", map(UNSET.get, c.given, c.given)))
+
+
+def passes(e: Encoded) -> Passes:
+    """Forward and backward, compiled, on encoded columns (their values array is filled in place)."""
+    lib = library()
+    if lib is None:
+        raise RuntimeError("no C compiler: no prototype")
+    n = e.count
+    grads, p0, p1 = array("d", bytes(8 * n)), array("d", bytes(8 * n)), array("d", bytes(8 * n))
+    reached = bytearray(n)
+    ints, doubles = Int32 * n, Double * n
+    status = lib.passes(
+        n,
+        ints.from_buffer(e.ops),
+        ints.from_buffer(e.arg0),
+        ints.from_buffer(e.arg1),
+        e.output,
+        doubles.from_buffer(e.values),
+        doubles.from_buffer(grads),
+        doubles.from_buffer(p0),
+        doubles.from_buffer(p1),
+        (ctypes.c_ubyte * n).from_buffer(reached),
+    )
+    if status:
+        raise Stopped(stopped(status))
+    return Passes(e.values, grads, p0, p1, reached)
+
+
+def stopped(status: int) -> str:
+    if status == MALFORMED:
+        return "the columns are not a graph of the compiled ops"
+    if status < 0:
+        return f"forward: the value of node {-status - 1} is not finite (or a leaf has no value)"
+    return f"backward: a gradient at node {status - 1}, or a local partial of it, is not finite"
+
+
+def run(graph: Graph) -> Passes:
+    """Encode the graph and run both compiled passes: values, gradients, partials and reach, as arrays."""
+    return passes(encode(graph))
+
+
+# ---- agreement ----------------------------------------------------------------------------------
+
+
+def close(mine: float, theirs: float) -> bool:
+    """Equal within TOLERANCE, relative; NaN is NaN here (a partial with no value, in both)."""
+    x = float(mine)  # ours: an int, a Fraction or a float
+    return x == theirs or (x != x and theirs != theirs) or abs(x - theirs) <= TOLERANCE * max(abs(x), abs(theirs))
+
+
+def disagreement(graph: Graph, values: list, back: Backward, got: Passes) -> str | None:
+    """Where the compiled passes first differ from ours (values, then gradients, then each gate's
+    partials and whether the output reaches it), or None when every one agrees."""
+    for what, mine, theirs in (("value", values, got.values), ("gradient", back.grads, got.grads)):
+        for i, (m, t) in enumerate(zip(mine, theirs, strict=True)):
+            if not close(m, t):
+                return f"{what} of node {i}: ours {m!r}, compiled {t!r}"
+    ops = graph.columns.ops
+    for i, locs in enumerate(back.partials):
+        kept = (got.p0[i], got.p1[i])
+        if locs is None:
+            if ops[i] not in (INPUT, CONST) and got.reached[i]:
+                return f"node {i}: ours does not reach it, compiled does"
+            if not (math.isnan(kept[0]) and math.isnan(kept[1])):
+                return f"partials of node {i}: ours none, compiled {kept}"
+            continue
+        if not got.reached[i]:
+            return f"node {i}: ours reaches it, compiled does not"
+        if len(locs) == 1 and not math.isnan(kept[1]):
+            return f"partials of node {i}: ours {locs}, compiled {kept}"
+        if not all(map(close, locs, kept)):
+            return f"partials of node {i}: ours {locs}, compiled {kept[: len(locs)]}"
+    return None
+
+
+def checked(graph: Graph) -> str | None:
+    """How the compiled passes' numbers on a graph differ from ours, None when they are the same."""
+    values = forward(graph, {})
+    try:
+        got = run(graph)
+    except (Outside, Stopped) as refused:
+        return str(refused)
+    return disagreement(graph, values, backward(graph, values), got)
+
+
+# ---- timing -------------------------------------------------------------------------------------
+
+
+def compiled_once(prog: list[tuple]) -> float:
+    """The same build, its columns encoded, and the compiled passes."""
+
+    def once():
+        graph = peers.build_ours(prog)
+        return graph, run(graph)
+
+    return measure.timed(once, gc_off=True)
+
+
+def prototype(sizes: tuple[int, ...], rounds: int) -> dict[str, dict[str, float | int]]:
+    """Check that ours and the compiled passes give the same numbers on each workload, then time ours,
+    ours with the passes compiled, the compiled passes alone, the build and the encoding alone, the tape
+    and micrograd in the same rounds (medians; paired ratios); prints a table. A workload whose numbers
+    differ is not timed. {} without a C compiler."""
+    if library() is None:
+        return {}
+    results: dict[str, dict[str, float | int]] = {}
+    rows = []
+    for workload in gen.WORKLOADS:
+        for n in sizes:
+            where, prog = f"{workload}/{n}", gen.program(workload, n)
+            graph = peers.build_ours(prog)
+            gates = gen.gates(prog)
+            problem = checked(graph)
+            if problem is not None:
+                rows.append((where, f"{gates:,}", *["skipped"] * 7, "", "", problem))
+                continue
+            encoded = encode(graph)
+            samples = measure.rounds(
+                {
+                    "ours": lambda prog=prog: ours_once(prog),
+                    "ours, C passes": lambda prog=prog: compiled_once(prog),
+                    "C passes": lambda e=encoded: measure.timed(lambda: passes(e), gc_off=True),
+                    "build": lambda prog=prog: measure.timed(lambda: peers.build_ours(prog), gc_off=True),
+                    "encode": lambda g=graph: measure.timed(lambda: encode(g), gc_off=True),
+                    "tape": lambda prog=prog: measure.timed(lambda: tape.run(prog), gc_off=True),
+                    "micrograd": lambda prog=prog: measure.timed(lambda: micrograd_once(prog)),
+                },
+                rounds,
+            )
+            speedup = measure.paired_ratio(samples, "micrograd", "ours, C passes")
+            to_tape = measure.paired_ratio(samples, "ours, C passes", "tape")
+            medians = {name: measure.median(values) for name, values in samples.items()}
+            results[where] = {
+                "gates": gates,
+                "nodes": encoded.count,
+                **medians,
+                "micrograd_over_ours_c_passes": speedup,
+                "ours_c_passes_over_tape": to_tape,
+                "micrograd_over_ours": measure.paired_ratio(samples, "micrograd", "ours"),
+                "ours_over_tape": measure.paired_ratio(samples, "ours", "tape"),
+                "ours_over_ours_c_passes": measure.paired_ratio(samples, "ours", "ours, C passes"),
+            }
+            rows.append(
+                (
+                    where,
+                    f"{gates:,}",
+                    *(ms(medians[name]) for name in ("ours", "ours, C passes", "C passes", "build", "encode", "tape")),
+                    ms(medians["micrograd"]),
+                    f"{speedup:.1f}x {'met' if speedup >= GOALS[0] else 'short'}",
+                    f"{to_tape:.2f}x {'met' if to_tape <= GOALS[1] else 'over'}",
+                    "same",
+                )
+            )
+    table(rows, rounds)
+    return results
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:,.1f} ms"
+
+
+def table(rows: list[tuple[str, ...]], rounds: int) -> None:
+    header = (
+        "workload/N",
+        "gates",
+        "ours",
+        "ours, C passes",
+        "C passes alone",
+        "build",
+        "encode",
+        "tape",
+        "micrograd",
+        "micrograd / C (>= 8x)",
+        "C / tape (<= 1.5x)",
+        "numbers",
+    )
+    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
+    print("Build + forward + backward of the same op list: ours (pure Python) and ours with the two passes compiled")
+    print(f"(bench/compiled_passes.c), beside the flat-list tape and micrograd; medians of {rounds} rounds, the")
+    print("collector paused (micrograd's running, as in the engine section); ratios: medians of paired rounds.")
+    print("ours, C passes: our Builder, the columns encoded, the compiled passes; C passes alone: on columns encoded")
+    print("beforehand; build: our Builder alone; encode: the columns encoded alone; numbers: every value, gradient")
+    print(f"and kept partial of the compiled passes against ours, within {TOLERANCE:g} relative (else not timed).")
+    for row in (header, *rows):
+        cells = [row[0].ljust(widths[0]), *(cell.rjust(w) for cell, w in zip(row[1:-1], widths[1:-1], strict=True))]
+        print("  ".join([*cells, row[-1]]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="N = 10^4, 1 round")
+    args = parser.parse_args()
+    sys.setrecursionlimit(10**7)  # micrograd's topological sort recurses once per level of depth
+    sizes = (10_000,) if args.quick else (100_000,)
+    if len(prototype(sizes, rounds=1 if args.quick else 3)) < len(gen.WORKLOADS) * len(sizes):
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -28,14 +28,19 @@ an output out of range). Loops only: nothing recursive, nothing allocated.
 
 #define MALFORMED INT_MIN
 
-enum { INPUT, CONST, ADD, SUB, MUL, POW, TANH, KINDS }; /* the caller maps op names to these, in this order */
+enum { INPUT, CONST, ADD, SUB, MUL, POW, TANH, KINDS };
+
+/* The caller's op codes (the compiled parser's: the op table's order) are read through its table
+   kinds[code], one of the kinds above or -1, so the parser's columns are taken as they are. */
+#define KIND(code) ((uint32_t)(code) < (uint32_t)ncodes ? kinds[code] : -1)
 
 /* Whether an argument is a node before gate i (negative ones too: no argument where one is needed). */
 #define BEFORE(x, i) ((uint32_t)(x) < (uint32_t)(i))
 
-static int forward(int32_t n, const int32_t *op, const int32_t *arg0, const int32_t *arg1, double *values) {
+static int forward(int32_t n, const int32_t *op, const int32_t *arg0, const int32_t *arg1, double *values,
+                   const int32_t *kinds, int32_t ncodes) {
     for (int32_t i = 0; i < n; i++) {
-        int32_t a = arg0[i], b = arg1[i], kind = op[i];
+        int32_t a = arg0[i], b = arg1[i], kind = KIND(op[i]);
         double v;
         if (kind == INPUT || kind == CONST) v = values[i];
         else if (kind == TANH) {
@@ -68,12 +73,13 @@ static int pow_base(double x, double y, double *da) {
 }
 
 static int backward(int32_t n, const int32_t *op, const int32_t *arg0, const int32_t *arg1, int32_t out,
-                    const double *values, double *grads, double *p0, double *p1, unsigned char *reached) {
+                    const double *values, double *grads, double *p0, double *p1, unsigned char *reached,
+                    const int32_t *kinds, int32_t ncodes) {
     for (int32_t i = 0; i < n; i++) grads[i] = 0, p0[i] = NAN, p1[i] = NAN, reached[i] = 0;
     grads[out] = 1, reached[out] = 1;
     for (int32_t i = out; i >= 0; i--) {
         if (!reached[i]) continue; /* the output does not reach it: gradient 0, no partials */
-        int32_t a = arg0[i], b = arg1[i], kind = op[i];
+        int32_t a = arg0[i], b = arg1[i], kind = KIND(op[i]);
         double g = grads[i], da, db;
         if (kind == CONST) {
             grads[i] = 0;
@@ -99,7 +105,7 @@ static int backward(int32_t n, const int32_t *op, const int32_t *arg0, const int
         }
         default: return MALFORMED;
         }
-        if ((!isfinite(da) && op[a] != CONST) || (!isfinite(db) && op[b] != CONST)) return i + 1;
+        if ((!isfinite(da) && KIND(op[a]) != CONST) || (!isfinite(db) && KIND(op[b]) != CONST)) return i + 1;
         p0[i] = da, p1[i] = db;
         grads[a] += g * da, reached[a] = 1;
         grads[b] += g * db, reached[b] = 1;
@@ -110,8 +116,8 @@ static int backward(int32_t n, const int32_t *op, const int32_t *arg0, const int
 /* Both passes over n nodes: 0, or where they stop (see above). values holds the leaves' values on
    entry and every node's on return; grads, p0, p1 and reached are written whole. */
 int passes(int32_t n, const int32_t *op, const int32_t *arg0, const int32_t *arg1, int32_t out, double *values,
-           double *grads, double *p0, double *p1, unsigned char *reached) {
+           double *grads, double *p0, double *p1, unsigned char *reached, const int32_t *kinds, int32_t ncodes) {
     if (n <= 0 || out < 0 || out >= n) return MALFORMED;
-    int status = forward(n, op, arg0, arg1, values);
-    return status ? status : backward(n, op, arg0, arg1, out, values, grads, p0, p1, reached);
+    int status = forward(n, op, arg0, arg1, values, kinds, ncodes);
+    return status ? status : backward(n, op, arg0, arg1, out, values, grads, p0, p1, reached, kinds, ncodes);
 }

@@ -4,8 +4,10 @@ compiled_passes.c runs forward and backward over the columns our Builder makes, 
 bench's programs use, with the op table's rules. This builds it with cc, checks on every workload
 that it gives the same values, gradients and local partials as ours, and times, in the same rounds,
 ours, ours with the passes compiled (the same pure-Python build, its columns encoded for C), the
-compiled passes alone, the flat-list tape (bench/tape.py) and micrograd. The tool itself stays
-pure Python.
+compiled passes alone, the flat-list tape (bench/tape.py) and micrograd. It also reads each program's
+text with the compiled parser (bench/compiled_parse.c, through compiled.py) and runs the passes on
+its columns as they are: what the engine costs when neither the build nor the passes run in Python.
+The tool itself stays pure Python.
 
     python bench/compiled_passes.py           # the four workloads at N = 10^5, 3 rounds
     python bench/compiled_passes.py --quick   # N = 10^4, 1 round
@@ -32,10 +34,12 @@ from sections import micrograd_once, ours_once
 
 from backpropcli.autodiff import Backward, backward, forward
 from backpropcli.graph import CONST, INPUT, Graph
+from backpropcli.parse import parse
 
 SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "compiled_passes.c")
 KINDS = (INPUT, CONST, "add", "sub", "mul", "pow", "tanh")  # in the order of compiled_passes.c's op enum
-CODES = {name: code for code, name in enumerate(KINDS)}  # op name -> the C passes' op code
+CODES = compiled.CODES  # op name -> op code: the compiled parser's, so its columns are read as they are
+KIND_OF = array("i", [KINDS.index(name) if name in KINDS else -1 for name in CODES])  # op code -> C kind
 UNSET = {None: math.nan}  # a node's value before forward: NaN, so a leaf without one stops forward there
 MALFORMED = -(2**31)
 TOLERANCE = 1e-12  # relative, between our numbers and the compiled passes'
@@ -80,7 +84,7 @@ def build() -> ctypes.CDLL | None:
         return None
     lib.passes.restype = ctypes.c_int
     ints, doubles, flags = ctypes.POINTER(Int32), ctypes.POINTER(Double), ctypes.POINTER(ctypes.c_ubyte)
-    lib.passes.argtypes = (Int32, ints, ints, ints, Int32, doubles, doubles, doubles, doubles, flags)
+    lib.passes.argtypes = (Int32, ints, ints, ints, Int32, doubles, doubles, doubles, doubles, flags, ints, Int32)
     return lib
 
 
@@ -97,10 +101,10 @@ def encode(graph: Graph) -> Encoded:
         raise Outside(f"gate {min(c.more)} has more than two arguments")
     if c.arg0.itemsize != 4:
         raise Outside(f"the argument columns hold {c.arg0.itemsize}-byte ints, not int32")
-    try:
-        ops = array("i", map(CODES.__getitem__, c.ops))
-    except KeyError as unknown:
-        raise Outside(f"op {unknown.args[0]!r} is not one of {', '.join(KINDS)}") from None
+    outside = set(c.ops).difference(KINDS)
+    if outside:
+        raise Outside(f"op {min(outside)!r} is not one of {', '.join(KINDS)}")
+    ops = array("i", map(CODES.__getitem__, c.ops))
     return Encoded(len(ops), ops, c.arg0, c.arg1, graph.output, array("d", map(UNSET.get, c.given, c.given)))
 
 
@@ -110,24 +114,35 @@ def passes(e: Encoded) -> Passes:
     if lib is None:
         raise RuntimeError("no C compiler: no prototype")
     n = e.count
+    ints = Int32 * n
+    return on_buffers(
+        lib, n, ints.from_buffer(e.ops), ints.from_buffer(e.arg0), ints.from_buffer(e.arg1), e.output, e.values
+    )
+
+
+def on_buffers(lib: ctypes.CDLL, n: int, ops, arg0, arg1, output: int, values: array) -> Passes:
+    """The compiled passes on columns already in C arrays (values: the leaves' values, filled in place)."""
     grads, p0, p1 = array("d", bytes(8 * n)), array("d", bytes(8 * n)), array("d", bytes(8 * n))
     reached = bytearray(n)
-    ints, doubles = Int32 * n, Double * n
+    doubles = Double * n
+    table = (Int32 * len(KIND_OF)).from_buffer(KIND_OF)
     status = lib.passes(
         n,
-        ints.from_buffer(e.ops),
-        ints.from_buffer(e.arg0),
-        ints.from_buffer(e.arg1),
-        e.output,
-        doubles.from_buffer(e.values),
+        ops,
+        arg0,
+        arg1,
+        output,
+        doubles.from_buffer(values),
         doubles.from_buffer(grads),
         doubles.from_buffer(p0),
         doubles.from_buffer(p1),
         (ctypes.c_ubyte * n).from_buffer(reached),
+        table,
+        len(KIND_OF),
     )
     if status:
         raise Stopped(stopped(status))
-    return Passes(e.values, grads, p0, p1, reached)
+    return Passes(values, grads, p0, p1, reached)
 
 
 def stopped(status: int) -> str:
@@ -187,6 +202,45 @@ def checked(graph: Graph) -> str | None:
     return disagreement(graph, values, backward(graph, values), got)
 
 
+def from_text(p: compiled.Parser, text: str) -> Passes:
+    """A program's text read by the compiled parser and run by the compiled passes on its columns as
+    they are: nothing converted, nothing in Python per node. The output is the last node."""
+    count = p(text)
+    if count < 0:
+        raise Outside("the text is outside the compiled parser's subset, or its columns are too small")
+    columns = p.arrays
+    return on_buffers(library(), count, columns["op"], columns["arg0"], columns["arg1"], count - 1, columns["given"])
+
+
+def text_checked(p: compiled.Parser, text: str) -> str | None:
+    """How the compiled parse and passes of a text differ from ours (our parse, forward and backward),
+    None when the columns and every number are the same."""
+    count, problem = compiled.checked(p, text)
+    if problem is not None:
+        return problem
+    graph = parse(text)
+    if graph.output != count - 1:
+        return f"ours reads node {graph.output} as the output, not the last"
+    try:
+        got = from_text(p, text)
+    except (Outside, Stopped) as refused:
+        return str(refused)
+    got = got._replace(values=p.column("given", count))  # the parser's array is longer than the graph
+    values = forward(graph, {})
+    return disagreement(graph, values, backward(graph, values), got)
+
+
+def ours_from_text(text: str) -> float:
+    """The tool's own engine from the text: our parse, forward and backward."""
+
+    def once():
+        graph = parse(text)
+        values = forward(graph, {})
+        return graph, values, backward(graph, values)
+
+    return measure.timed(once, gc_off=True)
+
+
 # ---- timing -------------------------------------------------------------------------------------
 
 
@@ -208,7 +262,7 @@ def prototype(sizes: tuple[int, ...], rounds: int) -> dict[str, dict[str, float 
     if library() is None:
         return {}
     results: dict[str, dict[str, float | int]] = {}
-    rows = []
+    rows, text_rows = [], []
     for workload in gen.WORKLOADS:
         for n in sizes:
             where, prog = f"{workload}/{n}", gen.program(workload, n)
@@ -219,8 +273,17 @@ def prototype(sizes: tuple[int, ...], rounds: int) -> dict[str, dict[str, float 
                 rows.append((where, f"{gates:,}", *["skipped"] * 7, "", "", problem))
                 continue
             encoded = encode(graph)
+            text, reader = "".join(gen.lines(prog)), compiled.parser()
+            from_text_problem = "no compiled parser" if reader is None else text_checked(reader, text)
+            on_text = {
+                "ours, text": lambda text=text: ours_from_text(text),
+                "C parse + C passes, text": lambda text=text, reader=reader: measure.timed(
+                    lambda: from_text(reader, text), gc_off=True
+                ),
+            }
             samples = measure.rounds(
                 {
+                    **({} if from_text_problem else on_text),
                     "ours": lambda prog=prog: ours_once(prog),
                     "ours, C passes": lambda prog=prog: compiled_once(prog),
                     "C passes": lambda e=encoded: measure.timed(lambda: passes(e), gc_off=True),
@@ -244,6 +307,27 @@ def prototype(sizes: tuple[int, ...], rounds: int) -> dict[str, dict[str, float 
                 "ours_over_tape": measure.paired_ratio(samples, "ours", "tape"),
                 "ours_over_ours_c_passes": measure.paired_ratio(samples, "ours", "ours, C passes"),
             }
+            if from_text_problem:
+                text_rows.append((where, f"{gates:,}", "skipped", "skipped", "", "", from_text_problem))
+            else:
+                text_speedup = measure.paired_ratio(samples, "micrograd", "C parse + C passes, text")
+                text_to_tape = measure.paired_ratio(samples, "C parse + C passes, text", "tape")
+                results[where].update(
+                    micrograd_over_compiled_text=text_speedup,
+                    compiled_text_over_tape=text_to_tape,
+                    micrograd_over_ours_text=measure.paired_ratio(samples, "micrograd", "ours, text"),
+                )
+                text_rows.append(
+                    (
+                        where,
+                        f"{gates:,}",
+                        ms(medians["ours, text"]),
+                        ms(medians["C parse + C passes, text"]),
+                        f"{text_speedup:.1f}x {'met' if text_speedup >= GOALS[0] else 'short'}",
+                        f"{text_to_tape:.2f}x {'met' if text_to_tape <= GOALS[1] else 'over'}",
+                        "same",
+                    )
+                )
             rows.append(
                 (
                     where,
@@ -256,6 +340,8 @@ def prototype(sizes: tuple[int, ...], rounds: int) -> dict[str, dict[str, float 
                 )
             )
     table(rows, rounds)
+    print()
+    text_table(text_rows)
     return results
 
 
@@ -278,16 +364,37 @@ def table(rows: list[tuple[str, ...]], rounds: int) -> None:
         "C / tape (<= 1.5x)",
         "numbers",
     )
-    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
     print("Build + forward + backward of the same op list: ours (pure Python) and ours with the two passes compiled")
     print(f"(bench/compiled_passes.c), beside the flat-list tape and micrograd; medians of {rounds} rounds, the")
     print("collector paused (micrograd's running, as in the engine section); ratios: medians of paired rounds.")
     print("ours, C passes: our Builder, the columns encoded, the compiled passes; C passes alone: on columns encoded")
     print("beforehand; build: our Builder alone; encode: the columns encoded alone; numbers: every value, gradient")
     print(f"and kept partial of the compiled passes against ours, within {TOLERANCE:g} relative (else not timed).")
+    _print(header, rows)
+
+
+def _print(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
     for row in (header, *rows):
         cells = [row[0].ljust(widths[0]), *(cell.rjust(w) for cell, w in zip(row[1:-1], widths[1:-1], strict=True))]
         print("  ".join([*cells, row[-1]]))
+
+
+def text_table(rows: list[tuple[str, ...]]) -> None:
+    header = (
+        "workload/N",
+        "gates",
+        "ours",
+        "C parse + C passes",
+        "micrograd / C (>= 8x)",
+        "C / tape (<= 1.5x)",
+        "numbers",
+    )
+    print("From the program's text, in the same rounds: ours (our parse, forward and backward) and the compiled")
+    print("parser (bench/compiled_parse.c) with the compiled passes on its columns as they are, against micrograd and")
+    print("the tape, which start from the op list in memory and parse nothing; numbers: the compiled columns and every")
+    print("value, gradient and kept partial against ours (else not timed).")
+    _print(header, rows)
 
 
 def main() -> None:

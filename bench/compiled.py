@@ -62,12 +62,15 @@ class ColumnsStruct(ctypes.Structure):
     )
 
 
-def load(source: str) -> ctypes.CDLL | None:
-    """Compile a prototype's C file into a temporary directory and load it; None (said once) without
-    a working cc."""
+def load(source: str, keep: str | None = None) -> ctypes.CDLL | None:
+    """Compile a prototype's C file and load it; None (said once) without a working cc. The library is
+    built in a temporary directory, or at `keep`, where a library newer than the source is loaded as
+    it is (a process that times itself need not compile)."""
+    if keep is not None and os.path.exists(keep) and os.path.getmtime(keep) >= os.path.getmtime(source):
+        return ctypes.CDLL(keep)
     cc = shutil.which("cc")
     with tempfile.TemporaryDirectory(prefix="backprop-compiled-") as folder:
-        library = os.path.join(folder, "prototype.so")
+        library = keep or os.path.join(folder, "prototype.so")
         command = [cc or "cc", "-O2", "-std=c99", "-shared", "-fPIC", source, "-o", library, "-lm"]
         if cc is None or subprocess.run(command, capture_output=True, check=False).returncode != 0:
             print("no C compiler: no prototype")
@@ -75,9 +78,9 @@ def load(source: str) -> ctypes.CDLL | None:
         return ctypes.CDLL(library)  # mapped: the file may go with its folder
 
 
-def build() -> ctypes.CDLL | None:
-    """The compiled parser, its function's signature declared."""
-    lib = load(SOURCE)
+def build(keep: str | None = None) -> ctypes.CDLL | None:
+    """The compiled parser, its function's signature declared (built at `keep`, if given, as load())."""
+    lib = load(SOURCE, keep)
     if lib is None:
         return None
     lib.parse.restype = ctypes.c_int

@@ -80,8 +80,11 @@ class Passes(NamedTuple):
 def build() -> ctypes.CDLL | None:
     """The compiled passes, their function's signature declared."""
     lib = compiled.load(SOURCE)
-    if lib is None:
-        return None
+    return None if lib is None else declare(lib)
+
+
+def declare(lib: ctypes.CDLL) -> ctypes.CDLL:
+    """The passes' signature, declared on a loaded library."""
     lib.passes.restype = ctypes.c_int
     ints, doubles, flags = ctypes.POINTER(Int32), ctypes.POINTER(Double), ctypes.POINTER(ctypes.c_ubyte)
     lib.passes.argtypes = (Int32, ints, ints, ints, Int32, doubles, doubles, doubles, doubles, flags, ints, Int32)
@@ -208,6 +211,11 @@ def from_text(p: compiled.Parser, text: str) -> Passes:
     count = p(text)
     if count < 0:
         raise Outside("the text is outside the compiled parser's subset, or its columns are too small")
+    return on_parsed(p, count)
+
+
+def on_parsed(p: compiled.Parser, count: int) -> Passes:
+    """The compiled passes on the `count` nodes the compiled parser last read, in its own arrays."""
     columns = p.arrays
     return on_buffers(library(), count, columns["op"], columns["arg0"], columns["arg1"], count - 1, columns["given"])
 

@@ -1,6 +1,6 @@
 """The floor: the least a pure-Python program of the tool's shape can do for one run, as a process.
 
-    python bench/floor.py FILE [--no-check] [--format table|json] [--stages]
+    python bench/floor.py FILE [--no-check] [--format table|json] [--stages] [--compiled LIBRARY]
 
 It reads the bench's programs (one-line statements `t = a op b`, `t = fn(a)`, `t = number`, as the
 chain and the MLP are written, and one line `f = x + x + ... + x`, as the sum is) and keeps what a
@@ -15,6 +15,12 @@ sum), the passes' loops written out per op, maps in C where a stage is a map. It
 messages, no exact numbers, no kinks, no claim lines, no layout, and it reads only these shapes: a
 lower bound for the tool, not a tool. Where this floor misses a goal, the goal is beyond any
 pure-Python program that keeps what backprop keeps, as far as the fastest forms we know go.
+
+With --compiled it is the prototype of what such a goal would take: the text read by the compiled
+parser (bench/compiled_parse.c), the passes run by the compiled passes on its columns
+(bench/compiled_passes.c), their numbers handed to the floor's other stages as its lists, and the
+JSON written by orjson where it is installed. The libraries are built at LIBRARY (and
+LIBRARY.passes) the first time, and loaded from there after.
 """
 
 from __future__ import annotations
@@ -110,6 +116,57 @@ def parse(text: str) -> Program:
     if at < len(text):
         _flat_sum(p, text, at, len(text))
     return p
+
+
+def parse_compiled(text: str, library: str):
+    """The same columns read by the compiled parser (bench/compiled_parse.c, built at `library`), its
+    arrays turned into the floor's lists: the prototype's parse, with what handing its columns to
+    Python costs. Also the parser, which holds its columns for the compiled passes, and the count."""
+    import compiled
+
+    lib = compiled.build(keep=library)
+    if lib is None:
+        raise SystemExit("floor.py --compiled: no C compiler")
+    reader = compiled.Parser(lib)
+    reader.fit(max(1 << 16, 2 * text.count("\n") + 16))  # two nodes a statement at most, but the sum's
+    n = reader.read(text)
+    if n < 0:
+        raise SystemExit("floor.py --compiled: the text is outside the compiled parser's subset")
+    kinds = dict.fromkeys(compiled.CODES.values(), LEAF)  # input, constant: a leaf
+    kinds.update({compiled.CODES[name]: code for code, name in NAMES.items()})
+    p = Program()
+    p.ops = list(map(kinds.__getitem__, reader.column("op", n)))
+    p.arg0, p.arg1 = reader.column("arg0", n), reader.column("arg1", n)
+    p.starts, p.ends = reader.column("start", n), reader.column("end", n)
+    p.given = [None if v != v else v for v in reader.column("given", n)]  # NaN: a gate
+    spans = zip(reader.column("name_at", n), reader.column("name_len", n), strict=True)
+    p.names = [None if at < 0 else text[at : at + k] for at, k in spans]
+    p.defined = {name: i for i, name in enumerate(p.names) if name is not None}
+    return p, reader, n
+
+
+def passes_compiled(p: Program, reader, n: int, library: str) -> tuple[list, list, list]:
+    """Forward and backward by the compiled passes (bench/compiled_passes.c, built beside `library`) on
+    the compiled parser's own columns, and the values, gradients and kept partials as the floor's
+    lists: what the prototype's passes cost, handing their numbers to Python included."""
+    import compiled
+    import compiled_passes
+
+    lib = compiled.load(compiled_passes.SOURCE, keep=library + ".passes")
+    if lib is None:
+        raise SystemExit("floor.py --compiled: no C compiler")
+    compiled_passes.declare(lib)
+    got = compiled_passes.on_buffers(
+        lib, n, *(reader.arrays[name] for name in ("op", "arg0", "arg1")), n - 1, reader.arrays["given"]
+    )
+    values = reader.column("given", n).tolist()
+    grads = got.grads.tolist()
+    one = [None if op == LEAF else op == TANH for op in p.ops]  # a gate's partials: one, or two
+    partials = [
+        None if single is None or not reached else (a,) if single else (a, b)
+        for single, reached, a, b in zip(one, got.reached, got.p0, got.p1, strict=True)
+    ]
+    return values, grads, partials
 
 
 def _flat_sum(p: Program, text: str, start: int, end: int) -> None:
@@ -243,10 +300,11 @@ def table(p: Program, values: list, grads: list, partials: list, out) -> None:
         out.write(f"{p.names[i]} {values[i]!r} {grads[i]!r}\n")
 
 
-def document(p: Program, text: str, values: list, grads: list, partials: list, out) -> None:
+def document(p: Program, text: str, values: list, grads: list, partials: list, out, compiled: bool = False) -> None:
     """The numbers of a run as one JSON document of columns, encoded in C: what eval's version 2
     document holds (the inputs' gradients; each node's name, op, arguments, value, gradient, line and
-    column; each edge's gate, position, input, local and downstream gradient)."""
+    column; each edge's gate, position, input, local and downstream gradient). `compiled`: written by
+    orjson, numbers included, where it is installed (a prototype of the writing compiled)."""
     gates, positions = ledger(p, partials, varying(p))
     local = list(map(getitem, map(partials.__getitem__, gates), positions))
     lines = [0, *(m.end() for m in re.finditer("\n", text))]
@@ -275,6 +333,15 @@ def document(p: Program, text: str, values: list, grads: list, partials: list, o
             "downstream": list(map(mul, map(grads.__getitem__, gates), local)),
         },
     }
+    if compiled:
+        try:
+            import orjson
+        except ImportError:
+            print("floor.py: orjson is not installed: the JSON is written by json", file=sys.stderr)
+        else:
+            out.flush()
+            out.buffer.write(orjson.dumps(document))
+            return
     out.write(json.dumps(document))
 
 
@@ -291,28 +358,34 @@ def section(plan) -> dict:
     here = os.path.abspath(__file__)
     cmd = measure.backprop_command()
     floor = [sys.executable, here]
+    library = _libraries(os.path.join(plan.workdir, "floor-compiled.so"))
+    compiled = [] if library is None else [*floor, "--compiled", library]  # its file comes first, as floor's
     figures: dict = {}
     mlp = plan.file("mlp", plan.largest)
     peer = [sys.executable, os.path.join(os.path.dirname(here), "peers.py"), "micrograd", "mlp", str(plan.largest)]
     print(
         f"The floor (bench/floor.py): a pure-Python program of the tool's shape in its cheapest known form, "
-        f"beside ours, whole processes, interleaved, median of {plan.rounds}"
+        f"beside ours, whole processes, interleaved, median of {plan.rounds}; and the floor with its parse and "
+        f"its passes compiled (bench/compiled_parse.c, bench/compiled_passes.c) and its JSON written by orjson, "
+        f"the prototype of what meeting a goal the floor misses would take"
     )
-    samples = measure.interleaved(
-        {
-            "micrograd": peer,
-            "floor table": [*floor, mlp, "--no-check"],
-            "floor json": [*floor, mlp, "--no-check", "--format", "json"],
-            "ours table": [*cmd, "eval", "-f", mlp, "--no-check"],
-            "ours json": [*cmd, "eval", "-f", mlp, "--no-check", "--format", "json"],
-        },
-        plan.rounds,
-    )
+    runs = {
+        "micrograd": peer,
+        "floor table": [*floor, mlp, "--no-check"],
+        "floor json": [*floor, mlp, "--no-check", "--format", "json"],
+        "ours table": [*cmd, "eval", "-f", mlp, "--no-check"],
+        "ours json": [*cmd, "eval", "-f", mlp, "--no-check", "--format", "json"],
+    }
+    if compiled:
+        runs["compiled table"] = [*compiled, mlp, "--no-check"]
+        runs["compiled json"] = [*compiled, mlp, "--no-check", "--format", "json"]
+    samples = measure.interleaved(runs, plan.rounds)
     rows = []
     for fmt, goal in (("table", 0.3), ("json", 0.4)):
         floor_ratio = measure.paired_ratio(samples, f"floor {fmt}", "micrograd")
         ours_ratio = measure.paired_ratio(samples, f"ours {fmt}", "micrograd")
-        figures[f"mlp {fmt}"] = {"floor": floor_ratio, "ours": ours_ratio, "goal": goal}
+        compiled_ratio = measure.paired_ratio(samples, f"compiled {fmt}", "micrograd") if compiled else None
+        figures[f"mlp {fmt}"] = {"floor": floor_ratio, "ours": ours_ratio, "goal": goal, "compiled": compiled_ratio}
         rows.append(
             [
                 f"1: mlp/{plan.largest}, --no-check, {fmt}",
@@ -320,6 +393,7 @@ def section(plan) -> dict:
                 f"{ours_ratio:.2f}x",
                 f"<= {goal}x",
                 _reach(floor_ratio <= goal),
+                "no cc" if compiled_ratio is None else f"{compiled_ratio:.2f}x, {_met(compiled_ratio <= goal)}",
             ]
         )
     scale = 10 if plan.quick else 1
@@ -328,9 +402,13 @@ def section(plan) -> dict:
         path = os.path.join(plan.workdir, f"floor-{name}.bp")
         with open(path, "w", encoding="ascii") as handle:
             handle.write(big.PROGRAMS[name](size // scale))
-        runs = measure.interleaved({"floor": [*floor, path], "ours": [*cmd, "eval", "-f", path]}, plan.rounds)
-        seconds = {k: measure.median(v) for k, v in runs.items()}
+        processes = {"floor": [*floor, path], "ours": [*cmd, "eval", "-f", path]}
+        if compiled:
+            processes["compiled"] = [*compiled, path]
+        seconds = {k: measure.median(v) for k, v in measure.interleaved(processes, plan.rounds).items()}
         figures[name] = {**seconds, "stages": _stages(floor, path)}
+        if compiled:
+            figures[name]["compiled stages"] = _stages(compiled, path)
         rows.append(
             [
                 f"3: {name}, checked, table",
@@ -338,14 +416,38 @@ def section(plan) -> dict:
                 f"{seconds['ours']:.2f} s",
                 "<= 5 s",
                 _reach(seconds["floor"] <= 5),
+                f"{seconds['compiled']:.2f} s, {_met(seconds['compiled'] <= 5)}" if compiled else "no cc",
             ]
         )
-    table(["goal: input", "the floor", "ours", "goal", "a pure-Python program"], rows)
+    table(["goal: input", "the floor", "ours", "goal", "a pure-Python program", "the floor, compiled"], rows)
     print("where the floor's checked runs go (stages in its process, one run):")
     heads = list(figures["chain"]["stages"])
-    stages = [[name, *(f"{figures[name]['stages'].get(k, 0):.2f} s" for k in heads)] for name in sizes]
+    kinds = ["stages"] + (["compiled stages"] if compiled else [])
+    stages = [
+        [
+            f"{name}{', compiled' if kind != 'stages' else ''}",
+            *(f"{figures[name][kind].get(k, 0):.2f} s" for k in heads),
+        ]
+        for name in sizes
+        for kind in kinds
+    ]
     table(["input", *heads], stages)
     return figures
+
+
+def _libraries(path: str) -> str | None:
+    """Build the compiled parser at `path` and the compiled passes beside it, once, before any process
+    is timed (the floor loads them as they are); None without a C compiler."""
+    import compiled
+    import compiled_passes
+
+    if compiled.build(keep=path) is None or compiled.load(compiled_passes.SOURCE, keep=path + ".passes") is None:
+        return None
+    return path
+
+
+def _met(met: bool) -> str:
+    return "meets it" if met else "misses it"
 
 
 def _reach(met: bool) -> str:
@@ -374,6 +476,12 @@ def main() -> None:
     parser.add_argument("--no-check", action="store_true")
     parser.add_argument("--format", choices=("table", "json"), default="table")
     parser.add_argument("--stages", action="store_true", help="print each stage's seconds to stderr")
+    parser.add_argument(
+        "--compiled",
+        metavar="LIBRARY",
+        help="the prototype: read the text with the compiled parser and run the compiled passes on its "
+        "columns (built at LIBRARY and LIBRARY.passes, or loaded from them), and write the JSON with orjson",
+    )
     args = parser.parse_args()
     spent: dict[str, float] = {}
     last = time.perf_counter()
@@ -386,10 +494,15 @@ def main() -> None:
 
     with open(args.file, encoding="utf-8") as handle:
         text = handle.read()
-    p = parse(text)
-    stage("parse")
-    values = forward(p)
-    grads, partials = backward(p, values)
+    if args.compiled is None:
+        p = parse(text)
+        stage("parse")
+        values = forward(p)
+        grads, partials = backward(p, values)
+    else:
+        p, reader, n = parse_compiled(text, args.compiled)
+        stage("parse")
+        values, grads, partials = passes_compiled(p, reader, n, args.compiled)
     stage("forward + backward")
     if not args.no_check:
         varies = varying(p)
@@ -401,7 +514,7 @@ def main() -> None:
         if bad:
             raise SystemExit(f"floor.py: {bad} checks disagree")
     if args.format == "json":
-        document(p, text, values, grads, partials, sys.stdout)
+        document(p, text, values, grads, partials, sys.stdout, compiled=args.compiled is not None)
     else:
         table(p, values, grads, partials, sys.stdout)
     sys.stdout.flush()

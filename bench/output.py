@@ -10,9 +10,11 @@ rounds is reported, of wall time (the goal's measure) and, beside it, of CPU tim
 the process): on a machine shared with other work, wall time stretches with the load and CPU time
 much less, so the two together show whether a verdict is the program's or the machine's.
 
-The stages of goal 1 are timed in this process, and beside them a prototype: the same columns
+The stages of goal 1 are timed in this process, and beside them prototypes: the same columns
 written by orjson (a compiled encoder, not a dependency of backprop), to show what writing the
-numbers in compiled code would bring.
+numbers in compiled code would bring, and the compiled parse (bench/compiled_parse.c) and the
+compiled passes on its columns (bench/compiled_passes.c), with what each process would take with
+them.
 
     PYTHONPATH=. python bench/run.py --only output --only check-cost
 """
@@ -23,6 +25,7 @@ import os
 import sys
 
 import compiled
+import compiled_passes
 import gen
 import measure
 from sections import Plan, ms, table
@@ -109,6 +112,21 @@ def output_goal(plan: Plan) -> dict:
             f"prototype: with the parse compiled as well, the table process would be {with_parse['table']:.2f}x "
             f"micrograd, and the JSON process {with_parse['json']:.2f}x{both}"
         )
+        c_passes = stages.get("prototype: the passes compiled, on those columns")
+        if c_passes is not None:  # and the passes compiled on the compiled parse's columns
+            saved += stages["forward + backward"] - c_passes
+            with_both = {
+                fmt: measure.median([(b - saved) / m for b, m in zip(samples[fmt], samples["micrograd"], strict=True)])
+                for fmt in ("json", "table")
+            }
+            with_parse.update({f"{fmt}, passes compiled too": ratio for fmt, ratio in with_both.items()})
+            both = ""
+            if projected is not None:
+                both = f" ({projected - saved / measure.median(samples['micrograd']):.2f}x with orjson too)"
+            print(
+                f"prototype: with the passes compiled too, the table process would be {with_both['table']:.2f}x "
+                f"micrograd, and the JSON process {with_both['json']:.2f}x{both}"
+            )
     return {
         "n": n,
         "ratios": ratios,
@@ -159,6 +177,10 @@ def _stages(path: str, text: str, rounds: int) -> dict[str, float]:
         print("(orjson is not installed: no prototype)")
     else:
         timings["prototype: the same columns by orjson"] = lambda: orjson.dumps(_columns(report))
+    reader = compiled.parser()
+    if reader is not None and compiled_passes.text_checked(reader, text) is None:
+        count = reader.read(text)  # the compiled parser's columns, read once: the passes run on them
+        timings["prototype: the passes compiled, on those columns"] = lambda: compiled_passes.on_parsed(reader, count)
     return {
         name: measure.median([measure.timed(fn, gc_off=True) for _ in range(rounds)]) for name, fn in timings.items()
     }

@@ -46,8 +46,8 @@ class Op:
     precedence: int = 0
     right_assoc: bool = False
     kink: Callable[[tuple, Number], tuple] | None = None  # per argument: is the partial at a kink?
-    # forward's arithmetic alone, in C, where forward is it guarded by _result (add's operator.add):
-    # the forward pass calls it and checks each result itself, without a Python call per gate
+    # where forward is a C function's result checked by _result, that function alone (add's
+    # operator.add): the forward pass calls it and checks each result itself, with no Python call
     kernel: Callable[..., Number] | None = None
 
 

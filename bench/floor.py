@@ -18,9 +18,11 @@ pure-Python program that keeps what backprop keeps, as far as the fastest forms 
 
 With --compiled it is the prototype of what such a goal would take: the text read by the compiled
 parser (bench/compiled_parse.c), the passes run by the compiled passes on its columns
-(bench/compiled_passes.c), their numbers handed to the floor's other stages as its lists, and the
-JSON written by orjson where it is installed. The libraries are built at LIBRARY (and
-LIBRARY.passes) the first time, and loaded from there after.
+(bench/compiled_passes.c), and their numbers handed to the floor's other stages as its lists. Its
+unchecked JSON is written by the compiled writer (bench/compiled_json.c) straight from those
+columns, with no Python object per node; a checked run's JSON is written by orjson where it is
+installed. The libraries are built at LIBRARY (LIBRARY.passes, LIBRARY.json) the first time, and
+loaded from there after.
 """
 
 from __future__ import annotations
@@ -118,10 +120,9 @@ def parse(text: str) -> Program:
     return p
 
 
-def parse_compiled(text: str, library: str):
-    """The same columns read by the compiled parser (bench/compiled_parse.c, built at `library`), its
-    arrays turned into the floor's lists: the prototype's parse, with what handing its columns to
-    Python costs. Also the parser, which holds its columns for the compiled passes, and the count."""
+def read_compiled(text: str, library: str):
+    """The compiled parser (bench/compiled_parse.c, built at `library`) with the text's columns read
+    into its arrays, and their count."""
     import compiled
 
     lib = compiled.build(keep=library)
@@ -132,6 +133,13 @@ def parse_compiled(text: str, library: str):
     n = reader.read(text)
     if n < 0:
         raise SystemExit("floor.py --compiled: the text is outside the compiled parser's subset")
+    return reader, n
+
+
+def program_of(reader, n: int, text: str) -> Program:
+    """The compiled parser's columns as the floor's lists: what handing them to Python costs."""
+    import compiled
+
     kinds = dict.fromkeys(compiled.CODES.values(), LEAF)  # input, constant: a leaf
     kinds.update({compiled.CODES[name]: code for code, name in NAMES.items()})
     p = Program()
@@ -142,13 +150,12 @@ def parse_compiled(text: str, library: str):
     spans = zip(reader.column("name_at", n), reader.column("name_len", n), strict=True)
     p.names = [None if at < 0 else text[at : at + k] for at, k in spans]
     p.defined = {name: i for i, name in enumerate(p.names) if name is not None}
-    return p, reader, n
+    return p
 
 
-def passes_compiled(p: Program, reader, n: int, library: str) -> tuple[list, list, list]:
+def passes_compiled(reader, n: int, library: str):
     """Forward and backward by the compiled passes (bench/compiled_passes.c, built beside `library`) on
-    the compiled parser's own columns, and the values, gradients and kept partials as the floor's
-    lists: what the prototype's passes cost, handing their numbers to Python included."""
+    the compiled parser's own columns: their values, gradients, partials and reach, in arrays."""
     import compiled
     import compiled_passes
 
@@ -156,9 +163,13 @@ def passes_compiled(p: Program, reader, n: int, library: str) -> tuple[list, lis
     if lib is None:
         raise SystemExit("floor.py --compiled: no C compiler")
     compiled_passes.declare(lib)
-    got = compiled_passes.on_buffers(
+    return compiled_passes.on_buffers(
         lib, n, *(reader.arrays[name] for name in ("op", "arg0", "arg1")), n - 1, reader.arrays["given"]
     )
+
+
+def numbers_of(p: Program, reader, n: int, got) -> tuple[list, list, list]:
+    """The compiled passes' values, gradients and kept partials as the floor's lists."""
     values = reader.column("given", n).tolist()
     grads = got.grads.tolist()
     one = [None if op == LEAF else op == TANH for op in p.ops]  # a gate's partials: one, or two
@@ -167,6 +178,86 @@ def passes_compiled(p: Program, reader, n: int, library: str) -> tuple[list, lis
         for single, reached, a, b in zip(one, got.reached, got.p0, got.p1, strict=True)
     ]
     return values, grads, partials
+
+
+def document_compiled(reader, n: int, text: str, got, library: str, out) -> None:
+    """The document written by the compiled writer (bench/compiled_json.c, built beside `library`)
+    from the compiled parser's columns and the compiled passes' numbers: no Python object per node."""
+    import ctypes
+    import os
+
+    import compiled
+    import compiled_passes
+
+    source = os.path.join(os.path.dirname(os.path.abspath(__file__)), "compiled_json.c")
+    lib = compiled.load(source, keep=library + ".json")
+    if lib is None:
+        raise SystemExit("floor.py --compiled: no C compiler")
+    ints, doubles = ctypes.POINTER(ctypes.c_int32), ctypes.POINTER(ctypes.c_double)
+    lib.write_document.restype = ctypes.c_long
+    lib.write_document.argtypes = (
+        ctypes.c_int32,
+        *(ints, ints, ctypes.POINTER(ctypes.c_char_p)),
+        *(ints, ints, ints, ints, ints),
+        ctypes.c_char_p,
+        *(doubles, doubles, doubles, doubles, ctypes.POINTER(ctypes.c_ubyte)),
+        ctypes.c_char_p,
+        ctypes.c_int64,
+    )
+    kinds = (ctypes.c_int32 * len(compiled_passes.KIND_OF)).from_buffer(compiled_passes.KIND_OF)
+    names = (ctypes.c_char_p * len(compiled.CODES))(*(name.encode("ascii") for name in compiled.CODES))
+    columns = reader.arrays
+    numbers = [(ctypes.c_double * n).from_buffer(column) for column in (got.grads, got.p0, got.p1)]
+    reached = (ctypes.c_ubyte * n).from_buffer(got.reached)
+    capacity = 200 * n + 1024
+    while True:
+        buffer = ctypes.create_string_buffer(capacity)
+        size = lib.write_document(
+            n,
+            columns["op"],
+            kinds,
+            names,
+            *(columns[name] for name in ("arg0", "arg1", "name_at", "name_len", "start")),
+            text.encode("ascii"),
+            columns["given"],
+            *numbers,
+            reached,
+            buffer,
+            capacity,
+        )
+        if size >= 0:
+            break
+        capacity *= 2
+    out.flush()
+    out.buffer.write(memoryview(buffer)[:size])
+
+
+def writer_disagrees(text: str, library: str) -> str | None:
+    """Where the compiled writer's document of a text differs from the floor's own, written from the
+    same compiled columns and numbers; None when the two read back the same."""
+    import io
+
+    reader, n = read_compiled(text, library)
+    got = passes_compiled(reader, n, library)
+    p = program_of(reader, n, text)
+    values, grads, partials = numbers_of(p, reader, n, got)
+    ours = io.StringIO()
+    document(p, text, values, grads, partials, ours)
+    theirs = io.TextIOWrapper(io.BytesIO(), encoding="ascii")
+    document_compiled(reader, n, text, got, library, theirs)
+    a, b = json.loads(ours.getvalue()), json.loads(theirs.buffer.getvalue())
+    if list(a["gradients"]) != list(b["gradients"]):
+        return "gradients: the inputs differ"
+    columns = [("gradients", list(a["gradients"].values()), list(b["gradients"].values()))]
+    columns += [(f"{part}.{key}", a[part][key], b[part].get(key)) for part in ("nodes", "edges") for key in a[part]]
+    for where, mine, theirs_ in columns:  # the same numbers: "%.17g" and repr differ in digits only
+        if theirs_ is None or len(mine) != len(theirs_) or not all(map(_same, mine, theirs_)):
+            return f"{where} differs"
+    return None
+
+
+def _same(a, b) -> bool:
+    return (a == b and type(a) is type(b)) or (a != a and b != b)  # NaN is NaN here
 
 
 def _flat_sum(p: Program, text: str, start: int, end: int) -> None:
@@ -365,8 +456,8 @@ def section(plan) -> dict:
     peer = [sys.executable, os.path.join(os.path.dirname(here), "peers.py"), "micrograd", "mlp", str(plan.largest)]
     print(
         f"The floor (bench/floor.py): a pure-Python program of the tool's shape in its cheapest known form, "
-        f"beside ours, whole processes, interleaved, median of {plan.rounds}; and the floor with its parse and "
-        f"its passes compiled (bench/compiled_parse.c, bench/compiled_passes.c) and its JSON written by orjson, "
+        f"beside ours, whole processes, interleaved, median of {plan.rounds}; and the floor with its parse, its "
+        f"passes and its unchecked JSON compiled (bench/compiled_parse.c, compiled_passes.c, compiled_json.c), "
         f"the prototype of what meeting a goal the floor misses would take"
     )
     runs = {
@@ -376,6 +467,12 @@ def section(plan) -> dict:
         "ours table": [*cmd, "eval", "-f", mlp, "--no-check"],
         "ours json": [*cmd, "eval", "-f", mlp, "--no-check", "--format", "json"],
     }
+    if compiled:
+        with open(mlp, encoding="ascii") as handle:
+            problem = writer_disagrees(handle.read(), library)
+        if problem is not None:
+            print(f"the compiled writer's document is not the floor's ({problem}): not timed")
+            compiled = []
     if compiled:
         runs["compiled table"] = [*compiled, mlp, "--no-check"]
         runs["compiled json"] = [*compiled, mlp, "--no-check", "--format", "json"]
@@ -436,12 +533,17 @@ def section(plan) -> dict:
 
 
 def _libraries(path: str) -> str | None:
-    """Build the compiled parser at `path` and the compiled passes beside it, once, before any process
-    is timed (the floor loads them as they are); None without a C compiler."""
+    """Build the compiled parser at `path`, and the compiled passes and writer beside it, once, before
+    any process is timed (the floor loads them as they are); None without a C compiler."""
+    import os
+
     import compiled
     import compiled_passes
 
+    writer = os.path.join(os.path.dirname(os.path.abspath(__file__)), "compiled_json.c")
     if compiled.build(keep=path) is None or compiled.load(compiled_passes.SOURCE, keep=path + ".passes") is None:
+        return None
+    if compiled.load(writer, keep=path + ".json") is None:
         return None
     return path
 
@@ -480,7 +582,8 @@ def main() -> None:
         "--compiled",
         metavar="LIBRARY",
         help="the prototype: read the text with the compiled parser and run the compiled passes on its "
-        "columns (built at LIBRARY and LIBRARY.passes, or loaded from them), and write the JSON with orjson",
+        "columns; write the unchecked JSON with the compiled writer, a checked run's with orjson (the "
+        "libraries are built at LIBRARY, LIBRARY.passes and LIBRARY.json, or loaded from them)",
     )
     args = parser.parse_args()
     spent: dict[str, float] = {}
@@ -500,9 +603,19 @@ def main() -> None:
         values = forward(p)
         grads, partials = backward(p, values)
     else:
-        p, reader, n = parse_compiled(text, args.compiled)
+        reader, n = read_compiled(text, args.compiled)
+        if args.no_check and args.format == "json":  # all three compiled: nothing per node in Python
+            stage("parse")
+            got = passes_compiled(reader, n, args.compiled)
+            stage("forward + backward")
+            document_compiled(reader, n, text, got, args.compiled, sys.stdout)
+            stage("json")
+            if args.stages:
+                print(" ".join(f"{k} {v:.2f}" for k, v in spent.items()), file=sys.stderr)
+            return
+        p = program_of(reader, n, text)
         stage("parse")
-        values, grads, partials = passes_compiled(p, reader, n, args.compiled)
+        values, grads, partials = numbers_of(p, reader, n, passes_compiled(reader, n, args.compiled))
     stage("forward + backward")
     if not args.no_check:
         varies = varying(p)

@@ -18,11 +18,11 @@ pure-Python program that keeps what backprop keeps, as far as the fastest forms 
 
 With --compiled it is the prototype of what such a goal would take: the text read by the compiled
 parser (bench/compiled_parse.c), the passes run by the compiled passes on its columns
-(bench/compiled_passes.c), and their numbers handed to the floor's other stages as its lists. Its
-unchecked JSON is written by the compiled writer (bench/compiled_json.c) straight from those
-columns, with no Python object per node; a checked run's JSON is written by orjson where it is
-installed. The libraries are built at LIBRARY (LIBRARY.passes, LIBRARY.json) the first time, and
-loaded from there after.
+(bench/compiled_passes.c). Unchecked, its table or JSON is written by the compiled writer
+(bench/compiled_output.c) straight from those columns, with no Python object per node; checked, the
+numbers are handed to the floor's other stages as its lists, and the JSON is written by orjson
+where it is installed. The libraries are built at LIBRARY (LIBRARY.passes, LIBRARY.output) the
+first time, and loaded from there after.
 """
 
 from __future__ import annotations
@@ -180,51 +180,39 @@ def numbers_of(p: Program, reader, n: int, got) -> tuple[list, list, list]:
     return values, grads, partials
 
 
-def document_compiled(reader, n: int, text: str, got, library: str, out) -> None:
-    """The document written by the compiled writer (bench/compiled_json.c, built beside `library`)
-    from the compiled parser's columns and the compiled passes' numbers: no Python object per node."""
+def output_compiled(form: str, reader, n: int, text: str, got, library: str, out) -> None:
+    """The floor's output, "json" or "table", written by the compiled writer (bench/compiled_output.c,
+    built beside `library`) from the compiled parser's columns and the compiled passes' numbers: no
+    Python object per node."""
     import ctypes
     import os
 
     import compiled
     import compiled_passes
 
-    source = os.path.join(os.path.dirname(os.path.abspath(__file__)), "compiled_json.c")
-    lib = compiled.load(source, keep=library + ".json")
+    source = os.path.join(os.path.dirname(os.path.abspath(__file__)), "compiled_output.c")
+    lib = compiled.load(source, keep=library + ".output")
     if lib is None:
         raise SystemExit("floor.py --compiled: no C compiler")
-    ints, doubles = ctypes.POINTER(ctypes.c_int32), ctypes.POINTER(ctypes.c_double)
-    lib.write_document.restype = ctypes.c_long
-    lib.write_document.argtypes = (
-        ctypes.c_int32,
-        *(ints, ints, ctypes.POINTER(ctypes.c_char_p)),
-        *(ints, ints, ints, ints, ints),
-        ctypes.c_char_p,
-        *(doubles, doubles, doubles, doubles, ctypes.POINTER(ctypes.c_ubyte)),
-        ctypes.c_char_p,
-        ctypes.c_int64,
-    )
-    kinds = (ctypes.c_int32 * len(compiled_passes.KIND_OF)).from_buffer(compiled_passes.KIND_OF)
-    names = (ctypes.c_char_p * len(compiled.CODES))(*(name.encode("ascii") for name in compiled.CODES))
-    columns = reader.arrays
-    numbers = [(ctypes.c_double * n).from_buffer(column) for column in (got.grads, got.p0, got.p1)]
-    reached = (ctypes.c_ubyte * n).from_buffer(got.reached)
-    capacity = 200 * n + 1024
+    ints, doubles, flags = ctypes.POINTER(ctypes.c_int32), ctypes.POINTER(ctypes.c_double), ctypes.c_ubyte
+    columns, names = reader.arrays, ("arg0", "arg1", "name_at", "name_len")
+    header = [n, columns["op"], (ctypes.c_int32 * len(compiled_passes.KIND_OF)).from_buffer(compiled_passes.KIND_OF)]
+    header.append((ctypes.c_char_p * len(compiled.CODES))(*(name.encode("ascii") for name in compiled.CODES)))
+    header += [columns[name] for name in names]
+    numbers = [columns["given"], *((ctypes.c_double * n).from_buffer(c) for c in (got.grads, got.p0, got.p1))]
+    numbers.append((flags * n).from_buffer(got.reached))
+    if form == "json":
+        write, arguments = lib.write_document, [*header, columns["start"], text.encode("ascii"), *numbers]
+        types = [ctypes.c_int32, ints, ints, ctypes.POINTER(ctypes.c_char_p), ints, ints, ints, ints, ints]
+    else:
+        write, arguments = lib.write_table, [*header, text.encode("ascii"), *numbers]
+        types = [ctypes.c_int32, ints, ints, ctypes.POINTER(ctypes.c_char_p), ints, ints, ints, ints]
+    write.restype = ctypes.c_long
+    write.argtypes = (*types, ctypes.c_char_p, *(doubles,) * 4, ctypes.POINTER(flags), ctypes.c_char_p, ctypes.c_int64)
+    capacity = 200 * n + 1024 if form == "json" else 1 << 16
     while True:
         buffer = ctypes.create_string_buffer(capacity)
-        size = lib.write_document(
-            n,
-            columns["op"],
-            kinds,
-            names,
-            *(columns[name] for name in ("arg0", "arg1", "name_at", "name_len", "start")),
-            text.encode("ascii"),
-            columns["given"],
-            *numbers,
-            reached,
-            buffer,
-            capacity,
-        )
+        size = write(*arguments, buffer, capacity)
         if size >= 0:
             break
         capacity *= 2
@@ -233,27 +221,45 @@ def document_compiled(reader, n: int, text: str, got, library: str, out) -> None
 
 
 def writer_disagrees(text: str, library: str) -> str | None:
-    """Where the compiled writer's document of a text differs from the floor's own, written from the
-    same compiled columns and numbers; None when the two read back the same."""
+    """Where the compiled writer's document or table of a text differs from the floor's own, written
+    from the same compiled columns and numbers; None when they read back the same."""
     import io
 
     reader, n = read_compiled(text, library)
     got = passes_compiled(reader, n, library)
     p = program_of(reader, n, text)
     values, grads, partials = numbers_of(p, reader, n, got)
-    ours = io.StringIO()
-    document(p, text, values, grads, partials, ours)
-    theirs = io.TextIOWrapper(io.BytesIO(), encoding="ascii")
-    document_compiled(reader, n, text, got, library, theirs)
-    a, b = json.loads(ours.getvalue()), json.loads(theirs.buffer.getvalue())
+    written = {}
+    for form in ("json", "table"):
+        ours = io.StringIO()
+        if form == "json":
+            document(p, text, values, grads, partials, ours)
+        else:
+            table(p, values, grads, partials, ours)
+        theirs = io.TextIOWrapper(io.BytesIO(), encoding="ascii")
+        output_compiled(form, reader, n, text, got, library, theirs)
+        written[form] = ours.getvalue(), theirs.buffer.getvalue().decode("ascii")
+    a, b = map(json.loads, written["json"])
     if list(a["gradients"]) != list(b["gradients"]):
         return "gradients: the inputs differ"
     columns = [("gradients", list(a["gradients"].values()), list(b["gradients"].values()))]
     columns += [(f"{part}.{key}", a[part][key], b[part].get(key)) for part in ("nodes", "edges") for key in a[part]]
+    columns.append(("table", *(_words(lines) for lines in written["table"])))
     for where, mine, theirs_ in columns:  # the same numbers: "%.17g" and repr differ in digits only
         if theirs_ is None or len(mine) != len(theirs_) or not all(map(_same, mine, theirs_)):
             return f"{where} differs"
     return None
+
+
+def _words(lines: str) -> list:
+    """A table's words, numbers read as floats (so 0.1 and 0.10000000000000001 are the same)."""
+    words: list = []
+    for word in lines.split():
+        try:
+            words.append(float(word) if "." in word or "e" in word or "n" in word.lower() else word)
+        except ValueError:
+            words.append(word)
+    return words
 
 
 def _same(a, b) -> bool:
@@ -457,7 +463,7 @@ def section(plan) -> dict:
     print(
         f"The floor (bench/floor.py): a pure-Python program of the tool's shape in its cheapest known form, "
         f"beside ours, whole processes, interleaved, median of {plan.rounds}; and the floor with its parse, its "
-        f"passes and its unchecked JSON compiled (bench/compiled_parse.c, compiled_passes.c, compiled_json.c), "
+        f"passes and its unchecked output compiled (bench/compiled_parse.c, compiled_passes.c, compiled_output.c), "
         f"the prototype of what meeting a goal the floor misses would take"
     )
     runs = {
@@ -471,7 +477,7 @@ def section(plan) -> dict:
         with open(mlp, encoding="ascii") as handle:
             problem = writer_disagrees(handle.read(), library)
         if problem is not None:
-            print(f"the compiled writer's document is not the floor's ({problem}): not timed")
+            print(f"the compiled writer's output is not the floor's ({problem}): not timed")
             compiled = []
     if compiled:
         runs["compiled table"] = [*compiled, mlp, "--no-check"]
@@ -540,10 +546,10 @@ def _libraries(path: str) -> str | None:
     import compiled
     import compiled_passes
 
-    writer = os.path.join(os.path.dirname(os.path.abspath(__file__)), "compiled_json.c")
+    writer = os.path.join(os.path.dirname(os.path.abspath(__file__)), "compiled_output.c")
     if compiled.build(keep=path) is None or compiled.load(compiled_passes.SOURCE, keep=path + ".passes") is None:
         return None
-    if compiled.load(writer, keep=path + ".json") is None:
+    if compiled.load(writer, keep=path + ".output") is None:
         return None
     return path
 
@@ -582,8 +588,8 @@ def main() -> None:
         "--compiled",
         metavar="LIBRARY",
         help="the prototype: read the text with the compiled parser and run the compiled passes on its "
-        "columns; write the unchecked JSON with the compiled writer, a checked run's with orjson (the "
-        "libraries are built at LIBRARY, LIBRARY.passes and LIBRARY.json, or loaded from them)",
+        "columns; write an unchecked run's output with the compiled writer, a checked run's JSON with "
+        "orjson (the libraries are built at LIBRARY, LIBRARY.passes and LIBRARY.output, or loaded from them)",
     )
     args = parser.parse_args()
     spent: dict[str, float] = {}
@@ -604,12 +610,12 @@ def main() -> None:
         grads, partials = backward(p, values)
     else:
         reader, n = read_compiled(text, args.compiled)
-        if args.no_check and args.format == "json":  # all three compiled: nothing per node in Python
+        if args.no_check:  # all three compiled: nothing per node in Python
             stage("parse")
             got = passes_compiled(reader, n, args.compiled)
             stage("forward + backward")
-            document_compiled(reader, n, text, got, args.compiled, sys.stdout)
-            stage("json")
+            output_compiled(args.format, reader, n, text, got, args.compiled, sys.stdout)
+            stage(args.format)
             if args.stages:
                 print(" ".join(f"{k} {v:.2f}" for k, v in spent.items()), file=sys.stderr)
             return

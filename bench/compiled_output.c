@@ -1,19 +1,22 @@
-/* A prototype of eval's version 2 document written in C, for the bench only: the tool itself stays
-pure Python.
+/* A prototype of the floor's output written in C, for the bench only: the tool itself stays pure
+Python.
 
-It writes the floor's document (bench/floor.py: what eval's version 2 document holds) from the
-columns the compiled parser leaves and the numbers the compiled passes leave, without a Python
-object per node: the inputs' gradients; each node's name, op, arguments, value, gradient, line and
-column; each edge the gradient flows along (gate, position, input, local and downstream gradient),
-gates from the output back, edges into a constant left out, as the tool leaves them out.
+It writes what bench/floor.py prints, from the columns the compiled parser leaves and the numbers
+the compiled passes leave, without a Python object per node:
+  write_document  eval's version 2 document: the inputs' gradients; each node's name, op, arguments,
+                  value, gradient, line and column; each edge the gradient flows along (gate,
+                  position, input, local and downstream gradient), gates from the output back,
+                  edges into a constant left out, as the tool leaves them out;
+  write_table     the 60 edges with the largest downstream gradients and the 60 inputs with the
+                  largest gradients, a line each, in the floor's words and order.
 
 Numbers are written with "%.17g", which reads back as the same double but is longer than Python's
 shortest repr, and slower to make than a shortest-digits algorithm (Python's own repr, called from
 here, was slower still: an allocation per number, and the GIL held): a prototype slower than a real
 writer would be, not faster. NaN and the infinities are written as Python's json writes them.
 
-write_document() returns the bytes written, or -1 when `capacity` is too small (the caller grows its
-buffer and calls again). Loops only: nothing recursive, nothing allocated.
+Both return the bytes written, or -1 when `capacity` is too small (the caller grows its buffer and
+calls again). Loops only: nothing recursive, nothing allocated.
 */
 #include <math.h>
 #include <stdint.h>
@@ -168,5 +171,87 @@ long write_document(int32_t n, const int32_t *op, const int32_t *kinds, const ch
         }
     }
     text(&o, "]}}");
+    return o.full ? -1 : (long)(o.at - buffer);
+}
+
+#define ROWS 60
+
+typedef struct {
+    double size;
+    long at; /* the row's place among all: the earlier wins a tie */
+} Best;
+
+/* Keep the ROWS largest sizes seen, largest first (ties: the earlier place), in best[0..*count). */
+static void keep(Best *best, int *count, double size, long at) {
+    int k = *count;
+    if (k == ROWS) {
+        if (!(size > best[ROWS - 1].size)) return; /* not above the last kept: a tie goes to the earlier */
+        k = ROWS - 1;
+    } else {
+        (*count)++;
+    }
+    for (; k > 0 && size > best[k - 1].size; k--) best[k] = best[k - 1];
+    best[k] = (Best){size, at};
+}
+
+/* The kept rows back in their places' order. */
+static void by_place(Best *best, int count) {
+    for (int i = 1; i < count; i++) {
+        Best b = best[i];
+        int k = i;
+        for (; k > 0 && best[k - 1].at > b.at; k--) best[k] = best[k - 1];
+        best[k] = b;
+    }
+}
+
+static void label(Out *o, const char *src, const int32_t *name_at, const int32_t *name_len, int32_t i) {
+    if (name_at[i] < 0) integer(o, i);
+    else put(o, src + name_at[i], (size_t)name_len[i]);
+}
+
+long write_table(int32_t n, const int32_t *op, const int32_t *kinds, const char *const *op_names,
+                 const int32_t *arg0, const int32_t *arg1, const int32_t *name_at, const int32_t *name_len,
+                 const char *src, const double *values, const double *grads, const double *p0,
+                 const double *p1, const unsigned char *reached, char *buffer, int64_t capacity) {
+    Out o = {buffer, buffer + capacity, 0};
+    Best best[ROWS];
+    int count = 0;
+    long at = 0;
+    for (int32_t i = n - 1; i >= 0; i--) { /* the edges in the ledger's order, as write_document's */
+        if (!reached[i] || kinds[op[i]] == INPUT || kinds[op[i]] == CONST) continue;
+        for (int pos = 0; pos < 2; pos++) {
+            int32_t a = pos ? arg1[i] : arg0[i];
+            if (a < 0 || !VARIES(a)) continue;
+            keep(best, &count, fabs(grads[i] * (pos ? p1[i] : p0[i])), at++);
+        }
+    }
+    by_place(best, count);
+    int next = 0;
+    at = 0;
+    for (int32_t i = n - 1; i >= 0 && next < count; i--) { /* the same walk, writing the kept edges */
+        if (!reached[i] || kinds[op[i]] == INPUT || kinds[op[i]] == CONST) continue;
+        for (int pos = 0; pos < 2 && next < count; pos++) {
+            int32_t a = pos ? arg1[i] : arg0[i];
+            if (a < 0 || !VARIES(a)) continue;
+            if (at++ != best[next].at) continue;
+            next++;
+            double local = pos ? p1[i] : p0[i];
+            label(&o, src, name_at, name_len, i), text(&o, " "), text(&o, op_names[op[i]]), text(&o, " ");
+            number(&o, values[i]), text(&o, " "), number(&o, grads[i]), text(&o, " ");
+            label(&o, src, name_at, name_len, a), text(&o, " "), number(&o, local), text(&o, " ");
+            number(&o, grads[i] * local), text(&o, "\n");
+        }
+    }
+    count = 0, at = 0;
+    for (int32_t i = 0; i < n; i++)
+        if (kinds[op[i]] == INPUT) keep(best, &count, fabs(grads[i]), at++);
+    by_place(best, count);
+    next = 0, at = 0;
+    for (int32_t i = 0; i < n && next < count; i++) {
+        if (kinds[op[i]] != INPUT || at++ != best[next].at) continue;
+        next++;
+        label(&o, src, name_at, name_len, i), text(&o, " "), number(&o, values[i]), text(&o, " ");
+        number(&o, grads[i]), text(&o, "\n");
+    }
     return o.full ? -1 : (long)(o.at - buffer);
 }

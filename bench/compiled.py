@@ -241,12 +241,17 @@ def ms(seconds: float) -> str:
 
 def table(rows: list[tuple[str, ...]], rounds: int) -> None:
     header = ("input", "nodes", "ours", "compiled", "ratio", "columns")
-    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
     print("Parsing the same text: ours (pure Python) and a compiled prototype (bench/compiled_parse.c); medians of")
     print(f"{rounds} rounds, the collector paused; ratio: ours / compiled, the median of paired rounds; columns: the")
     print(
         "compiled parse's op, args, values, names and spans against ours (an input whose columns differ is not timed)."
     )
+    print_rows(header, rows)
+
+
+def print_rows(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    """A prototype's table: the first column to the left, the last as it is, the others to the right."""
+    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
     for row in (header, *rows):
         cells = [row[0].ljust(widths[0]), *(cell.rjust(w) for cell, w in zip(row[1:-1], widths[1:-1], strict=True))]
         print("  ".join([*cells, row[-1]]))

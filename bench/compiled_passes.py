@@ -77,9 +77,10 @@ class Passes(NamedTuple):
     reached: bytearray
 
 
-def build() -> ctypes.CDLL | None:
-    """The compiled passes, their function's signature declared."""
-    lib = compiled.load(SOURCE)
+def build(keep: str | None = None) -> ctypes.CDLL | None:
+    """The compiled passes, their function's signature declared (built at `keep`, if given, as
+    compiled.load() builds)."""
+    lib = compiled.load(SOURCE, keep)
     return None if lib is None else declare(lib)
 
 
@@ -329,8 +330,8 @@ def prototype(sizes: tuple[int, ...], rounds: int) -> dict[str, dict[str, float 
                     (
                         where,
                         f"{gates:,}",
-                        ms(medians["ours, text"]),
-                        ms(medians["C parse + C passes, text"]),
+                        compiled.ms(medians["ours, text"]),
+                        compiled.ms(medians["C parse + C passes, text"]),
                         f"{text_speedup:.1f}x {'met' if text_speedup >= GOALS[0] else 'short'}",
                         f"{text_to_tape:.2f}x {'met' if text_to_tape <= GOALS[1] else 'over'}",
                         "same",
@@ -340,8 +341,10 @@ def prototype(sizes: tuple[int, ...], rounds: int) -> dict[str, dict[str, float 
                 (
                     where,
                     f"{gates:,}",
-                    *(ms(medians[name]) for name in ("ours", "ours, C passes", "C passes", "build", "encode", "tape")),
-                    ms(medians["micrograd"]),
+                    *(
+                        compiled.ms(medians[name])
+                        for name in ("ours", "ours, C passes", "C passes", "build", "encode", "tape", "micrograd")
+                    ),
                     f"{speedup:.1f}x {'met' if speedup >= GOALS[0] else 'short'}",
                     f"{to_tape:.2f}x {'met' if to_tape <= GOALS[1] else 'over'}",
                     "same",
@@ -351,10 +354,6 @@ def prototype(sizes: tuple[int, ...], rounds: int) -> dict[str, dict[str, float 
     print()
     text_table(text_rows)
     return results
-
-
-def ms(seconds: float) -> str:
-    return f"{seconds * 1000:,.1f} ms"
 
 
 def table(rows: list[tuple[str, ...]], rounds: int) -> None:
@@ -378,14 +377,7 @@ def table(rows: list[tuple[str, ...]], rounds: int) -> None:
     print("ours, C passes: our Builder, the columns encoded, the compiled passes; C passes alone: on columns encoded")
     print("beforehand; build: our Builder alone; encode: the columns encoded alone; numbers: every value, gradient")
     print(f"and kept partial of the compiled passes against ours, within {TOLERANCE:g} relative (else not timed).")
-    _print(header, rows)
-
-
-def _print(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
-    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
-    for row in (header, *rows):
-        cells = [row[0].ljust(widths[0]), *(cell.rjust(w) for cell, w in zip(row[1:-1], widths[1:-1], strict=True))]
-        print("  ".join([*cells, row[-1]]))
+    compiled.print_rows(header, rows)
 
 
 def text_table(rows: list[tuple[str, ...]]) -> None:
@@ -402,7 +394,7 @@ def text_table(rows: list[tuple[str, ...]]) -> None:
     print("parser (bench/compiled_parse.c) with the compiled passes on its columns as they are, against micrograd and")
     print("the tape, which start from the op list in memory and parse nothing; numbers: the compiled columns and every")
     print("value, gradient and kept partial against ours (else not timed).")
-    _print(header, rows)
+    compiled.print_rows(header, rows)
 
 
 def main() -> None:

@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import re
 import sys
 import time
@@ -45,6 +46,7 @@ from tape import ADD, LEAF, MUL, POW, SUB, TANH
 CODES = {"+": ADD, "-": SUB, "*": MUL, "**": POW, "tanh": TANH}
 NAMES = {ADD: "add", SUB: "sub", MUL: "mul", POW: "pow", TANH: "tanh"}
 ROWS = 60
+OUTPUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "compiled_output.c")  # the compiled writer
 
 # one statement per line: a call of one argument, two operands and an operator, or a number
 LINE = re.compile(
@@ -156,13 +158,11 @@ def program_of(reader, n: int, text: str) -> Program:
 def passes_compiled(reader, n: int, library: str):
     """Forward and backward by the compiled passes (bench/compiled_passes.c, built beside `library`) on
     the compiled parser's own columns: their values, gradients, partials and reach, in arrays."""
-    import compiled
     import compiled_passes
 
-    lib = compiled.load(compiled_passes.SOURCE, keep=library + ".passes")
+    lib = compiled_passes.build(keep=library + ".passes")
     if lib is None:
         raise SystemExit("floor.py --compiled: no C compiler")
-    compiled_passes.declare(lib)
     return compiled_passes.on_buffers(
         lib, n, *(reader.arrays[name] for name in ("op", "arg0", "arg1")), n - 1, reader.arrays["given"]
     )
@@ -185,13 +185,11 @@ def output_compiled(form: str, reader, n: int, text: str, got, library: str, out
     built beside `library`) from the compiled parser's columns and the compiled passes' numbers: no
     Python object per node."""
     import ctypes
-    import os
 
     import compiled
     import compiled_passes
 
-    source = os.path.join(os.path.dirname(os.path.abspath(__file__)), "compiled_output.c")
-    lib = compiled.load(source, keep=library + ".output")
+    lib = compiled.load(OUTPUT, keep=library + ".output")
     if lib is None:
         raise SystemExit("floor.py --compiled: no C compiler")
     ints, doubles, flags = ctypes.POINTER(ctypes.c_int32), ctypes.POINTER(ctypes.c_double), ctypes.c_ubyte
@@ -446,8 +444,6 @@ def section(plan) -> dict:
     """The floor beside ours and the goals it bears on: goal 1 (the MLP's --no-check process, table and
     JSON, against micrograd's) and goal 3 (the checked sum and chain, table, against 5 s). Whole
     processes taking turns; medians over rounds, ratios paired within a round."""
-    import os
-
     import big
     import measure
     from sections import table
@@ -541,15 +537,12 @@ def section(plan) -> dict:
 def _libraries(path: str) -> str | None:
     """Build the compiled parser at `path`, and the compiled passes and writer beside it, once, before
     any process is timed (the floor loads them as they are); None without a C compiler."""
-    import os
-
     import compiled
     import compiled_passes
 
-    writer = os.path.join(os.path.dirname(os.path.abspath(__file__)), "compiled_output.c")
-    if compiled.build(keep=path) is None or compiled.load(compiled_passes.SOURCE, keep=path + ".passes") is None:
+    if compiled.build(keep=path) is None or compiled_passes.build(keep=path + ".passes") is None:
         return None
-    if compiled.load(writer, keep=path + ".output") is None:
+    if compiled.load(OUTPUT, keep=path + ".output") is None:
         return None
     return path
 

@@ -98,35 +98,31 @@ def output_goal(plan: Plan) -> dict:
         )
         print(f"prototype: the JSON process with its numbers written by orjson would be {projected:.2f}x micrograd")
     parsed = compiled.prototype({f"mlp/{n}": text}, plan.rounds).get(f"mlp/{n}")
-    with_parse = None
-    if parsed is not None:  # both prototypes: the parse compiled too
-        saved = parsed["ours"] - parsed["compiled"]
-        with_parse = {
-            fmt: measure.median([(b - saved) / m for b, m in zip(samples[fmt], samples["micrograd"], strict=True)])
+
+    def without(seconds: float, what: str) -> dict[str, float]:
+        """Both processes' ratios to micrograd with `seconds` taken off each, printed."""
+        shown = {
+            fmt: measure.median([(b - seconds) / m for b, m in zip(samples[fmt], samples["micrograd"], strict=True)])
             for fmt in ("json", "table")
         }
         both = ""
         if projected is not None:
-            both = f" ({projected - saved / measure.median(samples['micrograd']):.2f}x with orjson too)"
+            both = f" ({projected - seconds / measure.median(samples['micrograd']):.2f}x with orjson too)"
         print(
-            f"prototype: with the parse compiled as well, the table process would be {with_parse['table']:.2f}x "
-            f"micrograd, and the JSON process {with_parse['json']:.2f}x{both}"
+            f"prototype: with {what}, the table process would be {shown['table']:.2f}x "
+            f"micrograd, and the JSON process {shown['json']:.2f}x{both}"
         )
+        return shown
+
+    with_parse = None
+    if parsed is not None:  # both prototypes: the parse compiled too
+        saved = parsed["ours"] - parsed["compiled"]
+        with_parse = without(saved, "the parse compiled as well")
         c_passes = stages.get("prototype: the passes compiled, on those columns")
         if c_passes is not None:  # and the passes compiled on the compiled parse's columns
             saved += stages["forward + backward"] - c_passes
-            with_both = {
-                fmt: measure.median([(b - saved) / m for b, m in zip(samples[fmt], samples["micrograd"], strict=True)])
-                for fmt in ("json", "table")
-            }
+            with_both = without(saved, "the passes compiled too")
             with_parse.update({f"{fmt}, passes compiled too": ratio for fmt, ratio in with_both.items()})
-            both = ""
-            if projected is not None:
-                both = f" ({projected - saved / measure.median(samples['micrograd']):.2f}x with orjson too)"
-            print(
-                f"prototype: with the passes compiled too, the table process would be {with_both['table']:.2f}x "
-                f"micrograd, and the JSON process {with_both['json']:.2f}x{both}"
-            )
     return {
         "n": n,
         "ratios": ratios,
